@@ -1,0 +1,80 @@
+"""Joint position and velocity limits of a robot, read from its URDF (ROS-free, numpy only)."""
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LIMITED_JOINT_TYPES = ("revolute", "prismatic")
+UNLIMITED_JOINT_TYPES = ("continuous",)
+
+
+class JointLimitsError(ValueError):
+    """A URDF that cannot give joint limits (missing file, bad XML, a joint without limits)."""
+
+
+@dataclass(frozen=True)
+class JointLimits:
+    """Per-joint limits, in the order of `joint_names` (radians, rad/s; metres, m/s for prismatic)."""
+
+    joint_names: tuple[str, ...]
+    lower: np.ndarray
+    upper: np.ndarray
+    velocity: np.ndarray
+
+    def __post_init__(self) -> None:
+        count = len(self.joint_names)
+        if len(set(self.joint_names)) != count:
+            raise JointLimitsError(f"duplicate joint names in {self.joint_names}")
+        for name in ("lower", "upper", "velocity"):
+            array = np.asarray(getattr(self, name), dtype=np.float64)
+            if array.shape != (count,):
+                raise JointLimitsError(f"joint limits: {name} has shape {array.shape}, expected ({count},)")
+            object.__setattr__(self, name, array)
+        if np.any(np.isnan(self.lower)) or np.any(np.isnan(self.upper)) or np.any(self.lower > self.upper):
+            raise JointLimitsError("joint limits: every lower limit must be <= its upper limit")
+        if not np.all(self.velocity > 0):
+            raise JointLimitsError("joint limits: every velocity limit must be positive")
+
+    @classmethod
+    def from_urdf(cls, urdf: str | Path, joint_names: list[str] | tuple[str, ...] | None = None) -> "JointLimits":
+        """Limits of `joint_names` (default: every movable joint in file order) from a URDF file."""
+        path = Path(urdf)
+        if not path.is_file():
+            raise JointLimitsError(f"URDF file not found: {path}")
+        try:
+            root = ET.parse(path).getroot()
+        except ET.ParseError as error:
+            raise JointLimitsError(f"URDF {path} is not valid XML: {error}") from error
+        found: dict[str, tuple[float, float, float]] = {}
+        for joint in root.iter("joint"):
+            name, kind = joint.get("name"), joint.get("type")
+            if kind not in LIMITED_JOINT_TYPES + UNLIMITED_JOINT_TYPES:
+                continue
+            limit = joint.find("limit")
+            if limit is None or limit.get("velocity") is None:
+                raise JointLimitsError(f"URDF {path}: joint {name!r} has no <limit velocity=...>")
+            try:
+                velocity = float(limit.get("velocity"))
+                if kind in UNLIMITED_JOINT_TYPES:
+                    lower, upper = -math.inf, math.inf
+                else:
+                    lower, upper = float(limit.get("lower", "0")), float(limit.get("upper", "0"))
+            except ValueError as error:
+                raise JointLimitsError(f"URDF {path}: joint {name!r} has a non-numeric limit: {error}") from error
+            found[name] = (lower, upper, velocity)
+        names = tuple(found) if joint_names is None else tuple(joint_names)
+        missing = [name for name in names if name not in found]
+        if missing:
+            raise JointLimitsError(f"URDF {path} has no movable joints named {missing}")
+        rows = np.array([found[name] for name in names], dtype=np.float64).reshape(-1, 3)
+        return cls(names, rows[:, 0], rows[:, 1], rows[:, 2])
+
+    def with_velocity_cap(self, cap: float) -> "JointLimits":
+        """The same limits with every velocity limit lowered to at most `cap`."""
+        if not cap > 0:
+            raise JointLimitsError(f"velocity cap must be positive, got {cap}")
+        return JointLimits(self.joint_names, self.lower, self.upper, np.minimum(self.velocity, cap))

@@ -1,0 +1,114 @@
+"""Turn a retargeted robot motion into a trajectory that meets the contract (ROS-free, numpy only).
+
+Steps, in order: reorder columns to the robot's joints; clamp positions to the URDF limits; prepend a
+transition from the current joint state (t = 0) to the motion's first pose at a gentle speed;
+stretch any segment that would exceed the velocity limits (the path is kept, only time grows);
+cut the result at `max_duration`; set point velocities by central differences (zero at both ends).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from motiongpt_node.joint_limits import JointLimits
+from motiongpt_node.trajectory_contract import JointTrajectoryData, TrajectoryContractError
+
+MIN_STEP = 1e-3  # s: the smallest time between two points
+
+
+@dataclass(frozen=True)
+class ShapingConfig:
+    max_duration: float = 10.0  # s, the longest trajectory ever published
+    min_transition: float = 0.3  # s, shortest move from the current state to the motion's first pose
+    transition_velocity: float = 1.0  # rad/s, joint speed of that move
+    velocity_scale: float = 0.9  # fraction of each velocity limit the motion may use
+
+
+@dataclass(frozen=True)
+class ShapingReport:
+    transition_s: float  # duration of the move from the current state to the first pose
+    clamped_values: int  # joint values moved inside the URDF position limits
+    slowed_segments: int  # segments stretched to respect the velocity limits
+    dropped_s: float  # seconds of motion cut off by max_duration
+
+
+def shape_trajectory(
+    joint_names: list[str] | tuple[str, ...],
+    times: np.ndarray,
+    positions: np.ndarray,
+    start_positions: np.ndarray,
+    limits: JointLimits,
+    config: ShapingConfig = ShapingConfig(),
+) -> tuple[JointTrajectoryData, ShapingReport]:
+    """A contract-valid trajectory in `limits.joint_names` order that follows (times, positions).
+
+    `start_positions` is the current state in `limits.joint_names` order.
+    """
+    names = tuple(joint_names)
+    if set(names) != set(limits.joint_names) or len(names) != len(limits.joint_names):
+        raise TrajectoryContractError(
+            f"motion joints {sorted(set(names) ^ set(limits.joint_names))} do not match the robot's joints"
+        )
+    times = np.asarray(times, dtype=np.float64)
+    positions = np.asarray(positions, dtype=np.float64)
+    if times.ndim != 1 or times.size == 0 or positions.shape != (times.size, len(names)):
+        raise TrajectoryContractError(
+            f"motion has times {times.shape} and positions {positions.shape}; expected (T,) and (T, {len(names)})"
+        )
+    if not (np.all(np.isfinite(times)) and np.all(np.isfinite(positions))):
+        raise TrajectoryContractError("motion contains NaN or infinity")
+    if np.any(np.diff(times) <= 0):
+        raise TrajectoryContractError("motion times are not strictly increasing")
+    start = np.asarray(start_positions, dtype=np.float64)
+    if start.shape != (len(names),) or not np.all(np.isfinite(start)):
+        raise TrajectoryContractError(f"current joint state must be {len(names)} finite values")
+
+    order = [names.index(name) for name in limits.joint_names]
+    motion = positions[:, order]
+    clamped = np.clip(motion, limits.lower, limits.upper)
+    clamped_values = int(np.count_nonzero(clamped != motion))
+    speed = limits.velocity * config.velocity_scale
+
+    gap = np.abs(clamped[0] - start)
+    transition_speed = np.minimum(config.transition_velocity, speed)
+    transition = max(config.min_transition, float(np.max(gap / transition_speed)))
+    path = np.vstack([start[None, :], clamped])
+    nominal = np.concatenate([[0.0, transition], transition + (times[1:] - times[0])])
+
+    steps = np.diff(nominal)
+    needed = np.max(np.abs(np.diff(path, axis=0)) / speed, axis=1)
+    stretched = np.maximum(np.maximum(steps, needed), MIN_STEP)
+    slowed = int(np.count_nonzero(stretched > steps + 1e-12))
+    new_times = np.concatenate([[0.0], np.cumsum(stretched)])
+
+    keep = int(np.searchsorted(new_times, config.max_duration, side="right"))
+    dropped = 0.0
+    if keep < new_times.size:
+        dropped = float(new_times[-1] - config.max_duration)
+        last_time = new_times[keep - 1]
+        if config.max_duration - last_time > MIN_STEP:
+            fraction = (config.max_duration - last_time) / (new_times[keep] - last_time)
+            tail = path[keep - 1] + fraction * (path[keep] - path[keep - 1])
+            path = np.vstack([path[:keep], tail[None, :]])
+            new_times = np.concatenate([new_times[:keep], [config.max_duration]])
+        else:
+            path, new_times = path[:keep], new_times[:keep]
+
+    velocities = np.zeros_like(path)
+    if path.shape[0] > 2:
+        velocities[1:-1] = (path[2:] - path[:-2]) / (new_times[2:] - new_times[:-2])[:, None]
+    trajectory = JointTrajectoryData(tuple(limits.joint_names), new_times, path, velocities)
+    return trajectory, ShapingReport(transition, clamped_values, slowed, dropped)
+
+
+def hold_trajectory(start_positions: np.ndarray, limits: JointLimits, hold_time: float = 0.1) -> JointTrajectoryData:
+    """Stop and hold: the current state at t = 0, then the same pose (inside the limits) at `hold_time`."""
+    start = np.asarray(start_positions, dtype=np.float64)
+    held = np.clip(start, limits.lower, limits.upper)
+    return JointTrajectoryData(
+        tuple(limits.joint_names),
+        np.array([0.0, hold_time]),
+        np.vstack([start, held]),
+        np.zeros((2, start.size)),
+    )

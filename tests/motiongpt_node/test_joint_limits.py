@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from motiongpt_node.joint_limits import JointLimits, JointLimitsError
+from tests.motiongpt_node.conftest import g1_urdf_path
+
+
+def test_g1_limits_read_from_urdf(g1_limits):
+    assert len(g1_limits.joint_names) == 29
+    i = g1_limits.joint_names.index("left_knee_joint")
+    assert g1_limits.lower[i] == pytest.approx(-0.087267)
+    assert g1_limits.upper[i] == pytest.approx(2.8798)
+    assert g1_limits.velocity[i] == pytest.approx(20.0)
+    assert np.all(g1_limits.lower < g1_limits.upper)
+
+
+def test_selected_joints_keep_the_requested_order():
+    limits = JointLimits.from_urdf(g1_urdf_path(), ["waist_yaw_joint", "left_elbow_joint"])
+    assert limits.joint_names == ("waist_yaw_joint", "left_elbow_joint")
+    assert limits.upper[1] == pytest.approx(2.0944)
+
+
+def test_velocity_cap_lowers_only_larger_limits(g1_limits):
+    capped = g1_limits.with_velocity_cap(3.0)
+    assert np.all(capped.velocity == 3.0)
+    with pytest.raises(JointLimitsError):
+        g1_limits.with_velocity_cap(0.0)
+
+
+def test_missing_file_and_unknown_joint_and_bad_xml(tmp_path):
+    with pytest.raises(JointLimitsError, match="not found"):
+        JointLimits.from_urdf(tmp_path / "nope.urdf")
+    with pytest.raises(JointLimitsError, match="no movable joints named"):
+        JointLimits.from_urdf(g1_urdf_path(), ["left_knee_joint", "tail_joint"])
+    broken = tmp_path / "broken.urdf"
+    broken.write_text("<robot name='x'><joint")
+    with pytest.raises(JointLimitsError, match="not valid XML"):
+        JointLimits.from_urdf(broken)
+    no_limit = tmp_path / "nolimit.urdf"
+    no_limit.write_text("<robot name='x'><joint name='j' type='revolute'/></robot>")
+    with pytest.raises(JointLimitsError, match="has no <limit"):
+        JointLimits.from_urdf(no_limit)
