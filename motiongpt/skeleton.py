@@ -40,16 +40,26 @@ RAW_OFFSETS: np.ndarray = np.array(
     dtype=np.float64,
 )
 
-# Bone lengths (parent -> child, metres) of the HumanML3D target skeleton (clip 000021),
-# measured on the shipped sample clip 012314; index = child joint, 0 for the root.
+# Bone lengths (parent -> child, metres) of the HumanML3D target skeleton (that of clip 000021, to which
+# every HumanML3D clip is re-targeted); index = child joint, 0 for the root. Measured on the shipped
+# sample clip 012314 (mean over its 170 frames; they vary by less than 1.3e-6 m, float32 rounding).
 TARGET_BONE_LENGTHS: np.ndarray = np.array(
-    [0.0, 0.1031, 0.1099, 0.1316, 0.3936, 0.3902, 0.1432, 0.4324, 0.4256, 0.0574, 0.1434,
-     0.1494, 0.2194, 0.1375, 0.1434, 0.1030, 0.1316, 0.1230, 0.2568, 0.2631, 0.2660, 0.2699],
+    [0.0, 0.1030740, 0.1098835, 0.1315683, 0.3936233, 0.3901882, 0.1431903, 0.4324335, 0.4256438,
+     0.0573647, 0.1433816, 0.1494192, 0.2193602, 0.1374869, 0.1433830, 0.1030391, 0.1316141, 0.1229842,
+     0.2568398, 0.2630920, 0.2660116, 0.2698759],
     dtype=np.float64,
 )
 
-# (r_hip, l_hip, r_shoulder, l_shoulder): the joints that define the facing direction.
+# (r_hip, l_hip, r_shoulder, l_shoulder): the joints that define the facing direction,
+# across = (r_hip - l_hip) + (r_shoulder - l_shoulder), forward = cross(up, across). Used to turn a clip
+# so that frame 0 faces +Z (HumanML3D process_file).
 FACE_JOINTS: tuple[int, int, int, int] = (2, 1, 17, 16)
+# The facing used for the feature extraction (the root rotation r_rot of the 263-dim features).
+# HumanML3D's Skeleton.inverse_kinematics_np unpacks the same list as (l_hip, r_hip, sdr_r, sdr_l),
+# so its across is (l_hip - r_hip) + (r_shoulder - l_shoulder): hips and shoulders in opposite senses
+# (the shoulders, being wider, dominate). Only this order reproduces the real HumanML3D features of
+# sample clip 012314 (tests/motiongpt/test_features.py), so features must use it to be compatible.
+FEATURE_FACE_JOINTS: tuple[int, int, int, int] = (1, 2, 17, 16)
 # Foot-contact joints in the order of feature dims 259..262.
 LEFT_FOOT_JOINTS: tuple[int, int] = (7, 10)
 RIGHT_FOOT_JOINTS: tuple[int, int] = (8, 11)
