@@ -1,0 +1,291 @@
+"""The motion-language model: a T5 encoder-decoder over one text+motion vocabulary (motiongpt_spec.md section 3).
+
+`MotionLanguageModel` couples a Hugging Face T5 (with an untied output layer) and its tokenizer extended by
+the motion tokens of `MotionVocabulary`. It can be built from a config (the small model trained here),
+loaded from any Hugging Face T5 folder (flan-t5-base, say: the motion tokens are added and the embeddings
+resized), or loaded from a folder it saved itself.
+
+transformers 5 forces ``tie_word_embeddings=True`` on every T5Config and ties ``lm_head`` to ``shared``,
+which silently breaks checkpoints (flan-t5, the released MotionGPT) whose output layer differs from the
+input embeddings. `UntiedT5ForConditionalGeneration` ties only the encoder/decoder input embeddings to
+``shared`` and keeps ``lm_head`` a parameter of its own; loading checks that it stayed that way.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, T5Config, T5ForConditionalGeneration
+
+from motiongpt.lm.vocabulary import MotionVocabulary
+
+LOGGER = logging.getLogger(__name__)
+
+VOCABULARY_FILE = "motion_vocabulary.json"
+
+
+class ModelLoadError(ValueError):
+    """A model folder or checkpoint is missing, corrupt, or does not match the expected layout."""
+
+
+class UntiedT5ForConditionalGeneration(T5ForConditionalGeneration):
+    """T5 whose ``lm_head`` is never tied to the input embeddings (only encoder/decoder embeddings are)."""
+
+    _tied_weights_keys = {
+        "encoder.embed_tokens.weight": "shared.weight",
+        "decoder.embed_tokens.weight": "shared.weight",
+    }
+
+
+def lm_head_is_tied(t5: T5ForConditionalGeneration) -> bool:
+    return t5.lm_head.weight.data_ptr() == t5.shared.weight.data_ptr()
+
+
+@dataclass
+class T5ArchitectureConfig:
+    """Size of a T5 built from scratch (the shipped small model). Defaults: a small T5 v1.1 (gated GELU)."""
+
+    d_model: int = 256
+    d_kv: int = 32
+    num_heads: int = 8
+    d_ff: int = 768
+    num_layers: int = 4
+    num_decoder_layers: int = 4
+    dropout_rate: float = 0.1
+    feed_forward_proj: str = "gated-gelu"
+    relative_attention_num_buckets: int = 32
+    relative_attention_max_distance: int = 128
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "T5ArchitectureConfig":
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown T5 architecture keys: {sorted(unknown)} (known: {sorted(known)})")
+        return cls(**data)
+
+
+class MotionConstraintProcessor(LogitsProcessor):
+    """Keeps a motion answer well formed while decoding: start token, then codes, then end, then EOS.
+
+    ``min_codes`` / ``max_codes`` bound the number of codes (the end token is forbidden before ``min_codes``
+    and forced at ``max_codes``), which is how a requested duration is honoured. Used for tasks whose
+    answer is a motion (text-to-motion, prediction, in-between).
+    """
+
+    def __init__(self, first_motion_id: int, vocabulary: MotionVocabulary, eos_id: int,
+                 min_codes: int = 1, max_codes: int = 50):
+        self.first = int(first_motion_id)
+        self.vocabulary = vocabulary
+        self.eos_id = int(eos_id)
+        self.min_codes = max(1, int(min_codes))
+        self.max_codes = max(self.min_codes, int(max_codes))
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        som = self.first + self.vocabulary.start_index
+        eom = self.first + self.vocabulary.end_index
+        code_lo, code_hi = self.first, self.first + self.vocabulary.code_num
+        allowed = torch.zeros_like(scores, dtype=torch.bool)
+        for row, sequence in enumerate(input_ids.tolist()):
+            generated = sequence[1:]  # the decoder start token comes first
+            if eom in generated:
+                allowed[row, self.eos_id] = True
+            elif som not in generated:
+                allowed[row, som] = True
+            else:
+                n_codes = len(generated) - generated.index(som) - 1
+                if n_codes < self.max_codes:
+                    allowed[row, code_lo:code_hi] = True
+                if n_codes >= self.min_codes:
+                    allowed[row, eom] = True
+        return scores.masked_fill(~allowed, float("-inf"))
+
+
+@dataclass
+class GenerationSettings:
+    """Sampling controls. Defaults follow section 3.6 for motion (top-k 50, temperature 1)."""
+
+    do_sample: bool = True
+    top_k: int = 50
+    temperature: float = 1.0
+    max_new_tokens: int = 128
+    num_beams: int = 1
+    use_cache: bool = True
+
+
+class MotionLanguageModel:
+    """A T5 and its tokenizer, extended by the motion vocabulary."""
+
+    def __init__(self, t5: T5ForConditionalGeneration, tokenizer, vocabulary: MotionVocabulary,
+                 max_input_length: int = 256):
+        self.t5 = t5
+        self.tokenizer = tokenizer
+        self.vocabulary = vocabulary
+        self.max_input_length = int(max_input_length)
+        self.first_motion_id = check_motion_token_ids(tokenizer, vocabulary)
+        if len(tokenizer) > t5.get_input_embeddings().weight.shape[0]:
+            raise ModelLoadError(
+                f"tokenizer has {len(tokenizer)} tokens but the model embeds only "
+                f"{t5.get_input_embeddings().weight.shape[0]}"
+            )
+        if lm_head_is_tied(t5):
+            raise ModelLoadError("lm_head is tied to the input embeddings; it must stay untied")
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, architecture: T5ArchitectureConfig, tokenizer, vocabulary: MotionVocabulary,
+              max_input_length: int = 256, seed: int | None = None) -> "MotionLanguageModel":
+        """A randomly initialised T5 over ``tokenizer`` (motion tokens are added if missing)."""
+        add_motion_tokens(tokenizer, vocabulary)
+        config = T5Config(
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+            decoder_start_token_id=tokenizer.pad_token_id,
+            tie_word_embeddings=False,
+            **asdict(architecture),
+        )
+        if seed is not None:
+            torch.manual_seed(seed)
+        t5 = UntiedT5ForConditionalGeneration(config)
+        return cls(t5, tokenizer, vocabulary, max_input_length)
+
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, code_num: int | None = None,
+                        max_input_length: int = 256) -> "MotionLanguageModel":
+        """Load a folder written by `save_pretrained`, or any Hugging Face T5 folder (model + tokenizer).
+
+        For a plain T5 folder (flan-t5-base, for instance) the motion tokens are added to the tokenizer
+        (``code_num`` codes, 512 by default) and the embeddings and ``lm_head`` are resized.
+        """
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise ModelLoadError(f"language model folder not found: {folder}")
+        if not (folder / "config.json").is_file():
+            raise ModelLoadError(f"{folder}: no config.json (not a Hugging Face T5 folder)")
+        saved_code_num = read_code_num(folder)
+        if code_num is not None and saved_code_num is not None and code_num != saved_code_num:
+            raise ModelLoadError(f"{folder}: saved for {saved_code_num} codes, asked for {code_num}")
+        vocabulary = MotionVocabulary(saved_code_num or code_num or 512)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), legacy=True)
+        except Exception as error:  # transformers raises many kinds here
+            raise ModelLoadError(f"{folder}: cannot load the tokenizer: {error}") from error
+        add_motion_tokens(tokenizer, vocabulary)
+        try:
+            t5 = UntiedT5ForConditionalGeneration.from_pretrained(str(folder))
+        except Exception as error:
+            raise ModelLoadError(f"{folder}: cannot load the T5 weights: {error}") from error
+        if t5.get_input_embeddings().weight.shape[0] < len(tokenizer):
+            t5.resize_token_embeddings(len(tokenizer))
+        t5.eval()
+        return cls(t5, tokenizer, vocabulary, max_input_length)
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.t5.save_pretrained(str(folder))
+        self.tokenizer.save_pretrained(str(folder))
+        (folder / VOCABULARY_FILE).write_text(json.dumps({"code_num": self.vocabulary.code_num}) + "\n")
+        return folder
+
+    # ------------------------------------------------------------------ use
+    @property
+    def device(self) -> torch.device:
+        return next(self.t5.parameters()).device
+
+    def motion_token_id(self, index: int) -> int:
+        return self.first_motion_id + int(index)
+
+    def tokenize(self, texts: Sequence[str], max_length: int | None = None) -> dict[str, torch.Tensor]:
+        batch = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=max_length or self.max_input_length,
+            return_tensors="pt",
+        )
+        return {k: v.to(self.device) for k, v in batch.items() if k in ("input_ids", "attention_mask")}
+
+    def loss(self, inputs: Sequence[str], targets: Sequence[str]) -> torch.Tensor:
+        """Token-level cross-entropy of ``targets`` given ``inputs`` (section 3.5); pads are ignored."""
+        encoded = self.tokenize(inputs)
+        labels = self.tokenize(targets)
+        label_ids = labels["input_ids"].masked_fill(labels["attention_mask"] == 0, -100)
+        output = self.t5(
+            input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
+            labels=label_ids, decoder_attention_mask=labels["attention_mask"],
+        )
+        return output.loss
+
+    def logits(self, inputs: Sequence[str], targets: Sequence[str]) -> torch.Tensor:
+        encoded = self.tokenize(inputs)
+        labels = self.tokenize(targets)
+        output = self.t5(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
+                         labels=labels["input_ids"])
+        return output.logits
+
+    @torch.no_grad()
+    def generate(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
+                 motion_codes: tuple[int, int] | None = None, seed: int | None = None) -> list[str]:
+        """Generate one answer per prompt (batched). ``motion_codes=(min, max)`` constrains the answer to a
+        well-formed motion with that many codes (see `MotionConstraintProcessor`)."""
+        settings = settings or GenerationSettings()
+        if not prompts:
+            return []
+        if seed is not None:
+            torch.manual_seed(int(seed))
+        encoded = self.tokenize(prompts)
+        processors = LogitsProcessorList()
+        max_new_tokens = settings.max_new_tokens
+        if motion_codes is not None:
+            low, high = motion_codes
+            processors.append(MotionConstraintProcessor(
+                self.first_motion_id, self.vocabulary, self.tokenizer.eos_token_id, low, high))
+            max_new_tokens = max(max_new_tokens, int(high) + 3)
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=max_new_tokens, num_beams=settings.num_beams, do_sample=settings.do_sample,
+            use_cache=settings.use_cache, logits_processor=processors,
+            pad_token_id=self.tokenizer.pad_token_id, eos_token_id=self.tokenizer.eos_token_id,
+            decoder_start_token_id=self.t5.config.decoder_start_token_id,
+        )
+        if settings.do_sample:
+            kwargs.update(top_k=int(settings.top_k), temperature=float(settings.temperature))
+        else:
+            kwargs.update(top_k=None, temperature=None, top_p=None)
+        self.t5.eval()
+        output = self.t5.generate(**encoded, **kwargs)
+        return self.tokenizer.batch_decode(output, skip_special_tokens=True)
+
+
+def add_motion_tokens(tokenizer, vocabulary: MotionVocabulary) -> int:
+    """Add the motion tokens (as ordinary added tokens, section 3.2) unless present; returns how many were added."""
+    missing = [t for t in vocabulary.tokens() if tokenizer.convert_tokens_to_ids(t) in (None, tokenizer.unk_token_id)]
+    if not missing:
+        return 0
+    if len(missing) != vocabulary.size:
+        raise ModelLoadError(
+            f"tokenizer holds only some motion tokens ({vocabulary.size - len(missing)} of {vocabulary.size})"
+        )
+    return tokenizer.add_tokens(vocabulary.tokens())
+
+
+def check_motion_token_ids(tokenizer, vocabulary: MotionVocabulary) -> int:
+    """The motion tokens must have consecutive ids; returns the id of ``<motion_id_0>``."""
+    ids = tokenizer.convert_tokens_to_ids(vocabulary.tokens())
+    first = ids[0]
+    if first is None or first == tokenizer.unk_token_id or ids != list(range(first, first + vocabulary.size)):
+        raise ModelLoadError("the tokenizer's motion tokens are missing or not consecutive")
+    return int(first)
+
+
+def read_code_num(folder: Path) -> int | None:
+    path = folder / VOCABULARY_FILE
+    if not path.is_file():
+        return None
+    try:
+        return int(json.loads(path.read_text())["code_num"])
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as error:
+        raise ModelLoadError(f"{path}: corrupt motion vocabulary file: {error}") from error
