@@ -45,7 +45,8 @@ def _check_finite(array: np.ndarray, source: str) -> None:
 
 def _check_frames(array: np.ndarray, source: str, min_frames: int) -> None:
     if array.shape[0] < min_frames:
-        raise MotionError(f"{source}: a motion needs at least {min_frames} frames, got {array.shape[0]}")
+        plural = "frame" if min_frames == 1 else "frames"
+        raise MotionError(f"{source}: a motion needs at least {min_frames} {plural}, got {array.shape[0]}")
 
 
 def check_joints(joints: Any, source: str = "motion", min_frames: int = 2) -> np.ndarray:
