@@ -38,3 +38,20 @@ def architecture() -> T5ArchitectureConfig:
 def tiny_model() -> MotionLanguageModel:
     tokenizer = train_text_tokenizer(tiny_sentences(), vocab_size=300)
     return MotionLanguageModel.build(TINY_ARCHITECTURE, tokenizer, MotionVocabulary(TINY_CODE_NUM), seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_motiongpt(tiny_model):
+    """A MotionGPT over the tiny T5 and a tiny (untrained, real) VQ-VAE with unit statistics."""
+    import numpy as np
+
+    from motiongpt.lm.api import MotionGPT
+    from motiongpt.normalization import Normalizer
+    from motiongpt.tokenizer import MotionTokenizer, VQVAEConfig
+
+    config = VQVAEConfig(code_num=TINY_CODE_NUM, code_dim=16, output_emb_width=16, width=16, depth=1)
+    torch.manual_seed(0)
+    tokenizer = MotionTokenizer(config, Normalizer(np.zeros(263), np.ones(263)))
+    with torch.no_grad():
+        tokenizer.quantizer.codebook.normal_()
+    return MotionGPT(tiny_model, tokenizer.eval(), max_codes=12)

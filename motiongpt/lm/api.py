@@ -1,0 +1,297 @@
+"""The Python API: one object that turns words into motion and motion into words.
+
+    from motiongpt.lm import MotionGPT
+    model = MotionGPT.from_pretrained("models/motiongpt-small")
+    walk = model.text_to_motion("a person walks forward", seconds=3, seed=0)   # walk.joints: (60, 22, 3)
+    caption = model.motion_to_text(walk.joints)
+    longer = model.predict(walk.joints, seconds=2)
+    bridge = model.inbetween(walk.joints, other.joints, seconds=1)
+    plan = model.command("walk forward, then turn left, then wave")
+
+Every motion result carries ``joints`` (T, 22, 3) at 20 fps (metres, Y up), ``features`` (T, 263) and the
+``codes`` it was decoded from. A model folder holds ``motiongpt.yaml`` naming the language model folder
+and the motion tokenizer folder (relative paths).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import yaml
+
+from motiongpt.lm.commands import split_command
+from motiongpt.lm.model import GenerationSettings, MotionLanguageModel, ModelLoadError
+from motiongpt.lm.templates import (
+    CAPTION,
+    FRAMES,
+    FRAMES_PER_CODE,
+    INBETWEEN_PROMPT,
+    M2T_PROMPT,
+    MOTION,
+    MOTION_HEAD,
+    MOTION_MASKED,
+    PREDICT_PROMPT,
+    T2M_PROMPT,
+    T2M_PROMPT_FRAMES,
+)
+from motiongpt.lm.vocabulary import MOTION_TOKEN_PATTERN, NoMotionError, parse_motion
+
+LOGGER = logging.getLogger(__name__)
+
+MANIFEST_FILE = "motiongpt.yaml"
+FPS = 20.0
+
+
+@dataclass
+class MotionResult:
+    """A generated motion. ``segment`` = (first, end) frames of the newly generated part."""
+
+    joints: np.ndarray          # (T, 22, 3)
+    features: np.ndarray        # (T, 263), un-normalised
+    codes: np.ndarray           # (L,) with T = 4 L
+    prompt: str = ""
+    response: str = ""
+    segment: tuple[int, int] = (0, 0)
+    steps: list[tuple[str, int, int]] = field(default_factory=list)  # multi-step: (step text, first, end)
+
+    @property
+    def seconds(self) -> float:
+        return self.joints.shape[0] / FPS
+
+
+def seconds_to_codes(seconds: float, what: str = "seconds") -> int:
+    value = float(seconds)
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{what} must be a positive number, got {seconds!r}")
+    return max(1, int(round(value * FPS / FRAMES_PER_CODE)))
+
+
+class MotionGPT:
+    """Text-to-motion, motion-to-text, prediction, in-between and multi-step commands on one model."""
+
+    def __init__(self, language_model: MotionLanguageModel, motion_tokenizer, max_codes: int = 50,
+                 sampling: GenerationSettings | None = None):
+        if motion_tokenizer.config.code_num != language_model.vocabulary.code_num:
+            raise ModelLoadError(
+                f"motion tokenizer has {motion_tokenizer.config.code_num} codes but the language model's "
+                f"vocabulary has {language_model.vocabulary.code_num}"
+            )
+        if motion_tokenizer.normalizer is None:
+            raise ModelLoadError("the motion tokenizer has no normalizer (mean/std)")
+        self.language_model = language_model
+        self.motion_tokenizer = motion_tokenizer.eval()
+        self.max_codes = int(max_codes)
+        self.sampling = sampling or GenerationSettings()
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_pretrained(cls, folder: str | Path, device: str = "cpu") -> "MotionGPT":
+        from motiongpt.tokenizer import MotionTokenizer
+
+        folder = Path(folder)
+        manifest_path = folder / MANIFEST_FILE
+        if not manifest_path.is_file():
+            raise ModelLoadError(f"{folder}: not a MotionGPT model folder ({MANIFEST_FILE} missing)")
+        try:
+            manifest = yaml.safe_load(manifest_path.read_text()) or {}
+            lm_folder = folder / str(manifest["language_model"])
+            tokenizer_folder = folder / str(manifest["motion_tokenizer"])
+        except (yaml.YAMLError, KeyError, TypeError) as error:
+            raise ModelLoadError(f"{manifest_path}: needs 'language_model' and 'motion_tokenizer' entries "
+                                 f"({error})") from error
+        language_model = MotionLanguageModel.from_pretrained(lm_folder)
+        language_model.t5.to(device)
+        motion_tokenizer = MotionTokenizer.from_pretrained(tokenizer_folder, device=device)
+        return cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)))
+
+    @classmethod
+    def from_released(cls, checkpoint: str | Path, base_t5_folder: str | Path, device: str = "cpu") -> "MotionGPT":
+        """The released ``motiongpt_s3_h3d.tar`` with the flan-t5-base folder it was trained from."""
+        from motiongpt.normalization import Normalizer
+        from motiongpt.lm.released_checkpoint import load_released_checkpoint
+        from motiongpt.tokenizer import MotionTokenizer, VQVAEConfig
+
+        released = load_released_checkpoint(checkpoint, base_t5_folder)
+        tokenizer = MotionTokenizer(VQVAEConfig(), Normalizer.official())
+        tokenizer.load_weights({k: v.float() for k, v in released.vae_state_dict.items()}, source=str(checkpoint))
+        released.language_model.t5.to(device)
+        return cls(released.language_model, tokenizer.to(device))
+
+    def save_pretrained(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.language_model.save_pretrained(folder / "lm")
+        self.motion_tokenizer.save_pretrained(folder / "tokenizer")
+        (folder / MANIFEST_FILE).write_text(yaml.safe_dump(
+            {"format": "motiongpt", "language_model": "lm", "motion_tokenizer": "tokenizer",
+             "max_codes": self.max_codes}, sort_keys=False))
+        return folder
+
+    # ------------------------------------------------------------------ motion <-> codes
+    @property
+    def vocabulary(self):
+        return self.language_model.vocabulary
+
+    def encode(self, motion: np.ndarray, source: str = "motion") -> np.ndarray:
+        """Joints (T, 22, 3) or un-normalised features (T, 263) -> codes (one per 4 frames)."""
+        array = np.asarray(motion)
+        if array.ndim == 3:
+            from motiongpt.validation import check_joints
+            check_joints(array, source=source, min_frames=FRAMES_PER_CODE + 1)
+        elif array.ndim == 2:
+            from motiongpt.validation import check_features
+            check_features(array, source=source, min_frames=FRAMES_PER_CODE)
+        else:
+            raise ValueError(f"{source}: expected joints (T, 22, 3) or features (T, 263), got shape {array.shape}")
+        return np.asarray(self.motion_tokenizer.encode_motion(array), dtype=np.int64)
+
+    def decode(self, codes: Sequence[int] | np.ndarray, prompt: str = "", response: str = "",
+               segment: tuple[int, int] | None = None) -> MotionResult:
+        codes = self.vocabulary.check_codes(codes, "codes to decode")
+        if codes.size == 0:
+            raise NoMotionError("no codes to decode")
+        features = self.motion_tokenizer.decode_to_features(codes)
+        from motiongpt.features import recover_from_ric
+        joints = np.asarray(recover_from_ric(features), dtype=np.float32)
+        return MotionResult(joints, features, codes, prompt, response,
+                            segment if segment is not None else (0, joints.shape[0]))
+
+    # ------------------------------------------------------------------ sampling
+    def _settings(self, greedy: bool, top_k: int | None, temperature: float | None) -> GenerationSettings:
+        settings = GenerationSettings(**vars(self.sampling))
+        settings.do_sample = not greedy
+        if top_k is not None:
+            settings.top_k = int(top_k)
+        if temperature is not None:
+            if not float(temperature) > 0:
+                raise ValueError(f"temperature must be > 0, got {temperature}")
+            settings.temperature = float(temperature)
+        return settings
+
+    def _generate_codes(self, prompts: list[str], min_codes: int, max_codes: int, settings: GenerationSettings,
+                        seed: int | None) -> list[tuple[np.ndarray, str]]:
+        responses = self.language_model.generate(prompts, settings, motion_codes=(min_codes, max_codes), seed=seed)
+        results = []
+        for prompt, response in zip(prompts, responses):
+            parsed = parse_motion(response, self.vocabulary, source=f"response to {prompt[:60]!r}")
+            results.append((parsed.codes, response))
+        return results
+
+    # ------------------------------------------------------------------ tasks
+    def text_to_motion(self, text: str | Sequence[str], seconds: float | None = None, seed: int | None = None,
+                       top_k: int | None = None, temperature: float | None = None, greedy: bool = False
+                       ) -> MotionResult | list[MotionResult]:
+        """Motion for a caption (or a batch of captions). ``seconds`` fixes the duration (rounded to 0.2 s);
+        without it the model chooses, up to ``max_codes`` codes."""
+        texts = [text] if isinstance(text, str) else list(text)
+        if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
+            raise ValueError("text_to_motion: expected non-empty text")
+        if seconds is None:
+            prompts = [T2M_PROMPT.replace(CAPTION, t.strip()) for t in texts]
+            low, high = 1, self.max_codes
+        else:
+            n = seconds_to_codes(seconds)
+            prompts = [T2M_PROMPT_FRAMES.replace(FRAMES, str(n * FRAMES_PER_CODE)).replace(CAPTION, t.strip())
+                       for t in texts]
+            low = high = n
+        generated = self._generate_codes(prompts, low, high, self._settings(greedy, top_k, temperature), seed)
+        results = [self.decode(codes, prompt, response) for (codes, response), prompt in zip(generated, prompts)]
+        return results[0] if isinstance(text, str) else results
+
+    def motion_to_text(self, motion: np.ndarray | Sequence[np.ndarray], greedy: bool = True, seed: int | None = None,
+                       max_new_tokens: int = 40) -> str | list[str]:
+        """A caption for a motion given as joints (T, 22, 3) or features (T, 263), or for a list of them."""
+        single = isinstance(motion, np.ndarray)
+        motions = [motion] if single else list(motion)
+        prompts = [M2T_PROMPT.replace(MOTION, self.vocabulary.codes_to_string(self.encode(m, f"motion {i}")))
+                   for i, m in enumerate(motions)]
+        settings = self._settings(greedy, None, None)
+        settings.max_new_tokens = int(max_new_tokens)
+        responses = self.language_model.generate(prompts, settings, seed=seed)
+        captions = [MOTION_TOKEN_PATTERN.sub("", r).strip() for r in responses]
+        return captions[0] if single else captions
+
+    def predict(self, motion: np.ndarray, seconds: float, seed: int | None = None, top_k: int | None = None,
+                temperature: float | None = None, greedy: bool = False, context_codes: int = 10) -> MotionResult:
+        """Continue ``motion`` for ``seconds``. The result holds the given motion's codes followed by the new
+        ones (decoded together, so the join is continuous); ``segment`` marks the new frames."""
+        given = self.encode(motion, "motion to continue")
+        needed = seconds_to_codes(seconds)
+        settings = self._settings(greedy, top_k, temperature)
+        new: list[int] = []
+        step_seed = seed
+        while len(new) < needed:
+            context = np.concatenate([given, np.asarray(new, dtype=np.int64)])[-int(context_codes):]
+            prompt = PREDICT_PROMPT.replace(MOTION_HEAD, self.vocabulary.codes_to_string(context))
+            chunk = min(needed - len(new), self.max_codes)
+            [(codes, _)] = self._generate_codes([prompt], chunk, chunk, settings, step_seed)
+            new.extend(codes.tolist())
+            step_seed = None if step_seed is None else step_seed + 1
+        codes = np.concatenate([given, np.asarray(new, dtype=np.int64)])
+        start = given.size * FRAMES_PER_CODE
+        return self.decode(codes, "predict", "", (start, codes.size * FRAMES_PER_CODE))
+
+    def _fill_gaps(self, pairs: list[tuple[np.ndarray, np.ndarray]], gap_codes: int, settings: GenerationSettings,
+                   seed: int | None, context_codes: int) -> list[np.ndarray]:
+        """Batched in-between on codes: for each (before, after) the ``gap_codes`` codes that join them."""
+        prompts, heads = [], []
+        for before, after in pairs:
+            head, tail = before[-context_codes:], after[:context_codes]
+            masked = self.vocabulary.masked_string(head, gap_codes, tail)
+            prompts.append(INBETWEEN_PROMPT.replace(MOTION_MASKED, masked))
+            heads.append((head.size, tail.size))
+        total = [h + gap_codes + t for h, t in heads]
+        generated = self._generate_codes(prompts, min(total), max(total), settings, seed)
+        gaps = []
+        for (codes, _), (n_head, _) in zip(generated, heads):
+            gap = codes[n_head:n_head + gap_codes]
+            if gap.size < gap_codes:  # a shorter answer: pad with the last code of the answer
+                gap = np.concatenate([gap, np.full(gap_codes - gap.size, codes[-1], dtype=np.int64)])
+            gaps.append(gap)
+        return gaps
+
+    def inbetween(self, before: np.ndarray, after: np.ndarray, seconds: float, seed: int | None = None,
+                  top_k: int | None = None, temperature: float | None = None, greedy: bool = False,
+                  context_codes: int = 12) -> MotionResult:
+        """Fill ``seconds`` of motion between ``before`` and ``after``. The result is before + gap + after,
+        decoded together; ``segment`` marks the gap's frames."""
+        head = self.encode(before, "motion before the gap")
+        tail = self.encode(after, "motion after the gap")
+        gap_codes = seconds_to_codes(seconds)
+        [gap] = self._fill_gaps([(head, tail)], gap_codes, self._settings(greedy, top_k, temperature), seed,
+                                int(context_codes))
+        codes = np.concatenate([head, gap, tail])
+        start = head.size * FRAMES_PER_CODE
+        return self.decode(codes, "inbetween", "", (start, start + gap_codes * FRAMES_PER_CODE))
+
+    def command(self, text: str, seconds_per_step: float | None = None, transition_seconds: float = 0.8,
+                seed: int | None = None, top_k: int | None = None, temperature: float | None = None,
+                greedy: bool = False, context_codes: int = 8) -> MotionResult:
+        """A multi-step command ("walk forward, then turn left, then wave"): each step is generated (in one
+        batch), consecutive steps are joined by generated in-between transitions, and the whole code
+        sequence is decoded at once into one continuous motion. ``steps`` lists each step's frames."""
+        steps = split_command(text)
+        settings = self._settings(greedy, top_k, temperature)
+        motions = self.text_to_motion(steps, seconds=seconds_per_step, seed=seed, top_k=top_k,
+                                      temperature=temperature, greedy=greedy)
+        step_codes = [m.codes for m in motions]
+        gaps: list[np.ndarray] = []
+        if len(step_codes) > 1:
+            gap_codes = seconds_to_codes(transition_seconds, "transition_seconds")
+            pairs = list(zip(step_codes[:-1], step_codes[1:]))
+            gaps = self._fill_gaps(pairs, gap_codes, settings, None if seed is None else seed + 1, context_codes)
+        pieces, spans, position = [], [], 0
+        for index, codes in enumerate(step_codes):
+            spans.append((steps[index], position * FRAMES_PER_CODE, (position + codes.size) * FRAMES_PER_CODE))
+            pieces.append(codes)
+            position += codes.size
+            if index < len(gaps):
+                pieces.append(gaps[index])
+                position += gaps[index].size
+        result = self.decode(np.concatenate(pieces), text, "")
+        result.steps = spans
+        return result

@@ -1,0 +1,108 @@
+"""The MotionGPT API on a tiny untrained model: shapes, durations, joins, batching, errors, save/load."""
+import numpy as np
+import pytest
+
+from motiongpt.lm.api import MotionGPT
+from motiongpt.lm.commands import split_command
+from motiongpt.lm.model import ModelLoadError
+
+
+def walking_joints(frames=41):
+    from motiongpt.skeleton import RAW_OFFSETS, PARENTS, TARGET_BONE_LENGTHS
+    rest = np.zeros((22, 3))
+    for joint in range(1, 22):
+        rest[joint] = rest[PARENTS[joint]] + RAW_OFFSETS[joint] * TARGET_BONE_LENGTHS[joint]
+    rest[:, 1] -= rest[:, 1].min()
+    t = np.arange(frames)[:, None, None]
+    joints = rest[None] + np.array([0.0, 0.0, 0.05]) * t
+    joints[:, 20:22, 1] += 0.1 * np.sin(t[:, :, 0] / 3.0)
+    return joints.astype(np.float32)
+
+
+def test_text_to_motion_with_duration(tiny_motiongpt):
+    result = tiny_motiongpt.text_to_motion("a person walks forward", seconds=2.0, seed=0)
+    assert result.joints.shape == (40, 22, 3) and result.features.shape == (40, 263)
+    assert result.codes.shape == (10,) and np.isfinite(result.joints).all()
+    assert result.seconds == pytest.approx(2.0)
+    assert "40 frames" in result.prompt
+
+
+def test_text_to_motion_batch_and_seed(tiny_motiongpt):
+    a = tiny_motiongpt.text_to_motion(["a person walks", "someone jumps"], seed=3)
+    b = tiny_motiongpt.text_to_motion(["a person walks", "someone jumps"], seed=3)
+    assert len(a) == 2
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.codes, y.codes)
+        assert 1 <= x.codes.size <= tiny_motiongpt.max_codes
+        assert x.joints.shape == (4 * x.codes.size, 22, 3)
+
+
+def test_motion_to_text_returns_text_without_motion_tokens(tiny_motiongpt):
+    caption = tiny_motiongpt.motion_to_text(walking_joints())
+    assert isinstance(caption, str) and "<motion_id" not in caption
+    assert len(tiny_motiongpt.motion_to_text([walking_joints(), walking_joints(45)])) == 2
+
+
+def test_predict_keeps_given_codes_and_adds_requested_time(tiny_motiongpt):
+    given = walking_joints(41)
+    given_codes = tiny_motiongpt.encode(given)
+    result = tiny_motiongpt.predict(given, seconds=3.2, seed=1)  # 16 codes > max_codes: two rounds
+    np.testing.assert_array_equal(result.codes[:given_codes.size], given_codes)
+    assert result.codes.size == given_codes.size + 16
+    assert result.segment == (4 * given_codes.size, 4 * result.codes.size)
+
+
+def test_inbetween_joins_both_motions(tiny_motiongpt):
+    before, after = walking_joints(41), walking_joints(33)
+    result = tiny_motiongpt.inbetween(before, after, seconds=1.0, seed=2)
+    n_before, n_after = tiny_motiongpt.encode(before).size, tiny_motiongpt.encode(after).size
+    assert result.codes.size == n_before + 5 + n_after
+    np.testing.assert_array_equal(result.codes[:n_before], tiny_motiongpt.encode(before))
+    np.testing.assert_array_equal(result.codes[-n_after:], tiny_motiongpt.encode(after))
+    assert result.segment == (4 * n_before, 4 * (n_before + 5))
+
+
+def test_multi_step_command_is_one_continuous_motion(tiny_motiongpt):
+    result = tiny_motiongpt.command("walk forward, then turn left, then wave", seconds_per_step=1.2,
+                                    transition_seconds=0.8, seed=0)
+    assert [s[0] for s in result.steps] == ["walk forward", "turn left", "wave"]
+    # 3 steps of 6 codes joined by 2 transitions of 4 codes
+    assert result.codes.size == 3 * 6 + 2 * 4
+    assert result.joints.shape == (4 * result.codes.size, 22, 3)
+    assert result.steps[1][1] == 4 * (6 + 4) and result.steps[2][2] == result.joints.shape[0]
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("walk forward, then turn left, then wave", ["walk forward", "turn left", "wave"]),
+    ("First jump. After that, kick and then punch", ["jump", "kick", "punch"]),
+    ("turn left and right", ["turn left and right"]),
+    ("run; crawl followed by roll", ["run", "crawl", "roll"]),
+])
+def test_split_command(text, steps):
+    assert split_command(text) == steps
+
+
+def test_bad_inputs_raise_value_errors(tiny_motiongpt):
+    with pytest.raises(ValueError, match="non-empty"):
+        tiny_motiongpt.text_to_motion("  ")
+    with pytest.raises(ValueError, match="positive"):
+        tiny_motiongpt.text_to_motion("walk", seconds=-1)
+    bad = walking_joints()
+    bad[3, 2, 1] = np.nan
+    with pytest.raises(ValueError):
+        tiny_motiongpt.motion_to_text(bad)
+    with pytest.raises(ValueError, match="shape"):
+        tiny_motiongpt.predict(np.zeros((10, 5)), seconds=1)
+    with pytest.raises(ValueError):
+        split_command("")
+
+
+def test_save_and_load_folder(tiny_motiongpt, tmp_path):
+    tiny_motiongpt.save_pretrained(tmp_path / "model")
+    loaded = MotionGPT.from_pretrained(tmp_path / "model")
+    a = tiny_motiongpt.text_to_motion("a person walks", seconds=1.0, greedy=True)
+    b = loaded.text_to_motion("a person walks", seconds=1.0, greedy=True)
+    np.testing.assert_array_equal(a.codes, b.codes)
+    np.testing.assert_allclose(a.joints, b.joints, atol=1e-5)
+    with pytest.raises(ModelLoadError, match="motiongpt.yaml"):
+        MotionGPT.from_pretrained(tmp_path)
