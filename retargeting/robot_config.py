@@ -1,0 +1,223 @@
+"""A robot described by data: the YAML schema of ``retargeting/robots/<name>.yaml``, as dataclasses.
+
+Everything robot-specific lives in the YAML file (see docs/adding_a_robot.md): the URDF, which frames
+stand for which SMPL joints, scale multipliers, task weights, fixed offsets, the sole of each foot,
+a rest posture, velocity limits where the URDF has none, and the joints to lock.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from retargeting.errors import RetargetError
+from motiongpt.skeleton import JOINT_INDEX
+
+ROBOTS_DIR = Path(__file__).resolve().parent / "robots"
+SCALE_GROUPS = ("root", "legs", "spine", "arms")
+
+
+@dataclasses.dataclass(frozen=True)
+class KeypointSpec:
+    """An SMPL joint matched by a point fixed on a robot frame."""
+
+    smpl: str
+    frame: str
+    offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class OrientationSpec:
+    """A body segment whose orientation (derived from the SMPL joints) a robot frame follows."""
+
+    segment: str  # one of: pelvis, torso, left_foot, right_foot
+    frame: str
+    weight: float = 1.0
+
+
+@dataclasses.dataclass(frozen=True)
+class FootSpec:
+    """The sole of a foot: a rectangle on a robot frame, the part that touches the ground."""
+
+    side: str  # left or right
+    frame: str
+    sole_center: tuple[float, float, float]
+    half_length: float
+    half_width: float
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverSettings:
+    """Weights and bounds of the per-frame inverse kinematics (see retargeting/solver.py)."""
+
+    max_iterations: int = 12
+    warm_iterations: int = 6
+    tolerance: float = 1e-7
+    damping: float = 1e-4
+    posture_weight: float = 1e-5
+    smoothness_weight: float = 1e-3
+    contact_weight: float = 100.0
+    max_step_halvings: int = 4
+
+
+@dataclasses.dataclass(frozen=True)
+class RobotConfig:
+    """One robot, as read from its YAML file."""
+
+    name: str
+    urdf: str
+    source: str  # the YAML file (or "<dict>") this came from, for error messages
+    root_frame: str
+    root_rotation_rpy: tuple[float, float, float]
+    keypoints: tuple[KeypointSpec, ...]
+    orientations: tuple[OrientationSpec, ...]
+    feet: tuple[FootSpec, ...]
+    scales: dict[str, float]
+    rest_posture: dict[str, float]
+    locked_joints: dict[str, float]
+    velocity_limits: dict[str, float]
+    default_velocity_limit: float
+    max_joint_velocity: float | None
+    solver: SolverSettings
+    collision_exclude: tuple[tuple[str, str], ...] = ()
+
+    def urdf_path(self) -> Path:
+        return resolve_urdf(self.urdf, self.source)
+
+
+def example_robot_data_dir() -> Path:
+    """The `share` folder of example-robot-data (holds example-robot-data/robots/...)."""
+    try:
+        dist = importlib.metadata.distribution("example-robot-data")
+    except importlib.metadata.PackageNotFoundError as error:  # pragma: no cover - install problem
+        raise RetargetError("example-robot-data is not installed; robot URDFs cannot be found") from error
+    return Path(str(dist.locate_file("cmeel.prefix/share")))
+
+
+def resolve_urdf(spec: str, source: str) -> Path:
+    """``package://example-robot-data/robots/...``, ``example-robot-data:robots/...``, or a path."""
+    if spec.startswith("package://"):
+        path = example_robot_data_dir() / spec[len("package://"):]
+    elif spec.startswith("example-robot-data:"):
+        path = example_robot_data_dir() / "example-robot-data" / spec.split(":", 1)[1]
+    else:
+        path = Path(spec).expanduser()
+        if not path.is_absolute() and source not in ("<dict>", ""):
+            path = Path(source).resolve().parent / path
+    if not path.is_file():
+        raise RetargetError(f"{source}: URDF file not found: {path}")
+    return path
+
+
+def _vec3(value: Any, what: str, source: str) -> tuple[float, float, float]:
+    try:
+        out = tuple(float(v) for v in value)
+    except (TypeError, ValueError) as error:
+        raise RetargetError(f"{source}: {what} must be three numbers, got {value!r}") from error
+    if len(out) != 3:
+        raise RetargetError(f"{source}: {what} must be three numbers, got {value!r}")
+    return out  # type: ignore[return-value]
+
+
+def _float_map(value: Any, what: str, source: str) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RetargetError(f"{source}: {what} must be a mapping of joint name to number")
+    try:
+        return {str(k): float(v) for k, v in value.items()}
+    except (TypeError, ValueError) as error:
+        raise RetargetError(f"{source}: {what} must map names to numbers: {error}") from error
+
+
+def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfig:
+    """Validate a parsed YAML document and build the :class:`RobotConfig`."""
+    if not isinstance(data, dict):
+        raise RetargetError(f"{source}: a robot description must be a YAML mapping")
+    for key in ("name", "urdf", "root_frame", "keypoints", "feet"):
+        if key not in data:
+            raise RetargetError(f"{source}: missing required key '{key}'")
+    keypoints = []
+    for item in data["keypoints"]:
+        if item.get("smpl") not in JOINT_INDEX:
+            raise RetargetError(f"{source}: keypoint {item!r} names no SMPL joint (see motiongpt/skeleton.py)")
+        keypoints.append(KeypointSpec(
+            smpl=item["smpl"], frame=str(item["frame"]),
+            offset=_vec3(item.get("offset", (0, 0, 0)), f"offset of keypoint {item['smpl']}", source),
+            weight=float(item.get("weight", 1.0)),
+        ))
+    if "pelvis" not in {k.smpl for k in keypoints}:
+        raise RetargetError(f"{source}: the keypoints must include the SMPL pelvis")
+    orientations = []
+    for item in data.get("orientations", []):
+        if item.get("segment") not in ("pelvis", "torso", "left_foot", "right_foot"):
+            raise RetargetError(f"{source}: orientation segment must be pelvis, torso, left_foot or right_foot: {item!r}")
+        orientations.append(OrientationSpec(segment=item["segment"], frame=str(item["frame"]),
+                                            weight=float(item.get("weight", 1.0))))
+    feet = []
+    for item in data["feet"]:
+        if item.get("side") not in ("left", "right"):
+            raise RetargetError(f"{source}: foot side must be left or right: {item!r}")
+        feet.append(FootSpec(
+            side=item["side"], frame=str(item["frame"]),
+            sole_center=_vec3(item.get("sole_center", (0, 0, 0)), f"sole_center of the {item['side']} foot", source),
+            half_length=float(item.get("half_length", 0.1)), half_width=float(item.get("half_width", 0.05)),
+        ))
+    if sorted(f.side for f in feet) != ["left", "right"]:
+        raise RetargetError(f"{source}: feet must describe exactly one left and one right foot")
+    scales = {group: 1.0 for group in SCALE_GROUPS}
+    for group, value in (data.get("scales") or {}).items():
+        if group not in SCALE_GROUPS:
+            raise RetargetError(f"{source}: unknown scale group '{group}' (use {', '.join(SCALE_GROUPS)})")
+        scales[group] = float(value)
+        if not scales[group] > 0:
+            raise RetargetError(f"{source}: scale '{group}' must be positive")
+    solver_fields = {f.name for f in dataclasses.fields(SolverSettings)}
+    solver_data = data.get("solver") or {}
+    unknown = set(solver_data) - solver_fields
+    if unknown:
+        raise RetargetError(f"{source}: unknown solver settings {sorted(unknown)}")
+    max_velocity = data.get("max_joint_velocity")
+    return RobotConfig(
+        name=str(data["name"]),
+        urdf=str(data["urdf"]),
+        source=source,
+        root_frame=str(data["root_frame"]),
+        root_rotation_rpy=_vec3(data.get("root_rotation_rpy", (0, 0, 0)), "root_rotation_rpy", source),
+        keypoints=tuple(keypoints),
+        orientations=tuple(orientations),
+        feet=tuple(sorted(feet, key=lambda f: f.side)),  # left, right
+        scales=scales,
+        rest_posture=_float_map(data.get("rest_posture"), "rest_posture", source),
+        locked_joints=_float_map(data.get("locked_joints"), "locked_joints", source),
+        velocity_limits=_float_map(data.get("velocity_limits"), "velocity_limits", source),
+        default_velocity_limit=float(data.get("default_velocity_limit", 3.0)),
+        max_joint_velocity=None if max_velocity is None else float(max_velocity),
+        solver=SolverSettings(**solver_data),
+        collision_exclude=tuple(tuple(pair) for pair in data.get("collision_exclude", [])),
+    )
+
+
+def available_robots() -> list[str]:
+    return sorted(p.stem for p in ROBOTS_DIR.glob("*.yaml"))
+
+
+def load_robot_config(name_or_yaml: str | Path) -> RobotConfig:
+    """A shipped robot by name (``g1``, ``talos``, ``romeo``) or any robot YAML file by path."""
+    text_name = str(name_or_yaml)
+    path = Path(text_name)
+    if not (text_name.endswith((".yaml", ".yml")) or path.is_file()):
+        path = ROBOTS_DIR / f"{text_name}.yaml"
+        if not path.is_file():
+            raise RetargetError(f"unknown robot '{text_name}': ship one of {available_robots()} or pass a YAML path")
+    if not path.is_file():
+        raise RetargetError(f"robot description not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise RetargetError(f"{path}: not valid YAML: {error}") from error
+    return config_from_dict(data, source=str(path))

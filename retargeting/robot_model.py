@@ -1,0 +1,153 @@
+"""The robot's kinematics on Pinocchio: floating base, locked joints removed, keypoint frames added.
+
+Holds everything the solver needs as arrays: joint limits, effective velocity limits, the frame ids
+of keypoints, oriented segments and soles, and what the robot measures at its calibration posture
+(q = 0 standing, base rotated by ``root_rotation_rpy``): bone lengths between keypoints and the
+rotation of each oriented frame relative to the canonical segment frame (x forward, y left, z up).
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pinocchio as pin
+
+from retargeting.errors import RetargetError
+from retargeting.robot_config import RobotConfig, example_robot_data_dir
+
+
+@dataclasses.dataclass
+class Calibration:
+    keypoint_positions: np.ndarray  # (K,3) world positions of the keypoints at the calibration posture
+    orientation_offsets: np.ndarray  # (M,3,3) frame rotation when its segment frame is the identity
+    sole_points: np.ndarray  # (2,4,3) sole corners of (left, right) at calibration, world
+    base_rotation: np.ndarray  # (3,3) base rotation that makes the robot stand canonically
+
+
+class RobotModel:
+    """Pinocchio model of one robot configured by a :class:`RobotConfig`."""
+
+    def __init__(self, config: RobotConfig):
+        self.config = config
+        self.urdf_path: Path = config.urdf_path()
+        try:
+            full = pin.buildModelFromUrdf(str(self.urdf_path), pin.JointModelFreeFlyer())
+        except Exception as error:  # pinocchio raises plain RuntimeError/ValueError on a bad URDF
+            raise RetargetError(f"{self.urdf_path}: Pinocchio cannot load this URDF: {error}") from error
+        self.full_model = full
+        joint_names = list(full.names)
+        for name in list(config.locked_joints) + list(config.rest_posture) + list(config.velocity_limits):
+            if name not in joint_names:
+                raise RetargetError(f"{config.source}: joint '{name}' is not in {self.urdf_path.name}")
+        reference = pin.neutral(full)
+        lock_ids = []
+        for name, value in config.locked_joints.items():
+            jid = full.getJointId(name)
+            if full.joints[jid].nq != 1:
+                raise RetargetError(f"{config.source}: locked joint '{name}' is not a 1-DoF joint")
+            lo, hi = full.lowerPositionLimit[full.idx_qs[jid]], full.upperPositionLimit[full.idx_qs[jid]]
+            if not lo - 1e-9 <= value <= hi + 1e-9:
+                raise RetargetError(f"{config.source}: locked joint '{name}' value {value} is outside its limits [{lo}, {hi}]")
+            reference[full.idx_qs[jid]] = value
+            lock_ids.append(jid)
+        model = pin.buildReducedModel(full, lock_ids, reference) if lock_ids else full.copy()
+        self.locked_reference = reference
+        for jid in range(2, model.njoints):
+            if model.joints[jid].nq != 1 or model.joints[jid].nv != 1:
+                raise RetargetError(
+                    f"{config.source}: joint '{model.names[jid]}' has {model.joints[jid].nq} position coordinates; "
+                    "only 1-DoF joints can be retargeted: lock it in locked_joints")
+        self.joint_names: list[str] = [model.names[j] for j in range(2, model.njoints)]
+        self.nj = len(self.joint_names)
+
+        def frame_id(name: str) -> int:
+            if not model.existFrame(name):
+                raise RetargetError(f"{config.source}: frame '{name}' is not in {self.urdf_path.name}")
+            return model.getFrameId(name)
+
+        def add_point_frame(label: str, parent: str, offset) -> int:
+            parent_id = frame_id(parent)
+            parent_frame = model.frames[parent_id]
+            placement = parent_frame.placement * pin.SE3(np.eye(3), np.asarray(offset, dtype=float))
+            return model.addFrame(pin.Frame(label, parent_frame.parentJoint, parent_id, placement, pin.FrameType.OP_FRAME))
+
+        self.root_frame_id = frame_id(config.root_frame)
+        self.keypoint_frame_ids: list[int] = [
+            add_point_frame(f"retarget_kp_{k.smpl}", k.frame, k.offset) for k in config.keypoints]
+        self.orientation_frame_ids: list[int] = [frame_id(o.frame) for o in config.orientations]
+        self.sole_frame_ids: list[int] = [
+            add_point_frame(f"retarget_sole_{f.side}", f.frame, f.sole_center) for f in config.feet]
+        self.model = model
+        self.data = model.createData()
+
+        self.lower = model.lowerPositionLimit[7:].copy()
+        self.upper = model.upperPositionLimit[7:].copy()
+        bad = ~(np.isfinite(self.lower) & np.isfinite(self.upper) & (self.lower <= self.upper))
+        if bad.any():
+            names = [self.joint_names[i] for i in np.flatnonzero(bad)]
+            raise RetargetError(f"{self.urdf_path}: joints without finite position limits: {names}")
+        self.velocity_limits = self._velocity_limits(model.velocityLimit[6:].copy())
+        rest = np.zeros(self.nj)
+        for name, value in config.rest_posture.items():
+            if name in config.locked_joints:
+                continue
+            rest[self.joint_names.index(name)] = value
+        self.rest_posture = np.clip(rest, self.lower, self.upper)
+        # Sole rectangle corners in each sole frame (x forward, y left).
+        self.sole_corners_local = np.array([
+            [[sx * f.half_length, sy * f.half_width, 0.0] for sx in (1, -1) for sy in (1, -1)] for f in config.feet])
+        self.calibration = self._calibrate()
+
+    def _velocity_limits(self, urdf_limits: np.ndarray) -> np.ndarray:
+        config = self.config
+        limits = np.where(np.isfinite(urdf_limits) & (urdf_limits > 0), urdf_limits, config.default_velocity_limit)
+        for name, value in config.velocity_limits.items():
+            if name in self.joint_names:
+                i = self.joint_names.index(name)
+                limits[i] = value if not (urdf_limits[i] > 0) else min(value, urdf_limits[i])
+        if config.max_joint_velocity is not None:
+            limits = np.minimum(limits, config.max_joint_velocity)
+        if not (limits > 0).all():
+            raise RetargetError(f"{config.source}: every joint needs a positive velocity limit")
+        return limits
+
+    # ------------------------------------------------------------------ configuration helpers
+    def configuration(self, base_position, base_rotation, joints) -> np.ndarray:
+        q = np.empty(self.model.nq)
+        q[:3] = base_position
+        q[3:7] = pin.Quaternion(np.asarray(base_rotation, dtype=float)).coeffs()
+        q[7:] = joints
+        return q
+
+    def _calibrate(self) -> Calibration:
+        base_rotation = pin.rpy.rpyToMatrix(*self.config.root_rotation_rpy)
+        joints = np.clip(np.zeros(self.nj), self.lower, self.upper)
+        q = self.configuration(np.zeros(3), base_rotation, joints)
+        pin.framesForwardKinematics(self.model, self.data, q)
+        keypoints = np.array([self.data.oMf[i].translation for i in self.keypoint_frame_ids])
+        offsets = np.array([self.data.oMf[i].rotation for i in self.orientation_frame_ids]).reshape(-1, 3, 3)
+        soles = self.sole_points(q)
+        return Calibration(keypoints, offsets, soles, base_rotation)
+
+    def sole_points(self, q: np.ndarray | None = None) -> np.ndarray:
+        """(2,4,3) world corners of the left and right soles (runs forward kinematics if q given)."""
+        if q is not None:
+            pin.framesForwardKinematics(self.model, self.data, q)
+        out = np.empty((2, 4, 3))
+        for k, fid in enumerate(self.sole_frame_ids):
+            placement = self.data.oMf[fid]
+            out[k] = self.sole_corners_local[k] @ placement.rotation.T + placement.translation
+        return out
+
+    def keypoint_positions(self, q: np.ndarray) -> np.ndarray:
+        pin.framesForwardKinematics(self.model, self.data, q)
+        return np.array([self.data.oMf[i].translation for i in self.keypoint_frame_ids])
+
+    def root_pose(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position, xyzw quaternion) of the root frame; call after forward kinematics at q."""
+        placement = self.data.oMf[self.root_frame_id]
+        return placement.translation.copy(), pin.Quaternion(placement.rotation).coeffs().copy()
+
+    def mesh_package_dirs(self) -> list[str]:
+        return [str(example_robot_data_dir())]

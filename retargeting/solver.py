@@ -1,0 +1,141 @@
+"""Per-frame inverse kinematics on Pinocchio: weighted position and orientation tasks on a floating base.
+
+Each iteration is one damped Gauss-Newton step of
+
+    sum_p w_p |p*_p - p_p(q)|^2 + sum_r w_r |log(R*_r R_r(q)^T)|^2
+      + w_posture |q_j - q_rest|^2 + w_smooth |q_j - q_prior|^2
+
+over the generalised velocity (6 base + joints), with frame Jacobians from Pinocchio
+(LOCAL_WORLD_ALIGNED). Joint position limits are hard: the step is a box-constrained least-squares
+solve (an active set of joints pinned at their bounds), so every iterate lies within the URDF limits.
+A step that does not lower the cost is rejected and retried with ten times the damping; iterations are
+bounded. The prior is the previous frames' constant-velocity prediction (warm start and smoothness).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pinocchio as pin
+
+from retargeting.robot_config import SolverSettings
+from retargeting.robot_model import RobotModel
+
+LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+
+
+@dataclasses.dataclass
+class SolveInfo:
+    iterations: int
+    rejected_steps: int
+    cost: float
+
+
+class FrameSolver:
+    def __init__(self, robot: RobotModel, settings: SolverSettings | None = None):
+        self.robot = robot
+        self.model = robot.model
+        self.data = robot.data
+        self.settings = settings or robot.config.solver
+        self.position_frames = list(robot.keypoint_frame_ids) + list(robot.sole_frame_ids)
+        self.rotation_frames = list(robot.orientation_frame_ids)
+        self.nv = self.model.nv
+        self.lower, self.upper = robot.lower, robot.upper
+
+    # --------------------------------------------------------------------------------------------
+    def _residuals(self, q, positions, pos_idx, rotations, rot_idx):
+        oMf = self.data.oMf
+        pos_err = positions[pos_idx] - np.array([oMf[self.position_frames[i]].translation for i in pos_idx]).reshape(-1, 3)
+        rot_err = np.array([pin.log3(rotations[i] @ oMf[self.rotation_frames[i]].rotation.T) for i in rot_idx]).reshape(-1, 3)
+        return pos_err, rot_err
+
+    def _cost(self, q, pos_err, pos_w, rot_err, rot_w, prior):
+        s = self.settings
+        qj = q[7:]
+        cost = float(pos_w @ np.einsum("ij,ij->i", pos_err, pos_err)) + float(rot_w @ np.einsum("ij,ij->i", rot_err, rot_err))
+        cost += s.posture_weight * float(np.sum((qj - self.robot.rest_posture) ** 2))
+        if prior is not None:
+            cost += s.smoothness_weight * float(np.sum((qj - prior) ** 2))
+        return cost
+
+    def _box_solve(self, H, g, low, high):
+        """min 0.5 dq'H dq - g'dq with low <= dq[6:] <= high (active set, a few passes)."""
+        n = len(g)
+        free = np.ones(n, dtype=bool)
+        dq = np.zeros(n)
+        for _ in range(8):
+            fixed = ~free
+            rhs = g[free] - H[np.ix_(free, fixed)] @ dq[fixed] if fixed.any() else g[free]
+            dq[free] = np.linalg.solve(H[np.ix_(free, free)], rhs)
+            joint = dq[6:]
+            over, under = joint > high, joint < low
+            violated = (over | under) & free[6:]
+            if not violated.any():
+                break
+            joint[over] = high[over]
+            joint[under] = low[under]
+            free[6:][violated] = False
+        # Pinned joints whose gradient pulls them back inside are not released: the step stays feasible.
+        return dq
+
+    def solve(self, q_init, positions, position_weights, rotations, rotation_weights, prior=None, max_iterations=None):
+        model, data, s = self.model, self.data, self.settings
+        max_iterations = s.max_iterations if max_iterations is None else max_iterations
+        pos_idx = np.flatnonzero(position_weights > 0)
+        rot_idx = np.flatnonzero(rotation_weights > 0)
+        pos_w, rot_w = position_weights[pos_idx], rotation_weights[rot_idx]
+        pos_frames = [self.position_frames[i] for i in pos_idx]
+        rot_frames = [self.rotation_frames[i] for i in rot_idx]
+        q = q_init.copy()
+        q[7:] = np.clip(q[7:], self.lower, self.upper)
+        pin.computeJointJacobians(model, data, q)
+        pin.updateFramePlacements(model, data)
+        pos_err, rot_err = self._residuals(q, positions, pos_idx, rotations, rot_idx)
+        cost = self._cost(q, pos_err, pos_w, rot_err, rot_w, prior)
+        damping = s.damping
+        regular = s.posture_weight + (s.smoothness_weight if prior is not None else 0.0)
+        iterations = rejected = 0
+        sqrt_pos_w = np.sqrt(np.repeat(pos_w, 3))
+        sqrt_rot_w = np.sqrt(np.repeat(rot_w, 3))
+        for iterations in range(1, max_iterations + 1):
+            J = np.vstack(
+                [pin.getFrameJacobian(model, data, f, LWA)[:3] for f in pos_frames]
+                + [pin.getFrameJacobian(model, data, f, LWA)[3:] for f in rot_frames]
+            )
+            weights = np.concatenate([sqrt_pos_w, sqrt_rot_w])
+            Jw = J * weights[:, None]
+            error = np.concatenate([pos_err.ravel(), rot_err.ravel()]) * weights
+            H = Jw.T @ Jw
+            g = Jw.T @ error
+            qj = q[7:]
+            g[6:] += s.posture_weight * (self.robot.rest_posture - qj)
+            if prior is not None:
+                g[6:] += s.smoothness_weight * (prior - qj)
+            H[np.diag_indices(6, 2)] += 1e-9
+            H[np.arange(6, self.nv), np.arange(6, self.nv)] += regular
+            accepted = False
+            for _ in range(s.max_step_halvings + 1):
+                Hd = H + damping * np.eye(self.nv)
+                dq = self._box_solve(Hd, g, self.lower - qj, self.upper - qj)
+                q_new = pin.integrate(model, q, dq)
+                q_new[7:] = np.clip(q_new[7:], self.lower, self.upper)
+                pin.computeJointJacobians(model, data, q_new)
+                pin.updateFramePlacements(model, data)
+                new_pos_err, new_rot_err = self._residuals(q_new, positions, pos_idx, rotations, rot_idx)
+                new_cost = self._cost(q_new, new_pos_err, pos_w, new_rot_err, rot_w, prior)
+                if new_cost < cost:
+                    accepted = True
+                    break
+                rejected += 1
+                damping *= 10.0
+            if not accepted:
+                # Restore the data of the last accepted configuration.
+                pin.computeJointJacobians(model, data, q)
+                pin.updateFramePlacements(model, data)
+                break
+            improvement = cost - new_cost
+            q, cost, pos_err, rot_err = q_new, new_cost, new_pos_err, new_rot_err
+            damping = max(s.damping, damping * 0.1)
+            if improvement < s.tolerance * (1.0 + cost):
+                break
+        return q, SolveInfo(iterations, rejected, cost)

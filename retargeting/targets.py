@@ -1,0 +1,181 @@
+"""Per-frame IK targets from human joints: scaled keypoints, segment orientations, planted feet.
+
+Scaling is per bone: each keypoint is placed from its nearest mapped SMPL ancestor along the human
+bone direction, with the robot's own bone length (measured at its calibration posture) times the
+YAML multiplier of the bone's group (legs, spine, arms). The pelvis is placed at the human pelvis
+height above the clip's ground times the ratio of standing pelvis heights (robot / human), and
+horizontally from the frame-0 pelvis, scaled by the same ratio; the robot's ground is z = 0.
+
+Feet: a foot in contact gets a sole target fixed for the whole contact (its mean planned position,
+z = 0) and a flat orientation with the contact's mean heading; its ankle/toe keypoints are released.
+Targets blend in and out of contact over ``blend_frames``. A free foot's target is lifted if any
+sole corner would go below the ground.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from motiongpt.skeleton import JOINT_INDEX, PARENTS
+from retargeting.contacts import Contacts
+from retargeting.human_motion import frames_from_axes
+from retargeting.robot_model import RobotModel
+
+GROUP_OF_JOINT = {
+    "pelvis": "root", "left_hip": "legs", "right_hip": "legs", "left_knee": "legs", "right_knee": "legs",
+    "left_ankle": "legs", "right_ankle": "legs", "left_foot": "legs", "right_foot": "legs",
+    "spine1": "spine", "spine2": "spine", "spine3": "spine", "neck": "spine", "head": "spine",
+    "left_collar": "arms", "right_collar": "arms", "left_shoulder": "arms", "right_shoulder": "arms",
+    "left_elbow": "arms", "right_elbow": "arms", "left_wrist": "arms", "right_wrist": "arms",
+}
+
+
+@dataclasses.dataclass
+class TaskTargets:
+    positions: np.ndarray  # (T,P,3): keypoints then the left and right sole centres
+    position_weights: np.ndarray  # (T,P)
+    rotations: np.ndarray  # (T,M,3,3) target rotations of the oriented robot frames
+    rotation_weights: np.ndarray  # (T,M)
+    contact_blend: np.ndarray  # (T,2) 1 in contact, ramping to 0 outside
+    keypoint_scales: dict[str, float]
+    root_scale: float
+    pelvis_rotations: np.ndarray  # (T,3,3) canonical pelvis segment frames
+
+
+def _rot_z(angle: np.ndarray) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    out = np.zeros(angle.shape + (3, 3))
+    out[..., 0, 0], out[..., 0, 1], out[..., 1, 0], out[..., 1, 1], out[..., 2, 2] = c, -s, s, c, 1.0
+    return out
+
+
+def _rot_y(angle: np.ndarray) -> np.ndarray:
+    c, s = np.cos(angle), np.sin(angle)
+    out = np.zeros(angle.shape + (3, 3))
+    out[..., 0, 0], out[..., 0, 2], out[..., 2, 0], out[..., 2, 2], out[..., 1, 1] = c, s, -s, c, 1.0
+    return out
+
+
+def _blend_weights(contacts: Contacts, frames: int, blend_frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """(T,2) blend in [0,1] and (T,2) index of the contact segment each frame blends towards (-1: none)."""
+    alpha = np.zeros((frames, 2))
+    segment_of = np.full((frames, 2), -1)
+    for side in range(2):
+        for index, (start, end) in enumerate(contacts.segments[side]):
+            for t in range(max(0, start - blend_frames), min(frames, end + blend_frames + 1)):
+                distance = start - t if t < start else (t - end if t > end else 0)
+                value = 1.0 - distance / (blend_frames + 1)
+                if value > alpha[t, side]:
+                    alpha[t, side], segment_of[t, side] = value, index
+    return alpha, segment_of
+
+
+def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, blend_frames: int = 3) -> TaskTargets:
+    config = robot.config
+    calibration = robot.calibration
+    frames = len(joints)
+    smpl_ids = [JOINT_INDEX[k.smpl] for k in config.keypoints]
+    slot_of_joint = {j: k for k, j in enumerate(smpl_ids)}
+    ground = contacts.ground_height
+
+    # --- scales -------------------------------------------------------------------------------------
+    def mapped_parent(joint: int) -> int:
+        parent = PARENTS[joint]
+        while parent not in slot_of_joint:
+            parent = PARENTS[parent]
+        return parent
+
+    robot_standing = calibration.keypoint_positions[0, 2] - calibration.sole_points[:, :, 2].min()
+    legs = [JOINT_INDEX[n] for n in ("left_hip", "left_knee", "left_ankle", "right_hip", "right_knee", "right_ankle")]
+    left_leg = np.linalg.norm(joints[:, legs[0]] - joints[:, legs[1]], axis=-1) + np.linalg.norm(
+        joints[:, legs[1]] - joints[:, legs[2]], axis=-1)
+    right_leg = np.linalg.norm(joints[:, legs[3]] - joints[:, legs[4]], axis=-1) + np.linalg.norm(
+        joints[:, legs[4]] - joints[:, legs[5]], axis=-1)
+    hips_drop = joints[:, 0, 2] - 0.5 * (joints[:, legs[0], 2] + joints[:, legs[3], 2])
+    ankle_rest = np.percentile(joints[:, [legs[2], legs[5]], 2] - ground, 5)
+    human_standing = float(np.median(0.5 * (left_leg + right_leg)) + np.median(hips_drop) + max(ankle_rest, 0.0))
+    root_scale = float(robot_standing / max(human_standing, 0.3)) * config.scales["root"]
+
+    positions = np.zeros((frames, len(smpl_ids) + 2, 3))
+    pelvis = joints[:, 0]
+    positions[:, 0, :2] = root_scale * (pelvis[:, :2] - pelvis[0, :2])
+    positions[:, 0, 2] = root_scale * (pelvis[:, 2] - ground)
+    keypoint_scales = {config.keypoints[0].smpl: root_scale}
+    for joint in sorted(smpl_ids):
+        if joint == 0:
+            continue
+        slot, parent = slot_of_joint[joint], mapped_parent(joint)
+        bone = joints[:, joint] - joints[:, parent]
+        human_length = float(np.median(np.linalg.norm(bone, axis=-1)))
+        robot_length = float(np.linalg.norm(calibration.keypoint_positions[slot] - calibration.keypoint_positions[slot_of_joint[parent]]))
+        name = config.keypoints[slot].smpl
+        scale = (robot_length / human_length if human_length > 1e-3 else 1.0) * config.scales[GROUP_OF_JOINT[name]]
+        keypoint_scales[name] = scale
+        positions[:, slot] = positions[:, slot_of_joint[parent]] + scale * bone
+
+    # --- segment orientations ----------------------------------------------------------------------
+    J = JOINT_INDEX
+    segment_rotations = {
+        "pelvis": frames_from_axes(joints[:, J["left_hip"]] - joints[:, J["right_hip"]], joints[:, J["spine1"]] - joints[:, J["pelvis"]]),
+        "torso": frames_from_axes(joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]], joints[:, J["neck"]] - joints[:, J["spine3"]]),
+    }
+    alpha, segment_of = _blend_weights(contacts, frames, blend_frames)
+    settings = config.solver
+    foot_names = ("left", "right")
+    position_weights = np.tile(np.array([k.weight for k in config.keypoints] + [0.0, 0.0]), (frames, 1))
+    for side, name in enumerate(foot_names):
+        ankle, toe = J[f"{name}_ankle"], J[f"{name}_foot"]
+        vector = joints[:, toe] - joints[:, ankle]
+        yaw = np.arctan2(vector[:, 1], vector[:, 0])
+        elevation = np.arctan2(vector[:, 2], np.linalg.norm(vector[:, :2], axis=-1))
+        in_contact = contacts.in_contact[:, side]
+        rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
+        pitch = -(elevation - rest_elevation)
+        # Contact headings: circular mean over each contact.
+        contact_yaw = [float(np.arctan2(np.sin(yaw[s:e + 1]).mean(), np.cos(yaw[s:e + 1]).mean()))
+                       for s, e in contacts.segments[side]]
+        seg = segment_of[:, side]
+        a = alpha[:, side]
+        target_yaw = yaw.copy()
+        has = seg >= 0
+        if has.any():
+            fixed_yaw = np.array(contact_yaw)[seg[has]]
+            delta = np.angle(np.exp(1j * (fixed_yaw - yaw[has])))
+            target_yaw[has] = yaw[has] + a[has] * delta
+        rotation = _rot_z(target_yaw) @ _rot_y(pitch * (1.0 - a))
+        segment_rotations[f"{name}_foot"] = rotation
+
+        # Free sole centre from the planned ankle, then lift above ground, then plant during contacts.
+        ankle_slot = slot_of_joint[ankle]
+        ankle_cal = calibration.keypoint_positions[ankle_slot]
+        sole_cal = calibration.sole_points[side]
+        sole_center_cal = sole_cal.mean(axis=0)
+        free_sole = positions[:, ankle_slot] + rotation @ (sole_center_cal - ankle_cal)
+        corners = free_sole[:, None, :] + np.einsum("tij,cj->tci", rotation, sole_cal - sole_center_cal)
+        lift = np.maximum(0.0, -corners[:, :, 2].min(axis=1))
+        free_sole[:, 2] += lift
+        positions[:, ankle_slot, 2] += lift
+        if toe in slot_of_joint:
+            positions[:, slot_of_joint[toe], 2] += lift
+        sole_target = free_sole.copy()
+        if has.any():
+            planted = np.array([[*free_sole[s:e + 1, :2].mean(axis=0), 0.0] for s, e in contacts.segments[side]])
+            sole_target[has] = (1 - a[has, None]) * free_sole[has] + a[has, None] * planted[seg[has]]
+        slot = len(smpl_ids) + side
+        positions[:, slot] = sole_target
+        position_weights[:, slot] = settings.contact_weight * a
+        position_weights[:, ankle_slot] *= 1.0 - a
+        if toe in slot_of_joint:
+            position_weights[:, slot_of_joint[toe]] *= 1.0 - a
+
+    rotations = np.zeros((frames, len(config.orientations), 3, 3))
+    rotation_weights = np.zeros((frames, len(config.orientations)))
+    for m, spec in enumerate(config.orientations):
+        rotations[:, m] = segment_rotations[spec.segment] @ calibration.orientation_offsets[m]
+        rotation_weights[:, m] = spec.weight
+        if spec.segment.endswith("_foot"):
+            a = alpha[:, 0 if spec.segment.startswith("left") else 1]
+            rotation_weights[:, m] = spec.weight + a * (settings.contact_weight - spec.weight)
+    return TaskTargets(positions, position_weights, rotations, rotation_weights, alpha, keypoint_scales, root_scale,
+                       segment_rotations["pelvis"])
