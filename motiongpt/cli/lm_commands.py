@@ -1,0 +1,107 @@
+"""Language-model commands: ``motiongpt train lm``, ``motiongpt eval lm`` and ``motiongpt generate``."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL = "models/motiongpt-small"
+
+
+def register(groups) -> None:
+    train = groups["train"].add_parser(
+        "lm", help="train the motion-language model (stage 2 pretrain or stage 3 instruct)",
+        description="Train the T5 motion-language model. Supports torchrun (DDP) and resumes from the newest "
+                    "checkpoint in the output directory.")
+    train.add_argument("--stage", choices=("pretrain", "instruct"), required=True)
+    train.add_argument("--config", required=True, help="YAML config (models/configs/lm_*.yaml)")
+    train.add_argument("--output-dir", help="override the config's output_dir")
+    train.add_argument("--init", help="override the config's init folder")
+    train.add_argument("--max-steps", type=int, help="override the config's max_steps")
+    train.add_argument("--device", help="cpu, cuda, auto")
+    train.add_argument("--threads", type=int, help="torch CPU threads")
+    train.set_defaults(func=run_train)
+
+    evaluate = groups["eval"].add_parser(
+        "lm", help="evaluate the language model on the held-out split (prints JSON)",
+        description="Text-to-motion and motion-to-text action accuracy, prediction and in-between ADE/FDE "
+                    "against baselines, and time per command, on the held-out (test) split.")
+    evaluate.add_argument("--model", default=DEFAULT_MODEL)
+    evaluate.add_argument("--data", default="data/embedded", help="dataset root (HumanML3D layout)")
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--samples-per-caption", type=int, default=1)
+    evaluate.add_argument("--max-items", type=int, default=None, help="evaluate at most this many items per task")
+    evaluate.add_argument("--out", help="also write the JSON here")
+    evaluate.add_argument("--threads", type=int, default=None)
+    evaluate.set_defaults(func=run_eval)
+
+    generate = groups["top"].add_parser(
+        "generate", help="generate a motion from text (multi-step commands allowed)",
+        description='Generate motion for TEXT, e.g. "walk forward, then turn left, then wave". Writes '
+                    "joints.npy (T,22,3), features.npy (T,263), caption.txt, codes.npy and animation.gif.")
+    generate.add_argument("text")
+    generate.add_argument("--model", default=DEFAULT_MODEL)
+    generate.add_argument("--out", required=True, help="output folder")
+    generate.add_argument("--seconds", type=float, default=None, help="duration of each step")
+    generate.add_argument("--seed", type=int, default=None)
+    generate.add_argument("--top-k", type=int, default=None)
+    generate.add_argument("--temperature", type=float, default=None)
+    generate.add_argument("--greedy", action="store_true")
+    generate.add_argument("--transition-seconds", type=float, default=0.8)
+    generate.add_argument("--no-render", action="store_true", help="skip the animation")
+    generate.set_defaults(func=run_generate)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from motiongpt.lm.training import LMTrainingConfig, train_language_model
+
+    config = LMTrainingConfig.from_yaml(args.config, output_dir=args.output_dir, init=args.init,
+                                        max_steps=args.max_steps, device=args.device, threads=args.threads)
+    if config.stage != args.stage:
+        raise ValueError(f"{args.config}: the config is for stage {config.stage!r}, not {args.stage!r}")
+    folder = train_language_model(config)
+    print(folder)
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from motiongpt.lm.evaluation import EvaluationSettings, evaluate_model
+
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    settings = EvaluationSettings(seed=args.seed, samples_per_caption=args.samples_per_caption,
+                                  max_items=args.max_items, split=args.split)
+    report = evaluate_model(args.model, args.data, settings)
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from motiongpt.lm.api import MotionGPT
+
+    model = MotionGPT.from_pretrained(args.model)
+    result = model.command(args.text, seconds_per_step=args.seconds, transition_seconds=args.transition_seconds,
+                           seed=args.seed, top_k=args.top_k, temperature=args.temperature, greedy=args.greedy)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "joints.npy", result.joints.astype(np.float32))
+    np.save(out / "features.npy", result.features.astype(np.float32))
+    np.save(out / "codes.npy", result.codes)
+    (out / "caption.txt").write_text(args.text.strip() + "\n")
+    (out / "steps.json").write_text(json.dumps(
+        [{"text": t, "first_frame": a, "end_frame": b} for t, a, b in result.steps], indent=1) + "\n")
+    if not args.no_render:
+        from motiongpt.render import render_motion
+        render_motion(result.joints, out / "animation.gif")
+    print(f"{out}: {result.joints.shape[0]} frames ({result.seconds:.1f} s), {len(result.steps)} step(s)",
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,202 @@
+"""Stage 2 (motion-language pretraining) and stage 3 (instruction tuning) of the language model.
+
+    motiongpt train lm --stage pretrain --config models/configs/lm_small_pretrain.yaml
+    motiongpt train lm --stage instruct --config models/configs/lm_small_instruct.yaml
+    torchrun --nproc-per-node 2 -m motiongpt.cli train lm --stage pretrain --config ...   # DDP
+
+Both stages keep the motion tokenizer frozen and train every T5 weight (section 4.1). Pretraining builds a
+new model (or loads ``init``: a T5 folder such as flan-t5-base, or a saved model); the small model's text
+tokenizer is trained here with SentencePiece on the training captions and both template files. Instruction
+tuning starts from the pretrained model folder. The step loop, checkpoints/resume, progress bar and
+TensorBoard/CSV logging are the shared `motiongpt.training` plumbing. The result, ``<output_dir>/model``,
+is a complete `MotionGPT` folder.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+from motiongpt.lm.model import T5ArchitectureConfig
+
+LOGGER = logging.getLogger(__name__)
+
+STAGES = ("pretrain", "instruct")
+
+
+class LMConfigError(ValueError):
+    """A language-model training config is missing, unreadable, or has invalid values."""
+
+
+@dataclass
+class LMTrainingConfig:
+    stage: str = "pretrain"
+    data_root: str = "data/embedded"
+    split: str = "train"
+    motion_tokenizer: str = "models/tokenizer-small"
+    templates: str = "pretrain"              # built-in name or a JSON path
+    tokenizer_templates: tuple[str, ...] = ("pretrain", "instructions")  # text the SentencePiece model sees
+    init: str | None = None                  # a T5 folder or a saved MotionGPT/LM folder
+    output_dir: str = "runs/lm-pretrain"
+    architecture: T5ArchitectureConfig = field(default_factory=T5ArchitectureConfig)
+    text_vocab_size: int = 1000
+    max_input_length: int = 256
+    max_codes: int = 50
+    batch_size: int = 16
+    learning_rate: float = 2e-4
+    weight_decay: float = 0.0
+    max_steps: int = 2000
+    warmup_steps: int = 100
+    schedule: str = "cosine"
+    min_lr_ratio: float = 0.05
+    grad_clip_norm: float | None = 1.0
+    checkpoint_every: int = 500
+    log_every: int = 20
+    seed: int = 1234
+    device: str = "auto"
+    threads: int | None = None
+    progress_bar: bool = True
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise LMConfigError(f"stage must be one of {STAGES}, got {self.stage!r}")
+        if isinstance(self.architecture, dict):
+            self.architecture = T5ArchitectureConfig.from_dict(self.architecture)
+        self.tokenizer_templates = tuple(self.tokenizer_templates)
+        for name in ("batch_size", "max_steps", "text_vocab_size", "max_input_length", "max_codes"):
+            if int(getattr(self, name)) < 1:
+                raise LMConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not float(self.learning_rate) > 0:
+            raise LMConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.stage == "instruct" and not self.init:
+            raise LMConfigError("stage 'instruct' needs 'init': the pretrained model folder")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, **overrides: Any) -> "LMTrainingConfig":
+        path = Path(path)
+        if not path.is_file():
+            raise LMConfigError(f"config not found: {path}")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            raise LMConfigError(f"{path}: invalid YAML: {error}") from error
+        if not isinstance(data, dict):
+            raise LMConfigError(f"{path}: expected a mapping of settings")
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise LMConfigError(f"{path}: unknown settings {unknown}")
+        try:
+            return cls(**data)
+        except (TypeError, ValueError) as error:
+            raise LMConfigError(f"{path}: {error}") from error
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["tokenizer_templates"] = list(self.tokenizer_templates)
+        return data
+
+
+def template_sentences(names: Sequence[str]) -> list[str]:
+    from motiongpt.lm.templates import load_templates
+
+    return [t for name in names for task in load_templates(name) for t in task.inputs + task.outputs]
+
+
+def build_language_model(config: LMTrainingConfig, captions: Sequence[str], code_num: int,
+                         saved_tokenizer: Path | None = None):
+    """The model a stage starts from: ``init`` if given, else a new T5 with a SentencePiece text vocabulary
+    (trained on ``captions`` and the templates, or read from ``saved_tokenizer`` when resuming)."""
+    from motiongpt.lm.model import MotionLanguageModel
+    from motiongpt.lm.text_tokenizer import train_text_tokenizer
+    from motiongpt.lm.vocabulary import MotionVocabulary
+
+    if config.init:
+        init = Path(config.init)
+        lm_folder = init / "lm" if (init / "lm" / "config.json").is_file() else init
+        model = MotionLanguageModel.from_pretrained(lm_folder, code_num=code_num,
+                                                    max_input_length=config.max_input_length)
+        if model.vocabulary.code_num != code_num:
+            raise LMConfigError(f"{init}: built for {model.vocabulary.code_num} codes, the tokenizer has {code_num}")
+        return model
+    if saved_tokenizer is not None and saved_tokenizer.is_dir():
+        from transformers import AutoTokenizer
+        tokenizer = AutoTokenizer.from_pretrained(str(saved_tokenizer), legacy=True)
+    else:
+        sentences = list(captions) + template_sentences(config.tokenizer_templates)
+        tokenizer = train_text_tokenizer(sentences, vocab_size=config.text_vocab_size, seed=config.seed)
+    return MotionLanguageModel.build(config.architecture, tokenizer, MotionVocabulary(code_num),
+                                     config.max_input_length, seed=config.seed)
+
+
+def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None = None) -> Path:
+    """Run one stage; returns the folder of the trained `MotionGPT` model (``<output_dir>/model``)."""
+    import torch
+
+    from motiongpt.lm.api import MotionGPT
+    from motiongpt.lm.dataset import ExampleSampler, LanguageModelBatches, encode_records, seq2seq_loss
+    from motiongpt.lm.templates import PromptFiller, load_templates
+    from motiongpt.tokenizer import MotionTokenizer
+    from motiongpt.training import (LRScheduleConfig, Trainer, TrainLoopConfig, build_lr_scheduler,
+                                    seed_everything, setup_distributed, teardown_distributed)
+
+    if config.threads:
+        torch.set_num_threads(int(config.threads))
+    context = setup_distributed(config.device)
+    try:
+        seed_everything(config.seed, context.rank)
+        motion_tokenizer = MotionTokenizer.from_pretrained(config.motion_tokenizer, device=context.device)
+        motion_tokenizer.requires_grad_(False)
+        if records is None:
+            from motiongpt.data.humanml3d import load_split
+            records = load_split(config.data_root, config.split)
+        clips = encode_records(records, motion_tokenizer)
+        captions = sorted({c for clip in clips for c in clip.captions})
+        output_dir = Path(config.output_dir)
+        model = build_language_model(config, captions, motion_tokenizer.config.code_num, output_dir / "lm_init")
+        model.t5.to(context.device)
+        tasks = load_templates(config.templates)
+        sampler = ExampleSampler(clips, tasks, PromptFiller(model.vocabulary), seed=config.seed + context.rank)
+        batches = LanguageModelBatches(sampler, model.tokenizer, config.batch_size, config.max_input_length,
+                                       context.device)
+        optimizer = torch.optim.AdamW(model.t5.parameters(), lr=config.learning_rate, betas=(0.9, 0.99),
+                                      weight_decay=config.weight_decay)
+        schedule = LRScheduleConfig(config.schedule, config.warmup_steps, config.min_lr_ratio)
+        scheduler = build_lr_scheduler(optimizer, schedule, config.max_steps)
+        if context.is_main:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            (output_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
+            LOGGER.info("stage %s: %d clips, %d captions, %d tasks, T5 with %.2fM parameters, vocabulary %d",
+                        config.stage, len(clips), len(captions), len(tasks),
+                        sum(p.numel() for p in model.t5.parameters()) / 1e6, len(model.tokenizer))
+        loop = TrainLoopConfig(max_steps=config.max_steps, checkpoint_every=config.checkpoint_every,
+                               log_every=config.log_every, grad_clip_norm=config.grad_clip_norm,
+                               progress_bar=config.progress_bar)
+        trainer = Trainer(model.t5, optimizer, scheduler, seq2seq_loss, batches, loop, output_dir, context,
+                          run_info={"stage": config.stage, "config": config.to_dict()})
+        if context.is_main and not (output_dir / "lm_init").exists():
+            # a resumed run must see the same text vocabulary as the checkpoints: keep the tokenizer
+            model.tokenizer.save_pretrained(str(output_dir / "lm_init"))
+        result = trainer.fit()
+        model_folder = output_dir / "model"
+        if context.is_main:
+            model.t5.eval()
+            motiongpt = MotionGPT(model, motion_tokenizer, max_codes=config.max_codes)
+            if model_folder.exists():
+                shutil.rmtree(model_folder)
+            motiongpt.save_pretrained(model_folder)
+            summary = {"stage": config.stage, "steps": result.step, "resumed_from": result.resumed_from,
+                       "wall_seconds": round(result.wall_seconds, 1),
+                       "final_metrics": {k: float(v) for k, v in result.metrics.items()}}
+            (output_dir / "summary.yaml").write_text(yaml.safe_dump(summary, sort_keys=False))
+            LOGGER.info("saved %s (%d steps, %.0f s)", model_folder, result.step, result.wall_seconds)
+        context.barrier()
+        return model_folder
+    finally:
+        teardown_distributed()

@@ -1,0 +1,82 @@
+"""Stage 2 then stage 3 training through the shared plumbing, on a tiny model (seconds)."""
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from motiongpt.lm.api import MotionGPT
+from motiongpt.lm.training import LMConfigError, LMTrainingConfig, train_language_model
+from motiongpt.training import read_metrics_csv
+
+
+@dataclass
+class Record:
+    name: str
+    features: np.ndarray
+    captions: list
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    from motiongpt.normalization import Normalizer
+    from motiongpt.tokenizer import MotionTokenizer, VQVAEConfig
+
+    folder = tmp_path_factory.mktemp("lm_training")
+    torch.manual_seed(0)
+    tokenizer = MotionTokenizer(VQVAEConfig(code_num=16, code_dim=8, output_emb_width=8, width=8, depth=1),
+                                Normalizer(np.zeros(263), np.ones(263)))
+    with torch.no_grad():
+        tokenizer.quantizer.codebook.normal_()
+    tokenizer.save_pretrained(folder / "vq")
+    rng = np.random.default_rng(0)
+    records = [Record(f"clip{i}", rng.normal(size=(60 + 8 * i, 263)).astype(np.float32),
+                      [f"a person does action {i}", f"someone performs move {i}"]) for i in range(3)]
+    return folder, records
+
+
+def tiny_config(folder, stage, **kwargs):
+    kwargs.setdefault("max_steps", 6)
+    return LMTrainingConfig(
+        stage=stage, motion_tokenizer=str(folder / "vq"), output_dir=str(folder / stage),
+        architecture={"d_model": 16, "d_kv": 4, "num_heads": 4, "d_ff": 32, "num_layers": 1,
+                      "num_decoder_layers": 1, "dropout_rate": 0.0},
+        text_vocab_size=200, batch_size=4, learning_rate=3e-3, warmup_steps=1,
+        checkpoint_every=3, log_every=2, progress_bar=False, device="cpu",
+        templates="pretrain" if stage == "pretrain" else "instructions", **kwargs)
+
+
+def test_pretrain_then_instruct_then_resume(setup):
+    folder, records = setup
+    model_dir = train_language_model(tiny_config(folder, "pretrain"), records)
+    assert (model_dir / "motiongpt.yaml").is_file()
+    metrics = read_metrics_csv(folder / "pretrain" / "metrics.csv")
+    assert len(metrics["train/loss"]) == 3 and all(np.isfinite(v) for _, v in metrics["train/loss"])
+    assert sorted(p.name for p in (folder / "pretrain" / "checkpoints").iterdir())[-1].endswith("6.pt")
+
+    instruct_dir = train_language_model(tiny_config(folder, "instruct", init=str(model_dir)), records)
+    model = MotionGPT.from_pretrained(instruct_dir)
+    pretrained = MotionGPT.from_pretrained(model_dir)
+    assert len(model.language_model.tokenizer) == len(pretrained.language_model.tokenizer)
+    assert not torch.equal(model.language_model.t5.lm_head.weight, pretrained.language_model.t5.lm_head.weight)
+    result = model.text_to_motion("a person does action 1", seconds=1.0, seed=0)
+    assert result.joints.shape == (20, 22, 3)
+
+    # resume: the same output folder continues from step 6 to step 8
+    train_language_model(tiny_config(folder, "instruct", init=str(model_dir), max_steps=8), records)
+    summary = yaml.safe_load((folder / "instruct" / "summary.yaml").read_text())
+    assert summary["resumed_from"] == 6 and summary["steps"] == 8
+
+
+def test_config_errors(tmp_path):
+    with pytest.raises(LMConfigError, match="init"):
+        LMTrainingConfig(stage="instruct")
+    with pytest.raises(LMConfigError, match="stage"):
+        LMTrainingConfig(stage="finetune")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("stage: pretrain\nlearnin_rate: 1\n")
+    with pytest.raises(LMConfigError, match="learnin_rate"):
+        LMTrainingConfig.from_yaml(bad)
+    with pytest.raises(LMConfigError, match="not found"):
+        LMTrainingConfig.from_yaml(tmp_path / "missing.yaml")
