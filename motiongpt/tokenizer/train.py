@@ -1,0 +1,132 @@
+"""Stage-1 training of the motion tokenizer on a HumanML3D-layout dataset, with the shared `Trainer`.
+
+One process:   motiongpt train tokenizer --config models/configs/tokenizer_small.yaml
+Several (DDP): torchrun --standalone --nproc_per_node N "$(command -v motiongpt)" train tokenizer --config ...
+
+Per process: random 64-frame windows of the normalised training clips (`RandomWindowSampler`, its own
+seed per rank), the loss of `losses.tokenizer_loss`, AdamW and the configured LR schedule. The codebook's
+EMA statistics are summed over processes inside the quantizer, so all ranks keep identical weights.
+The run folder gets checkpoints/, metrics.csv + TensorBoard events, `final/` (save_pretrained) and
+`run_summary.json` (config, wall time, hardware, final metrics).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from motiongpt.tokenizer.evaluate import evaluate_tokenizer
+from motiongpt.tokenizer.losses import tokenizer_loss
+from motiongpt.tokenizer.model import MotionTokenizer
+from motiongpt.tokenizer.training_config import TokenizerTrainingConfig
+from motiongpt.tokenizer.windows import RandomWindowSampler
+from motiongpt.training import (DistributedContext, Trainer, TrainResult, build_lr_scheduler, seed_everything,
+                                setup_distributed)
+
+log = logging.getLogger(__name__)
+
+EVAL_KEYS = ("mpjpe_mm", "pa_mpjpe_mm", "accel_error_mm", "perplexity", "codebook_used_fraction")
+
+
+@dataclass
+class TokenizerTrainingRun:
+    model: MotionTokenizer
+    result: TrainResult
+    final_dir: Path | None        # output_dir/final on the main process
+    summary: dict[str, Any]
+
+
+class _CodebookEMAState:
+    """Adapter so the Trainer checkpoints the quantizer's EMA statistics (not part of the model state dict)."""
+
+    def __init__(self, model: MotionTokenizer) -> None:
+        self.model = model
+
+    def state_dict(self) -> dict:
+        return self.model.quantizer.ema_state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.quantizer.load_ema_state_dict(state)
+
+
+def hardware_description(device: torch.device) -> dict[str, Any]:
+    info = {"platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
+            "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(), "device": str(device)}
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
+
+
+def train_tokenizer(config: TokenizerTrainingConfig, context: DistributedContext | None = None) -> TokenizerTrainingRun:
+    from motiongpt.data.humanml3d import load_normalizer, load_split
+    if config.run.num_threads:
+        torch.set_num_threads(config.run.num_threads)
+    context = context or setup_distributed(config.run.device)
+    seed_everything(config.run.seed)  # same initial weights on every rank (DDP also broadcasts them)
+    data = config.data
+    normalizer = load_normalizer(data.root)
+    train_records = load_split(data.root, data.train_split, min_frames=data.min_frames,
+                               max_frames=data.max_frames, cap_frames=data.cap_frames)
+    eval_features = None
+    if data.eval_split:
+        eval_features = [r.features for r in load_split(data.root, data.eval_split, min_frames=data.min_frames,
+                                                         max_frames=data.max_frames, cap_frames=data.cap_frames)]
+    model = MotionTokenizer(config.model, normalizer).to(context.device)
+    seed_everything(config.run.seed, context.rank)
+    sampler = RandomWindowSampler([normalizer.normalize(r.features) for r in train_records], data.window_frames,
+                                  config.optim.batch_size, seed=config.run.seed * 1000 + context.rank,
+                                  device=context.device, source=f"{data.root} ({data.train_split})")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.optim.lr, betas=config.optim.betas,
+                                  weight_decay=config.optim.weight_decay)
+    scheduler = build_lr_scheduler(optimizer, config.optim.schedule, config.loop.max_steps)
+
+    def loss_fn(wrapped: torch.nn.Module, batch: torch.Tensor):
+        return tokenizer_loss(wrapped(batch), batch, config.loss)
+
+    def eval_fn(step: int) -> dict[str, float]:
+        metrics = evaluate_tokenizer(model, eval_features)
+        return {k: metrics[k] for k in EVAL_KEYS}
+
+    output_dir = Path(config.run.output_dir)
+    if context.is_main:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+        log.info("tokenizer: %d parameters, %d training clips (%d usable for %d-frame windows), %d processes",
+                 model.num_parameters(), len(train_records), len(sampler), data.window_frames, context.world_size)
+    trainer = Trainer(model, optimizer, scheduler, loss_fn, sampler, config.loop, output_dir, context,
+                      state_objects={"codebook_ema": _CodebookEMAState(model)},
+                      eval_fn=eval_fn if eval_features else None,
+                      run_info={"config": config.to_dict()}, ddp_kwargs={"broadcast_buffers": False})
+    started = time.time()
+    result = trainer.fit()
+    summary = {
+        "command": " ".join(sys.argv),
+        "steps": result.step,
+        "resumed_from": result.resumed_from,
+        "wall_seconds_this_run": round(result.wall_seconds, 1),
+        "world_size": context.world_size,
+        "hardware": hardware_description(context.device),
+        "parameters": model.num_parameters(),
+        "train_clips": len(train_records),
+        "final_train_metrics": result.metrics,
+        "final_eval_metrics": result.eval_metrics,
+        "finished_at_unix": round(started + result.wall_seconds, 1),
+    }
+    final_dir = None
+    if context.is_main:
+        final_dir = model.save_pretrained(output_dir / "final", metadata={"steps": result.step})
+        if config.run.export_dir:
+            dtype = {"float32": torch.float32, "float16": torch.float16}[config.run.export_dtype]
+            model.save_pretrained(config.run.export_dir, dtype=dtype, metadata={"steps": result.step})
+        (output_dir / "run_summary.json").write_text(json.dumps(summary, indent=2, default=float))
+    context.barrier()
+    return TokenizerTrainingRun(model.eval(), result, final_dir, summary)

@@ -1,0 +1,128 @@
+"""`TokenizerTrainingConfig`: everything `motiongpt train tokenizer --config FILE.yaml` needs, as dataclasses
+loaded from YAML (sections `model`, `data`, `loss`, `optim`, `loop`, `export`; see models/configs/*.yaml).
+Relative paths in the file are taken relative to the current working directory (run from the repo root).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from motiongpt.tokenizer.config import VQVAEConfig
+from motiongpt.tokenizer.errors import TokenizerError
+from motiongpt.training.loop import TrainLoopConfig
+from motiongpt.training.schedule import LRScheduleConfig
+
+
+@dataclass(frozen=True)
+class TokenizerDataConfig:
+    root: str = "data/embedded"       # a HumanML3D-layout folder (embedded or real HumanML3D)
+    train_split: str = "train"
+    eval_split: str = "val"           # used by the periodic evaluation during training
+    window_frames: int = 64           # random training windows (MotionGPT: 64); shorter clips are skipped
+    min_frames: int = 40
+    max_frames: int = 200
+    cap_frames: int = 196
+
+
+@dataclass(frozen=True)
+class TokenizerLossConfig:
+    lambda_feature: float = 1.0       # SmoothL1 over all 263 dims
+    lambda_velocity: float = 0.5      # SmoothL1 over dims [4:67] (the ric joint positions; MotionGPT's "velocity")
+    lambda_commit: float = 0.02       # commitment MSE(z, sg(z_q))
+
+
+@dataclass(frozen=True)
+class OptimizerConfig:
+    batch_size: int = 256             # per process
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    weight_decay: float = 0.0
+    schedule: LRScheduleConfig = field(default_factory=LRScheduleConfig)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    output_dir: str = "runs/tokenizer"   # checkpoints/, metrics.csv, TensorBoard events, final/
+    seed: int = 1234
+    device: str = "auto"                 # auto | cpu | cuda
+    num_threads: int = 0                 # torch CPU threads per process; 0 = leave torch's default
+    export_dir: str | None = None        # also save_pretrained the final model here
+    export_dtype: str = "float32"        # float32 | float16
+
+
+@dataclass(frozen=True)
+class TokenizerTrainingConfig:
+    model: VQVAEConfig = field(default_factory=VQVAEConfig)
+    data: TokenizerDataConfig = field(default_factory=TokenizerDataConfig)
+    loss: TokenizerLossConfig = field(default_factory=TokenizerLossConfig)
+    optim: OptimizerConfig = field(default_factory=OptimizerConfig)
+    loop: TrainLoopConfig = field(default_factory=TrainLoopConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["optim"]["betas"] = list(self.optim.betas)
+        data["optim"]["schedule"]["milestones"] = list(self.optim.schedule.milestones)
+        return data
+
+    def with_overrides(self, **sections: dict[str, Any]) -> "TokenizerTrainingConfig":
+        """A copy with some fields replaced, e.g. with_overrides(loop={"max_steps": 10})."""
+        replaced = {}
+        for name, values in sections.items():
+            values = {k: v for k, v in values.items() if v is not None}
+            replaced[name] = dataclasses.replace(getattr(self, name), **values)
+        return dataclasses.replace(self, **replaced)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> "TokenizerTrainingConfig":
+        if not isinstance(data, dict):
+            raise TokenizerError(f"{source}: expected a mapping with sections model/data/loss/optim/loop/run")
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise TokenizerError(f"{source}: unknown sections {unknown}")
+        try:
+            optim = dict(data.get("optim") or {})
+            if "schedule" in optim:
+                optim["schedule"] = _build(LRScheduleConfig, optim["schedule"], f"{source}: optim.schedule")
+            if "betas" in optim:
+                optim["betas"] = tuple(float(b) for b in optim["betas"])
+            return cls(
+                model=VQVAEConfig.from_dict(data.get("model") or {}, source=f"{source}: model"),
+                data=_build(TokenizerDataConfig, data.get("data") or {}, f"{source}: data"),
+                loss=_build(TokenizerLossConfig, data.get("loss") or {}, f"{source}: loss"),
+                optim=_build(OptimizerConfig, optim, f"{source}: optim"),
+                loop=_build(TrainLoopConfig, data.get("loop") or {}, f"{source}: loop"),
+                run=_build(RunConfig, data.get("run") or {}, f"{source}: run"),
+            )
+        except ValueError as error:
+            if isinstance(error, TokenizerError):
+                raise
+            raise TokenizerError(f"{source}: {error}") from error
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "TokenizerTrainingConfig":
+        path = Path(path)
+        try:
+            data = yaml.safe_load(path.read_text())
+        except FileNotFoundError as error:
+            raise TokenizerError(f"{path}: training config not found") from error
+        except yaml.YAMLError as error:
+            raise TokenizerError(f"{path}: not valid YAML ({error})") from error
+        return cls.from_dict(data, source=str(path))
+
+
+def _build(kind, values: Any, source: str):
+    if not isinstance(values, dict):
+        raise TokenizerError(f"{source}: expected a mapping, got {type(values).__name__}")
+    known = {f.name for f in dataclasses.fields(kind)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise TokenizerError(f"{source}: unknown settings {unknown}; known: {sorted(known)}")
+    try:
+        return kind(**values)
+    except TypeError as error:
+        raise TokenizerError(f"{source}: {error}") from error
