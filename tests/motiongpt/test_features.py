@@ -14,6 +14,7 @@ from motiongpt.features import (
     ROOT_LIN_VEL,
     ROOT_ROT_VEL,
     ROT6D,
+    bone_lengths,
     facing_directions,
     headings,
     joints_to_features,
@@ -21,7 +22,6 @@ from motiongpt.features import (
     recover_from_ric,
     recover_from_ric_torch,
     rotate_about_y,
-    bone_lengths,
 )
 from motiongpt.skeleton import FACE_JOINTS, FPS, TARGET_BONE_LENGTHS
 from motiongpt.validation import MotionError
