@@ -184,7 +184,8 @@ def test_pure_yaw_turn_gives_the_half_angle_per_frame(rest_pose):
     # r_rot[t+1] r_rot[t]^-1, where r_rot turns the body to face +Z: turning left gives -omega/2.
     middle = slice(80, frames - 82)
     np.testing.assert_allclose(features[middle, ROOT_ROT_VEL], -omega / 2, atol=1e-10)
-    # Near the ends the smoothed turn is slower but never changes sign, even where the facing crosses -Z.
+    # Near the ends the smoothed turn is slower but never changes sign, even where the facing crosses -Z
+    # (row 104 here: the reference's arcsin of the quaternion's y component gives +omega/2 there).
     assert np.all(features[1:, 0] < 0) and np.all(features[1:, 0] > -omega)
     np.testing.assert_allclose(features[:, ROOT_LIN_VEL], 0.0, atol=1e-12)
     # The body turns, so in the (smoothed) facing frame the pose drifts little; decoding gives the turn back.
