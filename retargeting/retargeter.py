@@ -74,7 +74,7 @@ class Retargeter:
         qs = np.empty((frames, model.nq))
         base_rotation = targets.pelvis_rotations[0] @ robot.calibration.base_rotation
         q = robot.configuration(targets.positions[0, 0], base_rotation, robot.rest_posture)
-        iterations = rejected = 0
+        iterations = rejected = restarts = restarts_taken = 0
         settings = robot.config.solver
         for t in range(frames):
             prior = None
@@ -88,10 +88,21 @@ class Retargeter:
             budget = 3 * settings.max_iterations if t == 0 else settings.warm_iterations
             q, info = solver.solve(q, targets.positions[t], targets.position_weights[t], targets.rotations[t],
                                    targets.rotation_weights[t], prior=prior, max_iterations=budget)
+            if info.task_cost > settings.restart_cost:
+                # Warm start stuck (a limit, a local minimum): try again from the rest posture, keep the better.
+                cold = q.copy()
+                cold[7:] = robot.rest_posture
+                q_cold, info_cold = solver.solve(cold, targets.positions[t], targets.position_weights[t], targets.rotations[t],
+                                                 targets.rotation_weights[t], prior=None, max_iterations=settings.max_iterations)
+                restarts += 1
+                iterations += info_cold.iterations
+                if info_cold.task_cost < 0.8 * info.task_cost:
+                    q, info, restarts_taken = q_cold, info_cold, restarts_taken + 1
             qs[t] = q
             iterations += info.iterations
             rejected += info.rejected_steps
-        return qs, {"mean_iterations": iterations / frames, "rejected_steps": rejected}
+        return qs, {"mean_iterations": iterations / frames, "rejected_steps": rejected, "restarts_tried": restarts,
+                    "restarts_taken": restarts_taken}
 
     def retarget(self, human_joints_yup, fps: float = 20.0, start_positions=None, source: str = "motion") -> RobotMotion:
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):

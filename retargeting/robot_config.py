@@ -18,6 +18,7 @@ from motiongpt.skeleton import JOINT_INDEX
 
 ROBOTS_DIR = Path(__file__).resolve().parent / "robots"
 SCALE_GROUPS = ("root", "legs", "spine", "arms")
+ORIENTED_SEGMENTS = ("pelvis", "torso", "left_foot", "right_foot", "left_upper_arm", "right_upper_arm")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +35,7 @@ class KeypointSpec:
 class OrientationSpec:
     """A body segment whose orientation (derived from the SMPL joints) a robot frame follows."""
 
-    segment: str  # one of: pelvis, torso, left_foot, right_foot
+    segment: str  # one of ORIENTED_SEGMENTS (upper arms need shoulder, elbow and wrist keypoints)
     frame: str
     weight: float = 1.0
 
@@ -56,12 +57,13 @@ class SolverSettings:
 
     max_iterations: int = 12
     warm_iterations: int = 6
-    tolerance: float = 1e-7
-    damping: float = 1e-4
+    tolerance: float = 1e-6
+    damping: float = 1e-3
     posture_weight: float = 1e-5
     smoothness_weight: float = 1e-3
     contact_weight: float = 100.0
-    max_step_halvings: int = 4
+    max_step_halvings: int = 3
+    restart_cost: float = 0.5  # task cost above which a frame is also solved from the rest posture
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +86,7 @@ class RobotConfig:
     max_joint_velocity: float | None
     solver: SolverSettings
     collision_exclude: tuple[tuple[str, str], ...] = ()
+    posture_weights: dict[str, float] = dataclasses.field(default_factory=dict)  # regex on joint names -> weight
 
     def urdf_path(self) -> Path:
         return resolve_urdf(self.urdf, self.source)
@@ -150,14 +153,21 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
             offset=_vec3(item.get("offset", (0, 0, 0)), f"offset of keypoint {item['smpl']}", source),
             weight=float(item.get("weight", 1.0)),
         ))
-    if "pelvis" not in {k.smpl for k in keypoints}:
-        raise RetargetError(f"{source}: the keypoints must include the SMPL pelvis")
+    mapped = [k.smpl for k in keypoints]
+    for needed in ("pelvis", "left_ankle", "right_ankle"):
+        if needed not in mapped:
+            raise RetargetError(f"{source}: the keypoints must include the SMPL {needed}")
+    if len(set(mapped)) != len(mapped):
+        raise RetargetError(f"{source}: an SMPL joint is mapped twice in keypoints")
     orientations = []
     for item in data.get("orientations", []):
-        if item.get("segment") not in ("pelvis", "torso", "left_foot", "right_foot"):
-            raise RetargetError(f"{source}: orientation segment must be pelvis, torso, left_foot or right_foot: {item!r}")
+        if item.get("segment") not in ORIENTED_SEGMENTS:
+            raise RetargetError(f"{source}: orientation segment must be one of {ORIENTED_SEGMENTS}: {item!r}")
         orientations.append(OrientationSpec(segment=item["segment"], frame=str(item["frame"]),
                                             weight=float(item.get("weight", 1.0))))
+    segments = {o.segment for o in orientations}
+    if not {"left_foot", "right_foot"} <= segments:
+        raise RetargetError(f"{source}: orientations must include left_foot and right_foot (flat feet in contact)")
     feet = []
     for item in data["feet"]:
         if item.get("side") not in ("left", "right"):
@@ -199,6 +209,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         max_joint_velocity=None if max_velocity is None else float(max_velocity),
         solver=SolverSettings(**solver_data),
         collision_exclude=tuple(tuple(pair) for pair in data.get("collision_exclude", [])),
+        posture_weights=_float_map(data.get("posture_weights"), "posture_weights", source),
     )
 
 

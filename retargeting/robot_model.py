@@ -8,6 +8,7 @@ rotation of each oriented frame relative to the canonical segment frame (x forwa
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -94,6 +95,16 @@ class RobotModel:
                 continue
             rest[self.joint_names.index(name)] = value
         self.rest_posture = np.clip(rest, self.lower, self.upper)
+        self.posture_weights = np.full(self.nj, config.solver.posture_weight)
+        for pattern, weight in config.posture_weights.items():
+            try:
+                regex = re.compile(pattern)
+            except re.error as error:
+                raise RetargetError(f"{config.source}: posture_weights pattern {pattern!r} is not a regex: {error}") from error
+            matched = [i for i, name in enumerate(self.joint_names) if regex.fullmatch(name)]
+            if not matched:
+                raise RetargetError(f"{config.source}: posture_weights pattern {pattern!r} matches no joint")
+            self.posture_weights[matched] = weight
         # Sole rectangle corners in each sole frame (x forward, y left).
         self.sole_corners_local = np.array([
             [[sx * f.half_length, sy * f.half_width, 0.0] for sx in (1, -1) for sy in (1, -1)] for f in config.feet])

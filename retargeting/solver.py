@@ -3,7 +3,7 @@
 Each iteration is one damped Gauss-Newton step of
 
     sum_p w_p |p*_p - p_p(q)|^2 + sum_r w_r |log(R*_r R_r(q)^T)|^2
-      + w_posture |q_j - q_rest|^2 + w_smooth |q_j - q_prior|^2
+      + sum_j w_posture,j (q_j - q_rest,j)^2 + w_smooth |q_j - q_prior|^2
 
 over the generalised velocity (6 base + joints), with frame Jacobians from Pinocchio
 (LOCAL_WORLD_ALIGNED). Joint position limits are hard: the step is a box-constrained least-squares
@@ -17,6 +17,7 @@ import dataclasses
 
 import numpy as np
 import pinocchio as pin
+import scipy.linalg
 
 from retargeting.robot_config import SolverSettings
 from retargeting.robot_model import RobotModel
@@ -24,11 +25,18 @@ from retargeting.robot_model import RobotModel
 LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 
 
+def _spd_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Solve H x = g for a symmetric positive definite H (Cholesky, no input checks: it is ours)."""
+    factor = scipy.linalg.cho_factor(H, check_finite=False)
+    return scipy.linalg.cho_solve(factor, g, check_finite=False)
+
+
 @dataclasses.dataclass
 class SolveInfo:
     iterations: int
     rejected_steps: int
     cost: float
+    task_cost: float  # the weighted position + orientation error alone (no regularisers)
 
 
 class FrameSolver:
@@ -41,6 +49,7 @@ class FrameSolver:
         self.rotation_frames = list(robot.orientation_frame_ids)
         self.nv = self.model.nv
         self.lower, self.upper = robot.lower, robot.upper
+        self._eye = np.eye(self.nv)
 
     # --------------------------------------------------------------------------------------------
     def _residuals(self, q, positions, pos_idx, rotations, rot_idx):
@@ -53,29 +62,30 @@ class FrameSolver:
         s = self.settings
         qj = q[7:]
         cost = float(pos_w @ np.einsum("ij,ij->i", pos_err, pos_err)) + float(rot_w @ np.einsum("ij,ij->i", rot_err, rot_err))
-        cost += s.posture_weight * float(np.sum((qj - self.robot.rest_posture) ** 2))
+        cost += float(self.robot.posture_weights @ (qj - self.robot.rest_posture) ** 2)
         if prior is not None:
             cost += s.smoothness_weight * float(np.sum((qj - prior) ** 2))
         return cost
 
     def _box_solve(self, H, g, low, high):
         """min 0.5 dq'H dq - g'dq with low <= dq[6:] <= high (active set, a few passes)."""
-        n = len(g)
-        free = np.ones(n, dtype=bool)
-        dq = np.zeros(n)
+        dq = _spd_solve(H, g)
+        joint = dq[6:]
+        violated = (joint > high) | (joint < low)
+        if not violated.any():
+            return dq
+        pinned = np.zeros(len(g), dtype=bool)
         for _ in range(8):
-            fixed = ~free
-            rhs = g[free] - H[np.ix_(free, fixed)] @ dq[fixed] if fixed.any() else g[free]
-            dq[free] = np.linalg.solve(H[np.ix_(free, free)], rhs)
             joint = dq[6:]
-            over, under = joint > high, joint < low
-            violated = (over | under) & free[6:]
-            if not violated.any():
+            over, under = (joint > high) & ~pinned[6:], (joint < low) & ~pinned[6:]
+            if not (over.any() or under.any()):
                 break
-            joint[over] = high[over]
-            joint[under] = low[under]
-            free[6:][violated] = False
-        # Pinned joints whose gradient pulls them back inside are not released: the step stays feasible.
+            joint[over], joint[under] = high[over], low[under]
+            pinned[6:] |= over | under
+            free = np.flatnonzero(~pinned)
+            fixed = np.flatnonzero(pinned)
+            dq[free] = _spd_solve(H[np.ix_(free, free)], g[free] - H[np.ix_(free, fixed)] @ dq[fixed])
+        # Pinned joints stay at their bound for this step; the next iteration starts with all free.
         return dq
 
     def solve(self, q_init, positions, position_weights, rotations, rotation_weights, prior=None, max_iterations=None):
@@ -93,7 +103,7 @@ class FrameSolver:
         pos_err, rot_err = self._residuals(q, positions, pos_idx, rotations, rot_idx)
         cost = self._cost(q, pos_err, pos_w, rot_err, rot_w, prior)
         damping = s.damping
-        regular = s.posture_weight + (s.smoothness_weight if prior is not None else 0.0)
+        regular = self.robot.posture_weights + (s.smoothness_weight if prior is not None else 0.0)
         iterations = rejected = 0
         sqrt_pos_w = np.sqrt(np.repeat(pos_w, 3))
         sqrt_rot_w = np.sqrt(np.repeat(rot_w, 3))
@@ -108,14 +118,14 @@ class FrameSolver:
             H = Jw.T @ Jw
             g = Jw.T @ error
             qj = q[7:]
-            g[6:] += s.posture_weight * (self.robot.rest_posture - qj)
+            g[6:] += self.robot.posture_weights * (self.robot.rest_posture - qj)
             if prior is not None:
                 g[6:] += s.smoothness_weight * (prior - qj)
             H[np.diag_indices(6, 2)] += 1e-9
             H[np.arange(6, self.nv), np.arange(6, self.nv)] += regular
             accepted = False
             for _ in range(s.max_step_halvings + 1):
-                Hd = H + damping * np.eye(self.nv)
+                Hd = H + damping * self._eye
                 dq = self._box_solve(Hd, g, self.lower - qj, self.upper - qj)
                 q_new = pin.integrate(model, q, dq)
                 q_new[7:] = np.clip(q_new[7:], self.lower, self.upper)
@@ -127,6 +137,8 @@ class FrameSolver:
                     accepted = True
                     break
                 rejected += 1
+                if new_cost - cost < s.tolerance * (1.0 + cost):
+                    break  # at a minimum up to the tolerance: more damping would not help
                 damping *= 10.0
             if not accepted:
                 # Restore the data of the last accepted configuration.
@@ -138,4 +150,5 @@ class FrameSolver:
             damping = max(s.damping, damping * 0.1)
             if improvement < s.tolerance * (1.0 + cost):
                 break
-        return q, SolveInfo(iterations, rejected, cost)
+        task_cost = float(pos_w @ np.einsum("ij,ij->i", pos_err, pos_err)) + float(rot_w @ np.einsum("ij,ij->i", rot_err, rot_err))
+        return q, SolveInfo(iterations, rejected, cost, task_cost)

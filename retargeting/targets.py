@@ -4,7 +4,8 @@ Scaling is per bone: each keypoint is placed from its nearest mapped SMPL ancest
 bone direction, with the robot's own bone length (measured at its calibration posture) times the
 YAML multiplier of the bone's group (legs, spine, arms). The pelvis is placed at the human pelvis
 height above the clip's ground times the ratio of standing pelvis heights (robot / human), and
-horizontally from the frame-0 pelvis, scaled by the same ratio; the robot's ground is z = 0.
+horizontally from the frame-0 pelvis, scaled by the same ratio; the robot's ground is z = 0. The human's
+standing pelvis height is read from double-support frames (or, without any, from the leg bone lengths).
 
 Feet: a foot in contact gets a sole target fixed for the whole contact (its mean planned position,
 z = 0) and a flat orientation with the contact's mean heading; its ankle/toe keypoints are released.
@@ -57,6 +58,24 @@ def _rot_y(angle: np.ndarray) -> np.ndarray:
     return out
 
 
+def upper_arm_frames(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, torso: np.ndarray) -> np.ndarray:
+    """(T,3,3) upper-arm frames: z from elbow to shoulder, x towards the forearm (the bend plane), falling
+    back to the torso's forward axis as the elbow straightens (where the bend plane is undefined)."""
+    z = shoulder - elbow
+    z /= np.maximum(np.linalg.norm(z, axis=-1, keepdims=True), 1e-9)
+    forearm = wrist - elbow
+    forearm /= np.maximum(np.linalg.norm(forearm, axis=-1, keepdims=True), 1e-9)
+    perp = forearm - np.sum(forearm * z, axis=-1, keepdims=True) * z
+    bend = np.linalg.norm(perp, axis=-1, keepdims=True)  # sin of the elbow bend
+    weight = np.clip(2.0 * bend, 0.0, 1.0)
+    hint = weight * perp / np.maximum(bend, 1e-9) + (1.0 - weight) * torso[..., :, 0]
+    x = hint - np.sum(hint * z, axis=-1, keepdims=True) * z
+    norm = np.linalg.norm(x, axis=-1, keepdims=True)
+    x = np.where(norm > 1e-6, x / np.maximum(norm, 1e-9), torso[..., :, 1])  # arm along the torso's forward axis
+    y = np.cross(z, x)
+    return np.stack([x, y, z], axis=-1)
+
+
 def _blend_weights(contacts: Contacts, frames: int, blend_frames: int) -> tuple[np.ndarray, np.ndarray]:
     """(T,2) blend in [0,1] and (T,2) index of the contact segment each frame blends towards (-1: none)."""
     alpha = np.zeros((frames, 2))
@@ -95,6 +114,11 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     hips_drop = joints[:, 0, 2] - 0.5 * (joints[:, legs[0], 2] + joints[:, legs[3], 2])
     ankle_rest = np.percentile(joints[:, [legs[2], legs[5]], 2] - ground, 5)
     human_standing = float(np.median(0.5 * (left_leg + right_leg)) + np.median(hips_drop) + max(ankle_rest, 0.0))
+    double_support = contacts.in_contact.all(axis=1)
+    if double_support.sum() >= 10:
+        # Standing height as captured (legs are never perfectly straight): the 90th percentile of the
+        # pelvis height while both feet are planted; the bone sum above is the fallback.
+        human_standing = float(np.percentile(joints[double_support, 0, 2] - ground, 90))
     root_scale = float(robot_standing / max(human_standing, 0.3)) * config.scales["root"]
 
     positions = np.zeros((frames, len(smpl_ids) + 2, 3))
@@ -120,6 +144,15 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         "pelvis": frames_from_axes(joints[:, J["left_hip"]] - joints[:, J["right_hip"]], joints[:, J["spine1"]] - joints[:, J["pelvis"]]),
         "torso": frames_from_axes(joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]], joints[:, J["neck"]] - joints[:, J["spine3"]]),
     }
+    robot_kp = {k.smpl: calibration.keypoint_positions[i] for i, k in enumerate(config.keypoints)}
+    calibration_segments = {}
+    for side in ("left", "right"):
+        names = (f"{side}_shoulder", f"{side}_elbow", f"{side}_wrist")
+        if all(JOINT_INDEX[n] in slot_of_joint for n in names):
+            segment_rotations[f"{side}_upper_arm"] = upper_arm_frames(
+                *(joints[:, J[n]] for n in names), segment_rotations["torso"])
+            calibration_segments[f"{side}_upper_arm"] = upper_arm_frames(
+                *(robot_kp[n][None] for n in names), np.eye(3)[None])[0]
     alpha, segment_of = _blend_weights(contacts, frames, blend_frames)
     settings = config.solver
     foot_names = ("left", "right")
@@ -172,7 +205,10 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     rotations = np.zeros((frames, len(config.orientations), 3, 3))
     rotation_weights = np.zeros((frames, len(config.orientations)))
     for m, spec in enumerate(config.orientations):
-        rotations[:, m] = segment_rotations[spec.segment] @ calibration.orientation_offsets[m]
+        offset = calibration.orientation_offsets[m]
+        if spec.segment in calibration_segments:  # the robot's own segment frame at calibration
+            offset = calibration_segments[spec.segment].T @ offset
+        rotations[:, m] = segment_rotations[spec.segment] @ offset
         rotation_weights[:, m] = spec.weight
         if spec.segment.endswith("_foot"):
             a = alpha[:, 0 if spec.segment.startswith("left") else 1]
