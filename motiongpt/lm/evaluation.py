@@ -1,0 +1,211 @@
+"""``motiongpt eval lm``: the language model measured on the held-out split, as JSON.
+
+- text-to-motion action accuracy: every distinct held-out caption of the test split (phrasings never seen
+  in training) is turned into a motion of its test motion's duration; the motion counts as right when a
+  nearest-neighbour classifier over the real held-out test motions (`MotionActionClassifier`, no weights
+  shared with the generator) gives the caption's action. The classifier's own leave-one-out accuracy on
+  those real motions is reported beside it.
+- motion-to-text action accuracy: every test motion is captioned (greedy); the caption counts as right
+  when it names the motion's action (`CaptionActionClassifier`: nearest training caption by word overlap).
+- prediction: the first 20% of a test motion's codes are given (as features), the rest (same number of
+  frames as the real motion) is predicted; in-between: the first and last 25% are given, the middle 50% is
+  generated. ADE / FDE (section 6.1: per-frame L2 norm of the 66-dim joint difference, mean over the
+  window / at its last frame, metres) over the generated window against the real joints, next to
+  baselines on the same windows: zero velocity and constant velocity (prediction) and linear interpolation
+  (in-between), computed from the real frames.
+- time per command (seconds, this machine): text-to-motion calls, and multi-step commands.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+LOGGER = logging.getLogger(__name__)
+
+FRAMES_PER_CODE = 4
+FPS = 20.0
+MULTI_STEP_COMMANDS = (
+    "a person walks forward, then turns left, then jumps",
+    "someone runs forward and then kicks",
+    "a person crawls on the ground, then gets up",
+)
+
+
+@dataclass
+class EvaluationSettings:
+    seed: int = 0
+    samples_per_caption: int = 1
+    max_items: int | None = None
+    split: str = "test"
+    predict_ratio: float = 0.2
+    inbetween_ratio: float = 0.25
+
+
+def ade_fde(predicted: np.ndarray, target: np.ndarray) -> tuple[float, float]:
+    """Section 6.1: per-frame L2 norm of the flattened (22*3) difference; mean over frames, and last frame."""
+    if predicted.shape != target.shape or predicted.shape[0] == 0:
+        raise ValueError(f"ADE/FDE: shapes differ or are empty: {predicted.shape} vs {target.shape}")
+    per_frame = np.linalg.norm((predicted - target).reshape(len(target), -1), axis=1)
+    return float(per_frame.mean()), float(per_frame[-1])
+
+
+def zero_velocity(history: np.ndarray, frames: int) -> np.ndarray:
+    return np.repeat(history[-1:], frames, axis=0)
+
+
+def constant_velocity(history: np.ndarray, frames: int) -> np.ndarray:
+    velocity = history[-1] - history[-2]
+    return history[-1][None] + velocity[None] * np.arange(1, frames + 1)[:, None, None]
+
+
+def linear_interpolation(before: np.ndarray, after: np.ndarray, frames: int) -> np.ndarray:
+    weights = (np.arange(1, frames + 1) / (frames + 1))[:, None, None]
+    return (1 - weights) * before[None] + weights * after[None]
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    array = np.asarray(values, dtype=np.float64)
+    return {"mean": round(float(array.mean()), 4), "p50": round(float(np.median(array)), 4),
+            "p95": round(float(np.percentile(array, 95)), 4), "n": int(array.size)}
+
+
+def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: EvaluationSettings | None = None
+                   ) -> dict:
+    from motiongpt.data.humanml3d import load_actions, load_normalizer, load_split
+    from motiongpt.features import recover_from_ric
+    from motiongpt.lm.action_classifier import CaptionActionClassifier, MotionActionClassifier
+    from motiongpt.lm.api import MotionGPT
+    from motiongpt.lm.vocabulary import NoMotionError
+
+    settings = settings or EvaluationSettings()
+    model = MotionGPT.from_pretrained(model_folder)
+    actions = load_actions(data_root)
+    normalizer = load_normalizer(data_root)
+    test = load_split(data_root, settings.split)
+    train = load_split(data_root, "train")
+
+    def action_of(record) -> str:
+        name = getattr(record, "source_name", "") or record.name
+        if name not in actions:
+            raise ValueError(f"{data_root}/actions.json: no action for motion {name!r}")
+        return actions[name]
+
+    limit = settings.max_items
+    motion_classifier = MotionActionClassifier([r.features for r in test], [action_of(r) for r in test], normalizer)
+    caption_classifier = CaptionActionClassifier([c.text for r in train for c in r.captions],
+                                                 [action_of(r) for r in train for c in r.captions])
+    train_captions = {c.text.strip().lower() for r in train for c in r.captions}
+
+    # ---------------------------------------------------------------- text to motion
+    pairs: dict[tuple[str, str], int] = {}
+    for record in test:
+        for caption in record.captions:
+            pairs.setdefault((caption.text, action_of(record)), record.features.shape[0])
+    items = sorted(pairs.items())[:limit]
+    unseen = sum(text.strip().lower() not in train_captions for (text, _), _ in items)
+    t2m_hits, t2m_times, t2m_failures, per_action = [], [], 0, {}
+    for index, ((text, action), frames) in enumerate(items):
+        for sample in range(settings.samples_per_caption):
+            started = time.perf_counter()
+            try:
+                result = model.text_to_motion(text, seconds=frames / FPS,
+                                              seed=settings.seed + 1000 * sample + index)
+            except NoMotionError:
+                t2m_failures += 1
+                t2m_hits.append(False)
+                continue
+            t2m_times.append(time.perf_counter() - started)
+            hit = motion_classifier.predict(result.features) == action
+            t2m_hits.append(hit)
+            per_action.setdefault(action, []).append(hit)
+
+    # ---------------------------------------------------------------- motion to text
+    m2t_hits, m2t_examples = [], []
+    for record in test[:limit]:
+        caption = model.motion_to_text(record.features)
+        predicted = caption_classifier.predict(caption)
+        m2t_hits.append(predicted == action_of(record))
+        if len(m2t_examples) < 8:
+            m2t_examples.append({"motion": record.name, "action": action_of(record), "caption": caption,
+                                 "named_action": predicted})
+
+    # ---------------------------------------------------------------- prediction and in-between
+    pred = {"model": [], "zero_velocity": [], "constant_velocity": [], "tokenizer_reconstruction": []}
+    inbetween = {"model": [], "linear_interpolation": [], "tokenizer_reconstruction": []}
+    for index, record in enumerate(test[:limit]):
+        n_codes = record.features.shape[0] // FRAMES_PER_CODE
+        if n_codes < 4:
+            continue
+        features = record.features[: n_codes * FRAMES_PER_CODE]
+        truth = np.asarray(recover_from_ric(features), dtype=np.float64)
+        reconstruction = model.decode(model.encode(features)).joints.astype(np.float64)
+        # prediction: first 20% of the codes given
+        given = max(1, int(n_codes * settings.predict_ratio))
+        start = given * FRAMES_PER_CODE
+        result = model.predict(features[:start], seconds=(n_codes - given) * FRAMES_PER_CODE / FPS,
+                               seed=settings.seed + index)
+        window = slice(start, n_codes * FRAMES_PER_CODE)
+        frames = window.stop - window.start
+        pred["model"].append(ade_fde(result.joints[window].astype(np.float64), truth[window]))
+        pred["zero_velocity"].append(ade_fde(zero_velocity(truth[:start], frames), truth[window]))
+        pred["constant_velocity"].append(ade_fde(constant_velocity(truth[:start], frames), truth[window]))
+        pred["tokenizer_reconstruction"].append(ade_fde(reconstruction[window], truth[window]))
+        # in-between: first and last 25% given, middle generated
+        head = max(1, int(n_codes * settings.inbetween_ratio))
+        tail = n_codes - head
+        gap = slice(head * FRAMES_PER_CODE, tail * FRAMES_PER_CODE)
+        result = model.inbetween(features[:gap.start], features[gap.stop:],
+                                 seconds=(tail - head) * FRAMES_PER_CODE / FPS, seed=settings.seed + index)
+        inbetween["model"].append(ade_fde(result.joints[gap].astype(np.float64), truth[gap]))
+        inbetween["linear_interpolation"].append(ade_fde(
+            linear_interpolation(truth[gap.start - 1], truth[gap.stop], gap.stop - gap.start), truth[gap]))
+        inbetween["tokenizer_reconstruction"].append(ade_fde(reconstruction[gap], truth[gap]))
+
+    def ade_table(table):
+        return {name: {"ADE": round(float(np.mean([a for a, _ in rows])), 4),
+                       "FDE": round(float(np.mean([f for _, f in rows])), 4), "n": len(rows)}
+                for name, rows in table.items() if rows}
+
+    # ---------------------------------------------------------------- multi-step commands
+    command_times = []
+    for index, command in enumerate(MULTI_STEP_COMMANDS):
+        started = time.perf_counter()
+        model.command(command, seed=settings.seed + index)
+        command_times.append(time.perf_counter() - started)
+
+    import torch
+    report = {
+        "model": str(model_folder),
+        "data": str(data_root),
+        "split": settings.split,
+        "text_to_motion": {
+            "action_accuracy": round(float(np.mean(t2m_hits)), 4) if t2m_hits else None,
+            "captions": len(items), "captions_unseen_in_training": unseen,
+            "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
+            "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},
+            "classifier": "nearest neighbour over descriptors of the real held-out test motions",
+            "classifier_leave_one_out_accuracy_on_real_test_motions": round(
+                motion_classifier.leave_one_out_accuracy(), 4),
+            "chance": round(1.0 / len(set(actions.values())), 4),
+        },
+        "motion_to_text": {
+            "action_accuracy": round(float(np.mean(m2t_hits)), 4) if m2t_hits else None,
+            "motions": len(m2t_hits),
+            "examples": m2t_examples,
+        },
+        "prediction": ade_table(pred),
+        "inbetween": ade_table(inbetween),
+        "seconds_per_command": {
+            "text_to_motion": _summary(t2m_times) if t2m_times else None,
+            "multi_step_command": _summary(command_times),
+        },
+        "machine": {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()},
+    }
+    LOGGER.info("%s", json.dumps(report))
+    return report
