@@ -61,7 +61,7 @@ setup(
     packages=find_packages(include=["motiongpt", "motiongpt.*", "retargeting", "retargeting.*", "motiongpt_node", "motiongpt_node.*"]),
     include_package_data=True,
     package_data={
-        "motiongpt": ["**/*.yaml", "**/*.json", "**/*.txt"],
+        "motiongpt": ["**/*.yaml", "**/*.json", "**/*.txt", "**/*.csv"],
         "retargeting": ["**/*.yaml"],
     },
     data_files=[
