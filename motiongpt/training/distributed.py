@@ -2,7 +2,7 @@
 
 Launch several processes with PyTorch's own launcher, e.g. on one machine with 2 GPUs (or 2 CPU processes):
 
-    torchrun --standalone --nproc_per_node 2 -m motiongpt.cli train tokenizer --config CONFIG.yaml
+    torchrun --standalone --nproc_per_node 2 "$(command -v motiongpt)" train tokenizer --config CONFIG.yaml
 
 or across machines with `--nnodes N --node_rank R --rdzv_endpoint HOST:PORT`. torchrun sets RANK,
 LOCAL_RANK and WORLD_SIZE; `setup_distributed` reads them and initialises the process group with

@@ -162,7 +162,10 @@ class Trainer:
     def fit(self) -> TrainResult:
         config = self.config
         resumed_from = None
-        latest = self.checkpoints.latest() if config.resume else None
+        latest = self.checkpoints.latest()
+        if latest is not None and not config.resume:
+            raise TrainingError(f"{latest}: this run folder already holds checkpoints of an earlier run; resume "
+                                f"from them (resume: true) or choose another output folder")
         if latest is not None:
             self.resume(latest)
             resumed_from = self.step

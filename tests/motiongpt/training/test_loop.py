@@ -81,3 +81,10 @@ def test_non_finite_loss_stops_with_a_clear_error(tmp_path):
     trainer.loss_fn = lambda model, batch: (model(batch[0]).sum() * float("nan"), {})
     with pytest.raises(TrainingError, match="loss became nan"):
         trainer.fit()
+
+
+def test_refuses_to_start_over_on_old_checkpoints(tmp_path):
+    make_trainer(tmp_path, 10)[0].fit()
+    trainer, _ = make_trainer(tmp_path, 10, resume=False)
+    with pytest.raises(TrainingError, match="already holds checkpoints"):
+        trainer.fit()
