@@ -1,20 +1,35 @@
-"""Entry point of the `motiongpt_node` executable (`ros2 run motiongpt_node motiongpt_node`).
-
-The ROS 2 node is not implemented yet (issue 6). This placeholder exits with a clear message and
-a non-zero status instead of pretending to work.
-"""
+"""Entry point of the `motiongpt_node` executable (`ros2 run motiongpt_node motiongpt_node --ros-args ...`)."""
 from __future__ import annotations
 
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    print(
-        "motiongpt_node: the ROS 2 node is not implemented yet (see issue 6). "
-        "Use the `motiongpt` command line for generation and retargeting meanwhile.",
-        file=sys.stderr,
-    )
-    return 1
+    import rclpy
+    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+    from rclpy.exceptions import ParameterException
+
+    rclpy.init(args=argv if argv is not None else sys.argv)
+    node = None
+    try:
+        from motiongpt_node.node import MotionGPTNode
+
+        node = MotionGPTNode()
+        executor = MultiThreadedExecutor(num_threads=3)
+        executor.add_node(node)
+        executor.spin()
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (ValueError, ParameterException) as error:  # bad parameters, a missing URDF or robot file: one line
+        print(f"motiongpt_node: error: {error}", file=sys.stderr)
+        return 2
+    finally:
+        if node is not None:
+            node.close()
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return 0
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ MIN_STEP = 1e-3  # s: the smallest time between two points
 @dataclass(frozen=True)
 class ShapingConfig:
     max_duration: float = 10.0  # s, the longest trajectory ever published
-    min_transition: float = 0.3  # s, shortest move from the current state to the motion's first pose
+    min_transition: float = 0.1  # s, shortest move from the current state to the motion's first pose
     transition_velocity: float = 1.0  # rad/s, joint speed of that move
     velocity_scale: float = 0.9  # fraction of each velocity limit the motion may use
 

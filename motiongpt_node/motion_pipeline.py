@@ -1,0 +1,146 @@
+"""The two cores behind the node: MotionGPT (text or pose stream -> human motion) and the Retargeter
+(human motion -> robot joint motion). ROS-free; the node calls it from its worker thread.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from motiongpt.skeleton import FPS
+
+
+class PipelineError(ValueError):
+    """The model or the retargeter cannot be loaded, or returned something unusable."""
+
+
+def shipped_model_path() -> Path:
+    """models/motiongpt-small next to the installed packages (the repository checkout)."""
+    import motiongpt
+
+    return Path(motiongpt.__file__).resolve().parents[1] / "models" / "motiongpt-small"
+
+
+def resolve_device(device: str) -> str:
+    if device not in ("auto", "cpu", "cuda"):
+        raise PipelineError(f"device must be auto, cpu or cuda, got {device!r}")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise PipelineError("device=cuda was asked for but torch sees no CUDA device")
+    return device
+
+
+@dataclass(frozen=True)
+class HumanMotion:
+    joints: np.ndarray  # (T,22,3), Y up, metres, 20 fps
+    seconds: float  # time the model took
+
+
+@dataclass(frozen=True)
+class RobotMotionPlan:
+    joint_names: tuple[str, ...]
+    times: np.ndarray  # (T,)
+    positions: np.ndarray  # (T,J)
+    base_positions: np.ndarray  # (T,3), robot frame Z up
+    base_orientations: np.ndarray  # (T,4) x y z w
+    seconds: float  # time the retargeter took
+    report: Any = None
+
+
+class MotionPipeline:
+    """Thread-safe: one lock serializes model calls (the worker and the ~/describe service share it)."""
+
+    def __init__(self, model: Any, retargeter: Any, seed: int = -1) -> None:
+        self.model = model
+        self.retargeter = retargeter
+        self.seed = seed
+        self._model_lock = threading.Lock()
+        self._retarget_lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_path: str, robot: str, device: str = "auto", seed: int = -1) -> "MotionPipeline":
+        retargeter = cls.load_retargeter(robot)
+        return cls(cls.load_model(model_path, device), retargeter, seed)
+
+    @staticmethod
+    def load_retargeter(robot: str) -> Any:
+        from retargeting import Retargeter
+
+        return Retargeter.from_robot(robot)
+
+    @staticmethod
+    def load_model(model_path: str, device: str = "auto") -> Any:
+        from motiongpt.lm import MotionGPT
+
+        folder = Path(model_path) if model_path else shipped_model_path()
+        if not folder.is_dir():
+            raise PipelineError(f"model folder not found: {folder}")
+        return MotionGPT.from_pretrained(folder, device=resolve_device(device))
+
+    # ------------------------------------------------------------------ robot facts
+    @property
+    def robot_joint_names(self) -> tuple[str, ...]:
+        return tuple(self.retargeter.joint_names)
+
+    @property
+    def urdf_path(self) -> Path:
+        return Path(self.retargeter.robot.urdf_path)
+
+    # ------------------------------------------------------------------ model calls
+    def _seed(self) -> None:
+        if self.seed >= 0:
+            import torch
+
+            torch.manual_seed(self.seed)
+
+    def text_to_motion(self, text: str, seconds: float | None = None) -> HumanMotion:
+        start = time.perf_counter()
+        with self._model_lock:
+            self._seed()
+            result = self.model.text_to_motion(text, seconds=seconds)
+        return HumanMotion(_joints_of(result, "text_to_motion"), time.perf_counter() - start)
+
+    def predict(self, joints: np.ndarray, seconds: float) -> HumanMotion:
+        start = time.perf_counter()
+        with self._model_lock:
+            self._seed()
+            result = self.model.predict(joints, seconds=seconds)
+        return HumanMotion(_joints_of(result, "predict"), time.perf_counter() - start)
+
+    def describe(self, joints: np.ndarray) -> str:
+        with self._model_lock:
+            result = self.model.motion_to_text(joints)
+        text = result if isinstance(result, str) else getattr(result, "text", None)
+        if not isinstance(text, str):
+            raise PipelineError(f"motion_to_text returned {type(result).__name__}, not text")
+        return text
+
+    def retarget(self, joints: np.ndarray, start_positions: np.ndarray | None = None) -> RobotMotionPlan:
+        """Robot motion for (T,22,3) human joints; `start_positions` (robot joint order) warm-starts the IK."""
+        start = time.perf_counter()
+        with self._retarget_lock:
+            motion = self.retargeter.retarget(joints, fps=FPS, start_positions=start_positions, source="generated motion")
+        return RobotMotionPlan(
+            joint_names=tuple(motion.joint_names),
+            times=np.asarray(motion.times, dtype=np.float64),
+            positions=np.asarray(motion.positions, dtype=np.float64),
+            base_positions=np.asarray(motion.base_positions, dtype=np.float64),
+            base_orientations=np.asarray(motion.base_orientations, dtype=np.float64),
+            seconds=time.perf_counter() - start,
+            report=getattr(motion, "report", None),
+        )
+
+
+def _joints_of(result: Any, call: str) -> np.ndarray:
+    joints = getattr(result, "joints", result)
+    joints = np.asarray(joints, dtype=np.float64)
+    if joints.ndim != 3 or joints.shape[1:] != (22, 3) or joints.shape[0] < 2 or not np.all(np.isfinite(joints)):
+        raise PipelineError(f"MotionGPT.{call} returned joints of shape {joints.shape}; expected finite (T>=2, 22, 3)")
+    return joints

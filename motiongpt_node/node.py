@@ -1,0 +1,413 @@
+"""The MotionGPT ROS 2 node: language commands and live pose streams in, joint trajectories out.
+
+The node only converts messages, runs the worker and enforces the trajectory contract; the motion
+comes from `motiongpt.lm.MotionGPT` and the robot side from `retargeting.Retargeter` (through
+`MotionPipeline`). Interface (every name is a parameter, see node_config.py):
+
+- in:  ~/command (std_msgs/String), /joint_states (sensor_msgs/JointState),
+       ~/human_pose (geometry_msgs/PoseArray: the 22 SMPL joints in SMPL order, Z-up frame, metres)
+- out: /joint_trajectory_controller/joint_trajectory (trajectory_msgs/JointTrajectory) or the
+       FollowJointTrajectory action when control_msgs is importable, ~/base_path (nav_msgs/Path),
+       ~/description (std_msgs/String), ~/skeleton (visualization_msgs/MarkerArray),
+       ~/status (diagnostic_msgs/DiagnosticArray)
+- services: ~/cancel and ~/describe (std_srvs/Trigger)
+"""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import numpy as np
+from geometry_msgs.msg import PoseArray
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from sensor_msgs.msg import JointState
+from std_msgs.msg import String
+from std_srvs.srv import Trigger
+from diagnostic_msgs.msg import DiagnosticArray
+from nav_msgs.msg import Path
+from trajectory_msgs.msg import JointTrajectory
+from visualization_msgs.msg import MarkerArray
+
+from motiongpt_node import ros_messages
+from motiongpt_node.inputs import InputError, joint_state_positions, pose_array_joints, validate_command
+from motiongpt_node.joint_limits import JointLimits
+from motiongpt_node.node_config import PARAMETERS, NodeConfig
+from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
+from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
+from motiongpt_node.trajectory_shaping import ShapingConfig, hold_trajectory, shape_trajectory
+from motiongpt_node.worker import Job, LatestWinsWorker
+
+NODE_NAME = "motiongpt_node"
+STATUS_NAME = "motiongpt_node"
+INPUT_REPORT_INTERVAL = 1.0  # s: the same bad input is reported on ~/status at most this often
+
+
+class StaleJointStateError(ValueError):
+    """No joint state yet, or the last one is too old to start a trajectory from."""
+
+
+def robot_urdf_path(config: NodeConfig) -> str:
+    """The URDF giving the robot's joints and limits: the parameter, or the retargeting robot config's."""
+    if config.urdf_path:
+        return config.urdf_path
+    from retargeting.robot_config import load_robot_config
+
+    return str(load_robot_config(config.robot).urdf_path())
+
+
+class MotionGPTNode(Node):
+    def __init__(self) -> None:
+        super().__init__(NODE_NAME)
+        self.config = self._declare_parameters()
+        cfg = self.config
+        self.limits = JointLimits.from_urdf(robot_urdf_path(cfg)).with_velocity_cap(cfg.max_joint_velocity)
+        self.shaping = ShapingConfig(cfg.max_duration, cfg.min_transition, cfg.transition_velocity, cfg.velocity_scale)
+        self.pipeline: Any = None
+        self._load_error = ""
+
+        self._lock = threading.Lock()  # status fields and the joint state
+        self._publish_lock = threading.Lock()  # a cancel and a publish never interleave
+        self._joint_state: tuple[np.ndarray, float] | None = None
+        self._last_input_report: dict[str, tuple[str, float]] = {}
+        self._unknown_joints: tuple[str, ...] = ()
+        self._state = "loading"
+        self._counters = {"commands": 0, "published": 0, "dropped": 0, "rejected_inputs": 0, "errors": 0}
+        self._last = {"error": "", "dropped": "", "command": "", "timings": ""}
+        self._timings: dict[str, float] = {}
+        self.poses = PoseHistory(cfg.pose_history)
+
+        self.recorder = None
+        if cfg.record_bag:
+            from motiongpt_node.bag_recorder import BagRecorder
+
+            self.recorder = BagRecorder(cfg.record_bag)
+
+        inputs = MutuallyExclusiveCallbackGroup()
+        self.trajectory_pub = self.create_publisher(JointTrajectory, cfg.trajectory_topic, 10)
+        self.path_pub = self.create_publisher(Path, cfg.base_path_topic, 10)
+        self.description_pub = self.create_publisher(String, cfg.description_topic, 10)
+        self.skeleton_pub = self.create_publisher(MarkerArray, cfg.skeleton_topic, 10)
+        self.status_pub = self.create_publisher(DiagnosticArray, cfg.status_topic, 10)
+        self.create_subscription(String, cfg.command_topic, self._on_command, 10, callback_group=inputs)
+        self.create_subscription(JointState, cfg.joint_states_topic, self._on_joint_state, 10, callback_group=inputs)
+        self.create_subscription(PoseArray, cfg.human_pose_topic, self._on_human_pose, 10, callback_group=inputs)
+        self.create_service(Trigger, "~/cancel", self._on_cancel, callback_group=MutuallyExclusiveCallbackGroup())
+        self.create_service(Trigger, "~/describe", self._on_describe, callback_group=MutuallyExclusiveCallbackGroup())
+        self.create_timer(cfg.status_period, self._publish_status, callback_group=inputs)
+        if cfg.prediction_enabled:
+            self.create_timer(cfg.prediction_period, self._on_prediction_tick, callback_group=inputs)
+
+        self.action_client = None
+        self._goal_handle = None
+        if cfg.use_action:
+            self.action_client = self._make_action_client(cfg.action_name)
+
+        self.worker = LatestWinsWorker(self._run_job, self._on_dropped, self._on_job_error, cfg.max_pending)
+        self.worker.start(setup=self._load_pipeline)
+        self._publish_status()
+
+    # ------------------------------------------------------------------ setup
+    def _declare_parameters(self) -> NodeConfig:
+        values = {}
+        for spec in PARAMETERS:
+            descriptor = ParameterDescriptor(description=spec.description, read_only=True)
+            if spec.choices:
+                descriptor.additional_constraints = "one of: " + ", ".join(spec.choices)
+            if isinstance(spec.default, float):
+                descriptor.floating_point_range = [FloatingPointRange(from_value=float(spec.low), to_value=float(spec.high), step=0.0)]
+            elif isinstance(spec.default, int) and not isinstance(spec.default, bool):
+                descriptor.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
+            values[spec.name] = self.declare_parameter(spec.name, spec.default, descriptor).value
+        return NodeConfig.from_values(values)
+
+    def _make_action_client(self, action_name: str):
+        try:
+            from control_msgs.action import FollowJointTrajectory
+            from rclpy.action import ActionClient
+        except ImportError:
+            self.get_logger().info("control_msgs is not importable: trajectories go out on the topic")
+            return None
+        self._follow_joint_trajectory = FollowJointTrajectory
+        return ActionClient(self, FollowJointTrajectory, action_name)
+
+    def _load_pipeline(self) -> None:
+        from motiongpt_node.motion_pipeline import MotionPipeline
+
+        cfg = self.config
+        started = time.perf_counter()
+        try:
+            pipeline = MotionPipeline.load(cfg.model_path, cfg.robot, cfg.device, cfg.seed)
+            unknown = sorted(set(pipeline.robot_joint_names) - set(self.limits.joint_names))
+            if unknown:
+                raise ValueError(f"retargeter joints {unknown} are not movable joints of the URDF")
+        except Exception as error:  # noqa: BLE001 - reported; the node stays up and refuses commands
+            with self._lock:
+                self._state = "error"
+                self._load_error = f"{type(error).__name__}: {error}"
+            self._report("error", f"model or retargeter unavailable: {error}")
+            return
+        self.pipeline = pipeline
+        with self._lock:
+            self._state = "ready"
+            self._timings["load_s"] = round(time.perf_counter() - started, 3)
+        self._report("ok", "ready")
+
+    # ------------------------------------------------------------------ inputs
+    def _record(self, topic: str, message: Any) -> None:
+        if self.recorder is not None:
+            self.recorder.write(topic, message, self.get_clock().now().nanoseconds)
+
+    def _on_joint_state(self, message: JointState) -> None:
+        self._record(self.config.joint_states_topic, message)
+        try:
+            positions, unknown = joint_state_positions(list(message.name), list(message.position), self.limits.joint_names,
+                                                       source=self.config.joint_states_topic)
+        except InputError as error:
+            self._input_rejected("joint_states", str(error))
+            return
+        with self._lock:
+            self._joint_state = (positions, time.monotonic())
+            new_unknown = tuple(unknown) != self._unknown_joints
+            self._unknown_joints = tuple(unknown)
+        if unknown and new_unknown:
+            self._report("warn", f"{self.config.joint_states_topic}: ignored joints the robot does not have: {unknown[:8]}")
+
+    def _on_command(self, message: String) -> None:
+        self._record(self.config.command_topic, message)
+        try:
+            text = validate_command(message.data, self.config.max_command_chars, source=self.config.command_topic)
+        except InputError as error:
+            self._input_rejected("command", str(error), always=True)
+            return
+        with self._lock:
+            self._counters["commands"] += 1
+            has_state = self._joint_state is not None
+        if not has_state:
+            self._input_rejected("command", f"command dropped: no joint state received on {self.config.joint_states_topic} yet", always=True)
+            return
+        if self.pipeline is None and self._state == "error":
+            self._input_rejected("command", f"command dropped: {self._load_error}", always=True)
+            return
+        self.worker.submit(Job("command", text))
+        self._report("ok", f"busy: command '{_short(text)}'", command=text)
+
+    def _on_human_pose(self, message: PoseArray) -> None:
+        self._record(self.config.human_pose_topic, message)
+        try:
+            joints = pose_array_joints([(p.position.x, p.position.y, p.position.z) for p in message.poses],
+                                       source=self.config.human_pose_topic)
+        except InputError as error:
+            self._input_rejected("human_pose", str(error))
+            return
+        stamp = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
+        self.poses.add(stamp if stamp > 0 else self.get_clock().now().nanoseconds * 1e-9, joints)
+
+    def _input_rejected(self, source: str, text: str, always: bool = False) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._counters["rejected_inputs"] += 1
+            self._last["error"] = text
+            previous = self._last_input_report.get(source)
+            due = always or previous is None or previous[0] != text or now - previous[1] > INPUT_REPORT_INTERVAL
+            if due:
+                self._last_input_report[source] = (text, now)
+        if due:
+            self.get_logger().warning(text)
+            self._report("warn", text)
+
+    # ------------------------------------------------------------------ services and timers
+    def _on_cancel(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        with self._publish_lock:
+            dropped = self.worker.cancel_all("cancelled by ~/cancel")
+            if self._goal_handle is not None:
+                self._goal_handle.cancel_goal_async()
+                self._goal_handle = None
+            try:
+                state = self._current_state()
+                hold = hold_trajectory(state, self.limits)
+                check_trajectory(hold, state, self.limits, self.config.max_duration)
+                self._send_trajectory(hold)
+            except ValueError as error:
+                response.success = False
+                response.message = f"cancelled {len(dropped)} job(s) but cannot hold: {error}"
+                self._report("warn", response.message)
+                return response
+        response.success = True
+        response.message = f"cancelled {len(dropped)} job(s); holding the current position"
+        self._report("ok", response.message)
+        return response
+
+    def _on_describe(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        try:
+            if self.pipeline is None:
+                raise ValueError(f"model not ready ({self._state}) {self._load_error}".strip())
+            joints = self.poses.recent(self.config.describe_seconds)
+            caption = self.pipeline.describe(joints)
+        except (ValueError, PoseHistoryError) as error:
+            response.success = False
+            response.message = f"~/describe: {error}"
+            self._report("warn", response.message)
+            return response
+        self._publish(self.description_pub, self.config.description_topic, String(data=caption))
+        response.success, response.message = True, caption
+        return response
+
+    def _on_prediction_tick(self) -> None:
+        if self.pipeline is None or self.worker.busy:
+            return
+        try:
+            joints = self.poses.recent(self.config.prediction_context, min_seconds=min(1.0, self.config.prediction_context))
+        except PoseHistoryError:
+            return  # not enough stream yet; nothing to predict from
+        self.worker.submit(Job("predict", joints, preempts=False))
+
+    # ------------------------------------------------------------------ worker
+    def _run_job(self, job: Job) -> None:
+        if self.pipeline is None:
+            raise ValueError(f"model not available: {self._load_error or self._state}")
+        warm_start = self._current_state()
+        waited = time.monotonic() - job.received
+        if job.kind == "command":
+            seconds = self.config.default_seconds or None
+            human = self.pipeline.text_to_motion(job.payload, seconds=seconds)
+        else:
+            human = self.pipeline.predict(job.payload, seconds=self.config.prediction_seconds)
+        if job.cancelled.is_set():
+            return
+        names = self.pipeline.robot_joint_names
+        order = [self.limits.joint_names.index(n) for n in names]
+        start = np.clip(warm_start, self.limits.lower, self.limits.upper)[order]
+        plan = self.pipeline.retarget(human.joints, start_positions=start)
+        if job.cancelled.is_set():
+            return
+        timings = {"queue_wait_s": waited, "generation_s": human.seconds, "retargeting_s": plan.seconds}
+        if not self._publish_plan(job, human.joints, plan, timings):
+            return
+        if job.kind == "command" and self.config.caption_generated:
+            caption = self.pipeline.describe(human.joints)
+            if not job.cancelled.is_set():
+                self._publish(self.description_pub, self.config.description_topic, String(data=caption))
+
+    def _publish_plan(self, job: Job, human_joints: np.ndarray, plan: Any, timings: dict[str, float]) -> bool:
+        started = time.perf_counter()
+        with self._publish_lock:
+            if job.cancelled.is_set():
+                return False
+            state = self._current_state()
+            check_start_state(state, self.limits, self.config.start_state_tolerance)
+            names, positions = expand_to_robot_joints(plan.joint_names, plan.positions, self.limits.joint_names, state)
+            trajectory, shaping = shape_trajectory(names, plan.times, positions, state, self.limits, self.shaping)
+            check_trajectory(trajectory, state, self.limits, self.config.max_duration)  # the gate
+            timings["shaping_s"] = time.perf_counter() - started
+            self._send_trajectory(trajectory)
+            timings["total_s"] = time.monotonic() - job.received
+        stamp = self.get_clock().now().to_msg()
+        keep = plan.times - plan.times[0] <= self.config.max_duration
+        self._publish(self.path_pub, self.config.base_path_topic, ros_messages.base_path_msg(
+            plan.times[keep] - plan.times[0] + shaping.transition_s, plan.base_positions[keep],
+            plan.base_orientations[keep], self.config.world_frame, stamp))
+        self._publish(self.skeleton_pub, self.config.skeleton_topic,
+                      ros_messages.skeleton_markers(human_joints, self.config.world_frame, stamp))
+        with self._lock:
+            self._counters["published"] += 1
+            self._timings.update({k: round(v, 4) for k, v in timings.items()})
+            self._timings["trajectory_s"] = round(trajectory.duration, 3)
+        what = f"command '{_short(job.payload)}'" if job.kind == "command" else "prediction"
+        self._report("ok", f"published {what}: {len(trajectory.times)} points, {trajectory.duration:.2f} s"
+                     + (f", {shaping.dropped_s:.1f} s cut at max_duration" if shaping.dropped_s else ""))
+        return True
+
+    def _on_dropped(self, job: Job, reason: str) -> None:
+        with self._lock:
+            self._counters["dropped"] += 1
+            text = f"dropped {job.kind} #{job.id}"
+            if job.kind == "command":
+                text += f" '{_short(job.payload)}'"
+            self._last["dropped"] = f"{text}: {reason}"
+        self._report("ok" if job.kind == "predict" else "warn", self._last["dropped"])
+
+    def _on_job_error(self, job: Job, error: BaseException) -> None:
+        with self._lock:
+            self._counters["errors"] += 1
+            self._last["error"] = f"{job.kind} #{job.id}: {type(error).__name__}: {error}"
+        self.get_logger().error(self._last["error"])
+        self._report("error", self._last["error"])
+
+    # ------------------------------------------------------------------ outputs
+    def _current_state(self) -> np.ndarray:
+        with self._lock:
+            if self._joint_state is None:
+                raise StaleJointStateError(f"no joint state received on {self.config.joint_states_topic}")
+            positions, received = self._joint_state
+        age = time.monotonic() - received
+        if age > self.config.joint_state_timeout:
+            raise StaleJointStateError(
+                f"last joint state is {age:.2f} s old (joint_state_timeout {self.config.joint_state_timeout} s)")
+        return positions.copy()
+
+    def _send_trajectory(self, trajectory: JointTrajectoryData) -> None:
+        message = ros_messages.trajectory_msg(trajectory)
+        if self.action_client is not None and self.action_client.server_is_ready():
+            goal = self._follow_joint_trajectory.Goal(trajectory=message)
+            future = self.action_client.send_goal_async(goal)
+            future.add_done_callback(self._on_goal_response)
+            self._record(self.config.action_name + "/goal", message)
+            return
+        self._publish(self.trajectory_pub, self.config.trajectory_topic, message)
+
+    def _on_goal_response(self, future) -> None:
+        handle = future.result()
+        if handle is not None and handle.accepted:
+            self._goal_handle = handle
+        else:
+            self._report("error", f"{self.config.action_name} rejected the trajectory goal")
+
+    def _publish(self, publisher, topic: str, message: Any) -> None:
+        publisher.publish(message)
+        self._record(topic, message)
+
+    def _report(self, level: str, message: str, **extra: Any) -> None:
+        with self._lock:
+            if extra.get("command"):
+                self._last["command"] = _short(extra["command"], 200)
+            self._last_status = (level, message)
+        if level == "error":
+            self.get_logger().error(message)
+        self._publish_status()
+
+    def _publish_status(self) -> None:
+        with self._lock:
+            level, message = getattr(self, "_last_status", ("ok", self._state))
+            state = self._state if self._state != "ready" else ("busy" if self.worker_busy() else "ready")
+            values: dict[str, Any] = {"state": state, **self._counters}
+            values.update({f"last_{k}": v for k, v in self._last.items()})
+            values.update(self._timings)
+            values["robot_joints"] = len(self.limits.joint_names)
+        status = ros_messages.status_msg(self.get_clock().now().to_msg(), STATUS_NAME, level, message, values)
+        self._publish(self.status_pub, self.config.status_topic, status)
+
+    def worker_busy(self) -> bool:
+        worker = getattr(self, "worker", None)
+        return bool(worker is not None and worker.busy)
+
+    def close(self) -> None:
+        self.worker.stop()
+        if self.recorder is not None:
+            self.recorder.close()
+
+
+def expand_to_robot_joints(
+    motion_names: tuple[str, ...], positions: np.ndarray, robot_names: tuple[str, ...], state: np.ndarray
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """Motion columns for every robot joint: joints the motion does not drive hold their current value."""
+    full = np.repeat(state[None, :], positions.shape[0], axis=0)
+    for column, name in enumerate(motion_names):
+        full[:, robot_names.index(name)] = positions[:, column]
+    return robot_names, full
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,0 +1,144 @@
+"""The node's parameters as data: name, default, description and allowed range or choices.
+
+`PARAMETERS` is the single source: the node declares each one with a ParameterDescriptor, the YAML
+file in config/ sets them, and `NodeConfig` is the typed, validated result.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A parameter value outside its range or choices."""
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    name: str
+    default: Any
+    description: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+PARAMETERS: tuple[ParameterSpec, ...] = (
+    ParameterSpec("model_path", "", "folder of the MotionGPT model (MotionGPT.from_pretrained); empty: the shipped models/motiongpt-small"),
+    ParameterSpec("device", "auto", "where the model runs: auto (cuda when available), cpu or cuda", choices=("auto", "cpu", "cuda")),
+    ParameterSpec("robot", "g1", "robot name or YAML file for retargeting.Retargeter.from_robot"),
+    ParameterSpec("urdf_path", "", "URDF that gives joint position and velocity limits; empty: the retargeter's URDF"),
+    ParameterSpec("seed", -1, "random seed for motion sampling; -1: not seeded", low=-1, high=2**31 - 1),
+    ParameterSpec("command_topic", "~/command", "std_msgs/String text commands in"),
+    ParameterSpec("joint_states_topic", "/joint_states", "sensor_msgs/JointState of the robot in"),
+    ParameterSpec("human_pose_topic", "~/human_pose", "geometry_msgs/PoseArray in: the 22 SMPL joints in SMPL order, positions in metres, frame Z up (x forward, y left)"),
+    ParameterSpec("trajectory_topic", "/joint_trajectory_controller/joint_trajectory", "trajectory_msgs/JointTrajectory out (URDF joint names)"),
+    ParameterSpec("base_path_topic", "~/base_path", "nav_msgs/Path out: the pelvis trajectory of the motion"),
+    ParameterSpec("description_topic", "~/description", "std_msgs/String out: caption of the motion just generated or of the pose stream"),
+    ParameterSpec("skeleton_topic", "~/skeleton", "visualization_msgs/MarkerArray out: stick-figure preview of the human motion"),
+    ParameterSpec("status_topic", "~/status", "diagnostic_msgs/DiagnosticArray out: state, last error, drops, timings"),
+    ParameterSpec("use_action", True, "send FollowJointTrajectory goals when control_msgs is importable and the server is up; else the topic"),
+    ParameterSpec("action_name", "/joint_trajectory_controller/follow_joint_trajectory", "the controller's FollowJointTrajectory action"),
+    ParameterSpec("world_frame", "world", "frame_id of the base path and the skeleton preview"),
+    ParameterSpec("max_duration", 10.0, "longest trajectory ever published (s)", low=0.5, high=60.0),
+    ParameterSpec("default_seconds", 0.0, "motion length when the command does not say (s); 0: the model decides", low=0.0, high=30.0),
+    ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000),
+    ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
+    ParameterSpec("max_joint_velocity", 3.0, "cap on every joint speed (rad/s), below the URDF velocity limits", low=0.1, high=50.0),
+    ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0),
+    ParameterSpec("transition_velocity", 1.0, "joint speed of the move from the current state to the motion's first pose (rad/s)", low=0.05, high=10.0),
+    ParameterSpec("min_transition", 0.1, "shortest move from the current state to the motion's first pose (s)", low=0.0, high=5.0),
+    ParameterSpec("joint_state_timeout", 1.0, "a joint state older than this (s) is stale: nothing is published", low=0.05, high=60.0),
+    ParameterSpec("start_state_tolerance", 0.05, "how far (rad) the measured state may be outside the URDF limits", low=0.0, high=0.5),
+    ParameterSpec("caption_generated", True, "publish a caption of each generated motion on the description topic"),
+    ParameterSpec("pose_history", 10.0, "seconds of ~/human_pose kept", low=1.0, high=60.0),
+    ParameterSpec("describe_seconds", 4.0, "seconds of pose stream captioned by ~/describe", low=1.0, high=60.0),
+    ParameterSpec("prediction_enabled", False, "every prediction_period, publish the robot trajectory for the predicted continuation of the pose stream"),
+    ParameterSpec("prediction_period", 2.0, "seconds between predictions", low=0.2, high=60.0),
+    ParameterSpec("prediction_context", 2.0, "seconds of pose stream the prediction starts from", low=0.5, high=10.0),
+    ParameterSpec("prediction_seconds", 2.0, "seconds of motion predicted", low=0.5, high=10.0),
+    ParameterSpec("status_period", 1.0, "seconds between periodic status messages", low=0.1, high=60.0),
+    ParameterSpec("record_bag", "", "folder of a rosbag2 (mcap) to record the node's inputs and outputs into; empty: no recording"),
+)
+SPECS: dict[str, ParameterSpec] = {spec.name: spec for spec in PARAMETERS}
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    model_path: str
+    device: str
+    robot: str
+    urdf_path: str
+    seed: int
+    command_topic: str
+    joint_states_topic: str
+    human_pose_topic: str
+    trajectory_topic: str
+    base_path_topic: str
+    description_topic: str
+    skeleton_topic: str
+    status_topic: str
+    use_action: bool
+    action_name: str
+    world_frame: str
+    max_duration: float
+    default_seconds: float
+    max_command_chars: int
+    max_pending: int
+    max_joint_velocity: float
+    velocity_scale: float
+    transition_velocity: float
+    min_transition: float
+    joint_state_timeout: float
+    start_state_tolerance: float
+    caption_generated: bool
+    pose_history: float
+    describe_seconds: float
+    prediction_enabled: bool
+    prediction_period: float
+    prediction_context: float
+    prediction_seconds: float
+    status_period: float
+    record_bag: str
+
+    @classmethod
+    def from_values(cls, values: dict[str, Any]) -> "NodeConfig":
+        """Validated config from {name: value}; missing names take their defaults."""
+        unknown = sorted(set(values) - set(SPECS))
+        if unknown:
+            raise ConfigError(f"unknown parameters {unknown}")
+        resolved: dict[str, Any] = {}
+        for spec in PARAMETERS:
+            value = values.get(spec.name, spec.default)
+            kind = type(spec.default)
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if type(value) is not kind:
+                raise ConfigError(f"parameter {spec.name} must be {kind.__name__}, got {value!r}")
+            if spec.choices and value not in spec.choices:
+                raise ConfigError(f"parameter {spec.name} must be one of {list(spec.choices)}, got {value!r}")
+            if spec.low is not None and (not math.isfinite(value) or not spec.low <= value <= spec.high):
+                raise ConfigError(f"parameter {spec.name}={value} is outside [{spec.low}, {spec.high}]")
+            resolved[spec.name] = value
+        return cls(**resolved)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, node_name: str = "motiongpt_node") -> "NodeConfig":
+        """Config from a ROS 2 parameter file (`<node>: ros__parameters: {...}`)."""
+        import yaml
+
+        path = Path(path)
+        try:
+            document = yaml.safe_load(path.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"cannot read parameter file {path}: {error}") from error
+        try:
+            values = document[node_name]["ros__parameters"]
+        except (TypeError, KeyError) as error:
+            raise ConfigError(f"parameter file {path} has no {node_name}: ros__parameters: section") from error
+        return cls.from_values(values)
+
+
+assert [f.name for f in fields(NodeConfig)] == [spec.name for spec in PARAMETERS], "NodeConfig and PARAMETERS disagree"

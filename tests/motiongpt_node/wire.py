@@ -1,0 +1,200 @@
+"""Wire-test harness: the node as a real subprocess, and a test client on Cyclone DDS (another vendor).
+
+The node runs `python -m motiongpt_node.main --ros-args --params-file FILE` with real rclpy
+(rmw_fastrtps). The client speaks plain DDS with the ROS 2 names and types of dds_types.py.
+Run the tests inside `scripts/run_isolated.sh` (a loopback-only network namespace). Outside one,
+this module confines both sides to 127.0.0.1 (ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and a Cyclone
+config without multicast), and every run uses its own random domain id.
+"""
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PARAMS_FILE = REPO / "config" / "motiongpt_node.yaml"
+NODE = "/motiongpt_node"
+
+CYCLONE_LOCALHOST_CONFIG = """<CycloneDDS><Domain id="any"><General>
+<Interfaces><NetworkInterface address="127.0.0.1"/></Interfaces><AllowMulticast>false</AllowMulticast>
+</General><Discovery><ParticipantIndex>auto</ParticipantIndex><MaxAutoParticipantIndex>60</MaxAutoParticipantIndex>
+<Peers><Peer address="127.0.0.1"/></Peers></Discovery></Domain></CycloneDDS>"""
+
+
+def only_loopback() -> bool:
+    """True inside a network namespace whose only interface is lo."""
+    return sorted(os.listdir("/sys/class/net")) == ["lo"]
+
+
+def isolate_environment() -> int:
+    """Set the environment so nothing leaves the machine; returns the domain id for this run."""
+    domain = random.SystemRandom().randint(1, 200)
+    os.environ["ROS_DOMAIN_ID"] = str(domain)
+    os.environ.setdefault("FASTDDS_BUILTIN_TRANSPORTS", "UDPv4")  # no shared-memory files in /dev/shm
+    if not only_loopback():
+        os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
+        os.environ["CYCLONEDDS_URI"] = CYCLONE_LOCALHOST_CONFIG
+    return domain
+
+
+class NodeProcess:
+    """The node as a subprocess with a parameter file; stopped with SIGINT (then killed if it hangs)."""
+
+    def __init__(self, overrides: dict[str, Any], workdir: Path) -> None:
+        document = yaml.safe_load(PARAMS_FILE.read_text())
+        document["motiongpt_node"]["ros__parameters"].update(overrides)
+        self.params_file = workdir / "params.yaml"
+        self.params_file.write_text(yaml.safe_dump(document))
+        self.log_file = workdir / "node.log"
+        self._log = open(self.log_file, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "motiongpt_node.main", "--ros-args", "--params-file", str(self.params_file)],
+            stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO,
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_file.read_text(errors="replace")
+
+    def stop(self) -> int:
+        if self.alive():
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log.close()
+        return self.process.returncode
+
+
+class WireClient:
+    """Cyclone DDS participant with writers and readers on the node's ROS 2 topics."""
+
+    def __init__(self, domain: int) -> None:
+        from cyclonedds.core import Qos, Policy
+        from cyclonedds.domain import DomainParticipant
+        from cyclonedds.pub import DataWriter
+        from cyclonedds.sub import DataReader
+        from cyclonedds.topic import Topic
+        from cyclonedds.util import duration
+
+        from tests.motiongpt_node import dds_types as t
+
+        self.t = t
+        self.participant = DomainParticipant(domain)
+        reliable = Policy.Reliability.Reliable(duration(seconds=1))
+        self._writer_qos = Qos(reliable, Policy.History.KeepLast(10))
+        self._reader_qos = Qos(reliable, Policy.History.KeepAll)
+        self._topics: dict[str, Any] = {}
+        self._make = (Topic, DataWriter, DataReader)
+        self.writers: dict[str, Any] = {}
+        self.readers: dict[str, Any] = {}
+        self._received: dict[int, list[Any]] = {}
+
+    def _topic(self, ros_topic: str, cls: type) -> Any:
+        if ros_topic not in self._topics:
+            self._topics[ros_topic] = self._make[0](self.participant, self.t.dds_topic(ros_topic), cls)
+        return self._topics[ros_topic]
+
+    def writer(self, ros_topic: str, cls: type) -> Any:
+        if ros_topic not in self.writers:
+            self.writers[ros_topic] = self._make[1](self.participant, self._topic(ros_topic, cls), qos=self._writer_qos)
+        return self.writers[ros_topic]
+
+    def reader(self, ros_topic: str, cls: type) -> Any:
+        if ros_topic not in self.readers:
+            self.readers[ros_topic] = self._make[2](self.participant, self._topic(ros_topic, cls), qos=self._reader_qos)
+        return self.readers[ros_topic]
+
+    @staticmethod
+    def wait_matched(endpoint: Any, timeout: float = 15.0) -> None:
+        """Wait until a writer has a matched reader (or a reader a matched writer): discovery, not sleep."""
+        deadline = time.monotonic() + timeout
+        status = getattr(endpoint, "get_publication_matched_status", None) or endpoint.get_subscription_matched_status
+        while status().current_count == 0:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no match on {endpoint.topic.name} within {timeout} s")
+            time.sleep(0.02)
+
+    def poll(self, reader: Any) -> list[Any]:
+        """Everything received on `reader` so far (kept, in order; new samples are taken from DDS)."""
+        log = self._received.setdefault(id(reader), [])
+        log.extend(reader.take(N=10000))
+        return log
+
+    def mark(self, reader: Any) -> int:
+        """Index to pass as `since` to wait_for: only samples after this moment count."""
+        return len(self.poll(reader))
+
+    def wait_for(self, reader: Any, predicate: Callable[[Any], bool], timeout: float, since: int = 0) -> Any:
+        """The first sample received at index >= `since` that satisfies `predicate`."""
+        deadline = time.monotonic() + timeout
+        checked = since
+        while True:
+            log = self.poll(reader)
+            for sample in log[checked:]:
+                if predicate(sample):
+                    return sample
+            checked = max(checked, len(log))
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no matching sample on {reader.topic.name} within {timeout} s")
+            time.sleep(0.01)
+
+
+def wait_until_loaded(client: WireClient, status_reader: Any, node: NodeProcess, timeout: float = 180.0) -> dict[str, str]:
+    """Wait for a status whose state is past "loading" (the model and retargeter loaded, or failed)."""
+    try:
+        sample = client.wait_for(status_reader, lambda s: status_values(s).get("state") not in (None, "loading"), timeout)
+    except TimeoutError:
+        raise AssertionError(f"node did not finish loading in {timeout} s:\n{node.log()[-3000:]}") from None
+    return status_values(sample)
+
+
+class JointStateStream:
+    """Publishes the robot's joint state at `rate_hz` from a thread, like a robot driver would."""
+
+    def __init__(self, writer: Any, joint_names: list[str], positions: list[float], rate_hz: float = 50.0) -> None:
+        from tests.motiongpt_node import dds_types as t
+
+        self.t, self.writer, self.rate = t, writer, rate_hz
+        self.joint_names, self.positions = list(joint_names), list(positions)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def message(self) -> Any:
+        return self.t.JointState(name=list(self.joint_names), position=[float(p) for p in self.positions])
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.writer.write(self.message())
+            self._stop.wait(1.0 / self.rate)
+
+    def start(self) -> "JointStateStream":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+
+def status_values(sample: Any) -> dict[str, str]:
+    return {kv.key: kv.value for kv in sample.status[0].values}
+
+
+def temp_workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="motiongpt_node_wire_"))
