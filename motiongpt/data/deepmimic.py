@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial.transform import Rotation, Slerp
+from scipy.spatial.transform import Rotation
 
 from motiongpt.skeleton import FACE_JOINTS, FPS, JOINT_INDEX, NUM_JOINTS
 
@@ -147,7 +147,7 @@ def clip_path(name: str) -> Path:
 
 def load_clip(path_or_name: str | Path) -> DeepMimicClip:
     """Read a DeepMimic humanoid clip (a name from CLIP_FILES or a file path)."""
-    if isinstance(path_or_name, str) and path_or_name in CLIP_FILES:
+    if isinstance(path_or_name, str) and ("/" not in path_or_name and not path_or_name.endswith(".txt")):
         name, path = path_or_name, clip_path(path_or_name)
     else:
         path = Path(path_or_name)
@@ -196,11 +196,24 @@ def _wxyz_to_xyzw(q: np.ndarray, path: Path) -> np.ndarray:
 
 def _continuous(quats: np.ndarray) -> np.ndarray:
     """Flip quaternion signs so consecutive keyframes lie in the same hemisphere (for interpolation)."""
-    quats = quats.copy()
-    for k in range(1, len(quats)):
-        flip = np.sum(quats[k] * quats[k - 1], axis=-1) < 0
-        quats[k, flip] *= -1
-    return quats
+    signs = np.ones(quats.shape[:2])
+    signs[1:] = np.where(np.sum(quats[1:] * quats[:-1], axis=-1) < 0, -1.0, 1.0)
+    return quats * np.cumprod(signs, axis=0)[..., None]
+
+
+def _slerp(q0: np.ndarray, q1: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Spherical linear interpolation of unit quaternions (..., 4) with weights alpha (...)."""
+    dot = np.clip(np.sum(q0 * q1, axis=-1), -1.0, 1.0)
+    q1 = np.where((dot < 0)[..., None], -q1, q1)
+    dot = np.abs(dot)
+    angle = np.arccos(dot)
+    sin = np.sin(angle)
+    small = sin < 1e-8
+    safe = np.where(small, 1.0, sin)
+    w0 = np.where(small, 1.0 - alpha, np.sin((1.0 - alpha) * angle) / safe)
+    w1 = np.where(small, alpha, np.sin(alpha * angle) / safe)
+    q = w0[..., None] * q0 + w1[..., None] * q1
+    return q / np.linalg.norm(q, axis=-1, keepdims=True)
 
 
 def _heading(quat_xyzw: np.ndarray) -> float:
@@ -250,9 +263,11 @@ def sample(clip: DeepMimicClip, times: np.ndarray) -> tuple[np.ndarray, np.ndarr
         raise ValueError(f"{clip.source}: sample times must lie in [0, {clip.duration:.3f}] s")
     times = np.clip(times, 0.0, clip.duration)
     positions = np.stack([np.interp(times, clip.times, clip.root_positions[:, a]) for a in range(3)], axis=-1)
-    quats = np.empty((len(times), clip.quaternions.shape[1], 4))
-    for j in range(clip.quaternions.shape[1]):
-        quats[:, j] = Slerp(clip.times, Rotation.from_quat(clip.quaternions[:, j]))(times).as_quat()
+    segment = np.clip(np.searchsorted(clip.times, times, side="right") - 1, 0, len(clip.times) - 2)
+    alpha = (times - clip.times[segment]) / (clip.times[segment + 1] - clip.times[segment])
+    joints = clip.quaternions.shape[1]
+    quats = _slerp(clip.quaternions[segment], clip.quaternions[segment + 1],
+                   np.repeat(np.clip(alpha, 0.0, 1.0)[:, None], joints, axis=1))
     return positions, quats
 
 

@@ -216,7 +216,7 @@ def load_split_with_report(root: str | Path, split: str, min_frames: int = 40, m
         log.warning("%s split %r: %s (first missing: %s)", root, split, report.summary(),
                     ", ".join((report.missing_motion + report.missing_text)[:5]) or "none")
     else:
-        log.info("%s split %r: %s", root, split, report.summary())
+        log.debug("%s split %r: %s", root, split, report.summary())
     return records, report
 
 
