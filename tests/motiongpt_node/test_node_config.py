@@ -1,0 +1,44 @@
+"""The parameter table, the YAML file shipped in config/, and their agreement."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from motiongpt_node.node_config import PARAMETERS, ConfigError, NodeConfig
+
+YAML_FILE = Path(__file__).resolve().parents[2] / "config" / "motiongpt_node.yaml"
+
+
+def test_shipped_yaml_sets_every_parameter_to_a_valid_value():
+    values = yaml.safe_load(YAML_FILE.read_text())["motiongpt_node"]["ros__parameters"]
+    assert list(values) == [spec.name for spec in PARAMETERS]
+    config = NodeConfig.from_yaml(YAML_FILE)
+    assert config.device in ("auto", "cpu", "cuda")
+    for spec in PARAMETERS:
+        assert type(values[spec.name]) is type(spec.default), spec.name  # ROS parameter types are strict
+
+
+def test_every_parameter_is_described_and_numbers_have_ranges():
+    for spec in PARAMETERS:
+        assert len(spec.description) > 10, spec.name
+        if isinstance(spec.default, (int, float)) and not isinstance(spec.default, bool):
+            assert spec.low is not None and spec.low <= spec.default <= spec.high, spec.name
+
+
+@pytest.mark.parametrize(
+    "values, fragment",
+    [({"device": "tpu"}, "one of"), ({"max_duration": 0.1}, "outside"), ({"max_duration": "long"}, "must be float"),
+     ({"max_pending": 1.5}, "must be int"), ({"bogus": 1}, "unknown parameters"), ({"max_duration": float("nan")}, "outside")],
+)
+def test_bad_values_are_refused(values, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        NodeConfig.from_values(values)
+
+
+def test_missing_or_malformed_parameter_file(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        NodeConfig.from_yaml(tmp_path / "none.yaml")
+    other = tmp_path / "other.yaml"
+    other.write_text("some_node:\n  ros__parameters: {}\n")
+    with pytest.raises(ConfigError, match="no motiongpt_node: ros__parameters"):
+        NodeConfig.from_yaml(other)
