@@ -78,11 +78,11 @@ def render_frames(joints: np.ndarray, options: RenderOptions = RenderOptions(), 
     axes.set_xlim(centre[0] - half, centre[0] + half)
     axes.set_ylim(centre[1] - half, centre[1] + half)
     axes.set_zlim(0.0, height)
-    axes.set_box_aspect((2 * half, 2 * half, height))
+    axes.set_box_aspect((2 * half, 2 * half, height), zoom=1.3)
     axes.view_init(elev=options.elevation_deg, azim=options.azimuth_deg)
     axes.set_axis_off()
     if options.title:
-        axes.set_title(options.title, fontsize=8)
+        figure.text(0.5, 0.95, options.title, ha="center", va="top", fontsize=8)
 
     grid = np.linspace(-half, half, 9)
     for g in grid:

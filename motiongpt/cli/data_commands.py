@@ -27,10 +27,14 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
 
 
 def run_build_embedded(args: argparse.Namespace) -> int:
+    import time
+
     from motiongpt.data.embedded import EmbeddedConfig, build_embedded
 
+    started = time.perf_counter()
     summary = build_embedded(args.out, EmbeddedConfig(seed=args.seed))
     print("\n".join(summary.lines()))
+    print(f"built in {time.perf_counter() - started:.1f} s")
     return 0
 
 
