@@ -11,7 +11,7 @@ import pytest
 from motiongpt.cli import main
 from motiongpt.data.augment import mirror_text
 from motiongpt.data.captions import caption_table
-from motiongpt.data.embedded import EmbeddedConfig, build_embedded
+from motiongpt.data.embedded import EmbeddedConfig, build_embedded, plan_variants
 from motiongpt.data.humanml3d import load_actions, load_normalizer, load_split
 from motiongpt.features import recover_from_ric
 
@@ -46,9 +46,10 @@ def test_two_builds_are_byte_identical_and_the_cli_prints_counts(built, tmp_path
         assert not mismatch and not errors, mismatch
         pending.extend(current.subdirs.values())
     # another seed gives other lengths/phases
-    other = build_embedded(tmp_path / "seed7", EmbeddedConfig(seed=7))
-    assert names(tmp_path / "seed7", "train") != names(root, "train")
-    assert other.clips == 20
+    planned = [v.name for v in plan_variants(EmbeddedConfig(), caption_table())]
+    assert planned == [line for line in names(root, "all")]
+    other_seed = [v.name for v in plan_variants(EmbeddedConfig(seed=7), caption_table())]
+    assert other_seed != planned and len(other_seed) == len(planned)
 
 
 def test_layout_and_counts(built):
