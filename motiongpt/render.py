@@ -56,9 +56,7 @@ def render_frames(joints: np.ndarray, options: RenderOptions = RenderOptions(), 
     from motiongpt.validation import check_joints
 
     joints = check_joints(joints, source=source)
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # Figure + FigureCanvasAgg directly: no pyplot, no global backend switch, no display needed.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

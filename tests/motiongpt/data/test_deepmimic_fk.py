@@ -32,7 +32,7 @@ def test_all_twenty_human_clips_load():
 
 
 def test_forward_kinematics_matches_pybullet():
-    pybullet = pytest.importorskip("pybullet")
+    import pybullet
     import pybullet_data
 
     client = pybullet.connect(pybullet.DIRECT)
