@@ -1,0 +1,202 @@
+"""Physics check in MuJoCo: the same URDF, pelvis driven along the base trajectory, joints on position servos.
+
+``build_model`` loads the robot's URDF into MuJoCo (meshes from example-robot-data; mesh formats MuJoCo
+cannot read, such as COLLADA, are dropped), adds a free joint
+on the root, a ground plane at z = 0, one position servo per retargeted joint and sites on the sole
+corners. ``check_motion`` plays a RobotMotion: the base is set kinematically each step (position,
+orientation and their velocities), the servos track the joint trajectory, gravity is on; it reports
+tracking error, joint position and velocity limit violations, foot sliding and penetration, and the
+frames with self-collisions. ``self_collision_frames`` counts them kinematically (no simulation).
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import numpy as np
+import pinocchio as pin
+
+from retargeting.errors import RetargetError
+from retargeting.motion import RobotMotion
+from retargeting.robot_model import RobotModel
+
+MUJOCO_MESH_FORMATS = (".stl", ".obj", ".msh")
+
+
+@dataclasses.dataclass(frozen=True)
+class ServoSettings:
+    kp: float = 500.0  # N m / rad
+    kv: float = 20.0  # N m s / rad
+    armature: float = 0.05  # kg m^2 added to every joint (reflected motor inertia; URDFs leave it out)
+    timestep: float = 0.002
+    limit_tolerance: float = 0.02  # rad beyond the range before the simulated joint counts as a violation
+    velocity_tolerance: float = 0.10  # relative, for the simulated joint velocities
+
+
+def _urdf_for_mujoco(robot: RobotModel) -> str:
+    text = robot.urdf_path.read_text()
+    share = Path(robot.mesh_package_dirs()[0])
+
+    def resolve(match: re.Match) -> str:
+        name = match.group(1)
+        if name.startswith("package://"):
+            path = share / name[len("package://"):]
+        else:
+            path = (robot.urdf_path.parent / name).resolve()
+        return f'filename="{path}"'
+
+    text = re.sub(r'filename="([^"]+)"', resolve, text)
+    # Drop visual/collision elements whose mesh MuJoCo cannot read.
+    def keep(match: re.Match) -> str:
+        mesh = re.search(r'filename="([^"]+)"', match.group(0))
+        if mesh and not mesh.group(1).lower().endswith(MUJOCO_MESH_FORMATS):
+            return ""
+        return match.group(0)
+
+    text = re.sub(r"<(visual|collision)\b.*?</\1>", keep, text, flags=re.S)
+    # Keep visuals for rendering; MuJoCo reads this extension element inside <robot>.
+    text = re.sub(r"(<robot\b[^>]*>)", r'\1<mujoco><compiler discardvisual="false" fusestatic="false"/></mujoco>', text, count=1)
+    return text
+
+
+def build_model(robot: RobotModel, settings: ServoSettings = ServoSettings()):
+    """(MjModel, joint qpos addresses, joint dof addresses, sole site ids (2,4)) for ``robot``."""
+    import mujoco
+
+    try:
+        spec = mujoco.MjSpec.from_string(_urdf_for_mujoco(robot))
+    except Exception as error:
+        raise RetargetError(f"{robot.urdf_path}: MuJoCo cannot load this URDF: {error}") from error
+    spec.option.timestep = settings.timestep
+    root_body = spec.worldbody.first_body()
+    root_body.add_freejoint()
+    spec.worldbody.add_geom(type=mujoco.mjtGeom.mjGEOM_PLANE, size=[0, 0, 1], rgba=[0.8, 0.8, 0.8, 1])
+    spec.worldbody.add_light(pos=[0, 0, 4], dir=[0, 0, -1])
+    model_pin = robot.model
+    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    for joint in spec.joints:
+        if joint.type in (mujoco.mjtJoint.mjJNT_HINGE, mujoco.mjtJoint.mjJNT_SLIDE):
+            joint.armature = max(joint.armature, settings.armature)  # geared motors: reflected rotor inertia
+    for k, foot in enumerate(robot.config.feet):
+        frame = model_pin.frames[model_pin.getFrameId(foot.frame)]
+        body_name = model_pin.frames[frame.parentFrame].name if frame.type != pin.FrameType.BODY else frame.name
+        body = spec.body(body_name) or spec.body(foot.frame)
+        if body is None:
+            raise RetargetError(f"{robot.config.source}: foot frame {foot.frame} has no MuJoCo body")
+        placement = frame.placement if frame.type != pin.FrameType.BODY else pin.SE3.Identity()
+        for c, corner in enumerate(robot.sole_corners_local[k]):
+            local = placement.act(np.asarray(foot.sole_center) + corner)
+            body.add_site(name=f"sole_{foot.side}_{c}", pos=local, size=[0.005, 0, 0])
+    for name in robot.joint_names:
+        spec.add_actuator(name=f"servo_{name}", target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT,
+                          gaintype=mujoco.mjtGain.mjGAIN_FIXED, gainprm=[settings.kp] + [0] * 9,
+                          biastype=mujoco.mjtBias.mjBIAS_AFFINE, biasprm=[0, -settings.kp, -settings.kv] + [0] * 7)
+    for name, value in robot.config.locked_joints.items():
+        spec.add_actuator(name=f"lock_{name}", target=name, trntype=mujoco.mjtTrn.mjTRN_JOINT,
+                          gaintype=mujoco.mjtGain.mjGAIN_FIXED, gainprm=[settings.kp] + [0] * 9,
+                          biastype=mujoco.mjtBias.mjBIAS_AFFINE, biasprm=[value, -settings.kp, -settings.kv] + [0] * 7)
+    model = spec.compile()
+    qpos_adr = np.array([model.jnt_qposadr[model.joint(n).id] for n in robot.joint_names])
+    dof_adr = np.array([model.jnt_dofadr[model.joint(n).id] for n in robot.joint_names])
+    sites = np.array([[model.site(f"sole_{side}_{c}").id for c in range(4)] for side in ("left", "right")])
+    return model, qpos_adr, dof_adr, sites
+
+
+def _robot_geom_pairs(model, data) -> set[tuple[int, int]]:
+    pairs = set()
+    for i in range(data.ncon):
+        contact = data.contact[i]
+        b1, b2 = model.geom_bodyid[contact.geom1], model.geom_bodyid[contact.geom2]
+        if b1 == 0 or b2 == 0:  # the ground
+            continue
+        pairs.add((min(contact.geom1, contact.geom2), max(contact.geom1, contact.geom2)))
+    return pairs
+
+
+def _set_pose(model, data, base_position, base_xyzw, qpos_adr, joints):
+    data.qpos[:3] = base_position
+    data.qpos[3:7] = [base_xyzw[3], base_xyzw[0], base_xyzw[1], base_xyzw[2]]  # MuJoCo is w x y z
+    data.qpos[qpos_adr] = joints
+
+
+def self_collision_frames(robot: RobotModel, motion: RobotMotion, model_bundle=None) -> dict:
+    """Frames whose configuration has contacts between two robot geoms (pairs already touching at the
+    calibration posture, such as overlapping meshes of neighbouring links, are ignored)."""
+    import mujoco
+
+    model, qpos_adr, _, _ = model_bundle or build_model(robot)
+    data = mujoco.MjData(model)
+    _set_pose(model, data, [0, 0, 2], [0, 0, 0, 1], qpos_adr, np.clip(np.zeros(robot.nj), robot.lower, robot.upper))
+    mujoco.mj_forward(model, data)
+    ignored = _robot_geom_pairs(model, data)
+    frames = []
+    for t in range(motion.num_frames):
+        _set_pose(model, data, motion.base_positions[t], motion.base_orientations[t], qpos_adr, motion.positions[t])
+        mujoco.mj_forward(model, data)
+        if _robot_geom_pairs(model, data) - ignored:
+            frames.append(t)
+    return {"self_collision_frames": len(frames), "self_collision_frame_indices": frames[:50],
+            "ignored_pairs_at_rest": len(ignored)}
+
+
+def check_motion(robot: RobotModel, motion: RobotMotion, settings: ServoSettings = ServoSettings()) -> dict:
+    import mujoco
+
+    bundle = build_model(robot, settings)
+    model, qpos_adr, dof_adr, sites = bundle
+    data = mujoco.MjData(model)
+    if motion.joint_names != robot.joint_names:
+        raise RetargetError("robot motion joint names do not match the robot; retarget it for this robot")
+    times = motion.times
+    _set_pose(model, data, motion.base_positions[0], motion.base_orientations[0], qpos_adr, motion.positions[0])
+    mujoco.mj_forward(model, data)
+    ignored = _robot_geom_pairs(model, data) if False else set()
+    steps = int(np.ceil((times[-1] - times[0]) / settings.timestep)) + 1
+    sample_index = 0
+    tracking, sole_positions, joint_velocities, collision_frames = [], [], [], []
+    lower, upper = robot.lower, robot.upper
+    base_velocity = np.gradient(motion.base_positions, times, axis=0) if len(times) > 1 else np.zeros((1, 3))
+    for step in range(steps):
+        t = times[0] + step * settings.timestep
+        target = np.array([np.interp(t, times, motion.positions[:, j]) for j in range(robot.nj)])
+        k = min(np.searchsorted(times, t, side="right") - 1, len(times) - 2) if len(times) > 1 else 0
+        alpha = 0.0 if len(times) == 1 else float(np.clip((t - times[k]) / (times[k + 1] - times[k]), 0, 1))
+        base = (1 - alpha) * motion.base_positions[k] + alpha * motion.base_positions[min(k + 1, len(times) - 1)]
+        quat = pin.Quaternion(motion.base_orientations[k]).slerp(alpha, pin.Quaternion(motion.base_orientations[min(k + 1, len(times) - 1)]))
+        xyzw = quat.coeffs()
+        data.qpos[:3] = base
+        data.qpos[3:7] = [xyzw[3], xyzw[0], xyzw[1], xyzw[2]]
+        data.qvel[:3] = base_velocity[k]
+        data.qvel[3:6] = 0.0
+        data.ctrl[: robot.nj] = target
+        mujoco.mj_step(model, data)
+        while sample_index < len(times) and times[sample_index] <= t + 1e-9:
+            tracking.append(data.qpos[qpos_adr] - motion.positions[sample_index])
+            joint_velocities.append(data.qvel[dof_adr].copy())
+            sole_positions.append(data.site_xpos[sites.ravel()].reshape(2, 4, 3).copy())
+            if _robot_geom_pairs(model, data) - ignored:
+                collision_frames.append(sample_index)
+            sample_index += 1
+    tracking = np.array(tracking)
+    velocities = np.array(joint_velocities)
+    soles = np.array(sole_positions)
+    qpos = tracking + motion.positions[: len(tracking)]
+    limit = (qpos < lower - settings.limit_tolerance) | (qpos > upper + settings.limit_tolerance)
+    velocity = np.abs(velocities) > robot.velocity_limits * (1 + settings.velocity_tolerance)
+    contacts = motion.contacts[: len(soles)]
+    centre = soles.mean(axis=2)
+    both = contacts[1:] & contacts[:-1]
+    slide = np.linalg.norm(np.diff(centre[:, :, :2], axis=0), axis=-1)[both]
+    lowest = soles[:, :, :, 2].min(axis=2)
+    return {
+        "frames": int(len(tracking)),
+        "tracking_error_rad": {"mean": float(np.abs(tracking).mean()), "max": float(np.abs(tracking).max())},
+        "simulated_joint_limit_violations": int(limit.sum()),
+        "simulated_velocity_limit_violations": int(velocity.sum()),
+        "commanded_joint_limit_violations": int(((motion.positions < lower - 1e-9) | (motion.positions > upper + 1e-9)).sum()),
+        "commanded_velocity_limit_violations": int((np.abs(motion.velocities) > robot.velocity_limits * (1 + 1e-6)).sum()),
+        "foot_sliding_cm_per_contact_frame": float(slide.mean() * 100) if slide.size else 0.0,
+        "penetration_max_cm": float(np.maximum(0.0, -lowest).max() * 100),
+        "self_collision_frames": len(collision_frames),
+    }
