@@ -94,32 +94,29 @@ class MotionPipeline:
         return Path(self.retargeter.robot.urdf_path)
 
     # ------------------------------------------------------------------ model calls
-    def _seed(self) -> None:
-        if self.seed >= 0:
-            import torch
+    def _seed(self) -> int | None:
+        return self.seed if self.seed >= 0 else None
 
-            torch.manual_seed(self.seed)
-
-    def text_to_motion(self, text: str, seconds: float | None = None) -> HumanMotion:
+    def command_to_motion(self, text: str, seconds_per_step: float | None = None) -> HumanMotion:
+        """Motion for a (possibly multi-step) command: MotionGPT.command splits and joins the steps."""
         start = time.perf_counter()
         with self._model_lock:
-            self._seed()
-            result = self.model.text_to_motion(text, seconds=seconds)
-        return HumanMotion(_joints_of(result, "text_to_motion"), time.perf_counter() - start)
+            result = self.model.command(text, seconds_per_step=seconds_per_step, seed=self._seed())
+        return HumanMotion(_joints_of(result, "command"), time.perf_counter() - start)
 
     def predict(self, joints: np.ndarray, seconds: float) -> HumanMotion:
+        """The predicted continuation of `joints` (only the new frames)."""
         start = time.perf_counter()
         with self._model_lock:
-            self._seed()
-            result = self.model.predict(joints, seconds=seconds)
-        return HumanMotion(_joints_of(result, "predict"), time.perf_counter() - start)
+            result = self.model.predict(joints, seconds=seconds, seed=self._seed())
+        first, end = getattr(result, "segment", (0, len(result.joints)))
+        return HumanMotion(_joints_of(result.joints[first:end], "predict"), time.perf_counter() - start)
 
     def describe(self, joints: np.ndarray) -> str:
         with self._model_lock:
-            result = self.model.motion_to_text(joints)
-        text = result if isinstance(result, str) else getattr(result, "text", None)
+            text = self.model.motion_to_text(np.asarray(joints, dtype=np.float32))
         if not isinstance(text, str):
-            raise PipelineError(f"motion_to_text returned {type(result).__name__}, not text")
+            raise PipelineError(f"motion_to_text returned {type(text).__name__}, not text")
         return text
 
     def retarget(self, joints: np.ndarray, start_positions: np.ndarray | None = None) -> RobotMotionPlan:

@@ -43,6 +43,7 @@ from motiongpt_node.worker import Job, LatestWinsWorker
 NODE_NAME = "motiongpt_node"
 STATUS_NAME = "motiongpt_node"
 INPUT_REPORT_INTERVAL = 1.0  # s: the same bad input is reported on ~/status at most this often
+LIVE_STREAM_AGE = 0.5  # s: prediction runs only while ~/human_pose samples are at most this old
 
 
 class StaleJointStateError(ValueError):
@@ -78,6 +79,7 @@ class MotionGPTNode(Node):
         self._last = {"error": "", "dropped": "", "command": "", "timings": ""}
         self._timings: dict[str, float] = {}
         self.poses = PoseHistory(cfg.pose_history)
+        self._pose_received: float | None = None
 
         self.recorder = None
         if cfg.record_bag:
@@ -203,6 +205,7 @@ class MotionGPTNode(Node):
             self._input_rejected("human_pose", str(error))
             return
         stamp = message.header.stamp.sec + message.header.stamp.nanosec * 1e-9
+        self._pose_received = time.monotonic()
         self.poses.add(stamp if stamp > 0 else self.get_clock().now().nanoseconds * 1e-9, joints)
 
     def _input_rejected(self, source: str, text: str, always: bool = False) -> None:
@@ -258,6 +261,8 @@ class MotionGPTNode(Node):
     def _on_prediction_tick(self) -> None:
         if self.pipeline is None or self.worker.busy:
             return
+        if self._pose_received is None or time.monotonic() - self._pose_received > LIVE_STREAM_AGE:
+            return  # no live pose stream: nothing to anticipate
         try:
             joints = self.poses.recent(self.config.prediction_context, min_seconds=min(1.0, self.config.prediction_context))
         except PoseHistoryError:
@@ -271,8 +276,7 @@ class MotionGPTNode(Node):
         warm_start = self._current_state()
         waited = time.monotonic() - job.received
         if job.kind == "command":
-            seconds = self.config.default_seconds or None
-            human = self.pipeline.text_to_motion(job.payload, seconds=seconds)
+            human = self.pipeline.command_to_motion(job.payload, self.config.seconds_per_step or None)
         else:
             human = self.pipeline.predict(job.payload, seconds=self.config.prediction_seconds)
         if job.cancelled.is_set():
@@ -303,6 +307,7 @@ class MotionGPTNode(Node):
             check_trajectory(trajectory, state, self.limits, self.config.max_duration)  # the gate
             timings["shaping_s"] = time.perf_counter() - started
             self._send_trajectory(trajectory)
+            job.delivered = True
             timings["total_s"] = time.monotonic() - job.received
         stamp = self.get_clock().now().to_msg()
         keep = plan.times - plan.times[0] <= self.config.max_duration
@@ -321,6 +326,8 @@ class MotionGPTNode(Node):
         return True
 
     def _on_dropped(self, job: Job, reason: str) -> None:
+        if job.delivered:
+            return  # its trajectory is out; only its caption is skipped
         with self._lock:
             self._counters["dropped"] += 1
             text = f"dropped {job.kind} #{job.id}"

@@ -43,7 +43,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("action_name", "/joint_trajectory_controller/follow_joint_trajectory", "the controller's FollowJointTrajectory action"),
     ParameterSpec("world_frame", "world", "frame_id of the base path and the skeleton preview"),
     ParameterSpec("max_duration", 10.0, "longest trajectory ever published (s)", low=0.5, high=60.0),
-    ParameterSpec("default_seconds", 0.0, "motion length when the command does not say (s); 0: the model decides", low=0.0, high=30.0),
+    ParameterSpec("seconds_per_step", 0.0, "length of each step of a command (s); 0: the model decides", low=0.0, high=30.0),
     ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
     ParameterSpec("max_joint_velocity", 3.0, "cap on every joint speed (rad/s), below the URDF velocity limits", low=0.1, high=50.0),
@@ -84,7 +84,7 @@ class NodeConfig:
     action_name: str
     world_frame: str
     max_duration: float
-    default_seconds: float
+    seconds_per_step: float
     max_command_chars: int
     max_pending: int
     max_joint_velocity: float

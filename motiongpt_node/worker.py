@@ -26,6 +26,7 @@ class Job:
     received: float = field(default_factory=time.monotonic)
     cancelled: threading.Event = field(default_factory=threading.Event)
     cancel_reason: str = ""
+    delivered: bool = False  # its result went out; cancelling now only skips follow-up work
 
     def cancel(self, reason: str) -> None:
         if not self.cancelled.is_set():

@@ -19,3 +19,11 @@ def g1_urdf_path() -> Path:
 @pytest.fixture(scope="session")
 def g1_limits() -> JointLimits:
     return JointLimits.from_urdf(g1_urdf_path())
+
+
+@pytest.fixture(scope="session")
+def tiny_model_folder(tmp_path_factory) -> Path:
+    """A real MotionGPT with tiny random weights, saved with save_pretrained (see tiny_model.py)."""
+    from tests.motiongpt_node.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny_motiongpt") / "model")

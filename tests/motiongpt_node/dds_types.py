@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import struct
 
 from cyclonedds.idl import IdlStruct
-from cyclonedds.idl.types import float64, int32, sequence, uint8, uint32
+from cyclonedds.idl.types import float32, float64, int32, sequence, uint8, uint32
 
 
 def dds_topic(ros_topic: str) -> str:
@@ -146,3 +146,82 @@ def string_with_raw_bytes(raw: bytes) -> String:
     sample = String(data="")
     sample.serialize = lambda **_: payload  # type: ignore[method-assign]
     return sample
+
+
+@dataclass
+class Vector3(IdlStruct, typename="geometry_msgs::msg::dds_::Vector3_"):
+    x: float64 = 0.0
+    y: float64 = 0.0
+    z: float64 = 0.0
+
+
+@dataclass
+class ColorRGBA(IdlStruct, typename="std_msgs::msg::dds_::ColorRGBA_"):
+    r: float32 = 0.0
+    g: float32 = 0.0
+    b: float32 = 0.0
+    a: float32 = 0.0
+
+
+@dataclass
+class CompressedImage(IdlStruct, typename="sensor_msgs::msg::dds_::CompressedImage_"):
+    header: Header = field(default_factory=Header)
+    format: str = ""
+    data: sequence[uint8] = field(default_factory=list)
+
+
+@dataclass
+class UVCoordinate(IdlStruct, typename="visualization_msgs::msg::dds_::UVCoordinate_"):
+    u: float32 = 0.0
+    v: float32 = 0.0
+
+
+@dataclass
+class MeshFile(IdlStruct, typename="visualization_msgs::msg::dds_::MeshFile_"):
+    filename: str = ""
+    data: sequence[uint8] = field(default_factory=list)
+
+
+@dataclass
+class Marker(IdlStruct, typename="visualization_msgs::msg::dds_::Marker_"):
+    """visualization_msgs/Marker as in Jazzy (Humble's lacks the texture and mesh_file fields)."""
+    header: Header = field(default_factory=Header)
+    ns: str = ""
+    id: int32 = 0
+    type: int32 = 0
+    action: int32 = 0
+    pose: Pose = field(default_factory=Pose)
+    scale: Vector3 = field(default_factory=Vector3)
+    color: ColorRGBA = field(default_factory=ColorRGBA)
+    lifetime: Duration = field(default_factory=Duration)
+    frame_locked: bool = False
+    points: sequence[Point] = field(default_factory=list)
+    colors: sequence[ColorRGBA] = field(default_factory=list)
+    texture_resource: str = ""
+    texture: CompressedImage = field(default_factory=CompressedImage)
+    uv_coordinates: sequence[UVCoordinate] = field(default_factory=list)
+    text: str = ""
+    mesh_resource: str = ""
+    mesh_file: MeshFile = field(default_factory=MeshFile)
+    mesh_use_embedded_materials: bool = False
+
+
+@dataclass
+class MarkerArray(IdlStruct, typename="visualization_msgs::msg::dds_::MarkerArray_"):
+    markers: sequence[Marker] = field(default_factory=list)
+
+
+@dataclass
+class TriggerRequest(IdlStruct, typename="std_srvs::srv::dds_::Trigger_Request_"):
+    structure_needs_at_least_one_member: uint8 = 0
+
+
+@dataclass
+class TriggerResponse(IdlStruct, typename="std_srvs::srv::dds_::Trigger_Response_"):
+    success: bool = False
+    message: str = ""
+
+
+def service_topics(ros_service: str) -> tuple[str, str]:
+    """DDS request and reply topics of an absolute ROS 2 service name."""
+    return "rq" + ros_service + "Request", "rr" + ros_service + "Reply"

@@ -66,7 +66,8 @@ class NodeProcess:
         return self.process.poll() is None
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_file.read_text(errors="replace")
 
     def stop(self) -> int:
@@ -129,6 +130,28 @@ class WireClient:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no match on {endpoint.topic.name} within {timeout} s")
             time.sleep(0.02)
+
+    def call_trigger(self, ros_service: str, timeout: float = 30.0) -> Any:
+        """Call a std_srvs/Trigger service over DDS (request and reply topics, as every rmw maps them)."""
+        request_topic, reply_topic = self.t.service_topics(ros_service)
+        key = "service:" + ros_service
+        if key not in self.writers:
+            Topic, DataWriter, DataReader = self._make
+            self.writers[key] = DataWriter(self.participant, Topic(self.participant, request_topic, self.t.TriggerRequest),
+                                           qos=self._writer_qos)
+            self.readers[key] = DataReader(self.participant, Topic(self.participant, reply_topic, self.t.TriggerResponse),
+                                           qos=self._reader_qos)
+            self.wait_matched(self.writers[key])
+            self.wait_matched(self.readers[key])
+        self.readers[key].take(N=100)  # replies of earlier calls
+        self.writers[key].write(self.t.TriggerRequest())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            replies = self.readers[key].take(N=10)
+            if replies:
+                return replies[0]
+            time.sleep(0.01)
+        raise TimeoutError(f"no reply from {ros_service} within {timeout} s")
 
     def poll(self, reader: Any) -> list[Any]:
         """Everything received on `reader` so far (kept, in order; new samples are taken from DDS)."""

@@ -1,0 +1,169 @@
+"""Commands in, joint trajectories out, on a real DDS wire (node: rclpy/Fast DDS; client: Cyclone DDS).
+
+The node runs the real retargeter (G1) and a real MotionGPT with tiny random weights built by the LM
+code (tiny_model.py), so generation takes a fraction of a second; the motions are not meaningful, the
+plumbing and the safety of what is published are what these tests check.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from motiongpt_node.joint_limits import JointLimits
+from tests.motiongpt_node import dds_types as t
+from tests.motiongpt_node.conftest import g1_urdf_path
+from tests.motiongpt_node.trajectory_checks import assert_valid_trajectory, trajectory_arrays
+from tests.motiongpt_node.wire import (
+    NODE, JointStateStream, NodeProcess, WireClient, isolate_environment, status_values, temp_workdir,
+    wait_until_loaded,
+)
+
+MAX_DURATION = 8.0
+VELOCITY_CAP = 3.0
+TRAJECTORY_TOPIC = "/joint_trajectory_controller/joint_trajectory"
+TIMEOUT = 60.0
+
+
+class Wire:
+    def __init__(self, model_folder) -> None:
+        domain = isolate_environment()
+        self.limits = JointLimits.from_urdf(g1_urdf_path())
+        knee = [i for i, n in enumerate(self.limits.joint_names) if "knee" in n]
+        start = np.clip(np.zeros(len(self.limits.joint_names)), self.limits.lower, self.limits.upper)
+        start[knee] = 0.3  # a bent-knee stance, inside the limits
+        self.start = start
+        self.node = NodeProcess({"model_path": str(model_folder), "device": "cpu", "seed": 3,
+                                 "max_duration": MAX_DURATION, "max_joint_velocity": VELOCITY_CAP,
+                                 "status_period": 5.0}, temp_workdir())
+        c = self.client = WireClient(domain)
+        self.command = c.writer(f"{NODE}/command", t.String)
+        self.joint_states = c.writer("/joint_states", t.JointState)
+        self.status = c.reader(f"{NODE}/status", t.DiagnosticArray)
+        self.trajectory = c.reader(TRAJECTORY_TOPIC, t.JointTrajectory)
+        self.path = c.reader(f"{NODE}/base_path", t.Path)
+        self.skeleton = c.reader(f"{NODE}/skeleton", t.MarkerArray)
+        self.description = c.reader(f"{NODE}/description", t.String)
+        for endpoint in (self.command, self.joint_states, self.status, self.trajectory, self.path,
+                         self.skeleton, self.description):
+            c.wait_matched(endpoint)
+        self.stream = self.new_stream()
+        self.loaded = wait_until_loaded(c, self.status, self.node)
+
+    def new_stream(self) -> JointStateStream:
+        return JointStateStream(self.joint_states, list(self.limits.joint_names), self.start.tolist()).start()
+
+    def marks(self) -> dict[str, int]:
+        return {name: self.client.mark(getattr(self, name)) for name in ("status", "trajectory", "path", "skeleton", "description")}
+
+    def next(self, name: str, since: int, timeout: float = TIMEOUT, predicate=lambda s: True):
+        try:
+            return self.client.wait_for(getattr(self, name), predicate, timeout, since)
+        except TimeoutError:
+            statuses = [s.status[0].message for s in self.client.poll(self.status)[-8:]]
+            raise AssertionError(f"nothing on {name}; last statuses {statuses}\n{self.node.log()[-3000:]}") from None
+
+
+@pytest.fixture(scope="module")
+def wire(tiny_model_folder):
+    harness = Wire(tiny_model_folder)
+    yield harness
+    harness.stream.stop()
+    code = harness.node.stop()
+    assert code == 0, f"node exited with {code}:\n{harness.node.log()[-3000:]}"
+
+
+def test_node_loaded_the_model_and_the_robot(wire):
+    assert wire.loaded["state"] == "ready", wire.loaded
+    assert wire.loaded["robot_joints"] == "29"
+
+
+def test_spoken_command_gives_a_valid_trajectory_and_previews(wire):
+    marks = wire.marks()
+    sent = time.monotonic()
+    wire.command.write(t.String(data="Could you please walk forward, and then wave with your right hand?"))
+    message = wire.next("trajectory", marks["trajectory"])
+    latency = time.monotonic() - sent
+    assert_valid_trajectory(message, wire.start, wire.limits, MAX_DURATION, VELOCITY_CAP)
+    assert message.header.stamp.sec == 0 and message.header.stamp.nanosec == 0  # start on arrival
+    times, positions = trajectory_arrays(message, wire.limits.joint_names)
+    assert times[-1] > 1.0 and np.ptp(positions, axis=0).max() > 0.05  # it actually moves
+    print(f"command -> trajectory over the wire: {latency:.2f} s, {len(times)} points, {times[-1]:.2f} s long")
+
+    status = wire.next("status", marks["status"], predicate=lambda s: s.status[0].message.startswith("published command"))
+    values = status_values(status)
+    for key in ("generation_s", "retargeting_s", "shaping_s", "total_s"):
+        assert float(values[key]) >= 0.0, key
+    assert status.status[0].level == 0
+
+    path = wire.next("path", marks["path"])
+    assert path.header.frame_id == "world" and len(path.poses) >= 2
+    z = [pose.pose.position.z for pose in path.poses]
+    assert 0.3 < np.median(z) < 1.2  # the G1 pelvis height, Z up
+    skeleton = wire.next("skeleton", marks["skeleton"])
+    assert skeleton.markers[0].action == 3  # DELETEALL, then one LINE_LIST per preview frame
+    assert all(m.type == 5 and len(m.points) == 42 for m in skeleton.markers[1:])
+    caption = wire.next("description", marks["description"])
+    assert caption.data.strip()
+
+
+def test_thousand_commands_in_one_second(wire):
+    time.sleep(0.5)  # let the previous command's status arrive
+    before = status_values(wire.client.poll(wire.status)[-1])
+    marks = wire.marks()
+    started = time.monotonic()
+    for k in range(1000):
+        wire.command.write(t.String(data=f"wave {k}"))
+        time.sleep(max(0.0, started + (k + 1) / 1000 - time.monotonic()))
+    assert time.monotonic() - started < 1.5
+    final = wire.next("status", marks["status"], predicate=lambda s: "published command 'wave 999'" in s.status[0].message)
+    assert wire.node.alive()
+    received = wire.client.poll(wire.trajectory)[marks["trajectory"]:]
+    assert 1 <= len(received) <= 5, len(received)  # latest wins: only a few ran to the end
+    for message in received:
+        assert_valid_trajectory(message, wire.start, wire.limits, MAX_DURATION, VELOCITY_CAP)
+    # Every command the node saw either produced a trajectory or was reported as dropped, with a reason.
+    after = status_values(final)
+    seen = int(after["commands"]) - int(before["commands"])
+    published = int(after["published"]) - int(before["published"])
+    time.sleep(0.5)
+    latest = status_values(wire.client.poll(wire.status)[-1])
+    dropped = int(latest["dropped"]) - int(before["dropped"])
+    assert seen >= 10 and published == len(received)
+    assert published + dropped == seen
+    reasons = [s.status[0].message for s in wire.client.poll(wire.status)[marks["status"]:] if "dropped command" in s.status[0].message]
+    assert len(reasons) == dropped
+    assert all(("preempted by newer command" in r) or ("replaced by newer command" in r) for r in reasons)
+
+
+def test_cancel_stops_and_holds_the_current_position(wire):
+    marks = wire.marks()
+    wire.command.write(t.String(data="walk forward"))
+    reply = wire.client.call_trigger(f"{NODE}/cancel")
+    assert reply.success and "holding the current position" in reply.message
+    hold = wire.next("trajectory", marks["trajectory"], predicate=lambda m: len(m.points) == 2)
+    assert_valid_trajectory(hold, wire.start, wire.limits, MAX_DURATION, VELOCITY_CAP)
+    _, positions = trajectory_arrays(hold, wire.limits.joint_names)
+    np.testing.assert_array_equal(positions[1], wire.start)
+    after_hold = wire.client.mark(wire.trajectory)
+    time.sleep(2.0)
+    assert wire.client.poll(wire.trajectory)[after_hold:] == []  # the cancelled command never arrives
+
+
+def test_stale_joint_state_publishes_nothing(wire):
+    wire.stream.stop()
+    time.sleep(1.3)  # joint_state_timeout is 1 s
+    marks = wire.marks()
+    wire.command.write(t.String(data="jump"))
+    status = wire.next("status", marks["status"], predicate=lambda s: "old (joint_state_timeout" in s.status[0].message)
+    assert status.status[0].level == 2
+    assert wire.client.poll(wire.trajectory)[marks["trajectory"]:] == []
+    wire.stream = wire.new_stream()
+    marks = wire.marks()
+    wire.command.write(t.String(data="jump"))
+    assert_valid_trajectory(wire.next("trajectory", marks["trajectory"]), wire.start, wire.limits, MAX_DURATION, VELOCITY_CAP)
+
+
+def test_without_control_msgs_the_topic_is_used(wire):
+    assert "control_msgs is not importable: trajectories go out on the topic" in wire.node.log()
