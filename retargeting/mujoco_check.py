@@ -56,7 +56,7 @@ def _urdf_for_mujoco(robot: RobotModel) -> str:
 
     text = re.sub(r"<(visual|collision)\b.*?</\1>", keep, text, flags=re.S)
     # Keep visuals for rendering; MuJoCo reads this extension element inside <robot>.
-    text = re.sub(r"(<robot\b[^>]*>)", r'\1<mujoco><compiler discardvisual="false" fusestatic="false"/></mujoco>', text, count=1)
+    text = re.sub(r"(<robot\b[^>]*>)", r'\1<mujoco><compiler discardvisual="false" fusestatic="false" balanceinertia="true"/></mujoco>', text, count=1)
     return text
 
 

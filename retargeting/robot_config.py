@@ -18,6 +18,7 @@ from motiongpt.skeleton import JOINT_INDEX
 
 ROBOTS_DIR = Path(__file__).resolve().parent / "robots"
 SCALE_GROUPS = ("root", "legs", "spine", "arms")
+DEFAULT_RIGID_KEYPOINTS = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
 ORIENTED_SEGMENTS = ("pelvis", "torso", "left_foot", "right_foot", "left_upper_arm", "right_upper_arm")
 
 
@@ -87,6 +88,7 @@ class RobotConfig:
     solver: SolverSettings
     collision_exclude: tuple[tuple[str, str], ...] = ()
     posture_weights: dict[str, float] = dataclasses.field(default_factory=dict)  # regex on joint names -> weight
+    rigid_keypoints: tuple[str, ...] = DEFAULT_RIGID_KEYPOINTS
 
     def urdf_path(self) -> Path:
         return resolve_urdf(self.urdf, self.source)
@@ -154,7 +156,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
             weight=float(item.get("weight", 1.0)),
         ))
     mapped = [k.smpl for k in keypoints]
-    for needed in ("pelvis", "left_ankle", "right_ankle"):
+    for needed in ("pelvis", "left_hip", "right_hip", "left_ankle", "right_ankle"):
         if needed not in mapped:
             raise RetargetError(f"{source}: the keypoints must include the SMPL {needed}")
     if len(set(mapped)) != len(mapped):
@@ -192,6 +194,10 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
     if unknown:
         raise RetargetError(f"{source}: unknown solver settings {sorted(unknown)}")
     max_velocity = data.get("max_joint_velocity")
+    rigid = tuple(data.get("rigid_keypoints", DEFAULT_RIGID_KEYPOINTS))
+    for name in rigid:
+        if name not in ("left_hip", "right_hip", "left_shoulder", "right_shoulder", "neck", "head"):
+            raise RetargetError(f"{source}: rigid_keypoints may name hips, shoulders, neck or head, not {name!r}")
     return RobotConfig(
         name=str(data["name"]),
         urdf=str(data["urdf"]),
@@ -210,6 +216,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         solver=SolverSettings(**solver_data),
         collision_exclude=tuple(tuple(pair) for pair in data.get("collision_exclude", [])),
         posture_weights=_float_map(data.get("posture_weights"), "posture_weights", source),
+        rigid_keypoints=rigid,
     )
 
 

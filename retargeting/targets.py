@@ -1,11 +1,15 @@
 """Per-frame IK targets from human joints: scaled keypoints, segment orientations, planted feet.
 
-Scaling is per bone: each keypoint is placed from its nearest mapped SMPL ancestor along the human
+Keypoints listed in the YAML's ``rigid_keypoints`` (default: hips and shoulders) sit where the robot's
+own body puts them: the robot's calibration offset from the parent keypoint, turned with the human's
+pelvis (hips) or torso (shoulders, neck, head) frame; robots differ most in these fixed offsets.
+Every other keypoint is scaled per bone: each keypoint is placed from its nearest mapped SMPL ancestor along the human
 bone direction, with the robot's own bone length (measured at its calibration posture) times the
-YAML multiplier of the bone's group (legs, spine, arms). The pelvis is placed at the human pelvis
-height above the clip's ground times the ratio of standing pelvis heights (robot / human), and
-horizontally from the frame-0 pelvis, scaled by the same ratio; the robot's ground is z = 0. The human's
-standing pelvis height is read from double-support frames (or, without any, from the leg bone lengths).
+YAML multiplier of the bone's group (legs, spine, arms). The hip centre is placed at the human's hip
+centre height above the clip's ground times the ratio of standing hip heights (robot / human), and
+horizontally from the frame-0 pelvis, scaled by the same ratio; the robot's ground is z = 0; the pelvis
+hangs on it with the robot's own pelvis-to-hips offset. The human's standing hip height is read from
+double-support frames (or, without any, from the leg bone lengths).
 
 Feet: a foot in contact gets a sole target fixed for the whole contact (its mean planned position,
 z = 0) and a flat orientation with the contact's mean heading; its ankle/toe keypoints are released.
@@ -105,45 +109,52 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
             parent = PARENTS[parent]
         return parent
 
-    robot_standing = calibration.keypoint_positions[0, 2] - calibration.sole_points[:, :, 2].min()
-    legs = [JOINT_INDEX[n] for n in ("left_hip", "left_knee", "left_ankle", "right_hip", "right_knee", "right_ankle")]
-    left_leg = np.linalg.norm(joints[:, legs[0]] - joints[:, legs[1]], axis=-1) + np.linalg.norm(
-        joints[:, legs[1]] - joints[:, legs[2]], axis=-1)
-    right_leg = np.linalg.norm(joints[:, legs[3]] - joints[:, legs[4]], axis=-1) + np.linalg.norm(
-        joints[:, legs[4]] - joints[:, legs[5]], axis=-1)
-    hips_drop = joints[:, 0, 2] - 0.5 * (joints[:, legs[0], 2] + joints[:, legs[3], 2])
-    ankle_rest = np.percentile(joints[:, [legs[2], legs[5]], 2] - ground, 5)
-    human_standing = float(np.median(0.5 * (left_leg + right_leg)) + np.median(hips_drop) + max(ankle_rest, 0.0))
-    double_support = contacts.in_contact.all(axis=1)
-    if double_support.sum() >= 10:
-        # Standing height as captured (legs are never perfectly straight): the 90th percentile of the
-        # pelvis height while both feet are planted; the bone sum above is the fallback.
-        human_standing = float(np.percentile(joints[double_support, 0, 2] - ground, 90))
-    root_scale = float(robot_standing / max(human_standing, 0.3)) * config.scales["root"]
-
-    positions = np.zeros((frames, len(smpl_ids) + 2, 3))
-    pelvis = joints[:, 0]
-    positions[:, 0, :2] = root_scale * (pelvis[:, :2] - pelvis[0, :2])
-    positions[:, 0, 2] = root_scale * (pelvis[:, 2] - ground)
-    keypoint_scales = {config.keypoints[0].smpl: root_scale}
-    for joint in sorted(smpl_ids):
-        if joint == 0:
-            continue
-        slot, parent = slot_of_joint[joint], mapped_parent(joint)
-        bone = joints[:, joint] - joints[:, parent]
-        human_length = float(np.median(np.linalg.norm(bone, axis=-1)))
-        robot_length = float(np.linalg.norm(calibration.keypoint_positions[slot] - calibration.keypoint_positions[slot_of_joint[parent]]))
-        name = config.keypoints[slot].smpl
-        scale = (robot_length / human_length if human_length > 1e-3 else 1.0) * config.scales[GROUP_OF_JOINT[name]]
-        keypoint_scales[name] = scale
-        positions[:, slot] = positions[:, slot_of_joint[parent]] + scale * bone
-
-    # --- segment orientations ----------------------------------------------------------------------
     J = JOINT_INDEX
     segment_rotations = {
         "pelvis": frames_from_axes(joints[:, J["left_hip"]] - joints[:, J["right_hip"]], joints[:, J["spine1"]] - joints[:, J["pelvis"]]),
         "torso": frames_from_axes(joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]], joints[:, J["neck"]] - joints[:, J["spine3"]]),
     }
+    # Root: the hip centre is scaled by the ratio of standing hip heights (robot / human), the pelvis
+    # hangs on it with the robot's own pelvis-to-hips offset (robots differ most there).
+    robot_hips = 0.5 * (calibration.keypoint_positions[slot_of_joint[J["left_hip"]]] + calibration.keypoint_positions[slot_of_joint[J["right_hip"]]])
+    robot_standing = robot_hips[2] - calibration.sole_points[:, :, 2].min()
+    hip_centre = 0.5 * (joints[:, J["left_hip"]] + joints[:, J["right_hip"]])
+    legs = [J[n] for n in ("left_hip", "left_knee", "left_ankle", "right_hip", "right_knee", "right_ankle")]
+    leg = np.linalg.norm(joints[:, legs[0]] - joints[:, legs[1]], axis=-1) + np.linalg.norm(joints[:, legs[1]] - joints[:, legs[2]], axis=-1)
+    ankle_rest = np.percentile(joints[:, [legs[2], legs[5]], 2] - ground, 5)
+    human_standing = 0.96 * float(np.median(leg)) + max(float(ankle_rest), 0.0)  # legs are never quite straight
+    double_support = contacts.in_contact.all(axis=1)
+    if double_support.sum() >= 10:
+        # Standing hip height as captured: the 90th percentile while both feet are planted.
+        human_standing = float(np.percentile(hip_centre[double_support, 2] - ground, 90))
+    root_scale = float(robot_standing / max(human_standing, 0.2)) * config.scales["root"]
+
+    positions = np.zeros((frames, len(smpl_ids) + 2, 3))
+    hips_target = np.empty((frames, 3))
+    hips_target[:, :2] = root_scale * (hip_centre[:, :2] - joints[0, 0, :2])
+    hips_target[:, 2] = root_scale * (hip_centre[:, 2] - ground)
+    positions[:, 0] = hips_target - segment_rotations["pelvis"] @ (robot_hips - calibration.keypoint_positions[0])
+    keypoint_scales = {config.keypoints[0].smpl: root_scale}
+    for joint in sorted(smpl_ids):
+        if joint == 0:
+            continue
+        slot, parent = slot_of_joint[joint], mapped_parent(joint)
+        name = config.keypoints[slot].smpl
+        if name in config.rigid_keypoints:
+            # Fixed on the robot's pelvis or torso: the robot's own offset, turned with the human segment.
+            segment = "pelvis" if GROUP_OF_JOINT[name] == "legs" else "torso"
+            offset = calibration.keypoint_positions[slot] - calibration.keypoint_positions[slot_of_joint[parent]]
+            positions[:, slot] = positions[:, slot_of_joint[parent]] + segment_rotations[segment] @ offset
+            keypoint_scales[name] = 1.0
+            continue
+        bone = joints[:, joint] - joints[:, parent]
+        human_length = float(np.median(np.linalg.norm(bone, axis=-1)))
+        robot_length = float(np.linalg.norm(calibration.keypoint_positions[slot] - calibration.keypoint_positions[slot_of_joint[parent]]))
+        scale = (robot_length / human_length if human_length > 1e-3 else 1.0) * config.scales[GROUP_OF_JOINT[name]]
+        keypoint_scales[name] = scale
+        positions[:, slot] = positions[:, slot_of_joint[parent]] + scale * bone
+
+    # --- segment orientations ----------------------------------------------------------------------
     robot_kp = {k.smpl: calibration.keypoint_positions[i] for i, k in enumerate(config.keypoints)}
     calibration_segments = {}
     for side in ("left", "right"):
