@@ -1,0 +1,103 @@
+"""The whole retargeter on real human motion (HumanML3D clip 012314): the safety contract and the feet."""
+import numpy as np
+import pytest
+
+from retargeting import RetargetError, RobotMotion, RetargetSettings, Retargeter
+from retargeting import metrics
+
+
+def test_output_contract_and_limits(g1_retargeter, g1_motion, walking_clip):
+    robot = g1_retargeter.robot
+    motion = g1_motion
+    T = len(walking_clip)
+    assert motion.joint_names == robot.joint_names and len(motion.joint_names) == 29
+    assert motion.positions.shape == (T, 29) and motion.velocities.shape == (T, 29)
+    assert motion.base_positions.shape == (T, 3) and motion.base_orientations.shape == (T, 4)
+    np.testing.assert_allclose(np.linalg.norm(motion.base_orientations, axis=1), 1.0, atol=1e-9)
+    assert (np.diff(motion.times) > 0).all()
+    assert (motion.positions >= robot.lower).all() and (motion.positions <= robot.upper).all()
+    assert (np.abs(motion.velocities) <= robot.velocity_limits * (1 + 1e-6)).all()
+    interval = np.abs(np.diff(motion.positions, axis=0)) / np.diff(motion.times)[:, None]
+    assert (interval <= robot.velocity_limits * (1 + 1e-6)).all()
+    assert motion.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
+    # The robot follows the scaled human: a few centimetres on average.
+    assert motion.report["keypoint_error_cm"]["mean"] < 8.0
+
+
+def test_feet_planted_flat_without_sliding_or_floating(g1_retargeter, g1_motion):
+    robot = g1_retargeter.robot
+    q = metrics.configurations(robot, g1_motion.base_positions, g1_motion.base_orientations, g1_motion.positions)
+    feet = metrics.foot_measures(robot, q, g1_motion.contacts)
+    assert feet["contact_frames"] > 40
+    assert feet["foot_sliding_cm_per_contact_frame"] < 1.0
+    assert feet["contact_float_mean_cm"] < 1.0
+    assert feet["penetration_mean_cm"] < 0.5
+
+
+def test_heading_follows_the_human(g1_motion, walking_clip):
+    """Human Y-up +Z facing becomes -Y in the robot's Z-up world; the robot walks where the human walks."""
+    human_step = walking_clip[-1, 0] - walking_clip[0, 0]
+    robot_step = g1_motion.base_positions[-1] - g1_motion.base_positions[0]
+    human_in_robot_world = np.array([human_step[0], -human_step[2]])
+    cosine = robot_step[:2] @ human_in_robot_world / np.linalg.norm(robot_step[:2]) / np.linalg.norm(human_in_robot_world)
+    assert cosine > 0.95
+
+
+def test_bad_frames_are_reported_not_propagated(g1_retargeter, walking_clip):
+    joints = walking_clip[:30].copy()
+    joints[12, 3] = np.nan
+    joints[20, :, 0] = 1e9
+    motion = g1_retargeter.retarget(joints, source="broken.npy")
+    assert motion.report["bad_frames"] == [12, 20]
+    assert np.isfinite(motion.positions).all() and np.isfinite(motion.base_positions).all()
+    with pytest.raises(RetargetError, match="broken.npy: fps must be a positive number"):
+        g1_retargeter.retarget(joints, fps=float("nan"), source="broken.npy")
+
+
+def test_blends_in_from_the_current_posture(g1_retargeter, walking_clip):
+    robot = g1_retargeter.robot
+    start = np.clip(robot.rest_posture + 0.5, robot.lower, robot.upper)
+    motion = g1_retargeter.retarget(walking_clip[:20], start_positions=start)
+    blend = motion.report["start_blend_frames"]
+    assert blend >= 20  # at least the default second at 20 fps
+    np.testing.assert_allclose(motion.positions[0], start)
+    assert np.abs(motion.velocities[0]).max() == 0.0
+    assert (np.abs(np.diff(motion.positions, axis=0)) / np.diff(motion.times)[:, None] <= robot.velocity_limits * (1 + 1e-6)).all()
+    with pytest.raises(RetargetError, match=r"start position of left_ankle_roll_joint \(10.000\) is outside its limits"):
+        g1_retargeter.retarget(walking_clip[:20], start_positions=np.full(robot.nj, 10.0))
+    with pytest.raises(RetargetError, match="start_positions must have 29 values"):
+        g1_retargeter.retarget(walking_clip[:20], start_positions=np.zeros(3))
+
+
+def test_clip_mode_keeps_the_timing(walking_clip):
+    retargeter = Retargeter.from_robot("g1", RetargetSettings(velocity_mode="clip"))
+    motion = retargeter.retarget(walking_clip[:40])
+    np.testing.assert_allclose(motion.times, np.arange(40) / 20.0)
+    assert motion.report["velocity"]["mode"] == "clip"
+    assert motion.report["limits"]["velocity_limit_violations"] == 0
+
+
+def test_talos_retargets_within_its_slower_limits(walking_clip):
+    retargeter = Retargeter.from_robot("talos")
+    motion = retargeter.retarget(walking_clip[:40])
+    robot = retargeter.robot
+    assert (motion.positions >= robot.lower).all() and (motion.positions <= robot.upper).all()
+    assert motion.report["limits"]["velocity_limit_violations"] == 0
+    assert motion.report["keypoint_error_cm"]["mean"] < 10.0
+
+
+def test_file_round_trip_and_corrupt_files(g1_motion, tmp_path):
+    path = g1_motion.save(tmp_path / "motion.npz")
+    loaded = RobotMotion.load(path)
+    assert loaded.joint_names == g1_motion.joint_names
+    np.testing.assert_array_equal(loaded.positions, g1_motion.positions)
+    np.testing.assert_array_equal(loaded.base_orientations, g1_motion.base_orientations)
+    assert loaded.report["limits"] == g1_motion.report["limits"]
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(RetargetError, match="junk.npz: not a readable"):
+        RobotMotion.load(tmp_path / "junk.npz")
+    np.savez(tmp_path / "partial.npz", format=np.array("motiongpt-robot-motion"), times=np.zeros(3))
+    with pytest.raises(RetargetError, match="partial.npz: robot motion file lacks"):
+        RobotMotion.load(tmp_path / "partial.npz")
+    with pytest.raises(RetargetError, match="not found"):
+        RobotMotion.load(tmp_path / "missing.npz")
