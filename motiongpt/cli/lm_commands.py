@@ -18,6 +18,8 @@ def register(groups) -> None:
     train.add_argument("--config", required=True, help="YAML config (models/configs/lm_*.yaml)")
     train.add_argument("--output-dir", help="override the config's output_dir")
     train.add_argument("--init", help="override the config's init folder")
+    train.add_argument("--data", help="override the config's data_root")
+    train.add_argument("--motion-tokenizer", help="override the config's motion_tokenizer folder")
     train.add_argument("--max-steps", type=int, help="override the config's max_steps")
     train.add_argument("--device", help="cpu, cuda, auto")
     train.add_argument("--threads", type=int, help="torch CPU threads")
@@ -58,6 +60,7 @@ def run_train(args: argparse.Namespace) -> int:
     from motiongpt.lm.training import LMTrainingConfig, train_language_model
 
     config = LMTrainingConfig.from_yaml(args.config, output_dir=args.output_dir, init=args.init,
+                                        data_root=args.data, motion_tokenizer=args.motion_tokenizer,
                                         max_steps=args.max_steps, device=args.device, threads=args.threads)
     if config.stage != args.stage:
         raise ValueError(f"{args.config}: the config is for stage {config.stage!r}, not {args.stage!r}")

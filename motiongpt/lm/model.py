@@ -153,6 +153,10 @@ class MotionLanguageModel:
         if seed is not None:
             torch.manual_seed(seed)
         t5 = UntiedT5ForConditionalGeneration(config)
+        with torch.no_grad():
+            # T5's own init draws lm_head with std 1, which (without output scaling) starts training at a
+            # loss of ~50; std d_model**-0.5 gives unit-scale logits (loss ~ log(vocabulary size)).
+            t5.lm_head.weight.normal_(0.0, config.d_model ** -0.5)
         return cls(t5, tokenizer, vocabulary, max_input_length)
 
     @classmethod
