@@ -93,9 +93,18 @@ class MotionGPTNode(Node):
         self.description_pub = self.create_publisher(String, cfg.description_topic, 10)
         self.skeleton_pub = self.create_publisher(MarkerArray, cfg.skeleton_topic, 10)
         self.status_pub = self.create_publisher(DiagnosticArray, cfg.status_topic, 10)
-        self.create_subscription(String, cfg.command_topic, self._on_command, 10, callback_group=inputs)
-        self.create_subscription(JointState, cfg.joint_states_topic, self._on_joint_state, 10, callback_group=inputs)
-        self.create_subscription(PoseArray, cfg.human_pose_topic, self._on_human_pose, 10, callback_group=inputs)
+        subscriptions = {
+            "command": self.create_subscription(String, cfg.command_topic, self._on_command, 10, callback_group=inputs),
+            "joint_states": self.create_subscription(JointState, cfg.joint_states_topic, self._on_joint_state, 10,
+                                                     callback_group=inputs),
+            "human_pose": self.create_subscription(PoseArray, cfg.human_pose_topic, self._on_human_pose, 10,
+                                                   callback_group=inputs),
+        }
+        # Fully qualified names (~/command -> /motiongpt_node/command), for the bag and the status.
+        self.topic = {key: subscription.topic_name for key, subscription in subscriptions.items()}
+        self.topic.update({name: pub.topic_name for name, pub in (
+            ("trajectory", self.trajectory_pub), ("base_path", self.path_pub), ("description", self.description_pub),
+            ("skeleton", self.skeleton_pub), ("status", self.status_pub))})
         self.create_service(Trigger, "~/cancel", self._on_cancel, callback_group=MutuallyExclusiveCallbackGroup())
         self.create_service(Trigger, "~/describe", self._on_describe, callback_group=MutuallyExclusiveCallbackGroup())
         self.create_timer(cfg.status_period, self._publish_status, callback_group=inputs)
@@ -163,7 +172,7 @@ class MotionGPTNode(Node):
             self.recorder.write(topic, message, self.get_clock().now().nanoseconds)
 
     def _on_joint_state(self, message: JointState) -> None:
-        self._record(self.config.joint_states_topic, message)
+        self._record(self.topic["joint_states"], message)
         try:
             positions, unknown = joint_state_positions(list(message.name), list(message.position), self.limits.joint_names,
                                                        source=self.config.joint_states_topic)
@@ -178,7 +187,7 @@ class MotionGPTNode(Node):
             self._report("warn", f"{self.config.joint_states_topic}: ignored joints the robot does not have: {unknown[:8]}")
 
     def _on_command(self, message: String) -> None:
-        self._record(self.config.command_topic, message)
+        self._record(self.topic["command"], message)
         try:
             text = validate_command(message.data, self.config.max_command_chars, source=self.config.command_topic)
         except InputError as error:
@@ -197,7 +206,7 @@ class MotionGPTNode(Node):
         self._report("ok", f"busy: command '{_short(text)}'", command=text)
 
     def _on_human_pose(self, message: PoseArray) -> None:
-        self._record(self.config.human_pose_topic, message)
+        self._record(self.topic["human_pose"], message)
         try:
             joints = pose_array_joints([(p.position.x, p.position.y, p.position.z) for p in message.poses],
                                        source=self.config.human_pose_topic)
@@ -254,7 +263,7 @@ class MotionGPTNode(Node):
             response.message = f"~/describe: {error}"
             self._report("warn", response.message)
             return response
-        self._publish(self.description_pub, self.config.description_topic, String(data=caption))
+        self._publish(self.description_pub, String(data=caption))
         response.success, response.message = True, caption
         return response
 
@@ -293,7 +302,7 @@ class MotionGPTNode(Node):
         if job.kind == "command" and self.config.caption_generated:
             caption = self.pipeline.describe(human.joints)
             if not job.cancelled.is_set():
-                self._publish(self.description_pub, self.config.description_topic, String(data=caption))
+                self._publish(self.description_pub, String(data=caption))
 
     def _publish_plan(self, job: Job, human_joints: np.ndarray, plan: Any, timings: dict[str, float]) -> bool:
         started = time.perf_counter()
@@ -311,10 +320,10 @@ class MotionGPTNode(Node):
             timings["total_s"] = time.monotonic() - job.received
         stamp = self.get_clock().now().to_msg()
         keep = plan.times - plan.times[0] <= self.config.max_duration
-        self._publish(self.path_pub, self.config.base_path_topic, ros_messages.base_path_msg(
+        self._publish(self.path_pub, ros_messages.base_path_msg(
             plan.times[keep] - plan.times[0] + shaping.transition_s, plan.base_positions[keep],
             plan.base_orientations[keep], self.config.world_frame, stamp))
-        self._publish(self.skeleton_pub, self.config.skeleton_topic,
+        self._publish(self.skeleton_pub,
                       ros_messages.skeleton_markers(human_joints, self.config.world_frame, stamp))
         with self._lock:
             self._counters["published"] += 1
@@ -363,7 +372,7 @@ class MotionGPTNode(Node):
             future.add_done_callback(self._on_goal_response)
             self._record(self.config.action_name + "/goal", message)
             return
-        self._publish(self.trajectory_pub, self.config.trajectory_topic, message)
+        self._publish(self.trajectory_pub, message)
 
     def _on_goal_response(self, future) -> None:
         handle = future.result()
@@ -372,9 +381,9 @@ class MotionGPTNode(Node):
         else:
             self._report("error", f"{self.config.action_name} rejected the trajectory goal")
 
-    def _publish(self, publisher, topic: str, message: Any) -> None:
+    def _publish(self, publisher, message: Any) -> None:
         publisher.publish(message)
-        self._record(topic, message)
+        self._record(publisher.topic_name, message)
 
     def _report(self, level: str, message: str, **extra: Any) -> None:
         with self._lock:
@@ -394,7 +403,7 @@ class MotionGPTNode(Node):
             values.update(self._timings)
             values["robot_joints"] = len(self.limits.joint_names)
         status = ros_messages.status_msg(self.get_clock().now().to_msg(), STATUS_NAME, level, message, values)
-        self._publish(self.status_pub, self.config.status_topic, status)
+        self._publish(self.status_pub, status)
 
     def worker_busy(self) -> bool:
         worker = getattr(self, "worker", None)

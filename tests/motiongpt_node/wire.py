@@ -221,3 +221,47 @@ def status_values(sample: Any) -> dict[str, str]:
 
 def temp_workdir() -> Path:
     return Path(tempfile.mkdtemp(prefix="motiongpt_node_wire_"))
+
+
+def cyclone_message(message: Any) -> Any:
+    """The Cyclone sample equal to a rosbags message of the node's input types."""
+    from tests.motiongpt_node import dds_types as t
+
+    def header(h):
+        return t.Header(stamp=t.Time(sec=int(h.stamp.sec), nanosec=int(h.stamp.nanosec)), frame_id=h.frame_id)
+
+    kind = message.__msgtype__
+    if kind == "std_msgs/msg/String":
+        return t.String(data=message.data)
+    if kind == "sensor_msgs/msg/JointState":
+        return t.JointState(header=header(message.header), name=list(message.name),
+                            position=[float(v) for v in message.position], velocity=[float(v) for v in message.velocity],
+                            effort=[float(v) for v in message.effort])
+    if kind == "geometry_msgs/msg/PoseArray":
+        return t.PoseArray(header=header(message.header), poses=[
+            t.Pose(position=t.Point(x=p.position.x, y=p.position.y, z=p.position.z),
+                   orientation=t.Quaternion(x=p.orientation.x, y=p.orientation.y, z=p.orientation.z, w=p.orientation.w))
+            for p in message.poses])
+    raise ValueError(f"no Cyclone type for {kind}")
+
+
+CYCLONE_TYPES = {"std_msgs/msg/String": "String", "sensor_msgs/msg/JointState": "JointState",
+                 "geometry_msgs/msg/PoseArray": "PoseArray"}
+
+
+def replay_bag(client: WireClient, messages: list[tuple[str, int, Any]], speed: float = 1.0) -> None:
+    """Publish (topic, time_ns, rosbags message) on the wire with the recorded timing."""
+    from tests.motiongpt_node import dds_types as t
+
+    writers = {}
+    for topic, _, message in messages:
+        if topic not in writers:
+            writers[topic] = client.writer(topic, getattr(t, CYCLONE_TYPES[message.__msgtype__]))
+            client.wait_matched(writers[topic])
+    first = messages[0][1]
+    started = time.monotonic()
+    for topic, stamp, message in messages:
+        delay = started + (stamp - first) * 1e-9 / speed - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        writers[topic].write(cyclone_message(message))
