@@ -1,0 +1,32 @@
+"""`motiongpt generate` and `motiongpt train lm` argument handling through the real CLI entry point."""
+import numpy as np
+
+from motiongpt.cli import main
+
+
+def test_generate_writes_joints_features_caption_and_animation(tiny_motiongpt, tmp_path, capsys):
+    tiny_motiongpt.save_pretrained(tmp_path / "model")
+    out = tmp_path / "out"
+    code = main(["generate", "walk forward, then wave", "--model", str(tmp_path / "model"), "--out", str(out),
+                 "--seconds", "1.2", "--seed", "3"])
+    assert code == 0
+    joints = np.load(out / "joints.npy")
+    features = np.load(out / "features.npy")
+    assert joints.ndim == 3 and joints.shape[1:] == (22, 3)
+    assert features.shape == (joints.shape[0], 263)
+    assert joints.shape[0] == 4 * (6 + 4 + 6)  # two steps of 1.2 s joined by a 0.8 s transition
+    assert (out / "caption.txt").read_text().strip() == "walk forward, then wave"
+    assert (out / "animation.gif").stat().st_size > 0
+
+
+def test_generate_bad_model_folder_is_one_line_error(tmp_path, capsys):
+    code = main(["generate", "walk", "--model", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "motiongpt.yaml" in capsys.readouterr().err
+
+
+def test_train_rejects_config_of_other_stage(tmp_path, capsys):
+    config = tmp_path / "c.yaml"
+    config.write_text("stage: pretrain\n")
+    assert main(["train", "lm", "--stage", "instruct", "--config", str(config)]) == 2
+    assert "not 'instruct'" in capsys.readouterr().err
