@@ -59,7 +59,8 @@ class SolverSettings:
     max_iterations: int = 12
     warm_iterations: int = 6
     tolerance: float = 1e-6
-    damping: float = 1e-3
+    damping: float = 1e-3  # initial Levenberg-Marquardt damping of each frame
+    min_damping: float = 1e-6  # floor after accepted steps (small: fast final convergence)
     posture_weight: float = 1e-5
     smoothness_weight: float = 1e-3
     contact_weight: float = 100.0

@@ -17,7 +17,7 @@ import dataclasses
 
 import numpy as np
 import pinocchio as pin
-import scipy.linalg
+from scipy.linalg.lapack import dposv as _dposv
 
 from retargeting.robot_config import SolverSettings
 from retargeting.robot_model import RobotModel
@@ -26,9 +26,25 @@ LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 
 
 def _spd_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Solve H x = g for a symmetric positive definite H (Cholesky, no input checks: it is ours)."""
-    factor = scipy.linalg.cho_factor(H, check_finite=False)
-    return scipy.linalg.cho_solve(factor, g, check_finite=False)
+    """Solve H x = g for a symmetric positive definite H (LAPACK dposv; H is ours, no input checks)."""
+    _, x, info = _dposv(H, g)
+    if info != 0:  # not positive definite (cannot happen with damping > 0); fall back to a general solve
+        return np.linalg.lstsq(H, g, rcond=None)[0]
+    return x
+
+
+def _batch_log3(R: np.ndarray) -> np.ndarray:
+    """(M,3) rotation vectors of (M,3,3) rotations (pin.log3 where the angle is near pi)."""
+    cos = np.clip((np.trace(R, axis1=1, axis2=2) - 1.0) * 0.5, -1.0, 1.0)
+    angle = np.arccos(cos)
+    vee = 0.5 * np.stack([R[:, 2, 1] - R[:, 1, 2], R[:, 0, 2] - R[:, 2, 0], R[:, 1, 0] - R[:, 0, 1]], axis=1)
+    sin = np.sin(angle)
+    factor = np.where(angle < 1e-4, 1.0 + angle ** 2 / 6.0, angle / np.where(angle < 1e-4, 1.0, sin))
+    out = vee * factor[:, None]
+    near_pi = angle > np.pi - 1e-3
+    for m in np.flatnonzero(near_pi):
+        out[m] = pin.log3(R[m])
+    return out
 
 
 @dataclasses.dataclass
@@ -55,7 +71,8 @@ class FrameSolver:
     def _residuals(self, q, positions, pos_idx, rotations, rot_idx):
         oMf = self.data.oMf
         pos_err = positions[pos_idx] - np.array([oMf[self.position_frames[i]].translation for i in pos_idx]).reshape(-1, 3)
-        rot_err = np.array([pin.log3(rotations[i] @ oMf[self.rotation_frames[i]].rotation.T) for i in rot_idx]).reshape(-1, 3)
+        current = np.array([oMf[self.rotation_frames[i]].rotation for i in rot_idx]).reshape(-1, 3, 3)
+        rot_err = _batch_log3(np.einsum("mij,mkj->mik", rotations[rot_idx], current))
         return pos_err, rot_err
 
     def _cost(self, q, pos_err, pos_w, rot_err, rot_w, prior):
@@ -68,11 +85,13 @@ class FrameSolver:
         return cost
 
     def _box_solve(self, H, g, low, high):
-        """min 0.5 dq'H dq - g'dq with low <= dq[6:] <= high (active set, a few passes)."""
+        """min 0.5 dq'H dq - g'dq with low <= dq[6:] <= high (active set, a few passes).
+
+        A joint that leaves its box is pinned at the bound and the rest re-solved; pinning is done by
+        eliminating the joint from the (full-size) system, which keeps one LAPACK call per pass."""
         dq = _spd_solve(H, g)
         joint = dq[6:]
-        violated = (joint > high) | (joint < low)
-        if not violated.any():
+        if not ((joint > high) | (joint < low)).any():
             return dq
         pinned = np.zeros(len(g), dtype=bool)
         for _ in range(8):
@@ -80,11 +99,16 @@ class FrameSolver:
             over, under = (joint > high) & ~pinned[6:], (joint < low) & ~pinned[6:]
             if not (over.any() or under.any()):
                 break
-            joint[over], joint[under] = high[over], low[under]
             pinned[6:] |= over | under
-            free = np.flatnonzero(~pinned)
-            fixed = np.flatnonzero(pinned)
-            dq[free] = _spd_solve(H[np.ix_(free, free)], g[free] - H[np.ix_(free, fixed)] @ dq[fixed])
+            values = np.where(over, high, np.where(under, low, joint))
+            dq[6:][pinned[6:]] = values[pinned[6:]]
+            reduced_g = g - H[:, pinned] @ dq[pinned]
+            reduced_H = H.copy()
+            reduced_H[pinned, :] = 0.0
+            reduced_H[:, pinned] = 0.0
+            reduced_H[pinned, pinned] = 1.0
+            reduced_g[pinned] = dq[pinned]
+            dq = _spd_solve(reduced_H, reduced_g)
         # Pinned joints stay at their bound for this step; the next iteration starts with all free.
         return dq
 
@@ -127,6 +151,9 @@ class FrameSolver:
             for _ in range(s.max_step_halvings + 1):
                 Hd = H + damping * self._eye
                 dq = self._box_solve(Hd, g, self.lower - qj, self.upper - qj)
+                predicted = 2.0 * float(g @ dq) - float(dq @ (H @ dq))  # model decrease of the cost
+                if predicted < s.tolerance * (1.0 + cost):
+                    break  # converged: the step cannot lower the cost by more than the tolerance
                 q_new = pin.integrate(model, q, dq)
                 q_new[7:] = np.clip(q_new[7:], self.lower, self.upper)
                 pin.computeJointJacobians(model, data, q_new)
@@ -141,13 +168,10 @@ class FrameSolver:
                     break  # at a minimum up to the tolerance: more damping would not help
                 damping *= 10.0
             if not accepted:
-                # Restore the data of the last accepted configuration.
-                pin.computeJointJacobians(model, data, q)
-                pin.updateFramePlacements(model, data)
-                break
+                break  # (self.data may hold a rejected configuration: callers run their own kinematics)
             improvement = cost - new_cost
             q, cost, pos_err, rot_err = q_new, new_cost, new_pos_err, new_rot_err
-            damping = max(s.damping, damping * 0.1)
+            damping = max(s.min_damping, damping * 0.1)
             if improvement < s.tolerance * (1.0 + cost):
                 break
         task_cost = float(pos_w @ np.einsum("ij,ij->i", pos_err, pos_err)) + float(rot_w @ np.einsum("ij,ij->i", rot_err, rot_err))
