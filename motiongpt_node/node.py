@@ -315,9 +315,9 @@ class MotionGPTNode(Node):
             trajectory, shaping = shape_trajectory(names, plan.times, positions, state, self.limits, self.shaping)
             check_trajectory(trajectory, state, self.limits, self.config.max_duration)  # the gate
             timings["shaping_s"] = time.perf_counter() - started
-            self._send_trajectory(trajectory)
+            sent_at = self._send_trajectory(trajectory)
             job.delivered = True
-            timings["total_s"] = time.monotonic() - job.received
+            timings["total_s"] = sent_at - job.received  # command callback -> trajectory handed to DDS
         stamp = self.get_clock().now().to_msg()
         keep = plan.times - plan.times[0] <= self.config.max_duration
         self._publish(self.path_pub, ros_messages.base_path_msg(
@@ -364,15 +364,17 @@ class MotionGPTNode(Node):
                 f"last joint state is {age:.2f} s old (joint_state_timeout {self.config.joint_state_timeout} s)")
         return positions.copy()
 
-    def _send_trajectory(self, trajectory: JointTrajectoryData) -> None:
+    def _send_trajectory(self, trajectory: JointTrajectoryData) -> float:
+        """Send on the action (when available) or the topic; returns time.monotonic() right after sending."""
         message = ros_messages.trajectory_msg(trajectory)
         if self.action_client is not None and self.action_client.server_is_ready():
             goal = self._follow_joint_trajectory.Goal(trajectory=message)
             future = self.action_client.send_goal_async(goal)
+            sent_at = time.monotonic()
             future.add_done_callback(self._on_goal_response)
             self._record(self.config.action_name + "/goal", message)
-            return
-        self._publish(self.trajectory_pub, message)
+            return sent_at
+        return self._publish(self.trajectory_pub, message)
 
     def _on_goal_response(self, future) -> None:
         handle = future.result()
@@ -381,9 +383,11 @@ class MotionGPTNode(Node):
         else:
             self._report("error", f"{self.config.action_name} rejected the trajectory goal")
 
-    def _publish(self, publisher, message: Any) -> None:
+    def _publish(self, publisher, message: Any) -> float:
         publisher.publish(message)
+        sent_at = time.monotonic()
         self._record(publisher.topic_name, message)
+        return sent_at
 
     def _report(self, level: str, message: str, **extra: Any) -> None:
         with self._lock:
