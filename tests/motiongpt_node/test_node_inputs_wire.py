@@ -19,11 +19,11 @@ STATUS_TIMEOUT = 10.0
 
 
 class Wire:
-    def __init__(self) -> None:
+    def __init__(self, model_folder) -> None:
         domain = isolate_environment()
         self.workdir = temp_workdir()
         self.limits = JointLimits.from_urdf(g1_urdf_path())
-        self.node = NodeProcess({"status_period": 5.0}, self.workdir)
+        self.node = NodeProcess({"status_period": 5.0, "model_path": str(model_folder), "device": "cpu"}, self.workdir)
         self.client = WireClient(domain)
         c = self.client
         self.command = c.writer(f"{NODE}/command", t.String)
@@ -58,8 +58,8 @@ class Wire:
 
 
 @pytest.fixture(scope="module")
-def wire():
-    harness = Wire()
+def wire(tiny_model_folder):
+    harness = Wire(tiny_model_folder)
     yield harness
     if harness.stream is not None:
         harness.stream.stop()
@@ -144,4 +144,5 @@ def test_node_is_still_up_and_published_nothing(wire):
     # 14 refused inputs were sent above; the extra-joint state is accepted with a warning.
     status = wire.client.wait_for(wire.status, lambda s: status_values(s)["rejected_inputs"] == "14", STATUS_TIMEOUT)
     assert status_values(status)["published"] == "0"
+    assert status_values(status)["state"] == "ready"  # the model was there; the inputs were refused
     assert wire.node.alive()

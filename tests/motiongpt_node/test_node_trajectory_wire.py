@@ -1,4 +1,5 @@
-"""Commands in, joint trajectories out, on a real DDS wire (node: rclpy/Fast DDS; client: Cyclone DDS).
+"""Commands and pose streams in, joint trajectories out, on a real DDS wire (node: rclpy/Fast DDS;
+client: Cyclone DDS).
 
 The node runs the real retargeter (G1) and a real MotionGPT with tiny random weights built by the LM
 code (tiny_model.py), so generation takes a fraction of a second; the motions are not meaningful, the
@@ -6,11 +7,14 @@ plumbing and the safety of what is published are what these tests check.
 """
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
 import pytest
 
+from motiongpt.data.deepmimic import load_joints
+from motiongpt_node.inputs import yup_to_zup
 from motiongpt_node.joint_limits import JointLimits
 from tests.motiongpt_node import dds_types as t
 from tests.motiongpt_node.conftest import g1_urdf_path
@@ -36,16 +40,19 @@ class Wire:
         self.start = start
         self.node = NodeProcess({"model_path": str(model_folder), "device": "cpu", "seed": 3,
                                  "max_duration": MAX_DURATION, "max_joint_velocity": VELOCITY_CAP,
-                                 "status_period": 5.0}, temp_workdir())
+                                 "status_period": 5.0, "prediction_enabled": True, "prediction_period": 0.5,
+                                 "prediction_context": 1.5, "prediction_seconds": 1.0, "describe_seconds": 2.0},
+                                temp_workdir())
         c = self.client = WireClient(domain)
         self.command = c.writer(f"{NODE}/command", t.String)
+        self.human_pose = c.writer(f"{NODE}/human_pose", t.PoseArray)
         self.joint_states = c.writer("/joint_states", t.JointState)
         self.status = c.reader(f"{NODE}/status", t.DiagnosticArray)
         self.trajectory = c.reader(TRAJECTORY_TOPIC, t.JointTrajectory)
         self.path = c.reader(f"{NODE}/base_path", t.Path)
         self.skeleton = c.reader(f"{NODE}/skeleton", t.MarkerArray)
         self.description = c.reader(f"{NODE}/description", t.String)
-        for endpoint in (self.command, self.joint_states, self.status, self.trajectory, self.path,
+        for endpoint in (self.command, self.human_pose, self.joint_states, self.status, self.trajectory, self.path,
                          self.skeleton, self.description):
             c.wait_matched(endpoint)
         self.stream = self.new_stream()
@@ -175,7 +182,7 @@ def test_cancel_stops_and_holds_the_current_position(wire):
     _, positions = trajectory_arrays(hold, wire.limits.joint_names)
     np.testing.assert_array_equal(positions[1], wire.start)
     after_hold = wire.client.mark(wire.trajectory)
-    time.sleep(2.0)
+    time.sleep(1.0)  # several generation times of the tiny model
     assert wire.client.poll(wire.trajectory)[after_hold:] == []  # the cancelled command never arrives
 
 
@@ -195,3 +202,58 @@ def test_stale_joint_state_publishes_nothing(wire):
 
 def test_without_control_msgs_the_topic_is_used(wire):
     assert "control_msgs is not importable: trajectories go out on the topic" in wire.node.log()
+
+
+class PoseStream:
+    """Publishes the DeepMimic walk as PoseArrays (22 SMPL joints, Z up) at 20 Hz, stamped with wall time."""
+
+    def __init__(self, writer) -> None:
+        self.writer = writer
+        self.frames = yup_to_zup(load_joints("walk", cycles=4))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        k = 0
+        while not self._stop.is_set():
+            now = time.time_ns()
+            poses = [t.Pose(position=t.Point(x=float(p[0]), y=float(p[1]), z=float(p[2])))
+                     for p in self.frames[k % len(self.frames)]]
+            header = t.Header(stamp=t.Time(sec=now // 10**9, nanosec=now % 10**9), frame_id="world")
+            self.writer.write(t.PoseArray(header=header, poses=poses))
+            k += 1
+            self._stop.wait(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+
+def test_describe_without_pose_stream_says_why(wire):
+    reply = wire.client.call_trigger(f"{NODE}/describe")
+    assert not reply.success
+    assert "need at least 1.0 s of pose stream" in reply.message
+
+
+def test_live_pose_stream_is_predicted_and_described(wire):
+    """Prediction mode: while ~/human_pose is live, each period publishes the predicted continuation."""
+    client = wire.client
+    marks = wire.marks()
+    poses = PoseStream(wire.human_pose)
+    try:
+        first = wire.next("trajectory", marks["trajectory"], timeout=30.0)
+        second = wire.next("trajectory", marks["trajectory"], timeout=30.0, predicate=lambda m: m is not first)
+        for message in (first, second):
+            assert_valid_trajectory(message, wire.start, wire.limits, MAX_DURATION, VELOCITY_CAP)
+        status = wire.next("status", marks["status"], predicate=lambda s: "published prediction" in s.status[0].message)
+        assert status.status[0].level == 0
+        reply = client.call_trigger(f"{NODE}/describe")
+        assert reply.success and reply.message.strip()
+        wire.next("description", marks["description"], timeout=10.0, predicate=lambda m: m.data == reply.message)
+    finally:
+        poses.stop()
+    time.sleep(0.8)  # a prediction already under way may still finish
+    after = client.mark(wire.trajectory)
+    time.sleep(1.5)  # three prediction periods
+    assert client.poll(wire.trajectory)[after:] == []  # the stream stopped: nothing more to anticipate

@@ -1,6 +1,6 @@
 """Write the golden input bag tests/motiongpt_node/data/golden_input (rosbag2, mcap, Jazzy types).
 
-Five seconds of what a robot and a person feed the node: /joint_states at 50 Hz (the G1 standing with
+Three seconds of what a robot and a person feed the node: /joint_states at 50 Hz (the G1 standing with
 bent knees), /motiongpt_node/human_pose at 20 Hz (the DeepMimic walk clip from pybullet_data as the 22
 SMPL joints, Z up), and one spoken-style command on /motiongpt_node/command at t = 0.5 s.
 Regenerate with: .venv/bin/python -m tests.motiongpt_node.data.make_golden_bag
@@ -21,7 +21,7 @@ from motiongpt_node.joint_limits import JointLimits
 FOLDER = Path(__file__).resolve().parent / "golden_input"
 COMMAND = "Please walk forward, then wave with your right hand."
 START_NS = 1_700_000_000 * 10**9
-DURATION_S = 5.0
+DURATION_S = 3.0
 
 
 def golden_joint_state(limits: JointLimits) -> np.ndarray:
