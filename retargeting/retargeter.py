@@ -78,12 +78,12 @@ class Retargeter:
         settings = robot.config.solver
         for t in range(frames):
             prior = None
-            if t >= 2:
+            if t >= 2 and settings.extrapolate:
                 q = pin.integrate(model, qs[t - 1], pin.difference(model, qs[t - 2], qs[t - 1]))
                 q[7:] = np.clip(q[7:], robot.lower, robot.upper)
                 prior = q[7:].copy()
-            elif t == 1:
-                q = qs[0].copy()
+            elif t >= 1:
+                q = qs[t - 1].copy()
                 prior = q[7:].copy()
             budget = 3 * settings.max_iterations if t == 0 else settings.warm_iterations
             q, info = solver.solve(q, targets.positions[t], targets.position_weights[t], targets.rotations[t],

@@ -19,7 +19,8 @@ from motiongpt.skeleton import JOINT_INDEX
 ROBOTS_DIR = Path(__file__).resolve().parent / "robots"
 SCALE_GROUPS = ("root", "legs", "spine", "arms")
 DEFAULT_RIGID_KEYPOINTS = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
-ORIENTED_SEGMENTS = ("pelvis", "torso", "left_foot", "right_foot", "left_upper_arm", "right_upper_arm")
+ORIENTED_SEGMENTS = ("pelvis", "torso", "left_foot", "right_foot", "left_upper_arm", "right_upper_arm",
+                     "left_thigh", "right_thigh")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +66,8 @@ class SolverSettings:
     smoothness_weight: float = 1e-3
     contact_weight: float = 100.0
     max_step_halvings: int = 3
+    extrapolate: bool = False  # warm start and prior: constant-velocity prediction (else the previous frame)
+    max_step: float = 0.25  # rad: largest joint change of one iteration (a trust region against flips)
     restart_cost: float = 0.5  # task cost above which a frame is also solved from the rest posture
 
 

@@ -9,7 +9,8 @@ over the generalised velocity (6 base + joints), with frame Jacobians from Pinoc
 (LOCAL_WORLD_ALIGNED). Joint position limits are hard: the step is a box-constrained least-squares
 solve (an active set of joints pinned at their bounds), so every iterate lies within the URDF limits.
 A step that does not lower the cost is rejected and retried with ten times the damping; iterations are
-bounded. The prior is the previous frames' constant-velocity prediction (warm start and smoothness).
+bounded, and each step changes no joint by more than ``max_step`` (a trust region that keeps a leg from
+flipping through a singularity). The prior is the previous frames' constant-velocity prediction (warm start and smoothness).
 """
 from __future__ import annotations
 
@@ -151,6 +152,9 @@ class FrameSolver:
             for _ in range(s.max_step_halvings + 1):
                 Hd = H + damping * self._eye
                 dq = self._box_solve(Hd, g, self.lower - qj, self.upper - qj)
+                largest = float(np.abs(dq[6:]).max())
+                if largest > s.max_step:  # trust region: near singularities (a straight knee) steps explode
+                    dq *= s.max_step / largest
                 predicted = 2.0 * float(g @ dq) - float(dq @ (H @ dq))  # model decrease of the cost
                 if predicted < s.tolerance * (1.0 + cost):
                     break  # converged: the step cannot lower the cost by more than the tolerance

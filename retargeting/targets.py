@@ -62,9 +62,12 @@ def _rot_y(angle: np.ndarray) -> np.ndarray:
     return out
 
 
-def upper_arm_frames(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, torso: np.ndarray) -> np.ndarray:
-    """(T,3,3) upper-arm frames: z from elbow to shoulder, x towards the forearm (the bend plane), falling
-    back to the torso's forward axis as the elbow straightens (where the bend plane is undefined)."""
+def limb_frames(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray, torso: np.ndarray,
+                bend_sign: float = 1.0) -> np.ndarray:
+    """(T,3,3) frames of an upper limb segment (upper arm: shoulder-elbow-wrist; thigh: hip-knee-ankle):
+    z from the middle joint to the root joint, x towards ``bend_sign`` times the lower segment's
+    direction (the bend plane; -1 for a knee, which bends backwards), falling back to the body's forward
+    axis (``torso`` x) as the limb straightens and the bend plane becomes undefined."""
     z = shoulder - elbow
     z /= np.maximum(np.linalg.norm(z, axis=-1, keepdims=True), 1e-9)
     forearm = wrist - elbow
@@ -72,7 +75,7 @@ def upper_arm_frames(shoulder: np.ndarray, elbow: np.ndarray, wrist: np.ndarray,
     perp = forearm - np.sum(forearm * z, axis=-1, keepdims=True) * z
     bend = np.linalg.norm(perp, axis=-1, keepdims=True)  # sin of the elbow bend
     weight = np.clip(2.0 * bend, 0.0, 1.0)
-    hint = weight * perp / np.maximum(bend, 1e-9) + (1.0 - weight) * torso[..., :, 0]
+    hint = weight * bend_sign * perp / np.maximum(bend, 1e-9) + (1.0 - weight) * torso[..., :, 0]
     x = hint - np.sum(hint * z, axis=-1, keepdims=True) * z
     norm = np.linalg.norm(x, axis=-1, keepdims=True)
     x = np.where(norm > 1e-6, x / np.maximum(norm, 1e-9), torso[..., :, 1])  # arm along the torso's forward axis
@@ -157,13 +160,15 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     # --- segment orientations ----------------------------------------------------------------------
     robot_kp = {k.smpl: calibration.keypoint_positions[i] for i, k in enumerate(config.keypoints)}
     calibration_segments = {}
+    limbs = {"upper_arm": (("shoulder", "elbow", "wrist"), "torso", 1.0), "thigh": (("hip", "knee", "ankle"), "pelvis", -1.0)}
     for side in ("left", "right"):
-        names = (f"{side}_shoulder", f"{side}_elbow", f"{side}_wrist")
-        if all(JOINT_INDEX[n] in slot_of_joint for n in names):
-            segment_rotations[f"{side}_upper_arm"] = upper_arm_frames(
-                *(joints[:, J[n]] for n in names), segment_rotations["torso"])
-            calibration_segments[f"{side}_upper_arm"] = upper_arm_frames(
-                *(robot_kp[n][None] for n in names), np.eye(3)[None])[0]
+        for limb, (parts, body, sign) in limbs.items():
+            names = tuple(f"{side}_{part}" for part in parts)
+            if all(JOINT_INDEX[n] in slot_of_joint for n in names):
+                segment_rotations[f"{side}_{limb}"] = limb_frames(
+                    *(joints[:, J[n]] for n in names), segment_rotations[body], sign)
+                calibration_segments[f"{side}_{limb}"] = limb_frames(
+                    *(robot_kp[n][None] for n in names), np.eye(3)[None], sign)[0]
     alpha, segment_of = _blend_weights(contacts, frames, blend_frames)
     settings = config.solver
     foot_names = ("left", "right")
