@@ -176,8 +176,13 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     for side, name in enumerate(foot_names):
         ankle, toe = J[f"{name}_ankle"], J[f"{name}_foot"]
         vector = joints[:, toe] - joints[:, ankle]
-        yaw = np.arctan2(vector[:, 1], vector[:, 0])
-        elevation = np.arctan2(vector[:, 2], np.linalg.norm(vector[:, :2], axis=-1))
+        horizontal = np.linalg.norm(vector[:, :2], axis=-1)
+        elevation = np.arctan2(vector[:, 2], horizontal)
+        # The heading of a steeply pitched foot (toe pointing down) is ill-defined: blend towards the
+        # pelvis heading as the ankle-to-toe vector leaves the horizontal (fully beyond 60 degrees).
+        trust = np.clip((np.cos(elevation) - 0.5) / 0.3, 0.0, 1.0)[:, None]
+        heading = trust * vector[:, :2] / np.maximum(horizontal[:, None], 1e-9) + (1 - trust) * segment_rotations["pelvis"][:, :2, 0]
+        yaw = np.arctan2(heading[:, 1], heading[:, 0])
         in_contact = contacts.in_contact[:, side]
         rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
         pitch = -(elevation - rest_elevation)
