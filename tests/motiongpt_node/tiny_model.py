@@ -26,6 +26,7 @@ def build_tiny_model(folder: Path, code_num: int = 32, max_codes: int = 12) -> P
     from motiongpt.normalization import Normalizer
     from motiongpt.tokenizer import MotionTokenizer, VQVAEConfig
 
+    torch.set_num_threads(1)
     sentences = [t for task in load_templates("instructions") for t in task.inputs + task.outputs] + TEXT * 5
     text_tokenizer = train_text_tokenizer(sentences, vocab_size=300)
     architecture = T5ArchitectureConfig(d_model=32, d_kv=8, num_heads=4, d_ff=64, num_layers=1,
