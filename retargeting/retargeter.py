@@ -24,6 +24,7 @@ from retargeting.targets import build_targets
 from retargeting.timing import VELOCITY_MODES, enforce_velocity_limits, joint_velocities, start_blend
 
 START_TOLERANCE = 0.05  # rad: a start posture further outside the limits is refused
+PENETRATION_TOLERANCE = 0.005  # m: a free sole corner deeper than this below the ground is lifted
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Retargeter:
         qs = np.empty((frames, model.nq))
         base_rotation = targets.pelvis_rotations[0] @ robot.calibration.base_rotation
         q = robot.configuration(targets.positions[0, 0], base_rotation, robot.rest_posture)
-        iterations = rejected = restarts = restarts_taken = 0
+        iterations = rejected = restarts = restarts_taken = lifted = 0
         settings = robot.config.solver
         for t in range(frames):
             prior = None
@@ -98,11 +99,27 @@ class Retargeter:
                 iterations += info_cold.iterations
                 if info_cold.task_cost < 0.8 * info.task_cost:
                     q, info, restarts_taken = q_cold, info_cold, restarts_taken + 1
+            # A free foot whose sole dips below the ground (its orientation target out of reach): solve
+            # the frame again with that sole pulled up just above the ground.
+            lowest = robot.sole_points(q)[:, :, 2].min(axis=1)
+            dipping = lowest < -PENETRATION_TOLERANCE
+            if dipping.any():
+                positions = targets.positions[t].copy()
+                weights = targets.position_weights[t].copy()
+                centres = robot.sole_points()[:, :, :].mean(axis=1)
+                for side in np.flatnonzero(dipping):
+                    slot = len(robot.keypoint_frame_ids) + side
+                    positions[slot] = centres[side] + [0.0, 0.0, -lowest[side] + PENETRATION_TOLERANCE]
+                    weights[slot] = max(weights[slot], 0.1 * settings.contact_weight)
+                q, info_lift = solver.solve(q, positions, weights, targets.rotations[t], targets.rotation_weights[t],
+                                            prior=prior, max_iterations=settings.warm_iterations)
+                lifted += 1
+                iterations += info_lift.iterations
             qs[t] = q
             iterations += info.iterations
             rejected += info.rejected_steps
         return qs, {"mean_iterations": iterations / frames, "rejected_steps": rejected, "restarts_tried": restarts,
-                    "restarts_taken": restarts_taken}
+                    "restarts_taken": restarts_taken, "frames_feet_lifted": lifted}
 
     def retarget(self, human_joints_yup, fps: float = 20.0, start_positions=None, source: str = "motion") -> RobotMotion:
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):
