@@ -89,8 +89,10 @@ def train_tokenizer(config: TokenizerTrainingConfig, context: DistributedContext
                                   weight_decay=config.optim.weight_decay)
     scheduler = build_lr_scheduler(optimizer, config.optim.schedule, config.loop.max_steps)
 
+    yaw_velocity_std = float(np.asarray(normalizer.std, dtype=np.float64)[0])
+
     def loss_fn(wrapped: torch.nn.Module, batch: torch.Tensor):
-        return tokenizer_loss(wrapped(batch), batch, config.loss)
+        return tokenizer_loss(wrapped(batch), batch, config.loss, yaw_velocity_std)
 
     def eval_fn(step: int) -> dict[str, float]:
         metrics = evaluate_tokenizer(model, eval_features)

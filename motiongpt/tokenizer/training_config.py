@@ -33,6 +33,7 @@ class TokenizerLossConfig:
     lambda_feature: float = 1.0       # SmoothL1 over all 263 dims
     lambda_velocity: float = 0.5      # SmoothL1 over dims [4:67] (the ric joint positions; MotionGPT's "velocity")
     lambda_commit: float = 0.02       # commitment MSE(z, sg(z_q))
+    lambda_heading: float = 0.0       # ours: mean |accumulated heading error| in radians (0 = the release's loss)
 
 
 @dataclass(frozen=True)
