@@ -93,6 +93,11 @@ class RobotConfig:
     collision_exclude: tuple[tuple[str, str], ...] = ()
     posture_weights: dict[str, float] = dataclasses.field(default_factory=dict)  # regex on joint names -> weight
     rigid_keypoints: tuple[str, ...] = DEFAULT_RIGID_KEYPOINTS
+    # Arm keypoint -> least lateral distance (m) from the torso's mid-plane while the point is beside the
+    # body (below spine3, within arm_clearance_depth front/back): keeps hands and elbows out of the hips
+    # and torso. Empty: no clearance.
+    arm_clearance: dict[str, float] = dataclasses.field(default_factory=dict)
+    arm_clearance_depth: float = 0.12
 
     def urdf_path(self) -> Path:
         return resolve_urdf(self.urdf, self.source)
@@ -221,6 +226,8 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         collision_exclude=tuple(tuple(pair) for pair in data.get("collision_exclude", [])),
         posture_weights=_float_map(data.get("posture_weights"), "posture_weights", source),
         rigid_keypoints=rigid,
+        arm_clearance=_float_map(data.get("arm_clearance"), "arm_clearance", source),
+        arm_clearance_depth=float(data.get("arm_clearance_depth", 0.12)),
     )
 
 

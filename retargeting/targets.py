@@ -157,6 +157,20 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         keypoint_scales[name] = scale
         positions[:, slot] = positions[:, slot_of_joint[parent]] + scale * bone
 
+    # --- arms clear of the body ----------------------------------------------------------------------
+    if config.arm_clearance and J["spine3"] in slot_of_joint:
+        centre = positions[:, slot_of_joint[J["spine3"]]]
+        torso = segment_rotations["torso"]
+        for name, clearance in config.arm_clearance.items():
+            if J.get(name) not in slot_of_joint:
+                continue
+            slot = slot_of_joint[J[name]]
+            side = 1.0 if name.startswith("left") else -1.0
+            local = np.einsum("tji,tj->ti", torso, positions[:, slot] - centre)
+            beside = (local[:, 2] < 0.0) & (np.abs(local[:, 0]) < config.arm_clearance_depth) & (side * local[:, 1] < clearance)
+            local[beside, 1] = side * clearance
+            positions[:, slot] = centre + np.einsum("tij,tj->ti", torso, local)
+
     # --- segment orientations ----------------------------------------------------------------------
     robot_kp = {k.smpl: calibration.keypoint_positions[i] for i, k in enumerate(config.keypoints)}
     calibration_segments = {}
