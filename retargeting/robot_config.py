@@ -98,6 +98,9 @@ class RobotConfig:
     # and torso. Empty: no clearance.
     arm_clearance: dict[str, float] = dataclasses.field(default_factory=dict)
     arm_clearance_depth: float = 0.12
+    # Joint values of the calibration posture (default all 0): the robot standing straight, arms down
+    # with the forearms pointing forward if the arms have orientation targets.
+    calibration_posture: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def urdf_path(self) -> Path:
         return resolve_urdf(self.urdf, self.source)
@@ -228,6 +231,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         rigid_keypoints=rigid,
         arm_clearance=_float_map(data.get("arm_clearance"), "arm_clearance", source),
         arm_clearance_depth=float(data.get("arm_clearance_depth", 0.12)),
+        calibration_posture=_float_map(data.get("calibration_posture"), "calibration_posture", source),
     )
 
 

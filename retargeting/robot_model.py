@@ -2,7 +2,7 @@
 
 Holds everything the solver needs as arrays: joint limits, effective velocity limits, the frame ids
 of keypoints, oriented segments and soles, and what the robot measures at its calibration posture
-(q = 0 standing, base rotated by ``root_rotation_rpy``): bone lengths between keypoints and the
+(q = 0 standing, or the YAML's ``calibration_posture``; base rotated by ``root_rotation_rpy``): bone lengths between keypoints and the
 rotation of each oriented frame relative to the canonical segment frame (x forward, y left, z up).
 """
 from __future__ import annotations
@@ -38,7 +38,8 @@ class RobotModel:
             raise RetargetError(f"{self.urdf_path}: Pinocchio cannot load this URDF: {error}") from error
         self.full_model = full
         joint_names = list(full.names)
-        for name in list(config.locked_joints) + list(config.rest_posture) + list(config.velocity_limits):
+        for name in (list(config.locked_joints) + list(config.rest_posture) + list(config.velocity_limits)
+                     + list(config.calibration_posture)):
             if name not in joint_names:
                 raise RetargetError(f"{config.source}: joint '{name}' is not in {self.urdf_path.name}")
         reference = pin.neutral(full)
@@ -133,7 +134,11 @@ class RobotModel:
 
     def _calibrate(self) -> Calibration:
         base_rotation = pin.rpy.rpyToMatrix(*self.config.root_rotation_rpy)
-        joints = np.clip(np.zeros(self.nj), self.lower, self.upper)
+        joints = np.zeros(self.nj)
+        for name, value in self.config.calibration_posture.items():
+            if name in self.joint_names:
+                joints[self.joint_names.index(name)] = value
+        joints = np.clip(joints, self.lower, self.upper)
         q = self.configuration(np.zeros(3), base_rotation, joints)
         pin.framesForwardKinematics(self.model, self.data, q)
         keypoints = np.array([self.data.oMf[i].translation for i in self.keypoint_frame_ids])

@@ -101,3 +101,31 @@ def test_file_round_trip_and_corrupt_files(g1_motion, tmp_path):
         RobotMotion.load(tmp_path / "partial.npz")
     with pytest.raises(RetargetError, match="not found"):
         RobotMotion.load(tmp_path / "missing.npz")
+
+
+def test_a_robot_added_with_only_a_yaml_file(walking_clip):
+    """Romeo ships as retargeting/robots/romeo.yaml and nothing else."""
+    retargeter = Retargeter.from_robot("romeo")
+    motion = retargeter.retarget(walking_clip[:30])
+    robot = retargeter.robot
+    assert motion.joint_names[0] == "LHipYaw"
+    assert (motion.positions >= robot.lower).all() and (motion.positions <= robot.upper).all()
+    assert motion.report["limits"]["velocity_limit_violations"] == 0
+    assert np.isfinite(motion.base_positions).all()
+
+
+def test_arm_clearance_keeps_hands_beside_the_hips(g1_retargeter, walking_clip):
+    """Hand targets closer to the body than the YAML's arm_clearance are pushed out, in the torso frame."""
+    from retargeting.contacts import detect_contacts
+    from retargeting.human_motion import clean_motion
+    from retargeting.targets import build_targets
+
+    robot = g1_retargeter.robot
+    joints = clean_motion(walking_clip[:20]).joints
+    joints[:, 20, :2] = joints[:, 0, :2]  # left wrist pulled onto the body's mid-line
+    targets = build_targets(robot, joints, detect_contacts(joints, 20.0))
+    slots = {k.smpl: i for i, k in enumerate(robot.config.keypoints)}
+    hips = targets.positions[:, slots["left_hip"]] - targets.positions[:, slots["right_hip"]]
+    hips /= np.linalg.norm(hips, axis=1, keepdims=True)
+    lateral = np.einsum("tj,tj->t", targets.positions[:, slots["left_wrist"]] - targets.positions[:, slots["spine3"]], hips)
+    assert (lateral > 0.2).all()  # beside the left hip (clearance 0.22 m in the torso frame), not inside it
