@@ -128,4 +128,6 @@ def test_arm_clearance_keeps_hands_beside_the_hips(g1_retargeter, walking_clip):
     hips = targets.positions[:, slots["left_hip"]] - targets.positions[:, slots["right_hip"]]
     hips /= np.linalg.norm(hips, axis=1, keepdims=True)
     lateral = np.einsum("tj,tj->t", targets.positions[:, slots["left_wrist"]] - targets.positions[:, slots["spine3"]], hips)
-    assert (lateral > 0.2).all()  # beside the left hip (clearance 0.22 m in the torso frame), not inside it
+    # Placed on the mid-line (about 0 without clearance); pushed 0.22 m out in the torso frame, which is
+    # yawed against the hips, so at least 0.1 m along the hip axis.
+    assert (lateral > 0.1).all()
