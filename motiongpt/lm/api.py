@@ -70,6 +70,26 @@ def seconds_to_codes(seconds: float, what: str = "seconds") -> int:
     return max(1, int(round(value * FPS / FRAMES_PER_CODE)))
 
 
+def facing_yaw(frame: np.ndarray) -> float:
+    """Heading (radians about +Y, 0 = facing +Z) of one (22, 3) pose from its hips and shoulders."""
+    across = (frame[2] - frame[1]) + (frame[17] - frame[16])  # (r_hip - l_hip) + (r_shoulder - l_shoulder)
+    forward = np.cross(np.array([0.0, 1.0, 0.0]), across)
+    return float(np.arctan2(forward[0], forward[2]))
+
+
+def rigid_placement(motion: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Rotate ``motion`` about +Y and shift it in the ground plane so that pose ``source`` lands on
+    ``target`` (root position on the ground plane, heading); heights are kept."""
+    angle = facing_yaw(target) - facing_yaw(source)
+    cos, sin = np.cos(angle), np.sin(angle)
+    rotation = np.array([[cos, 0.0, sin], [0.0, 1.0, 0.0], [-sin, 0.0, cos]])
+    pivot = np.array([source[0, 0], 0.0, source[0, 2]])
+    placed = (motion - pivot) @ rotation.T
+    placed[..., 0] += target[0, 0]
+    placed[..., 2] += target[0, 2]
+    return placed
+
+
 class MotionGPT:
     """Text-to-motion, motion-to-text, prediction, in-between and multi-step commands on one model."""
 
@@ -149,6 +169,14 @@ class MotionGPT:
             raise ValueError(f"{source}: expected joints (T, 22, 3) or features (T, 263), got shape {array.shape}")
         return np.asarray(self.motion_tokenizer.encode_motion(array), dtype=np.int64)
 
+    def _real_joints(self, motion: np.ndarray) -> np.ndarray:
+        """The motion as given, in the caller's frame: joints as they are, features through recover_from_ric."""
+        array = np.asarray(motion, dtype=np.float64)
+        if array.ndim == 3:
+            return array
+        from motiongpt.features import recover_from_ric
+        return np.asarray(recover_from_ric(array), dtype=np.float64)
+
     def decode(self, codes: Sequence[int] | np.ndarray, prompt: str = "", response: str = "",
                segment: tuple[int, int] | None = None) -> MotionResult:
         codes = self.vocabulary.check_codes(codes, "codes to decode")
@@ -217,9 +245,13 @@ class MotionGPT:
 
     def predict(self, motion: np.ndarray, seconds: float, seed: int | None = None, top_k: int | None = None,
                 temperature: float | None = None, greedy: bool = False, context_codes: int = 10) -> MotionResult:
-        """Continue ``motion`` for ``seconds``. The result holds the given motion's codes followed by the new
-        ones (decoded together, so the join is continuous); ``segment`` marks the new frames."""
+        """Continue ``motion`` (joints (T, 22, 3) or features (T, 263)) for ``seconds``.
+
+        The given motion's codes and the new ones are decoded together; the result is the given motion
+        (cut to the 4-frame code grid) followed by the continuation, placed (heading and ground position)
+        where the given motion really ends. ``segment`` marks the new frames."""
         given = self.encode(motion, "motion to continue")
+        real = self._real_joints(motion)
         needed = seconds_to_codes(seconds)
         settings = self._settings(greedy, top_k, temperature)
         new: list[int] = []
@@ -233,7 +265,11 @@ class MotionGPT:
             step_seed = None if step_seed is None else step_seed + 1
         codes = np.concatenate([given, np.asarray(new, dtype=np.int64)])
         start = given.size * FRAMES_PER_CODE
-        return self.decode(codes, "predict", "", (start, codes.size * FRAMES_PER_CODE))
+        result = self.decode(codes, "predict", "", (start, codes.size * FRAMES_PER_CODE))
+        decoded = result.joints.astype(np.float64)
+        continuation = rigid_placement(decoded[start:], decoded[start - 1], real[start - 1])
+        result.joints = np.concatenate([real[:start], continuation]).astype(np.float32)
+        return result
 
     def _fill_gaps(self, pairs: list[tuple[np.ndarray, np.ndarray]], gap_codes: int, settings: GenerationSettings,
                    seed: int | None, context_codes: int) -> list[np.ndarray]:
@@ -257,16 +293,34 @@ class MotionGPT:
     def inbetween(self, before: np.ndarray, after: np.ndarray, seconds: float, seed: int | None = None,
                   top_k: int | None = None, temperature: float | None = None, greedy: bool = False,
                   context_codes: int = 12) -> MotionResult:
-        """Fill ``seconds`` of motion between ``before`` and ``after``. The result is before + gap + after,
-        decoded together; ``segment`` marks the gap's frames."""
+        """Fill ``seconds`` of motion between ``before`` and ``after`` (joints (T, 22, 3) in one frame, or
+        features (T, 263)). The result is ``before``, the generated gap and ``after`` (each cut to the
+        4-frame code grid); ``segment`` marks the gap.
+
+        The codes of before + gap + after are decoded together; the decoded gap is placed at the real end
+        of ``before`` and its per-joint mismatch with the real start of ``after`` is spread linearly over the
+        gap, so the motion is continuous at both joins. Features given for ``after`` carry no placement:
+        it is then put where the decoded motion has it."""
         head = self.encode(before, "motion before the gap")
         tail = self.encode(after, "motion after the gap")
+        real_before, real_after = self._real_joints(before), self._real_joints(after)
         gap_codes = seconds_to_codes(seconds)
         [gap] = self._fill_gaps([(head, tail)], gap_codes, self._settings(greedy, top_k, temperature), seed,
                                 int(context_codes))
         codes = np.concatenate([head, gap, tail])
         start = head.size * FRAMES_PER_CODE
-        return self.decode(codes, "inbetween", "", (start, start + gap_codes * FRAMES_PER_CODE))
+        stop = start + gap_codes * FRAMES_PER_CODE
+        result = self.decode(codes, "inbetween", "", (start, stop))
+        decoded = rigid_placement(result.joints.astype(np.float64), result.joints[start - 1], real_before[start - 1])
+        if np.asarray(after).ndim != 3:  # features: no placement of their own
+            real_after = rigid_placement(real_after, real_after[0], decoded[stop])
+        real_after = real_after[: tail.size * FRAMES_PER_CODE]
+        weights = (np.arange(1, stop - start + 1) / (stop - start + 1))[:, None, None]
+        offset_start = real_before[start - 1] - decoded[start - 1]
+        offset_end = real_after[0] - decoded[stop]
+        filled = decoded[start:stop] + (1 - weights) * offset_start + weights * offset_end
+        result.joints = np.concatenate([real_before[:start], filled, real_after]).astype(np.float32)
+        return result
 
     def command(self, text: str, seconds_per_step: float | None = None, transition_seconds: float = 0.8,
                 seed: int | None = None, top_k: int | None = None, temperature: float | None = None,

@@ -7,9 +7,9 @@
   those real motions is reported beside it.
 - motion-to-text action accuracy: every test motion is captioned (greedy); the caption counts as right
   when it names the motion's action (`CaptionActionClassifier`: nearest training caption by word overlap).
-- prediction: the first 20% of a test motion's codes are given (as features), the rest (same number of
-  frames as the real motion) is predicted; in-between: the first and last 25% are given, the middle 50% is
-  generated. ADE / FDE (section 6.1: per-frame L2 norm of the 66-dim joint difference, mean over the
+- prediction: the first 20% of a test motion's codes are given (as real joints), the rest (same number of
+  frames as the real motion) is predicted; in-between: the first and last 25% are given (real joints), the
+  middle 50% is generated. ADE / FDE (section 6.1: per-frame L2 norm of the 66-dim joint difference, mean over the
   window / at its last frame, metres) over the generated window against the real joints, next to
   baselines on the same windows: zero velocity and constant velocity (prediction) and linear interpolation
   (in-between), computed from the real frames.
@@ -148,7 +148,9 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
         # prediction: first 20% of the codes given
         given = max(1, int(n_codes * settings.predict_ratio))
         start = given * FRAMES_PER_CODE
-        result = model.predict(features[:start], seconds=(n_codes - given) * FRAMES_PER_CODE / FPS,
+        # the given part as joints (start + 1 joint frames = start feature frames = `given` codes), so the
+        # continuation is placed where the real motion is
+        result = model.predict(truth[:start + 1], seconds=(n_codes - given) * FRAMES_PER_CODE / FPS,
                                seed=settings.seed + index)
         window = slice(start, n_codes * FRAMES_PER_CODE)
         frames = window.stop - window.start
@@ -160,7 +162,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
         head = max(1, int(n_codes * settings.inbetween_ratio))
         tail = n_codes - head
         gap = slice(head * FRAMES_PER_CODE, tail * FRAMES_PER_CODE)
-        result = model.inbetween(features[:gap.start], features[gap.stop:],
+        result = model.inbetween(truth[:gap.start + 1], truth[gap.stop:],
                                  seconds=(tail - head) * FRAMES_PER_CODE / FPS, seed=settings.seed + index)
         inbetween["model"].append(ade_fde(result.joints[gap].astype(np.float64), truth[gap]))
         inbetween["linear_interpolation"].append(ade_fde(

@@ -50,16 +50,29 @@ def test_predict_keeps_given_codes_and_adds_requested_time(tiny_motiongpt):
     np.testing.assert_array_equal(result.codes[:given_codes.size], given_codes)
     assert result.codes.size == given_codes.size + 16
     assert result.segment == (4 * given_codes.size, 4 * result.codes.size)
+    start = result.segment[0]
+    assert result.joints.shape == (4 * result.codes.size, 22, 3)
+    # the given motion is kept as given and the continuation starts where it ends (no jump)
+    np.testing.assert_allclose(result.joints[:start], given[:start], atol=1e-5)
+    step = np.linalg.norm(result.joints[start, 0, [0, 2]] - given[start - 1, 0, [0, 2]])
+    assert step < 0.5
 
 
 def test_inbetween_joins_both_motions(tiny_motiongpt):
     before, after = walking_joints(41), walking_joints(33)
+    after[..., 2] += 3.0  # the second motion starts 3 m further on
     result = tiny_motiongpt.inbetween(before, after, seconds=1.0, seed=2)
     n_before, n_after = tiny_motiongpt.encode(before).size, tiny_motiongpt.encode(after).size
     assert result.codes.size == n_before + 5 + n_after
     np.testing.assert_array_equal(result.codes[:n_before], tiny_motiongpt.encode(before))
     np.testing.assert_array_equal(result.codes[-n_after:], tiny_motiongpt.encode(after))
     assert result.segment == (4 * n_before, 4 * (n_before + 5))
+    start, stop = result.segment
+    np.testing.assert_allclose(result.joints[:start], before[:start], atol=1e-5)
+    np.testing.assert_allclose(result.joints[stop:], after[:4 * n_after], atol=1e-5)
+    # the joins are continuous: the gap's first and last frames are close to their neighbours
+    assert np.abs(result.joints[start] - before[start - 1]).max() < 0.5
+    assert np.abs(result.joints[stop - 1] - after[0]).max() < 0.5
 
 
 def test_multi_step_command_is_one_continuous_motion(tiny_motiongpt):
@@ -106,3 +119,15 @@ def test_save_and_load_folder(tiny_motiongpt, tmp_path):
     np.testing.assert_allclose(a.joints, b.joints, atol=1e-5)
     with pytest.raises(ModelLoadError, match="motiongpt.yaml"):
         MotionGPT.from_pretrained(tmp_path)
+
+
+def test_rigid_placement_maps_source_pose_onto_target():
+    from motiongpt.lm.api import facing_yaw, rigid_placement
+    motion = walking_joints(10).astype(np.float64)
+    angle = 1.1
+    rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
+    target = motion[4] @ rotation.T + np.array([2.0, 0.0, -1.0])
+    placed = rigid_placement(motion, motion[4], target)
+    np.testing.assert_allclose(placed[4], target, atol=1e-9)
+    assert facing_yaw(placed[7]) == pytest.approx(facing_yaw(motion[7]) + angle)
+    np.testing.assert_allclose(placed[..., 1], motion[..., 1])  # heights kept
