@@ -58,7 +58,7 @@ class SolverSettings:
     """Weights and bounds of the per-frame inverse kinematics (see retargeting/solver.py)."""
 
     max_iterations: int = 12
-    warm_iterations: int = 6
+    warm_iterations: int = 4
     tolerance: float = 1e-6
     damping: float = 1e-3  # initial Levenberg-Marquardt damping of each frame
     min_damping: float = 1e-6  # floor after accepted steps (small: fast final convergence)

@@ -36,16 +36,20 @@ def _spd_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 def _batch_log3(R: np.ndarray) -> np.ndarray:
     """(M,3) rotation vectors of (M,3,3) rotations (pin.log3 where the angle is near pi)."""
-    cos = np.clip((np.trace(R, axis1=1, axis2=2) - 1.0) * 0.5, -1.0, 1.0)
+    cos = np.clip((R[:, 0, 0] + R[:, 1, 1] + R[:, 2, 2] - 1.0) * 0.5, -1.0, 1.0)
     angle = np.arccos(cos)
-    vee = 0.5 * np.stack([R[:, 2, 1] - R[:, 1, 2], R[:, 0, 2] - R[:, 2, 0], R[:, 1, 0] - R[:, 0, 1]], axis=1)
-    sin = np.sin(angle)
-    factor = np.where(angle < 1e-4, 1.0 + angle ** 2 / 6.0, angle / np.where(angle < 1e-4, 1.0, sin))
+    vee = 0.5 * (R[:, _VEE_ROWS, _VEE_COLS] - R[:, _VEE_COLS, _VEE_ROWS])
+    small = angle < 1e-4
+    factor = np.where(small, 1.0 + angle * angle / 6.0, angle / np.where(small, 1.0, np.sqrt(1.0 - cos * cos)))
     out = vee * factor[:, None]
-    near_pi = angle > np.pi - 1e-3
-    for m in np.flatnonzero(near_pi):
-        out[m] = pin.log3(R[m])
+    if (angle > np.pi - 1e-3).any():
+        for m in np.flatnonzero(angle > np.pi - 1e-3):
+            out[m] = pin.log3(R[m])
     return out
+
+
+_VEE_ROWS = np.array([2, 0, 1])
+_VEE_COLS = np.array([1, 2, 0])
 
 
 @dataclasses.dataclass
@@ -133,10 +137,14 @@ class FrameSolver:
         sqrt_pos_w = np.sqrt(np.repeat(pos_w, 3))
         sqrt_rot_w = np.sqrt(np.repeat(rot_w, 3))
         for iterations in range(1, max_iterations + 1):
-            J = np.vstack(
-                [pin.getFrameJacobian(model, data, f, LWA)[:3] for f in pos_frames]
-                + [pin.getFrameJacobian(model, data, f, LWA)[3:] for f in rot_frames]
-            )
+            J = np.empty((3 * (len(pos_frames) + len(rot_frames)), self.nv))
+            row = 0
+            for f in pos_frames:
+                J[row:row + 3] = pin.getFrameJacobian(model, data, f, LWA)[:3]
+                row += 3
+            for f in rot_frames:
+                J[row:row + 3] = pin.getFrameJacobian(model, data, f, LWA)[3:]
+                row += 3
             weights = np.concatenate([sqrt_pos_w, sqrt_rot_w])
             Jw = J * weights[:, None]
             error = np.concatenate([pos_err.ravel(), rot_err.ravel()]) * weights
