@@ -97,6 +97,20 @@ def build_model(robot: RobotModel, settings: ServoSettings = ServoSettings()):
                           gaintype=mujoco.mjtGain.mjGAIN_FIXED, gainprm=[settings.kp] + [0] * 9,
                           biastype=mujoco.mjtBias.mjBIAS_AFFINE, biasprm=[value, -settings.kp, -settings.kv] + [0] * 7)
     model = spec.compile()
+    # Geometry pairs that already touch at the calibration posture (overlapping meshes of neighbouring
+    # links) would push the joints apart in simulation and count as self-collisions forever: exclude them.
+    data = mujoco.MjData(model)
+    adr = np.array([model.jnt_qposadr[model.joint(n).id] for n in robot.joint_names])
+    _set_pose(model, data, [0, 0, 3], [0, 0, 0, 1], adr, robot.calibration_joints)
+    mujoco.mj_forward(model, data)
+    touching = {tuple(sorted((model.body(model.geom_bodyid[data.contact[i].geom1]).name,
+                              model.body(model.geom_bodyid[data.contact[i].geom2]).name)))
+                for i in range(data.ncon)}
+    touching |= {tuple(sorted(pair)) for pair in robot.config.collision_exclude}
+    if touching:
+        for first, second in sorted(touching):
+            spec.add_exclude(bodyname1=first, bodyname2=second)
+        model = spec.compile()
     qpos_adr = np.array([model.jnt_qposadr[model.joint(n).id] for n in robot.joint_names])
     dof_adr = np.array([model.jnt_dofadr[model.joint(n).id] for n in robot.joint_names])
     sites = np.array([[model.site(f"sole_{side}_{c}").id for c in range(4)] for side in ("left", "right")])
@@ -122,22 +136,19 @@ def _set_pose(model, data, base_position, base_xyzw, qpos_adr, joints):
 
 def self_collision_frames(robot: RobotModel, motion: RobotMotion, model_bundle=None) -> dict:
     """Frames whose configuration has contacts between two robot geoms (pairs already touching at the
-    calibration posture, such as overlapping meshes of neighbouring links, are ignored)."""
+    calibration posture, such as overlapping meshes of neighbouring links, are excluded in build_model)."""
     import mujoco
 
     model, qpos_adr, _, _ = model_bundle or build_model(robot)
     data = mujoco.MjData(model)
-    _set_pose(model, data, [0, 0, 2], [0, 0, 0, 1], qpos_adr, np.clip(np.zeros(robot.nj), robot.lower, robot.upper))
-    mujoco.mj_forward(model, data)
-    ignored = _robot_geom_pairs(model, data)
+    ignored: set = set()  # pairs touching at calibration are excluded from the model (build_model)
     frames = []
     for t in range(motion.num_frames):
         _set_pose(model, data, motion.base_positions[t], motion.base_orientations[t], qpos_adr, motion.positions[t])
         mujoco.mj_forward(model, data)
         if _robot_geom_pairs(model, data) - ignored:
             frames.append(t)
-    return {"self_collision_frames": len(frames), "self_collision_frame_indices": frames[:50],
-            "ignored_pairs_at_rest": len(ignored)}
+    return {"self_collision_frames": len(frames), "self_collision_frame_indices": frames[:50]}
 
 
 def check_motion(robot: RobotModel, motion: RobotMotion, settings: ServoSettings = ServoSettings()) -> dict:
@@ -151,7 +162,7 @@ def check_motion(robot: RobotModel, motion: RobotMotion, settings: ServoSettings
     times = motion.times
     _set_pose(model, data, motion.base_positions[0], motion.base_orientations[0], qpos_adr, motion.positions[0])
     mujoco.mj_forward(model, data)
-    ignored = _robot_geom_pairs(model, data) if False else set()
+    ignored: set = set()
     steps = int(np.ceil((times[-1] - times[0]) / settings.timestep)) + 1
     sample_index = 0
     tracking, sole_positions, joint_velocities, collision_frames = [], [], [], []

@@ -139,6 +139,7 @@ class RobotModel:
             if name in self.joint_names:
                 joints[self.joint_names.index(name)] = value
         joints = np.clip(joints, self.lower, self.upper)
+        self.calibration_joints = joints
         q = self.configuration(np.zeros(3), base_rotation, joints)
         pin.framesForwardKinematics(self.model, self.data, q)
         keypoints = np.array([self.data.oMf[i].translation for i in self.keypoint_frame_ids])
