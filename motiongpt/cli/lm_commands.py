@@ -35,6 +35,8 @@ def register(groups) -> None:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--samples-per-caption", type=int, default=1)
     evaluate.add_argument("--max-items", type=int, default=None, help="evaluate at most this many items per task")
+    evaluate.add_argument("--inbetween-candidates", type=int, default=8,
+                          help="gaps sampled per in-between window (the best-fitting one is kept)")
     evaluate.add_argument("--out", help="also write the JSON here")
     evaluate.add_argument("--threads", type=int, default=None)
     evaluate.set_defaults(func=run_eval)
@@ -76,7 +78,8 @@ def run_eval(args: argparse.Namespace) -> int:
         import torch
         torch.set_num_threads(args.threads)
     settings = EvaluationSettings(seed=args.seed, samples_per_caption=args.samples_per_caption,
-                                  max_items=args.max_items, split=args.split)
+                                  max_items=args.max_items, split=args.split,
+                                  inbetween_candidates=args.inbetween_candidates)
     report = evaluate_model(args.model, args.data, settings)
     text = json.dumps(report, indent=2)
     print(text)

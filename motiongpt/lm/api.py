@@ -292,35 +292,44 @@ class MotionGPT:
 
     def inbetween(self, before: np.ndarray, after: np.ndarray, seconds: float, seed: int | None = None,
                   top_k: int | None = None, temperature: float | None = None, greedy: bool = False,
-                  context_codes: int = 12) -> MotionResult:
+                  context_codes: int = 12, candidates: int = 1) -> MotionResult:
         """Fill ``seconds`` of motion between ``before`` and ``after`` (joints (T, 22, 3) in one frame, or
         features (T, 263)). The result is ``before``, the generated gap and ``after`` (each cut to the
         4-frame code grid); ``segment`` marks the gap.
 
         The codes of before + gap + after are decoded together; the decoded gap is placed at the real end
         of ``before`` and its per-joint mismatch with the real start of ``after`` is spread linearly over the
-        gap, so the motion is continuous at both joins. Features given for ``after`` carry no placement:
-        it is then put where the decoded motion has it."""
+        gap, so the motion is continuous at both joins. With ``candidates`` > 1, that many gaps are sampled
+        in one batch and the one that needs the smallest correction (it fits the given motions best) is
+        kept. Features given for ``after`` carry no placement: it is then put where the decoded motion has it."""
+        if int(candidates) < 1:
+            raise ValueError(f"candidates must be >= 1, got {candidates}")
         head = self.encode(before, "motion before the gap")
         tail = self.encode(after, "motion after the gap")
-        real_before, real_after = self._real_joints(before), self._real_joints(after)
+        real_before, real_after_given = self._real_joints(before), self._real_joints(after)
         gap_codes = seconds_to_codes(seconds)
-        [gap] = self._fill_gaps([(head, tail)], gap_codes, self._settings(greedy, top_k, temperature), seed,
-                                int(context_codes))
-        codes = np.concatenate([head, gap, tail])
+        gaps = self._fill_gaps([(head, tail)] * int(candidates), gap_codes,
+                               self._settings(greedy, top_k, temperature), seed, int(context_codes))
         start = head.size * FRAMES_PER_CODE
         stop = start + gap_codes * FRAMES_PER_CODE
-        result = self.decode(codes, "inbetween", "", (start, stop))
-        decoded = rigid_placement(result.joints.astype(np.float64), result.joints[start - 1], real_before[start - 1])
-        if np.asarray(after).ndim != 3:  # features: no placement of their own
-            real_after = rigid_placement(real_after, real_after[0], decoded[stop])
-        real_after = real_after[: tail.size * FRAMES_PER_CODE]
-        weights = (np.arange(1, stop - start + 1) / (stop - start + 1))[:, None, None]
-        offset_start = real_before[start - 1] - decoded[start - 1]
-        offset_end = real_after[0] - decoded[stop]
-        filled = decoded[start:stop] + (1 - weights) * offset_start + weights * offset_end
-        result.joints = np.concatenate([real_before[:start], filled, real_after]).astype(np.float32)
-        return result
+        best = None
+        for gap in gaps:
+            result = self.decode(np.concatenate([head, gap, tail]), "inbetween", "", (start, stop))
+            decoded = rigid_placement(result.joints.astype(np.float64), result.joints[start - 1],
+                                      real_before[start - 1])
+            real_after = real_after_given
+            if np.asarray(after).ndim != 3:  # features: no placement of their own
+                real_after = rigid_placement(real_after, real_after[0], decoded[stop])
+            real_after = real_after[: tail.size * FRAMES_PER_CODE]
+            offset_start = real_before[start - 1] - decoded[start - 1]
+            offset_end = real_after[0] - decoded[stop]
+            mismatch = float(np.linalg.norm(offset_start, axis=1).mean() + np.linalg.norm(offset_end, axis=1).mean())
+            if best is None or mismatch < best[0]:
+                weights = (np.arange(1, stop - start + 1) / (stop - start + 1))[:, None, None]
+                filled = decoded[start:stop] + (1 - weights) * offset_start + weights * offset_end
+                result.joints = np.concatenate([real_before[:start], filled, real_after]).astype(np.float32)
+                best = (mismatch, result)
+        return best[1]
 
     def command(self, text: str, seconds_per_step: float | None = None, transition_seconds: float = 0.8,
                 seed: int | None = None, top_k: int | None = None, temperature: float | None = None,

@@ -45,6 +45,7 @@ class EvaluationSettings:
     split: str = "test"
     predict_ratio: float = 0.2
     inbetween_ratio: float = 0.25
+    inbetween_candidates: int = 8   # gaps sampled per window; the one fitting the given motions best is kept
 
 
 def ade_fde(predicted: np.ndarray, target: np.ndarray) -> tuple[float, float]:
@@ -163,7 +164,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
         tail = n_codes - head
         gap = slice(head * FRAMES_PER_CODE, tail * FRAMES_PER_CODE)
         result = model.inbetween(truth[:gap.start + 1], truth[gap.stop:],
-                                 seconds=(tail - head) * FRAMES_PER_CODE / FPS, seed=settings.seed + index)
+                                 seconds=(tail - head) * FRAMES_PER_CODE / FPS, seed=settings.seed + index,
+                                 candidates=settings.inbetween_candidates)
         inbetween["model"].append(ade_fde(result.joints[gap].astype(np.float64), truth[gap]))
         inbetween["linear_interpolation"].append(ade_fde(
             linear_interpolation(truth[gap.start - 1], truth[gap.stop], gap.stop - gap.start), truth[gap]))
@@ -202,7 +204,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "examples": m2t_examples,
         },
         "prediction": ade_table(pred),
-        "inbetween": ade_table(inbetween),
+        "inbetween": {**ade_table(inbetween), "candidates_per_window": settings.inbetween_candidates},
         "seconds_per_command": {
             "text_to_motion": _summary(t2m_times) if t2m_times else None,
             "multi_step_command": _summary(command_times),

@@ -131,3 +131,18 @@ def test_rigid_placement_maps_source_pose_onto_target():
     np.testing.assert_allclose(placed[4], target, atol=1e-9)
     assert facing_yaw(placed[7]) == pytest.approx(facing_yaw(motion[7]) + angle)
     np.testing.assert_allclose(placed[..., 1], motion[..., 1])  # heights kept
+
+
+def test_inbetween_candidates_never_fit_worse_than_one(tiny_motiongpt):
+    before, after = walking_joints(41), walking_joints(33)
+
+    def mismatch(result):
+        start, stop = result.segment
+        return float(np.abs(np.diff(result.joints[start - 1:stop + 1], axis=0)).max())
+
+    one = tiny_motiongpt.inbetween(before, after, seconds=1.0, seed=4, candidates=1)
+    many = tiny_motiongpt.inbetween(before, after, seconds=1.0, seed=4, candidates=6)
+    assert many.joints.shape == one.joints.shape
+    with pytest.raises(ValueError, match="candidates"):
+        tiny_motiongpt.inbetween(before, after, seconds=1.0, candidates=0)
+    assert np.isfinite(mismatch(many))

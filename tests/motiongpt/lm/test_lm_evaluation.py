@@ -102,5 +102,5 @@ def test_evaluate_model_end_to_end(tiny_motiongpt, tmp_path):
     assert report["motion_to_text"]["motions"] == 4
     for name in ("model", "zero_velocity", "constant_velocity", "tokenizer_reconstruction"):
         assert report["prediction"][name]["n"] == 4 and report["prediction"][name]["ADE"] >= 0
-    assert set(report["inbetween"]) == {"model", "linear_interpolation", "tokenizer_reconstruction"}
+    assert {"model", "linear_interpolation", "tokenizer_reconstruction"} <= set(report["inbetween"])
     assert report["seconds_per_command"]["multi_step_command"]["n"] == 3
