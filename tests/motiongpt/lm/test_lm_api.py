@@ -133,16 +133,11 @@ def test_rigid_placement_maps_source_pose_onto_target():
     np.testing.assert_allclose(placed[..., 1], motion[..., 1])  # heights kept
 
 
-def test_inbetween_candidates_never_fit_worse_than_one(tiny_motiongpt):
+def test_inbetween_candidates_keep_layout_and_validate(tiny_motiongpt):
     before, after = walking_joints(41), walking_joints(33)
-
-    def mismatch(result):
-        start, stop = result.segment
-        return float(np.abs(np.diff(result.joints[start - 1:stop + 1], axis=0)).max())
-
     one = tiny_motiongpt.inbetween(before, after, seconds=1.0, seed=4, candidates=1)
     many = tiny_motiongpt.inbetween(before, after, seconds=1.0, seed=4, candidates=6)
-    assert many.joints.shape == one.joints.shape
+    assert many.joints.shape == one.joints.shape and many.segment == one.segment
+    np.testing.assert_allclose(many.joints[:many.segment[0]], before[:many.segment[0]], atol=1e-5)
     with pytest.raises(ValueError, match="candidates"):
         tiny_motiongpt.inbetween(before, after, seconds=1.0, candidates=0)
-    assert np.isfinite(mismatch(many))
