@@ -74,9 +74,12 @@ class FrameSolver:
 
     # --------------------------------------------------------------------------------------------
     def _residuals(self, q, positions, pos_idx, rotations, rot_idx):
-        oMf = self.data.oMf
-        pos_err = positions[pos_idx] - np.array([oMf[self.position_frames[i]].translation for i in pos_idx]).reshape(-1, 3)
-        current = np.array([oMf[self.rotation_frames[i]].rotation for i in rot_idx]).reshape(-1, 3, 3)
+        """Errors at the configuration whose forward kinematics ``data`` holds (placements of the task
+        frames only are updated: cheaper than all frames)."""
+        model, data = self.model, self.data
+        update = pin.updateFramePlacement
+        pos_err = positions[pos_idx] - np.array([update(model, data, self.position_frames[i]).translation for i in pos_idx]).reshape(-1, 3)
+        current = np.array([update(model, data, self.rotation_frames[i]).rotation for i in rot_idx]).reshape(-1, 3, 3)
         rot_err = _batch_log3(np.einsum("mij,mkj->mik", rotations[rot_idx], current))
         return pos_err, rot_err
 
@@ -128,7 +131,6 @@ class FrameSolver:
         q = q_init.copy()
         q[7:] = np.clip(q[7:], self.lower, self.upper)
         pin.computeJointJacobians(model, data, q)
-        pin.updateFramePlacements(model, data)
         pos_err, rot_err = self._residuals(q, positions, pos_idx, rotations, rot_idx)
         cost = self._cost(q, pos_err, pos_w, rot_err, rot_w, prior)
         damping = s.damping
@@ -169,7 +171,6 @@ class FrameSolver:
                 q_new = pin.integrate(model, q, dq)
                 q_new[7:] = np.clip(q_new[7:], self.lower, self.upper)
                 pin.computeJointJacobians(model, data, q_new)
-                pin.updateFramePlacements(model, data)
                 new_pos_err, new_rot_err = self._residuals(q_new, positions, pos_idx, rotations, rot_idx)
                 new_cost = self._cost(q_new, new_pos_err, pos_w, new_rot_err, rot_w, prior)
                 if new_cost < cost:
