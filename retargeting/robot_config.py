@@ -93,11 +93,12 @@ class RobotConfig:
     collision_exclude: tuple[tuple[str, str], ...] = ()
     posture_weights: dict[str, float] = dataclasses.field(default_factory=dict)  # regex on joint names -> weight
     rigid_keypoints: tuple[str, ...] = DEFAULT_RIGID_KEYPOINTS
-    # Arm keypoint -> least lateral distance (m) from the torso's mid-plane while the point is beside the
-    # body (below spine3, within arm_clearance_depth front/back): keeps hands and elbows out of the hips
-    # and torso. Empty: no clearance.
-    arm_clearance: dict[str, float] = dataclasses.field(default_factory=dict)
-    arm_clearance_depth: float = 0.12
+    # Keypoint -> least lateral distance (m) from the body's mid-plane. Arm keypoints: in the torso frame,
+    # while beside the body (below spine3, within clearance_depth front/back), keeping hands and elbows
+    # out of the hips and torso. Leg keypoints: in the pelvis frame, always (knees and feet apart, so
+    # the thighs do not cut into each other). Empty: no clearance.
+    clearance: dict[str, float] = dataclasses.field(default_factory=dict)
+    clearance_depth: float = 0.12
     # Joint values of the calibration posture (default all 0): the robot standing straight, arms down
     # with the forearms pointing forward if the arms have orientation targets.
     calibration_posture: dict[str, float] = dataclasses.field(default_factory=dict)
@@ -229,8 +230,8 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         collision_exclude=tuple(tuple(pair) for pair in data.get("collision_exclude", [])),
         posture_weights=_float_map(data.get("posture_weights"), "posture_weights", source),
         rigid_keypoints=rigid,
-        arm_clearance=_float_map(data.get("arm_clearance"), "arm_clearance", source),
-        arm_clearance_depth=float(data.get("arm_clearance_depth", 0.12)),
+        clearance=_float_map(data.get("clearance"), "clearance", source),
+        clearance_depth=float(data.get("clearance_depth", 0.12)),
         calibration_posture=_float_map(data.get("calibration_posture"), "calibration_posture", source),
     )
 

@@ -157,19 +157,24 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         keypoint_scales[name] = scale
         positions[:, slot] = positions[:, slot_of_joint[parent]] + scale * bone
 
-    # --- arms clear of the body ----------------------------------------------------------------------
-    if config.arm_clearance and J["spine3"] in slot_of_joint:
-        centre = positions[:, slot_of_joint[J["spine3"]]]
-        torso = segment_rotations["torso"]
-        for name, clearance in config.arm_clearance.items():
-            if J.get(name) not in slot_of_joint:
-                continue
-            slot = slot_of_joint[J[name]]
-            side = 1.0 if name.startswith("left") else -1.0
-            local = np.einsum("tji,tj->ti", torso, positions[:, slot] - centre)
-            beside = (local[:, 2] < 0.0) & (np.abs(local[:, 0]) < config.arm_clearance_depth) & (side * local[:, 1] < clearance)
-            local[beside, 1] = side * clearance
-            positions[:, slot] = centre + np.einsum("tij,tj->ti", torso, local)
+    # --- limbs clear of the body ----------------------------------------------------------------------
+    for name, distance in config.clearance.items():
+        if J.get(name) not in slot_of_joint:
+            continue
+        slot = slot_of_joint[J[name]]
+        side = 1.0 if name.startswith("left") else -1.0
+        if GROUP_OF_JOINT[name] == "legs":
+            frame, centre = segment_rotations["pelvis"], positions[:, 0]
+        elif J["spine3"] in slot_of_joint:
+            frame, centre = segment_rotations["torso"], positions[:, slot_of_joint[J["spine3"]]]
+        else:
+            continue
+        local = np.einsum("tji,tj->ti", frame, positions[:, slot] - centre)
+        inside = side * local[:, 1] < distance
+        if GROUP_OF_JOINT[name] != "legs":
+            inside &= (local[:, 2] < 0.0) & (np.abs(local[:, 0]) < config.clearance_depth)
+        local[inside, 1] = side * distance
+        positions[:, slot] = centre + np.einsum("tij,tj->ti", frame, local)
 
     # --- segment orientations ----------------------------------------------------------------------
     robot_kp = {k.smpl: calibration.keypoint_positions[i] for i, k in enumerate(config.keypoints)}

@@ -114,8 +114,8 @@ def test_a_robot_added_with_only_a_yaml_file(walking_clip):
     assert np.isfinite(motion.base_positions).all()
 
 
-def test_arm_clearance_keeps_hands_beside_the_hips(g1_retargeter, walking_clip):
-    """Hand targets closer to the body than the YAML's arm_clearance are pushed out, in the torso frame."""
+def test_clearance_keeps_hands_beside_the_hips(g1_retargeter, walking_clip):
+    """Hand targets closer to the body than the YAML's clearance are pushed out, in the torso frame."""
     from retargeting.contacts import detect_contacts
     from retargeting.human_motion import clean_motion
     from retargeting.targets import build_targets
