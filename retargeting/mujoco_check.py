@@ -11,6 +11,7 @@ frames with self-collisions. ``self_collision_frames`` counts them kinematically
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def _urdf_for_mujoco(robot: RobotModel) -> str:
 
 def build_model(robot: RobotModel, settings: ServoSettings = ServoSettings()):
     """(MjModel, joint qpos addresses, joint dof addresses, sole site ids (2,4)) for ``robot``."""
+    os.environ.setdefault("MUJOCO_GL", "egl")  # before the first import: rendering may follow (render.py)
     import mujoco
 
     try:

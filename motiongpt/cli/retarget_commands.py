@@ -44,6 +44,8 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
 
 
 def run_retarget(args: argparse.Namespace) -> int:
+    # MuJoCo picks its OpenGL backend when first imported: offscreen EGL unless the user chose one.
+    os.environ.setdefault("MUJOCO_GL", "egl")
     import numpy as np
 
     from retargeting import RetargetError, Retargeter, RetargetSettings
@@ -75,7 +77,6 @@ def run_retarget(args: argparse.Namespace) -> int:
         (out / "mujoco_check.json").write_text(json.dumps(check, indent=2))
         report["mujoco_check"] = check
     if args.render != "none":
-        os.environ.setdefault("MUJOCO_GL", "egl")
         from retargeting.render import render_robot_motion
 
         path, backend = render_robot_motion(retargeter.robot, motion, out / "robot.gif", fps=args.render_fps,
