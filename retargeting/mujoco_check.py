@@ -143,12 +143,11 @@ def self_collision_frames(robot: RobotModel, motion: RobotMotion, model_bundle=N
 
     model, qpos_adr, _, _ = model_bundle or build_model(robot)
     data = mujoco.MjData(model)
-    ignored: set = set()  # pairs touching at calibration are excluded from the model (build_model)
     frames = []
     for t in range(motion.num_frames):
         _set_pose(model, data, motion.base_positions[t], motion.base_orientations[t], qpos_adr, motion.positions[t])
         mujoco.mj_forward(model, data)
-        if _robot_geom_pairs(model, data) - ignored:
+        if _robot_geom_pairs(model, data):  # pairs touching at calibration are excluded in build_model
             frames.append(t)
     return {"self_collision_frames": len(frames), "self_collision_frame_indices": frames[:50]}
 
@@ -164,7 +163,6 @@ def check_motion(robot: RobotModel, motion: RobotMotion, settings: ServoSettings
     times = motion.times
     _set_pose(model, data, motion.base_positions[0], motion.base_orientations[0], qpos_adr, motion.positions[0])
     mujoco.mj_forward(model, data)
-    ignored: set = set()
     steps = int(np.ceil((times[-1] - times[0]) / settings.timestep)) + 1
     sample_index = 0
     tracking, sole_positions, joint_velocities, collision_frames = [], [], [], []
@@ -188,7 +186,7 @@ def check_motion(robot: RobotModel, motion: RobotMotion, settings: ServoSettings
             tracking.append(data.qpos[qpos_adr] - motion.positions[sample_index])
             joint_velocities.append(data.qvel[dof_adr].copy())
             sole_positions.append(data.site_xpos[sites.ravel()].reshape(2, 4, 3).copy())
-            if _robot_geom_pairs(model, data) - ignored:
+            if _robot_geom_pairs(model, data):
                 collision_frames.append(sample_index)
             sample_index += 1
     tracking = np.array(tracking)
