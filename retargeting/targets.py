@@ -14,7 +14,12 @@ double-support frames (or, without any, from the leg bone lengths).
 Feet: a foot in contact gets a sole target fixed for the whole contact (its mean planned position,
 z = 0) and a flat orientation with the contact's mean heading; its ankle/toe keypoints are released.
 Targets blend in and out of contact over ``blend_frames``. A free foot's target is lifted if any
-sole corner would go below the ground.
+sole corner would go below the ground. A foot's heading comes from ankle to toe, blended towards the
+pelvis heading when the foot points steeply down (where that heading is meaningless).
+
+Segment orientations: pelvis (hips and spine1), torso (shoulders and neck), feet, and the bend plane
+of upper arms and thighs (``limb_frames``), each relative to the robot's own segment frame at its
+calibration posture. ``clearance`` in the YAML pushes arm and leg keypoints out of the body.
 """
 from __future__ import annotations
 
