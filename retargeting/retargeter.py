@@ -91,8 +91,8 @@ class Retargeter:
                                    targets.rotation_weights[t], prior=prior, max_iterations=budget)
             if info.task_cost > settings.restart_cost:
                 # Warm start stuck (a limit, a local minimum): try again from the rest posture, keep the better.
-                cold = q.copy()
-                cold[7:] = robot.rest_posture
+                cold = robot.configuration(targets.positions[t, 0], targets.pelvis_rotations[t] @ robot.calibration.base_rotation,
+                                           robot.rest_posture)  # base on the pelvis target: never stay collapsed
                 q_cold, info_cold = solver.solve(cold, targets.positions[t], targets.position_weights[t], targets.rotations[t],
                                                  targets.rotation_weights[t], prior=None, max_iterations=settings.max_iterations)
                 restarts += 1
