@@ -40,6 +40,8 @@ def render_mujoco(robot: RobotModel, motion: RobotMotion, out_path: Path, size: 
     from retargeting.mujoco_check import _set_pose, build_model
 
     model, qpos_adr, _, _ = build_model(robot)
+    if (model.geom_bodyid > 0).sum() == 0:
+        raise RuntimeError("the robot has no geometry MuJoCo can draw (its meshes are in formats MuJoCo cannot read)")
     data = mujoco.MjData(model)
     renderer = mujoco.Renderer(model, size, size)
     camera = mujoco.MjvCamera()
