@@ -3,6 +3,7 @@
     python benchmarks/tokenizer_throughput.py --model models/tokenizer-small --device cpu
     python benchmarks/tokenizer_throughput.py --full-size --device cuda --batch 1 32 256
 
+--device auto (default) measures the CPU and, when CUDA is available, the GPU too; cpu or cuda measure one.
 --full-size benchmarks a randomly initialised released-size model (512/512, 19.4 M parameters), whose speed
 does not depend on the weights. Prints one JSON object per (model, device, batch) with encode and decode
 frames/s (input frames per second; 196 frames = 49 codes per sequence) and the median time per call.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import torch
@@ -49,7 +51,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
+    if args.device == "auto":
+        devices = [torch.device("cpu")] + ([resolve_device("cuda")] if torch.cuda.is_available() else [])
+    else:
+        devices = [resolve_device(args.device)]
+    for device in devices:
+        benchmark(args, device)
+
+
+def benchmark(args: argparse.Namespace, device: torch.device) -> None:
     if args.full_size:
         torch.manual_seed(0)
         model, name = MotionTokenizer(VQVAEConfig()).to(device).eval(), "full-size (random weights)"
@@ -70,8 +80,10 @@ def main() -> None:
             "encode_frames_per_s": round(frames / encode_s, 1), "decode_frames_per_s": round(frames / decode_s, 1),
             "encode_ms_per_call": round(1000 * encode_s, 3), "decode_ms_per_call": round(1000 * decode_s, 3),
             "torch": torch.__version__,
-        }))
-
+        }), flush=True)
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except ValueError as error:  # no CUDA, missing/corrupt model folder: one clear line
+        sys.exit(f"tokenizer_throughput: error: {error}")
