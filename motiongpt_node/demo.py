@@ -7,7 +7,7 @@ the MuJoCo check of the retargeting package, writes the animation, and leaves ev
 trajectory.json, mujoco_check.json, robot.gif (or .mp4), node.log, and bag/ (the node's inputs and
 outputs as a rosbag2 mcap).
 
-    bash scripts/run_isolated.sh .venv/bin/python -m motiongpt_node.demo --out out/node_demo
+    bash scripts/run_isolated.sh .venv/bin/python -m motiongpt_node.demo --out out/demo
 """
 from __future__ import annotations
 
@@ -143,12 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     parser.add_argument("--seconds-per-step", type=float, default=0.0, help="0: the model decides")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", default="out/node_demo")
+    parser.add_argument("--out", default="out/demo")
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
     if (out / "bag").exists():
-        raise SystemExit(f"motiongpt_node.demo: {out}/bag exists; choose another --out or remove it")
+        if not (out / "bag" / "metadata.yaml").is_file():
+            raise SystemExit(f"motiongpt_node.demo: {out}/bag exists and is not a bag from an earlier run")
+        import shutil
+
+        shutil.rmtree(out / "bag")  # the bag of an earlier demo run
     out.mkdir(parents=True, exist_ok=True)
     isolate()
 
