@@ -20,7 +20,7 @@ $(STAMP): setup.py
 	touch $(STAMP)
 
 demo: $(STAMP)
-	bash scripts/demo.sh $(OUT)
+	bash scripts/run_isolated.sh $(BIN)/python -m motiongpt_node.demo --out $(OUT)
 
 test: $(STAMP)
 	bash scripts/run_isolated.sh $(BIN)/python -m pytest -q tests
