@@ -35,6 +35,8 @@ def register(groups) -> None:
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--samples-per-caption", type=int, default=1)
     evaluate.add_argument("--max-items", type=int, default=None, help="evaluate at most this many items per task")
+    evaluate.add_argument("--temperature", type=float, default=None, help="text-to-motion sampling temperature")
+    evaluate.add_argument("--greedy", action="store_true", help="text-to-motion greedy decoding")
     evaluate.add_argument("--inbetween-candidates", type=int, default=8,
                           help="gaps sampled per in-between window (the best-fitting one is kept)")
     evaluate.add_argument("--out", help="also write the JSON here")
@@ -79,7 +81,8 @@ def run_eval(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     settings = EvaluationSettings(seed=args.seed, samples_per_caption=args.samples_per_caption,
                                   max_items=args.max_items, split=args.split,
-                                  inbetween_candidates=args.inbetween_candidates)
+                                  inbetween_candidates=args.inbetween_candidates,
+                                  temperature=args.temperature, greedy=args.greedy)
     report = evaluate_model(args.model, args.data, settings)
     text = json.dumps(report, indent=2)
     print(text)

@@ -45,6 +45,8 @@ class EvaluationSettings:
     split: str = "test"
     predict_ratio: float = 0.2
     inbetween_ratio: float = 0.25
+    temperature: float | None = None  # text-to-motion sampling temperature (None: the model's default, 1.0)
+    greedy: bool = False              # text-to-motion greedy decoding instead of sampling
     inbetween_candidates: int = 8   # gaps sampled per window; the one fitting the given motions best is kept
 
 
@@ -115,8 +117,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
         for sample in range(settings.samples_per_caption):
             started = time.perf_counter()
             try:
-                result = model.text_to_motion(text, seconds=frames / FPS,
-                                              seed=settings.seed + 1000 * sample + index)
+                result = model.text_to_motion(text, seconds=frames / FPS, temperature=settings.temperature,
+                                              greedy=settings.greedy, seed=settings.seed + 1000 * sample + index)
             except NoMotionError:
                 t2m_failures += 1
                 t2m_hits.append(False)
@@ -192,6 +194,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "action_accuracy": round(float(np.mean(t2m_hits)), 4) if t2m_hits else None,
             "captions": len(items), "captions_unseen_in_training": unseen,
             "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
+            "decoding": "greedy" if settings.greedy else f"top-k sampling, temperature {settings.temperature or 1.0}",
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},
             "classifier": "nearest neighbour over descriptors of the real held-out test motions",
             "classifier_leave_one_out_accuracy_on_real_test_motions": round(
