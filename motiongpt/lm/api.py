@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import yaml
 
-from motiongpt.lm.commands import split_command
+from motiongpt.lm.commands import as_caption, split_command
 from motiongpt.lm.model import GenerationSettings, MotionLanguageModel, ModelLoadError
 from motiongpt.lm.templates import (
     CAPTION,
@@ -335,11 +335,11 @@ class MotionGPT:
                 seed: int | None = None, top_k: int | None = None, temperature: float | None = None,
                 greedy: bool = False, context_codes: int = 8) -> MotionResult:
         """A multi-step command ("walk forward, then turn left, then wave"): each step is generated (in one
-        batch), consecutive steps are joined by generated in-between transitions, and the whole code
+        batch, each rewritten in the captions' form by `as_caption`), consecutive steps are joined by generated in-between transitions, and the whole code
         sequence is decoded at once into one continuous motion. ``steps`` lists each step's frames."""
         steps = split_command(text)
         settings = self._settings(greedy, top_k, temperature)
-        motions = self.text_to_motion(steps, seconds=seconds_per_step, seed=seed, top_k=top_k,
+        motions = self.text_to_motion([as_caption(step) for step in steps], seconds=seconds_per_step, seed=seed, top_k=top_k,
                                       temperature=temperature, greedy=greedy)
         step_codes = [m.codes for m in motions]
         gaps: list[np.ndarray] = []

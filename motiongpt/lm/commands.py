@@ -35,3 +35,28 @@ def split_command(text: str) -> list[str]:
     if not steps:
         raise ValueError(f"command: no step found in {text!r}")
     return steps
+
+
+SUBJECT_WORDS = frozenset({"a", "an", "the", "someone", "somebody", "he", "she", "they", "person", "man", "woman",
+                           "human", "robot", "it", "i", "we", "you", "people"})
+
+
+def _third_person(verb: str) -> str:
+    if verb.endswith("s") and not verb.endswith("ss"):
+        return verb
+    if verb.endswith(("ch", "sh", "x", "o", "ss", "z")):
+        return verb + "es"
+    if len(verb) > 1 and verb.endswith("y") and verb[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def as_caption(step: str) -> str:
+    """A step in the captions' own form: "turn left" / "turns left" -> "a person turns left".
+
+    Training captions always have a subject ("a person walks forward."); bare fragments from a split command
+    ("turn left") are out of distribution and were observed to flip left and right."""
+    words = step.strip().split()
+    if not words or words[0].lower() in SUBJECT_WORDS:
+        return step.strip()
+    return " ".join(["a", "person", _third_person(words[0].lower())] + words[1:])

@@ -141,3 +141,13 @@ def test_inbetween_candidates_keep_layout_and_validate(tiny_motiongpt):
     np.testing.assert_allclose(many.joints[:many.segment[0]], before[:many.segment[0]], atol=1e-5)
     with pytest.raises(ValueError, match="candidates"):
         tiny_motiongpt.inbetween(before, after, seconds=1.0, candidates=0)
+
+
+@pytest.mark.parametrize("step, caption", [
+    ("turn left", "a person turns left"), ("turns left", "a person turns left"),
+    ("punch", "a person punches"), ("do a cartwheel", "a person does a cartwheel"),
+    ("someone jumps", "someone jumps"), ("The man waves", "The man waves"), ("carry a box", "a person carries a box"),
+])
+def test_steps_become_captions(step, caption):
+    from motiongpt.lm.commands import as_caption
+    assert as_caption(step) == caption
