@@ -47,11 +47,11 @@ def measure(length_s: float, args, domain: int) -> dict:
     from motiongpt_node.node_config import NodeConfig
 
     limits = JointLimits.from_urdf(robot_urdf_path(NodeConfig.from_values({"robot": args.robot})))
-    overrides = {"seconds_per_step": float(length_s), "device": args.device, "seed": 11, "robot": args.robot,
+    overrides = {"seconds_per_step": float(length_s), "device": args.device, "cpu_threads": args.threads, "seed": 11, "robot": args.robot,
                  "max_duration": max(10.0, 2 * length_s), "caption_generated": False, "status_period": 5.0}
     if args.model:
         overrides["model_path"] = str(Path(args.model).resolve())
-    node = NodeProcess(overrides, temp_workdir(), threads=args.threads)
+    node = NodeProcess(overrides, temp_workdir())
     client = WireClient(domain)
     command = client.writer(f"{NODE}/command", t.String)
     joint_states = client.writer("/joint_states", t.JointState)
@@ -103,7 +103,7 @@ def main() -> int:
     parser.add_argument("--lengths", type=float, nargs="+", default=[2.0, 4.0, 8.0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads in the node (default: torch's)")
+    parser.add_argument("--threads", type=int, default=1, help="the node's cpu_threads parameter (0: torch's default)")
     parser.add_argument("--json", default="", help="also write the results to this file")
     args = parser.parse_args()
     import torch

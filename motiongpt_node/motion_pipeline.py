@@ -65,9 +65,10 @@ class MotionPipeline:
         self._retarget_lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_path: str, robot: str, device: str = "auto", seed: int = -1) -> "MotionPipeline":
+    def load(cls, model_path: str, robot: str, device: str = "auto", seed: int = -1,
+             cpu_threads: int = 1) -> "MotionPipeline":
         retargeter = cls.load_retargeter(robot)
-        return cls(cls.load_model(model_path, device), retargeter, seed)
+        return cls(cls.load_model(model_path, device, cpu_threads), retargeter, seed)
 
     @staticmethod
     def load_retargeter(robot: str) -> Any:
@@ -76,13 +77,20 @@ class MotionPipeline:
         return Retargeter.from_robot(robot)
 
     @staticmethod
-    def load_model(model_path: str, device: str = "auto") -> Any:
+    def load_model(model_path: str, device: str = "auto", cpu_threads: int = 1) -> Any:
+        import torch
+
         from motiongpt.lm import MotionGPT
 
         folder = Path(model_path) if model_path else shipped_model_path()
         if not folder.is_dir():
             raise PipelineError(f"model folder not found: {folder}")
-        return MotionGPT.from_pretrained(folder, device=resolve_device(device))
+        device = resolve_device(device)
+        if device == "cpu" and cpu_threads > 0:
+            # Measured on 2 shared cores: torch's default 2 threads made an 8 s motion take 5 s to
+            # generate in the node (busy OpenMP threads against the executor), 1 thread 0.2 s.
+            torch.set_num_threads(cpu_threads)
+        return MotionGPT.from_pretrained(folder, device=device)
 
     # ------------------------------------------------------------------ robot facts
     @property

@@ -28,6 +28,7 @@ class ParameterSpec:
 PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("model_path", "", "folder of the MotionGPT model (MotionGPT.from_pretrained); empty: the shipped models/motiongpt-small"),
     ParameterSpec("device", "auto", "where the model runs: auto (cuda when available), cpu or cuda", choices=("auto", "cpu", "cuda")),
+    ParameterSpec("cpu_threads", 1, "torch threads when the model runs on the CPU; 0: torch's default (one per core), which slows generation sharply when the node's other threads share the cores", low=0, high=256),
     ParameterSpec("robot", "g1", "robot name or YAML file for retargeting.Retargeter.from_robot"),
     ParameterSpec("urdf_path", "", "URDF that gives joint position and velocity limits; empty: the retargeter's URDF"),
     ParameterSpec("seed", -1, "random seed for motion sampling; -1: not seeded", low=-1, high=2**31 - 1),
@@ -46,7 +47,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("seconds_per_step", 0.0, "length of each step of a command (s); 0: the model decides", low=0.0, high=30.0),
     ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
-    ParameterSpec("max_joint_velocity", 3.0, "cap on every joint speed (rad/s), below the URDF velocity limits", low=0.1, high=50.0),
+    ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0),
     ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0),
     ParameterSpec("transition_velocity", 1.0, "joint speed of the move from the current state to the motion's first pose (rad/s)", low=0.05, high=10.0),
     ParameterSpec("min_transition", 0.1, "shortest move from the current state to the motion's first pose (s)", low=0.0, high=5.0),
@@ -69,6 +70,7 @@ SPECS: dict[str, ParameterSpec] = {spec.name: spec for spec in PARAMETERS}
 class NodeConfig:
     model_path: str
     device: str
+    cpu_threads: int
     robot: str
     urdf_path: str
     seed: int

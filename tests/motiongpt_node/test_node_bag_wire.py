@@ -16,7 +16,7 @@ from tests.motiongpt_node.wire import (
 
 TRAJECTORY_TOPIC = "/joint_trajectory_controller/joint_trajectory"
 MAX_DURATION = 10.0
-VELOCITY_CAP = 3.0
+VELOCITY_CAP = 9.42  # the default max_joint_velocity
 
 
 @pytest.fixture(scope="module")

@@ -50,19 +50,16 @@ def isolate_environment() -> int:
 class NodeProcess:
     """The node as a subprocess with a parameter file; stopped with SIGINT (then killed if it hangs)."""
 
-    def __init__(self, overrides: dict[str, Any], workdir: Path, threads: int | None = 1) -> None:
+    def __init__(self, overrides: dict[str, Any], workdir: Path) -> None:
         document = yaml.safe_load(PARAMS_FILE.read_text())
         document["motiongpt_node"]["ros__parameters"].update(overrides)
         self.params_file = workdir / "params.yaml"
         self.params_file.write_text(yaml.safe_dump(document))
         self.log_file = workdir / "node.log"
         self._log = open(self.log_file, "wb")
-        env = dict(os.environ)
-        if threads is not None:  # tests share two cores: one torch thread per node
-            env["OMP_NUM_THREADS"] = str(threads)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "motiongpt_node.main", "--ros-args", "--params-file", str(self.params_file)],
-            stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO, env=env,
+            stdout=self._log, stderr=subprocess.STDOUT, cwd=REPO,
         )
 
     def alive(self) -> bool:
