@@ -22,6 +22,7 @@ from typing import Any, Sequence
 
 import yaml
 
+from motiongpt.config_files import build_dataclass, read_yaml
 from motiongpt.lm.model import T5ArchitectureConfig
 
 LOGGER = logging.getLogger(__name__)
@@ -78,24 +79,10 @@ class LMTrainingConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path, **overrides: Any) -> "LMTrainingConfig":
-        path = Path(path)
-        if not path.is_file():
-            raise LMConfigError(f"config not found: {path}")
-        try:
-            data = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as error:
-            raise LMConfigError(f"{path}: invalid YAML: {error}") from error
-        if not isinstance(data, dict):
-            raise LMConfigError(f"{path}: expected a mapping of settings")
-        data.update({k: v for k, v in overrides.items() if v is not None})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise LMConfigError(f"{path}: unknown settings {unknown}")
-        try:
-            return cls(**data)
-        except (TypeError, ValueError) as error:
-            raise LMConfigError(f"{path}: {error}") from error
+        data = read_yaml(path, LMConfigError) or {}
+        if isinstance(data, dict):
+            data.update({k: v for k, v in overrides.items() if v is not None})
+        return build_dataclass(cls, data, str(path), LMConfigError)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from motiongpt.config_files import build_dataclass, read_yaml
 from motiongpt.tokenizer.errors import TokenizerError
 
 ACTIVATIONS = ("relu", "silu", "gelu")
@@ -63,28 +62,11 @@ class VQVAEConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> "VQVAEConfig":
-        if not isinstance(data, dict):
-            raise TokenizerError(f"{source}: expected a mapping of VQ-VAE settings, got {type(data).__name__}")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise TokenizerError(f"{source}: unknown VQ-VAE settings {unknown}; known: {sorted(known)}")
-        try:
-            return cls(**data)
-        except TypeError as error:
-            raise TokenizerError(f"{source}: {error}") from error
-        except TokenizerError as error:
-            raise TokenizerError(f"{source}: {error}") from error
+        return build_dataclass(cls, data, source, TokenizerError, what="VQ-VAE settings")
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "VQVAEConfig":
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except FileNotFoundError as error:
-            raise TokenizerError(f"{path}: tokenizer config not found") from error
-        except yaml.YAMLError as error:
-            raise TokenizerError(f"{path}: not valid YAML ({error})") from error
+        data = read_yaml(path, TokenizerError, what="tokenizer config")
         if isinstance(data, dict) and "model" in data:
             data = data["model"]
         return cls.from_dict(data, source=str(path))

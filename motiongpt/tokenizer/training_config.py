@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from motiongpt.config_files import build_dataclass, read_yaml
 from motiongpt.tokenizer.config import VQVAEConfig
 from motiongpt.tokenizer.errors import TokenizerError
 from motiongpt.training.loop import TrainLoopConfig
@@ -106,24 +105,8 @@ class TokenizerTrainingConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TokenizerTrainingConfig":
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text())
-        except FileNotFoundError as error:
-            raise TokenizerError(f"{path}: training config not found") from error
-        except yaml.YAMLError as error:
-            raise TokenizerError(f"{path}: not valid YAML ({error})") from error
-        return cls.from_dict(data, source=str(path))
+        return cls.from_dict(read_yaml(path, TokenizerError, what="training config"), source=str(path))
 
 
 def _build(kind, values: Any, source: str):
-    if not isinstance(values, dict):
-        raise TokenizerError(f"{source}: expected a mapping, got {type(values).__name__}")
-    known = {f.name for f in dataclasses.fields(kind)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise TokenizerError(f"{source}: unknown settings {unknown}; known: {sorted(known)}")
-    try:
-        return kind(**values)
-    except TypeError as error:
-        raise TokenizerError(f"{source}: {error}") from error
+    return build_dataclass(kind, values, source, TokenizerError)
