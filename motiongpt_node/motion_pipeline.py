@@ -3,6 +3,7 @@
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -86,10 +87,10 @@ class MotionPipeline:
         if not folder.is_dir():
             raise PipelineError(f"model folder not found: {folder}")
         device = resolve_device(device)
-        if device == "cpu" and cpu_threads > 0:
-            # Measured on 2 shared cores: torch's default 2 threads made an 8 s motion take 5 s to
-            # generate in the node (busy OpenMP threads against the executor), 1 thread 0.2 s.
-            torch.set_num_threads(cpu_threads)
+        if device == "cpu":
+            # Measured on 2 shared cores: 2 torch threads made an 8 s motion take 5 s to generate in
+            # the node (busy OpenMP threads against the executor), 1 thread 0.2 s.
+            torch.set_num_threads(cpu_threads if cpu_threads > 0 else (os.cpu_count() or 1))
         return MotionGPT.from_pretrained(folder, device=device)
 
     # ------------------------------------------------------------------ robot facts

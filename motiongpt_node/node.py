@@ -384,6 +384,8 @@ class MotionGPTNode(Node):
             self._report("error", f"{self.config.action_name} rejected the trajectory goal")
 
     def _publish(self, publisher, message: Any) -> float:
+        if not self.context.ok():
+            return time.monotonic()  # shutting down (SIGINT): the worker may still finish a job
         publisher.publish(message)
         sent_at = time.monotonic()
         self._record(publisher.topic_name, message)

@@ -28,7 +28,7 @@ class ParameterSpec:
 PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("model_path", "", "folder of the MotionGPT model (MotionGPT.from_pretrained); empty: the shipped models/motiongpt-small"),
     ParameterSpec("device", "auto", "where the model runs: auto (cuda when available), cpu or cuda", choices=("auto", "cpu", "cuda")),
-    ParameterSpec("cpu_threads", 1, "torch threads when the model runs on the CPU; 0: torch's default (one per core), which slows generation sharply when the node's other threads share the cores", low=0, high=256),
+    ParameterSpec("cpu_threads", 1, "torch threads when the model runs on the CPU; 0: one per core, which slows generation sharply when the node's other threads share the cores", low=0, high=256),
     ParameterSpec("robot", "g1", "robot name or YAML file for retargeting.Retargeter.from_robot"),
     ParameterSpec("urdf_path", "", "URDF that gives joint position and velocity limits; empty: the retargeter's URDF"),
     ParameterSpec("seed", -1, "random seed for motion sampling; -1: not seeded", low=-1, high=2**31 - 1),

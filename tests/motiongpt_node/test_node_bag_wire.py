@@ -36,6 +36,8 @@ def session(tiny_model_folder):
     replay_bag(client, golden)
     try:
         received = client.wait_for(trajectory, lambda m: True, 60.0)
+        # The status comes after the base path and the skeleton: all outputs of the command are out.
+        client.wait_for(status, lambda s: s.status[0].message.startswith("published command"), 30.0)
     finally:
         code = node.stop()  # SIGINT: the node closes the bag it records
     assert code == 0, node.log()[-3000:]
@@ -65,7 +67,7 @@ def test_recording_holds_inputs_and_outputs(session):
     commands = [m.data for topic, _, m in recorded if topic == f"{NODE}/command"]
     assert commands == [COMMAND]
     joint_states = [m for topic, _, m in recorded if topic == "/joint_states"]
-    assert len(joint_states) >= 100  # 250 were replayed; the node's queue may drop some under load
+    assert len(joint_states) >= 10  # 150 were replayed; a busy node keeps only the latest (KEEP_LAST 10)
     stamps = [stamp for _, stamp, _ in recorded]
     assert stamps == sorted(stamps)
     # The trajectory in the bag is the one that went over the wire.
