@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
         from motiongpt_node.node import MotionGPTNode
 
         node = MotionGPTNode()
-        executor = MultiThreadedExecutor(num_threads=3)
+        executor = MultiThreadedExecutor(num_threads=4)  # one per callback group
         executor.add_node(node)
         executor.spin()
     except (KeyboardInterrupt, ExternalShutdownException):

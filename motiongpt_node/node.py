@@ -95,8 +95,9 @@ class MotionGPTNode(Node):
         self.status_pub = self.create_publisher(DiagnosticArray, cfg.status_topic, 10)
         subscriptions = {
             "command": self.create_subscription(String, cfg.command_topic, self._on_command, 10, callback_group=inputs),
+            # Its own group: the robot state stays current however busy the other inputs are.
             "joint_states": self.create_subscription(JointState, cfg.joint_states_topic, self._on_joint_state, 10,
-                                                     callback_group=inputs),
+                                                     callback_group=MutuallyExclusiveCallbackGroup()),
             "human_pose": self.create_subscription(PoseArray, cfg.human_pose_topic, self._on_human_pose, 10,
                                                    callback_group=inputs),
         }
