@@ -190,13 +190,17 @@ def test_cancel_stops_and_holds_the_current_position(wire):
 
 def test_stale_joint_state_publishes_nothing(wire):
     wire.stream.stop()
-    time.sleep(JOINT_STATE_TIMEOUT + 0.3)
-    marks = wire.marks()
-    wire.command.write(t.String(data="jump"))
-    status = wire.next("status", marks["status"], predicate=lambda s: "old (joint_state_timeout" in s.status[0].message)
-    assert status.status[0].level == 2
-    assert wire.client.poll(wire.trajectory)[marks["trajectory"]:] == []
-    wire.stream = wire.new_stream()
+    # Well past the timeout: a node executor stalled by a loaded machine may take joint states queued before the
+    # stop a second late, and a later test must still find the stream running, whatever happens here.
+    time.sleep(JOINT_STATE_TIMEOUT + 2.0)
+    try:
+        marks = wire.marks()
+        wire.command.write(t.String(data="jump"))
+        status = wire.next("status", marks["status"], predicate=lambda s: "old (joint_state_timeout" in s.status[0].message)
+        assert status.status[0].level == 2
+        assert wire.client.poll(wire.trajectory)[marks["trajectory"]:] == []
+    finally:
+        wire.stream = wire.new_stream()
     marks = wire.marks()
     wire.command.write(t.String(data="jump"))
     assert_valid_trajectory(wire.next("trajectory", marks["trajectory"]), wire.start, wire.limits, MAX_DURATION, VELOCITY_CAP)
