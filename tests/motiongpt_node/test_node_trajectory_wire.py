@@ -259,7 +259,9 @@ def test_live_pose_stream_is_predicted_and_described(wire):
         wire.next("description", marks["description"], timeout=10.0, predicate=lambda m: m.data == reply.message)
     finally:
         poses.stop()
-    time.sleep(0.8)  # a prediction already under way may still finish
+    stopped = client.mark(wire.trajectory)
+    time.sleep(3.0)  # six prediction periods: at most the one prediction already under way may still come out
+    assert len(client.poll(wire.trajectory)[stopped:]) <= 1
     after = client.mark(wire.trajectory)
-    time.sleep(1.5)  # three prediction periods
+    time.sleep(1.5)  # three more prediction periods
     assert client.poll(wire.trajectory)[after:] == []  # the stream stopped: nothing more to anticipate
