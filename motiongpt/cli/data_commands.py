@@ -1,4 +1,4 @@
-"""`motiongpt data ...`: build the embedded DeepMimic dataset, inspect a HumanML3D-layout dataset."""
+"""`motiongpt data ...`: build the embedded DeepMimic dataset, inspect a HumanML3D-layout dataset, list captions."""
 from __future__ import annotations
 
 import argparse
@@ -25,6 +25,15 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     info.add_argument("--strict", action="store_true", help="fail on a listed name whose files are missing")
     info.set_defaults(func=run_info)
 
+    captions = data.add_parser(
+        "captions", help="write the distinct captions of a split, one per line (a model's grounding captions)",
+        description="Write the distinct captions of one split of a HumanML3D-layout dataset, sorted, one per line: "
+                    "the caption file of a model folder's text_to_motion grounding (motiongpt.lm.text_grounding).")
+    captions.add_argument("--data", default="data/embedded", help="dataset folder (default: data/embedded)")
+    captions.add_argument("--split", default="train", help="split whose captions to write (default: train)")
+    captions.add_argument("--out", required=True, help="caption file to write")
+    captions.set_defaults(func=run_captions)
+
 
 def run_build_embedded(args: argparse.Namespace) -> int:
     import time
@@ -47,4 +56,16 @@ def run_info(args: argparse.Namespace) -> int:
         captions = sum(len(record.captions) for record in records)
         print(f"{split}: {len(records)} records, {frames} frames ({frames / 20.0 / 60.0:.1f} min), {captions} captions")
         print(f"  {report.summary()}")
+    return 0
+
+
+def run_captions(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from motiongpt.data.humanml3d import load_split
+    from motiongpt.lm.text_grounding import read_caption_file, write_caption_file
+
+    records = load_split(args.data, args.split)
+    path = write_caption_file(Path(args.out), [c.text for r in records for c in r.captions])
+    print(f"{path}: {len(read_caption_file(path))} distinct captions of {args.data} {args.split}")
     return 0

@@ -39,6 +39,12 @@ def register(groups) -> None:
     evaluate.add_argument("--greedy", action="store_true", help="text-to-motion greedy decoding")
     evaluate.add_argument("--inbetween-candidates", type=int, default=8,
                           help="gaps sampled per in-between window (the best-fitting one is kept)")
+    evaluate.add_argument("--candidates", type=int, default=None,
+                          help="text-to-motion: motions sampled per prompt, the best fit kept "
+                               "(default: the model folder's text_to_motion.candidates)")
+    evaluate.add_argument("--no-grounding", action="store_true",
+                          help="text-to-motion from the caption alone (ignore the model folder's caption grounding)")
+    evaluate.add_argument("--t2m-only", action="store_true", help="only the text-to-motion accuracy")
     evaluate.add_argument("--out", help="also write the JSON here")
     evaluate.add_argument("--threads", type=int, default=None)
     evaluate.set_defaults(func=run_eval)
@@ -55,6 +61,8 @@ def register(groups) -> None:
     generate.add_argument("--top-k", type=int, default=None)
     generate.add_argument("--temperature", type=float, default=None)
     generate.add_argument("--greedy", action="store_true")
+    generate.add_argument("--candidates", type=int, default=None,
+                          help="motions sampled per step, the best match to its text kept (default: the model's)")
     generate.add_argument("--transition-seconds", type=float, default=0.8)
     generate.add_argument("--no-render", action="store_true", help="skip the animation")
     generate.set_defaults(func=run_generate)
@@ -82,7 +90,9 @@ def run_eval(args: argparse.Namespace) -> int:
     settings = EvaluationSettings(seed=args.seed, samples_per_caption=args.samples_per_caption,
                                   max_items=args.max_items, split=args.split,
                                   inbetween_candidates=args.inbetween_candidates,
-                                  temperature=args.temperature, greedy=args.greedy)
+                                  temperature=args.temperature, greedy=args.greedy,
+                                  text_to_motion_candidates=args.candidates, text_to_motion_only=args.t2m_only,
+                                  grounding=not args.no_grounding)
     report = evaluate_model(args.model, args.data, settings)
     text = json.dumps(report, indent=2)
     print(text)
@@ -99,7 +109,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
     model = MotionGPT.from_pretrained(args.model)
     result = model.command(args.text, seconds_per_step=args.seconds, transition_seconds=args.transition_seconds,
-                           seed=args.seed, top_k=args.top_k, temperature=args.temperature, greedy=args.greedy)
+                           seed=args.seed, top_k=args.top_k, temperature=args.temperature, greedy=args.greedy,
+                           candidates=args.candidates)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "joints.npy", result.joints.astype(np.float32))

@@ -29,7 +29,9 @@ What "held out" means (the test split):
   (x1.1) used by no train or val variant, from their own random phase and length. The recorded
   performance itself is shared with training for those 17 clips (only 20 performances exist).
 - test captions: only each clip's ``held_out`` phrasings, none of which appear in train or val.
-- val: speed x0.9 variants of the 17 training clips with training phrasings (to monitor over-fitting).
+- val: speed x0.9 variants of the 17 training clips, captioned only with phrasings kept out of train (the
+  last ``val_phrasings`` of each clip's training phrasings that name no speed), so val measures unseen
+  phrasings the way test does, and model or decoding choices are made on val, never on test.
 Every action label appears in train, val and test.
 """
 from __future__ import annotations
@@ -67,6 +69,7 @@ class EmbeddedConfig:
     # test_only clips: every variant goes to test
     test_only: SplitPlan = SplitPlan(speeds=(0.9, 1.0, 1.1), cyclic_seconds=((3.0, 8.0),))
     mirror: bool = True
+    val_phrasings: int = 1         # training phrasings per clip kept out of train, for the val motions only
     min_joint_frames: int = 44     # discrete clips are hold-padded to at least this many joint frames ...
     extra_hold_frames: int = 12    # ... plus a random 0..extra_hold_frames more
     max_feature_frames: int = 196  # HumanML3D's cap: no motion is longer
@@ -175,8 +178,24 @@ def variant_joints(variant: Variant, clip: deepmimic.DeepMimicClip) -> np.ndarra
     return augment.mirror_joints(joints) if variant.mirrored else joints
 
 
-def variant_captions(variant: Variant, entry: ClipCaptions) -> list[str]:
-    pool = entry.held_out if variant.split == "test" else entry.captions
+def val_phrasings(entry: ClipCaptions, count: int) -> tuple[str, ...]:
+    """The last ``count`` training phrasings of a clip that name no speed: used by its val motions only."""
+    if count <= 0 or entry.test_only:
+        return ()
+    usable = [c for c in entry.captions if not augment.mentions_speed(c)]
+    if len(usable) <= count or len(entry.captions) - count < 1:
+        raise RuntimeError(f"embedded dataset: clip {entry.clip} has too few phrasings to reserve {count} for val")
+    return tuple(usable[-count:])
+
+
+def variant_captions(variant: Variant, entry: ClipCaptions, val_count: int = 1) -> list[str]:
+    reserved = val_phrasings(entry, val_count)
+    if variant.split == "test":
+        pool = entry.held_out
+    elif variant.split == "val":
+        pool = reserved
+    else:
+        pool = tuple(c for c in entry.captions if c not in reserved)
     if entry.test_only:
         pool = entry.captions + entry.held_out  # the whole performance is held out: all its phrasings are test-only
     texts = [c for c in pool if variant.speed == 1.0 or not augment.mentions_speed(c)]
@@ -212,7 +231,7 @@ def build_embedded(out: str | Path, config: EmbeddedConfig = EmbeddedConfig()) -
             raise RuntimeError(f"embedded dataset: {variant.name} has {len(features)} frames")
         np.save(out / "new_joint_vecs" / f"{variant.name}.npy", features)
         np.save(out / "new_joints" / f"{variant.name}.npy", recover_from_ric(features).astype(np.float32))
-        texts = variant_captions(variant, entry)
+        texts = variant_captions(variant, entry, config.val_phrasings)
         lines = [f"{text}#{tag_caption(text)}#0.0#0.0" for text in texts]
         (out / "texts" / f"{variant.name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
         split_names[variant.split].append(variant.name)

@@ -25,6 +25,9 @@ import yaml
 
 from motiongpt.lm.commands import as_caption, split_command
 from motiongpt.lm.model import GenerationSettings, MotionLanguageModel, ModelLoadError
+from motiongpt.lm.sentence_encoder import SentenceEncoderError
+from motiongpt.lm.text_grounding import (CaptionGrounding, GroundingConfigError, TextToMotionSettings,
+                                         write_caption_file)
 from motiongpt.lm.templates import (
     CAPTION,
     FRAMES,
@@ -94,7 +97,8 @@ class MotionGPT:
     """Text-to-motion, motion-to-text, prediction, in-between and multi-step commands on one model."""
 
     def __init__(self, language_model: MotionLanguageModel, motion_tokenizer, max_codes: int = 50,
-                 sampling: GenerationSettings | None = None):
+                 sampling: GenerationSettings | None = None,
+                 text_to_motion: TextToMotionSettings | None = None, grounding: CaptionGrounding | None = None):
         if motion_tokenizer.config.code_num != language_model.vocabulary.code_num:
             raise ModelLoadError(
                 f"motion tokenizer has {motion_tokenizer.config.code_num} codes but the language model's "
@@ -106,6 +110,10 @@ class MotionGPT:
         self.motion_tokenizer = motion_tokenizer.eval()
         self.max_codes = int(max_codes)
         self.sampling = sampling or GenerationSettings()
+        self.text_to_motion_settings = text_to_motion or TextToMotionSettings()
+        self.grounding = grounding
+        if self.text_to_motion_settings.neighbours and grounding is None:
+            raise ModelLoadError("text_to_motion.neighbours is set but no caption grounding was given")
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -126,7 +134,13 @@ class MotionGPT:
         language_model = MotionLanguageModel.from_pretrained(lm_folder)
         language_model.t5.to(device)
         motion_tokenizer = MotionTokenizer.from_pretrained(tokenizer_folder, device=device)
-        return cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)))
+        try:
+            settings = TextToMotionSettings.from_dict(manifest.get("text_to_motion"))
+            grounding = CaptionGrounding.from_settings(settings, folder)
+        except (GroundingConfigError, SentenceEncoderError, TypeError) as error:
+            raise ModelLoadError(f"{manifest_path}: text_to_motion: {error}") from error
+        return cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)),
+                   text_to_motion=settings, grounding=grounding)
 
     @classmethod
     def from_released(cls, checkpoint: str | Path, base_t5_folder: str | Path, device: str = "cpu") -> "MotionGPT":
@@ -146,9 +160,12 @@ class MotionGPT:
         folder.mkdir(parents=True, exist_ok=True)
         self.language_model.save_pretrained(folder / "lm")
         self.motion_tokenizer.save_pretrained(folder / "tokenizer")
+        settings = self.text_to_motion_settings
+        if settings.captions and self.grounding is not None:
+            write_caption_file(folder / settings.captions, self.grounding.captions)
         (folder / MANIFEST_FILE).write_text(yaml.safe_dump(
             {"format": "motiongpt", "language_model": "lm", "motion_tokenizer": "tokenizer",
-             "max_codes": self.max_codes}, sort_keys=False))
+             "max_codes": self.max_codes, "text_to_motion": settings.to_dict()}, sort_keys=False))
         return folder
 
     # ------------------------------------------------------------------ motion <-> codes
@@ -210,24 +227,70 @@ class MotionGPT:
         return results
 
     # ------------------------------------------------------------------ tasks
+    def caption_log_likelihood(self, codes: Sequence[np.ndarray], captions: Sequence[str]) -> np.ndarray:
+        """log p(caption | motion codes) under the motion-to-text task, one value per (codes, caption) pair."""
+        prompts = [M2T_PROMPT.replace(MOTION, self.vocabulary.codes_to_string(c)) for c in codes]
+        return self.language_model.target_log_likelihood(prompts, [c.strip() for c in captions]).cpu().numpy()
+
+    def captions_for_codes(self, codes: Sequence[np.ndarray], max_new_tokens: int = 40) -> list[str]:
+        """Greedy motion-to-text captions of code sequences (batched)."""
+        prompts = [M2T_PROMPT.replace(MOTION, self.vocabulary.codes_to_string(c)) for c in codes]
+        settings = self._settings(True, None, None)
+        settings.max_new_tokens = int(max_new_tokens)
+        return [MOTION_TOKEN_PATTERN.sub("", r).strip() for r in self.language_model.generate(prompts, settings)]
+
+    def _choose(self, texts: list[str], options: list[tuple[np.ndarray, str]]) -> int:
+        """Index of the candidate motion that fits the request ``texts[0]`` (and its neighbour captions
+        ``texts[1:]``) best (see `motiongpt.lm.text_grounding`)."""
+        if len(options) == 1:
+            return 0
+        codes = [c for c, _ in options]
+        if self.text_to_motion_settings.rerank == "similarity" and self.grounding is not None:
+            scores = self.grounding.similarity(texts[0], self.captions_for_codes(codes))
+        else:
+            lengths = np.asarray([int(self.language_model.tokenize([t])["attention_mask"].sum()) for t in texts])
+            pairs_codes = [c for c in codes for _ in texts]
+            per_text = self.caption_log_likelihood(pairs_codes, texts * len(codes)).reshape(len(codes), len(texts))
+            scores = (per_text / lengths[None]).mean(axis=1)
+        return int(np.argmax(scores))
+
     def text_to_motion(self, text: str | Sequence[str], seconds: float | None = None, seed: int | None = None,
-                       top_k: int | None = None, temperature: float | None = None, greedy: bool = False
-                       ) -> MotionResult | list[MotionResult]:
+                       top_k: int | None = None, temperature: float | None = None, greedy: bool = False,
+                       candidates: int | None = None) -> MotionResult | list[MotionResult]:
         """Motion for a caption (or a batch of captions). ``seconds`` fixes the duration (rounded to 0.2 s);
-        without it the model chooses, up to ``max_codes`` codes."""
+        without it the model chooses, up to ``max_codes`` codes.
+
+        ``candidates`` motions per prompt (default: the model folder's ``text_to_motion.candidates``; one
+        with greedy decoding) are sampled in one batch, from the text and, with grounding, from its nearest
+        training captions, and the best fit to the text is kept (`motiongpt.lm.text_grounding`)."""
         texts = [text] if isinstance(text, str) else list(text)
         if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
             raise ValueError("text_to_motion: expected non-empty text")
+        texts = [t.strip() for t in texts]
+        count = self.text_to_motion_settings.candidates if candidates is None else candidates
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValueError(f"candidates must be an integer >= 1, got {count!r}")
+        count = 1 if greedy else int(count)
+        neighbours = (self.grounding.nearest(texts, self.text_to_motion_settings.neighbours)
+                      if self.grounding is not None else [[] for _ in texts])
+        sources = [[t, *near] for t, near in zip(texts, neighbours)]
         if seconds is None:
-            prompts = [T2M_PROMPT.replace(CAPTION, t.strip()) for t in texts]
+            template = T2M_PROMPT
             low, high = 1, self.max_codes
         else:
             n = seconds_to_codes(seconds)
-            prompts = [T2M_PROMPT_FRAMES.replace(FRAMES, str(n * FRAMES_PER_CODE)).replace(CAPTION, t.strip())
-                       for t in texts]
+            template = T2M_PROMPT_FRAMES.replace(FRAMES, str(n * FRAMES_PER_CODE))
             low = high = n
-        generated = self._generate_codes(prompts, low, high, self._settings(greedy, top_k, temperature), seed)
-        results = [self.decode(codes, prompt, response) for (codes, response), prompt in zip(generated, prompts)]
+        prompts = [[template.replace(CAPTION, s) for s in group for _ in range(count)] for group in sources]
+        generated = self._generate_codes([p for group in prompts for p in group], low, high,
+                                         self._settings(greedy, top_k, temperature), seed)
+        results, position = [], 0
+        for source, group in zip(sources, prompts):
+            options = generated[position:position + len(group)]
+            position += len(group)
+            best = self._choose(source, options)
+            codes, response = options[best]
+            results.append(self.decode(codes, group[best], response))
         return results[0] if isinstance(text, str) else results
 
     def motion_to_text(self, motion: np.ndarray | Sequence[np.ndarray], greedy: bool = True, seed: int | None = None,
@@ -333,14 +396,14 @@ class MotionGPT:
 
     def command(self, text: str, seconds_per_step: float | None = None, transition_seconds: float = 0.8,
                 seed: int | None = None, top_k: int | None = None, temperature: float | None = None,
-                greedy: bool = False, context_codes: int = 8) -> MotionResult:
+                greedy: bool = False, context_codes: int = 8, candidates: int | None = None) -> MotionResult:
         """A multi-step command ("walk forward, then turn left, then wave"): each step is generated (in one
         batch, each rewritten in the captions' form by `as_caption`), consecutive steps are joined by generated in-between transitions, and the whole code
         sequence is decoded at once into one continuous motion. ``steps`` lists each step's frames."""
         steps = split_command(text)
         settings = self._settings(greedy, top_k, temperature)
-        motions = self.text_to_motion([as_caption(step) for step in steps], seconds=seconds_per_step, seed=seed, top_k=top_k,
-                                      temperature=temperature, greedy=greedy)
+        motions = self.text_to_motion([as_caption(step) for step in steps], seconds=seconds_per_step, seed=seed,
+                                      top_k=top_k, temperature=temperature, greedy=greedy, candidates=candidates)
         step_codes = [m.codes for m in motions]
         gaps: list[np.ndarray] = []
         if len(step_codes) > 1:

@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import platform
@@ -48,6 +49,9 @@ class EvaluationSettings:
     temperature: float | None = None  # text-to-motion sampling temperature (None: the model's default, 1.0)
     greedy: bool = False              # text-to-motion greedy decoding instead of sampling
     inbetween_candidates: int = 8   # gaps sampled per window; the one fitting the given motions best is kept
+    text_to_motion_candidates: int | None = None  # motions sampled per prompt (None: the model folder's)
+    grounding: bool = True             # use the model folder's caption grounding, if it has one
+    text_to_motion_only: bool = False  # skip motion-to-text, prediction, in-between and commands
 
 
 def ade_fde(predicted: np.ndarray, target: np.ndarray) -> tuple[float, float]:
@@ -88,6 +92,13 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
 
     settings = settings or EvaluationSettings()
     model = MotionGPT.from_pretrained(model_folder)
+    if not settings.grounding:
+        model.grounding = None
+        model.text_to_motion_settings = dataclasses.replace(model.text_to_motion_settings, neighbours=0,
+                                                            sentence_encoder=None, captions=None)
+    t2m_settings = model.text_to_motion_settings
+    if settings.text_to_motion_candidates is not None:
+        t2m_settings = dataclasses.replace(t2m_settings, candidates=settings.text_to_motion_candidates)
     actions = load_actions(data_root)
     normalizer = load_normalizer(data_root)
     test = load_split(data_root, settings.split)
@@ -112,25 +123,30 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             pairs.setdefault((caption.text, action_of(record)), record.features.shape[0])
     items = sorted(pairs.items())[:limit]
     unseen = sum(text.strip().lower() not in train_captions for (text, _), _ in items)
-    t2m_hits, t2m_times, t2m_failures, per_action = [], [], 0, {}
+    t2m_hits, t2m_times, t2m_failures, per_action, t2m_misses = [], [], 0, {}, []
+    others = [] if settings.text_to_motion_only else test[:limit]
     for index, ((text, action), frames) in enumerate(items):
         for sample in range(settings.samples_per_caption):
             started = time.perf_counter()
             try:
                 result = model.text_to_motion(text, seconds=frames / FPS, temperature=settings.temperature,
-                                              greedy=settings.greedy, seed=settings.seed + 1000 * sample + index)
+                                              greedy=settings.greedy, seed=settings.seed + 1000 * sample + index,
+                                              candidates=settings.text_to_motion_candidates)
             except NoMotionError:
                 t2m_failures += 1
                 t2m_hits.append(False)
                 continue
             t2m_times.append(time.perf_counter() - started)
-            hit = motion_classifier.predict(result.features) == action
+            recognised = motion_classifier.predict(result.features)
+            hit = recognised == action
+            if not hit:
+                t2m_misses.append({"caption": text, "action": action, "recognised_as": recognised})
             t2m_hits.append(hit)
             per_action.setdefault(action, []).append(hit)
 
     # ---------------------------------------------------------------- motion to text
     m2t_hits, m2t_examples = [], []
-    for record in test[:limit]:
+    for record in others:
         caption = model.motion_to_text(record.features)
         predicted = caption_classifier.predict(caption)
         m2t_hits.append(predicted == action_of(record))
@@ -141,7 +157,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
     # ---------------------------------------------------------------- prediction and in-between
     pred = {"model": [], "zero_velocity": [], "constant_velocity": [], "tokenizer_reconstruction": []}
     inbetween = {"model": [], "linear_interpolation": [], "tokenizer_reconstruction": []}
-    for index, record in enumerate(test[:limit]):
+    for index, record in enumerate(others):
         n_codes = record.features.shape[0] // FRAMES_PER_CODE
         if n_codes < 4:
             continue
@@ -180,7 +196,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
 
     # ---------------------------------------------------------------- multi-step commands
     command_times = []
-    for index, command in enumerate(MULTI_STEP_COMMANDS):
+    for index, command in enumerate(() if settings.text_to_motion_only else MULTI_STEP_COMMANDS):
         started = time.perf_counter()
         model.command(command, seed=settings.seed + index)
         command_times.append(time.perf_counter() - started)
@@ -195,7 +211,12 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "captions": len(items), "captions_unseen_in_training": unseen,
             "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
             "decoding": "greedy" if settings.greedy else f"top-k sampling, temperature {settings.temperature or 1.0}",
+            "settings": {**t2m_settings.to_dict(), "reranking": (
+                "none" if t2m_settings.candidates * (1 + t2m_settings.neighbours) == 1 or settings.greedy else
+                "sentence similarity of the model's own caption of each candidate to the text"
+                if model.grounding is not None else "log p(text | motion) under the model's motion-to-text task")},
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},
+            "misses": t2m_misses,
             "classifier": "nearest neighbour over descriptors of the real held-out test motions",
             "classifier_leave_one_out_accuracy_on_real_test_motions": round(
                 motion_classifier.leave_one_out_accuracy(), 4),
@@ -210,7 +231,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
         "inbetween": {**ade_table(inbetween), "candidates_per_window": settings.inbetween_candidates},
         "seconds_per_command": {
             "text_to_motion": _summary(t2m_times) if t2m_times else None,
-            "multi_step_command": _summary(command_times),
+            "multi_step_command": _summary(command_times) if command_times else None,
         },
         "machine": {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()},
     }

@@ -232,6 +232,21 @@ class MotionLanguageModel:
         return output.logits
 
     @torch.no_grad()
+    def target_log_likelihood(self, inputs: Sequence[str], targets: Sequence[str]) -> torch.Tensor:
+        """Summed log-probability of each target given its input, shape (N,); pads are ignored."""
+        if len(inputs) != len(targets):
+            raise ValueError(f"log-likelihood: {len(inputs)} inputs but {len(targets)} targets")
+        encoded = self.tokenize(inputs)
+        labels = self.tokenize(targets)
+        label_ids = labels["input_ids"].masked_fill(labels["attention_mask"] == 0, -100)
+        self.t5.eval()
+        logits = self.t5(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
+                         labels=label_ids, decoder_attention_mask=labels["attention_mask"]).logits
+        log_probs = torch.log_softmax(logits.float(), dim=-1)
+        picked = log_probs.gather(-1, label_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        return (picked * (label_ids != -100)).sum(dim=1)
+
+    @torch.no_grad()
     def generate(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
                  motion_codes: tuple[int, int] | None = None, seed: int | None = None) -> list[str]:
         """Generate one answer per prompt (batched). ``motion_codes=(min, max)`` constrains the answer to a

@@ -24,6 +24,7 @@ import yaml
 
 from motiongpt.config_files import build_dataclass, read_yaml
 from motiongpt.lm.model import T5ArchitectureConfig
+from motiongpt.lm.text_grounding import GroundingConfigError, TextToMotionSettings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -45,6 +46,9 @@ class LMTrainingConfig:
     init: str | None = None                  # a T5 folder or a saved MotionGPT/LM folder
     output_dir: str = "runs/lm-pretrain"
     architecture: T5ArchitectureConfig = field(default_factory=T5ArchitectureConfig)
+    # how the saved model answers text-to-motion (motiongpt.lm.text_grounding); with a sentence encoder and
+    # a caption file name, the training captions are written into the model folder for grounding
+    text_to_motion: TextToMotionSettings = field(default_factory=TextToMotionSettings)
     text_vocab_size: int = 1000
     max_input_length: int = 256
     max_codes: int = 50
@@ -68,6 +72,11 @@ class LMTrainingConfig:
             raise LMConfigError(f"stage must be one of {STAGES}, got {self.stage!r}")
         if isinstance(self.architecture, dict):
             self.architecture = T5ArchitectureConfig.from_dict(self.architecture)
+        if not isinstance(self.text_to_motion, TextToMotionSettings):
+            try:
+                self.text_to_motion = TextToMotionSettings.from_dict(self.text_to_motion)
+            except (GroundingConfigError, TypeError) as error:
+                raise LMConfigError(str(error)) from error
         self.tokenizer_templates = tuple(self.tokenizer_templates)
         for name in ("batch_size", "max_steps", "text_vocab_size", "max_input_length", "max_codes"):
             if int(getattr(self, name)) < 1:
@@ -87,6 +96,7 @@ class LMTrainingConfig:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["tokenizer_templates"] = list(self.tokenizer_templates)
+        data["text_to_motion"] = self.text_to_motion.to_dict()
         return data
 
 
@@ -174,7 +184,14 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         model_folder = output_dir / "model"
         if context.is_main:
             model.t5.eval()
-            motiongpt = MotionGPT(model, motion_tokenizer, max_codes=config.max_codes)
+            grounding = None
+            if config.text_to_motion.sentence_encoder:
+                from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
+                from motiongpt.lm.text_grounding import CaptionGrounding
+                encoder = SentenceEncoder(resolve_encoder_folder(config.text_to_motion.sentence_encoder))
+                grounding = CaptionGrounding(encoder, captions if config.text_to_motion.captions else [])
+            motiongpt = MotionGPT(model, motion_tokenizer, max_codes=config.max_codes,
+                                  text_to_motion=config.text_to_motion, grounding=grounding)
             if model_folder.exists():
                 shutil.rmtree(model_folder)
             motiongpt.save_pretrained(model_folder)

@@ -141,3 +141,13 @@ def test_every_motion_has_captions_and_mirrors_swap_sides(built):
     assert any("right leg" in c for c in plain) and not any("left leg" in c for c in plain)
     assert any("left leg" in c for c in mirrored) and not any("right leg" in c for c in mirrored)
     assert [mirror_text(c) for c in plain] == mirrored
+
+
+def test_val_phrasings_are_kept_out_of_train(built):
+    root, _ = built
+    train = {c for n in names(root, "train") for c in captions_of(root, n)}
+    val = {c for n in names(root, "val") for c in captions_of(root, n)}
+    test = {c for n in names(root, "test") for c in captions_of(root, n)}
+    assert val and not (val & train) and not (val & test)
+    # one reserved phrasing per clip (and its mirror text): every val motion is captioned
+    assert all(captions_of(root, n) for n in names(root, "val"))

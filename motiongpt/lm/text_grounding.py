@@ -1,0 +1,124 @@
+"""How text-to-motion turns one request into several candidate motions and keeps the best.
+
+A model trained on a few hundred captions reads a phrasing it has never seen ("someone goes forward on
+foot") poorly, while the same request in a phrasing it knows ("a person walks forward.") works. With
+grounding, a request is answered from several prompts: the request itself and the ``neighbours`` training
+captions nearest to it in meaning (a pretrained sentence encoder, `motiongpt.lm.sentence_encoder`, over the
+captions the model was trained on, shipped in the model folder). ``candidates`` motions are sampled per
+prompt, and the one to keep is chosen by reading each candidate back (``rerank``):
+
+- ``likelihood``: the model's own motion-to-text task scores each candidate by how likely it finds the
+  request and its neighbour captions for that motion (mean over those texts of log p(text | motion) per
+  token). The neighbours are phrasings the model was trained on, so it reads them reliably, left and right
+  included.
+- ``similarity``: the model captions each candidate (greedy motion-to-text) and the caption closest in
+  meaning to the request (sentence encoder) wins. Needs the sentence encoder.
+
+The settings live in the model folder's ``motiongpt.yaml`` under ``text_to_motion`` (see
+`TextToMotionSettings`); a folder without them samples one motion from the request, as the reference does.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
+
+MAX_CANDIDATES = 64
+RERANKERS = ("likelihood", "similarity")
+
+
+class GroundingConfigError(ValueError):
+    """The ``text_to_motion`` settings of a model folder are invalid."""
+
+
+@dataclass
+class TextToMotionSettings:
+    candidates: int = 1                 # motions sampled per prompt
+    neighbours: int = 0                 # nearest training captions used as extra prompts (needs the two below)
+    sentence_encoder: str | None = None  # "all-MiniLM-L6-v2" (packaged) or a folder, relative to the model folder
+    captions: str | None = None         # caption file in the model folder, one per line
+    rerank: str = "likelihood"          # "likelihood" or "similarity" (see the module docstring)
+
+    def __post_init__(self) -> None:
+        for name in ("candidates", "neighbours"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise GroundingConfigError(f"text_to_motion.{name} must be an integer, got {value!r}")
+        if not 1 <= self.candidates <= MAX_CANDIDATES:
+            raise GroundingConfigError(f"text_to_motion.candidates must be in 1..{MAX_CANDIDATES}, "
+                                       f"got {self.candidates}")
+        if self.neighbours < 0:
+            raise GroundingConfigError(f"text_to_motion.neighbours must be >= 0, got {self.neighbours}")
+        if self.rerank not in RERANKERS:
+            raise GroundingConfigError(f"text_to_motion.rerank must be one of {RERANKERS}, got {self.rerank!r}")
+        if self.rerank == "similarity" and not self.sentence_encoder:
+            raise GroundingConfigError("text_to_motion.rerank 'similarity' needs a 'sentence_encoder'")
+        if self.neighbours and not (self.sentence_encoder and self.captions):
+            raise GroundingConfigError("text_to_motion.neighbours needs both 'sentence_encoder' and 'captions'")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "TextToMotionSettings":
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise GroundingConfigError(f"unknown text_to_motion keys: {sorted(unknown)} (known: {sorted(known)})")
+        return cls(**data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def read_caption_file(path: Path) -> list[str]:
+    if not path.is_file():
+        raise GroundingConfigError(f"caption file not found: {path}")
+    captions = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not captions:
+        raise GroundingConfigError(f"{path}: no captions")
+    return captions
+
+
+def write_caption_file(path: Path, captions: Sequence[str]) -> Path:
+    unique = sorted({c.strip() for c in captions if c.strip()})
+    if not unique:
+        raise GroundingConfigError("no captions to write")
+    path.write_text("\n".join(unique) + "\n", encoding="utf-8")
+    return path
+
+
+class CaptionGrounding:
+    """Nearest captions to a request, and similarity of captions to a request, by sentence embeddings."""
+
+    def __init__(self, encoder: SentenceEncoder, captions: Sequence[str]):
+        self.encoder = encoder
+        self.captions = list(captions)
+        self.embeddings = encoder.encode(self.captions) if self.captions else None
+
+    @classmethod
+    def from_settings(cls, settings: TextToMotionSettings, model_folder: Path) -> "CaptionGrounding | None":
+        if not settings.sentence_encoder:
+            return None
+        encoder = SentenceEncoder(resolve_encoder_folder(settings.sentence_encoder, base=model_folder))
+        captions = read_caption_file(model_folder / settings.captions) if settings.captions else []
+        return cls(encoder, captions)
+
+    def nearest(self, texts: Sequence[str], count: int) -> list[list[str]]:
+        """For each text, the ``count`` most similar captions other than the text itself."""
+        if count <= 0 or self.embeddings is None:
+            return [[] for _ in texts]
+        queries = self.encoder.encode(texts)
+        result = []
+        for text, query in zip(texts, queries):
+            order = np.argsort(-(self.embeddings @ query), kind="stable")
+            same = text.strip().lower()
+            result.append([self.captions[i] for i in order if self.captions[i].lower() != same][:count])
+        return result
+
+    def similarity(self, text: str, others: Sequence[str]) -> np.ndarray:
+        """Cosine similarity of each of ``others`` to ``text``."""
+        vectors = self.encoder.encode([text, *others])
+        return vectors[1:] @ vectors[0]

@@ -1,0 +1,107 @@
+"""Text-to-motion grounding and reranking: the sentence encoder, nearest captions, settings, and the choice
+of the best candidate motion."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+from motiongpt.lm.api import MotionGPT
+from motiongpt.lm.model import ModelLoadError
+from motiongpt.lm.sentence_encoder import SentenceEncoder, SentenceEncoderError, resolve_encoder_folder
+from motiongpt.lm.text_grounding import (CaptionGrounding, GroundingConfigError, TextToMotionSettings,
+                                         read_caption_file)
+
+CAPTIONS = ["a person walks forward.", "someone runs straight ahead.", "a person does a backflip.",
+            "a person kicks high with the right leg.", "a person walks forward and turns left."]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> SentenceEncoder:
+    return SentenceEncoder(resolve_encoder_folder("all-MiniLM-L6-v2"))
+
+
+def test_sentence_encoder_embeds_meaning(encoder):
+    vectors = encoder.encode(["a person walks forward", "someone is walking ahead", "a gymnast does a backflip"])
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_unknown_sentence_encoder_is_a_clear_error(tmp_path):
+    with pytest.raises(SentenceEncoderError, match="not a Hugging Face model folder"):
+        resolve_encoder_folder("no-such-encoder", base=tmp_path)
+
+
+def test_nearest_captions_by_meaning_exclude_the_request(encoder):
+    grounding = CaptionGrounding(encoder, CAPTIONS)
+    [near] = grounding.nearest(["someone goes forward on foot"], 1)
+    assert near == ["a person walks forward."]
+    [near] = grounding.nearest(["A person walks forward."], 2)  # the request itself is never a neighbour
+    assert "a person walks forward." not in near and len(near) == 2
+    assert grounding.nearest(["anything"], 0) == [[]]
+    similarity = grounding.similarity("a man flips backward", CAPTIONS)
+    assert int(np.argmax(similarity)) == 2
+
+
+@pytest.mark.parametrize("bad", [{"candidates": 0}, {"candidates": "2"}, {"candidates": True},
+                                 {"neighbours": -1}, {"neighbours": 2}, {"beams": 3}, {"rerank": "best"},
+                                 {"rerank": "similarity"}])
+def test_settings_are_validated(bad):
+    with pytest.raises(GroundingConfigError):
+        TextToMotionSettings.from_dict(bad)
+
+
+def test_target_log_likelihood_matches_the_training_loss(tiny_motiongpt):
+    lm = tiny_motiongpt.language_model
+    inputs, targets = ["Generate text: <motion_id_32><motion_id_3><motion_id_33>"], ["a person walks forward"]
+    log_likelihood = float(lm.target_log_likelihood(inputs, targets)[0])
+    tokens = int(lm.tokenize(targets)["attention_mask"].sum())
+    assert log_likelihood == pytest.approx(-lm.loss(inputs, targets).item() * tokens, rel=1e-4)
+
+
+def test_candidates_are_reranked_by_caption_likelihood(tiny_motiongpt):
+    text, seconds, seed = "a person walks forward", 1.2, 5
+    chosen = tiny_motiongpt.text_to_motion(text, seconds=seconds, seed=seed, candidates=4)
+    prompt = chosen.prompt
+    # the same batch, drawn again: the chosen motion is the one the model finds the text most likely for
+    drawn = tiny_motiongpt._generate_codes([prompt] * 4, 6, 6, tiny_motiongpt._settings(False, None, None), seed)
+    codes = [c for c, _ in drawn]
+    scores = tiny_motiongpt.caption_log_likelihood(codes, [text] * 4)  # one text: per-token mean = sum order
+    np.testing.assert_array_equal(chosen.codes, codes[int(np.argmax(scores))])
+    assert len({tuple(c) for c in codes}) > 1  # the candidates differ, so the choice mattered
+    with pytest.raises(ValueError, match="candidates"):
+        tiny_motiongpt.text_to_motion(text, candidates=0)
+
+
+@pytest.mark.parametrize("rerank", ["likelihood", "similarity"])
+def test_grounded_model_folder_round_trip(tiny_motiongpt, encoder, tmp_path, rerank):
+    settings = TextToMotionSettings(candidates=2, neighbours=1, sentence_encoder="all-MiniLM-L6-v2",
+                                    captions="grounding_captions.txt", rerank=rerank)
+    model = MotionGPT(tiny_motiongpt.language_model, tiny_motiongpt.motion_tokenizer, max_codes=12,
+                      text_to_motion=settings, grounding=CaptionGrounding(encoder, CAPTIONS))
+    folder = model.save_pretrained(tmp_path / "grounded")
+    assert read_caption_file(folder / "grounding_captions.txt") == sorted(CAPTIONS)
+    loaded = MotionGPT.from_pretrained(folder)
+    assert loaded.text_to_motion_settings == settings and loaded.grounding.captions == sorted(CAPTIONS)
+    result = loaded.text_to_motion("someone goes forward on foot", seconds=1.0, seed=0)
+    # the motion comes from the request or from its nearest training caption
+    assert result.prompt.endswith(("someone goes forward on foot", "a person walks forward."))
+    assert result.joints.shape == (20, 22, 3)
+    batch = loaded.text_to_motion(["a man does a backflip", "someone walks"], seconds=0.8, seed=1)
+    assert [r.joints.shape[0] for r in batch] == [16, 16]
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"candidates": 0}, "candidates"),
+    ({"neighbours": 1, "sentence_encoder": "all-MiniLM-L6-v2", "captions": "missing.txt"}, "caption file not found"),
+    ({"sentence_encoder": "no/such/folder"}, "not a Hugging Face model folder"),
+])
+def test_bad_grounding_in_a_model_folder_is_a_load_error(tiny_motiongpt, tmp_path, entry, message):
+    folder = tiny_motiongpt.save_pretrained(tmp_path / "model")
+    manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())
+    manifest["text_to_motion"] = entry
+    (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(ModelLoadError, match=message):
+        MotionGPT.from_pretrained(folder)
