@@ -6,6 +6,11 @@ Runs on the CPU, and also on the GPU when one is available (``--devices cpu cuda
 of S seconds is 5*S codes, i.e. 5*S + 2 generated motion tokens (start and end) plus the final EOS, decoded
 one by one with the KV cache (``generate(use_cache=True)``); the time includes prompt tokenisation,
 generation, parsing, VQ-VAE decoding and recovering joints. Prints one JSON object.
+
+Decoding is the model folder's (``text_to_motion`` in motiongpt.yaml: several candidate motions from the
+request and its nearest training captions, reranked); ``--single-sample`` adds a run that samples one motion
+from the request alone (the reference's decoding) for comparison. ``tokens_per_second`` counts the motion
+tokens of every sampled candidate (``motions_per_call`` of them), not the back-captions used for reranking.
 """
 from __future__ import annotations
 
@@ -27,11 +32,17 @@ def percentile(values, q):
     return float(np.percentile(np.asarray(values), q))
 
 
-def bench_device(model_folder: str, device: str, seconds_list, repeats: int, use_cache: bool = True) -> dict:
+def bench_device(model_folder: str, device: str, seconds_list, repeats: int, use_cache: bool = True,
+                 single_sample: bool = False) -> dict:
     from motiongpt.lm.api import MotionGPT
+    from motiongpt.lm.text_grounding import TextToMotionSettings
 
     model = MotionGPT.from_pretrained(model_folder, device=device)
     model.sampling.use_cache = use_cache
+    if single_sample:
+        model.grounding, model.text_to_motion_settings = None, TextToMotionSettings()
+    settings = model.text_to_motion_settings
+    motions_per_call = settings.candidates * (1 + (settings.neighbours if model.grounding is not None else 0))
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     model.text_to_motion(CAPTIONS[0], seconds=1.0, seed=0)  # warm-up
@@ -46,7 +57,7 @@ def bench_device(model_folder: str, device: str, seconds_list, repeats: int, use
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - started)
-            tokens.append(result.codes.size + 3)  # start, codes, end, EOS
+            tokens.append(motions_per_call * (result.codes.size + 3))  # start, codes, end, EOS per candidate
         rows[f"{seconds:g}s"] = {
             "frames": int(round(seconds * 20)),
             "p50_s": round(percentile(times, 50), 4),
@@ -59,7 +70,8 @@ def bench_device(model_folder: str, device: str, seconds_list, repeats: int, use
     if device.startswith("cuda"):
         peak["peak_gpu_allocated_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
         peak["gpu"] = torch.cuda.get_device_name()
-    return {"device": device, "use_cache": use_cache, "repeats": repeats, "latency": rows, **peak}
+    return {"device": device, "use_cache": use_cache, "decoding": settings.to_dict(),
+            "motions_per_call": motions_per_call, "repeats": repeats, "latency": rows, **peak}
 
 
 def main() -> None:
@@ -69,6 +81,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, nargs="+", default=[1.0, 4.0, 8.0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--devices", nargs="+", default=None, help="default: cpu, plus cuda when available")
+    parser.add_argument("--single-sample", action="store_true",
+                        help="also time the reference decoding (one motion from the request, no reranking) on CPU")
     parser.add_argument("--no-cache-comparison", action="store_true",
                         help="skip the CPU run without the KV cache")
     args = parser.parse_args()
@@ -79,6 +93,8 @@ def main() -> None:
     if not args.no_cache_comparison:
         report["runs"].append(bench_device(args.model, "cpu", [max(args.seconds)], max(3, args.repeats // 3),
                                            use_cache=False))
+    if args.single_sample:
+        report["runs"].append(bench_device(args.model, "cpu", args.seconds, args.repeats, single_sample=True))
     print(json.dumps(report, indent=2))
 
 

@@ -42,6 +42,10 @@ def register(groups) -> None:
     evaluate.add_argument("--candidates", type=int, default=None,
                           help="text-to-motion: motions sampled per prompt, the best fit kept "
                                "(default: the model folder's text_to_motion.candidates)")
+    evaluate.add_argument("--neighbours", type=int, default=None,
+                          help="text-to-motion: nearest training captions used as extra prompts (default: the model's)")
+    evaluate.add_argument("--rerank", choices=("likelihood", "similarity"), default=None,
+                          help="text-to-motion: how the best candidate is chosen (default: the model's)")
     evaluate.add_argument("--no-grounding", action="store_true",
                           help="text-to-motion from the caption alone (ignore the model folder's caption grounding)")
     evaluate.add_argument("--t2m-only", action="store_true", help="only the text-to-motion accuracy")
@@ -92,6 +96,7 @@ def run_eval(args: argparse.Namespace) -> int:
                                   inbetween_candidates=args.inbetween_candidates,
                                   temperature=args.temperature, greedy=args.greedy,
                                   text_to_motion_candidates=args.candidates, text_to_motion_only=args.t2m_only,
+                                  text_to_motion_neighbours=args.neighbours, text_to_motion_rerank=args.rerank,
                                   grounding=not args.no_grounding)
     report = evaluate_model(args.model, args.data, settings)
     text = json.dumps(report, indent=2)

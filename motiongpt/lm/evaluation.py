@@ -50,6 +50,8 @@ class EvaluationSettings:
     greedy: bool = False              # text-to-motion greedy decoding instead of sampling
     inbetween_candidates: int = 8   # gaps sampled per window; the one fitting the given motions best is kept
     text_to_motion_candidates: int | None = None  # motions sampled per prompt (None: the model folder's)
+    text_to_motion_neighbours: int | None = None  # nearest training captions as extra prompts (None: the folder's)
+    text_to_motion_rerank: str | None = None       # "likelihood" or "similarity" (None: the folder's)
     grounding: bool = True             # use the model folder's caption grounding, if it has one
     text_to_motion_only: bool = False  # skip motion-to-text, prediction, in-between and commands
 
@@ -95,10 +97,14 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
     if not settings.grounding:
         model.grounding = None
         model.text_to_motion_settings = dataclasses.replace(model.text_to_motion_settings, neighbours=0,
-                                                            sentence_encoder=None, captions=None)
+                                                            sentence_encoder=None, captions=None,
+                                                            rerank="likelihood")
+    overrides = {name: value for name, value in (("candidates", settings.text_to_motion_candidates),
+                                                  ("neighbours", settings.text_to_motion_neighbours),
+                                                  ("rerank", settings.text_to_motion_rerank)) if value is not None}
+    if overrides:
+        model.text_to_motion_settings = dataclasses.replace(model.text_to_motion_settings, **overrides)
     t2m_settings = model.text_to_motion_settings
-    if settings.text_to_motion_candidates is not None:
-        t2m_settings = dataclasses.replace(t2m_settings, candidates=settings.text_to_motion_candidates)
     actions = load_actions(data_root)
     normalizer = load_normalizer(data_root)
     test = load_split(data_root, settings.split)
@@ -130,8 +136,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             started = time.perf_counter()
             try:
                 result = model.text_to_motion(text, seconds=frames / FPS, temperature=settings.temperature,
-                                              greedy=settings.greedy, seed=settings.seed + 1000 * sample + index,
-                                              candidates=settings.text_to_motion_candidates)
+                                              greedy=settings.greedy, seed=settings.seed + 1000 * sample + index)
             except NoMotionError:
                 t2m_failures += 1
                 t2m_hits.append(False)
@@ -211,10 +216,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "captions": len(items), "captions_unseen_in_training": unseen,
             "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
             "decoding": "greedy" if settings.greedy else f"top-k sampling, temperature {settings.temperature or 1.0}",
-            "settings": {**t2m_settings.to_dict(), "reranking": (
-                "none" if t2m_settings.candidates * (1 + t2m_settings.neighbours) == 1 or settings.greedy else
-                "sentence similarity of the model's own caption of each candidate to the text"
-                if model.grounding is not None else "log p(text | motion) under the model's motion-to-text task")},
+            "settings": {**t2m_settings.to_dict(), "motions_per_caption": (
+                1 if settings.greedy else t2m_settings.candidates) * (1 + t2m_settings.neighbours)},
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},
             "misses": t2m_misses,
             "classifier": "nearest neighbour over descriptors of the real held-out test motions",
