@@ -58,18 +58,19 @@ class RobotMotionPlan:
 class MotionPipeline:
     """Thread-safe: one lock serializes model calls (the worker and the ~/describe service share it)."""
 
-    def __init__(self, model: Any, retargeter: Any, seed: int = -1) -> None:
+    def __init__(self, model: Any, retargeter: Any, seed: int = -1, candidates: int = 0) -> None:
         self.model = model
         self.retargeter = retargeter
         self.seed = seed
+        self.candidates = candidates  # 0: the model folder's default
         self._model_lock = threading.Lock()
         self._retarget_lock = threading.Lock()
 
     @classmethod
     def load(cls, model_path: str, robot: str, device: str = "auto", seed: int = -1,
-             cpu_threads: int = 1) -> "MotionPipeline":
+             cpu_threads: int = 1, candidates: int = 0) -> "MotionPipeline":
         retargeter = cls.load_retargeter(robot)
-        return cls(cls.load_model(model_path, device, cpu_threads), retargeter, seed)
+        return cls(cls.load_model(model_path, device, cpu_threads), retargeter, seed, candidates)
 
     @staticmethod
     def load_retargeter(robot: str) -> Any:
@@ -110,7 +111,8 @@ class MotionPipeline:
         """Motion for a (possibly multi-step) command: MotionGPT.command splits and joins the steps."""
         start = time.perf_counter()
         with self._model_lock:
-            result = self.model.command(text, seconds_per_step=seconds_per_step, seed=self._seed())
+            result = self.model.command(text, seconds_per_step=seconds_per_step, seed=self._seed(),
+                                        candidates=self.candidates if self.candidates > 0 else None)
         return HumanMotion(_joints_of(result, "command"), time.perf_counter() - start)
 
     def predict(self, joints: np.ndarray, seconds: float) -> HumanMotion:

@@ -151,7 +151,8 @@ class MotionGPTNode(Node):
         cfg = self.config
         started = time.perf_counter()
         try:
-            pipeline = MotionPipeline.load(cfg.model_path, cfg.robot, cfg.device, cfg.seed, cfg.cpu_threads)
+            pipeline = MotionPipeline.load(cfg.model_path, cfg.robot, cfg.device, cfg.seed, cfg.cpu_threads,
+                                           cfg.candidates)
             unknown = sorted(set(pipeline.robot_joint_names) - set(self.limits.joint_names))
             if unknown:
                 raise ValueError(f"retargeter joints {unknown} are not movable joints of the URDF")
