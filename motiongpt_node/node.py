@@ -156,6 +156,11 @@ class MotionGPTNode(Node):
             unknown = sorted(set(pipeline.robot_joint_names) - set(self.limits.joint_names))
             if unknown:
                 raise ValueError(f"retargeter joints {unknown} are not movable joints of the URDF")
+            try:
+                warm_up_s = pipeline.warm_up()
+            except Exception as error:  # noqa: BLE001 - the first command pays the initialisation instead
+                warm_up_s = float("nan")
+                self.get_logger().warning(f"warm-up command failed ({error}); the node is ready anyway")
         except Exception as error:  # noqa: BLE001 - reported; the node stays up and refuses commands
             with self._lock:
                 self._state = "error"
@@ -166,6 +171,7 @@ class MotionGPTNode(Node):
         with self._lock:
             self._state = "ready"
             self._timings["load_s"] = round(time.perf_counter() - started, 3)
+            self._timings["warm_up_s"] = round(warm_up_s, 3)
         self._report("ok", "ready")
 
     # ------------------------------------------------------------------ inputs
