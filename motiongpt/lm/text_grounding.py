@@ -19,12 +19,13 @@ The settings live in the model folder's ``motiongpt.yaml`` under ``text_to_motio
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from motiongpt.config_files import build_dataclass
 from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
 
 MAX_CANDIDATES = 64
@@ -62,12 +63,7 @@ class TextToMotionSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "TextToMotionSettings":
-        data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise GroundingConfigError(f"unknown text_to_motion keys: {sorted(unknown)} (known: {sorted(known)})")
-        return cls(**data)
+        return build_dataclass(cls, {} if data is None else data, "text_to_motion", GroundingConfigError)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
