@@ -97,3 +97,31 @@ def test_bad_checkpoints_raise_clear_errors(released, tmp_path):
     torch.save({"state_dict": {"vae.x": torch.zeros(1)}}, other)
     with pytest.raises(ModelLoadError, match="not a MotionGPT checkpoint"):
         load_released_checkpoint(other, base_folder)
+
+
+def test_from_released_with_a_full_size_vq_vae(tmp_path, sentences, architecture):
+    """MotionGPT.from_released on a file in the released layout: the full-size VQ-VAE (512 codes, the
+    released configuration) under vae.*, a T5 over 512 codes under lm.language_model.*."""
+    import numpy as np
+
+    from motiongpt.lm.api import MotionGPT
+    from motiongpt.normalization import Normalizer
+    from motiongpt.tokenizer import MotionTokenizer, VQVAEConfig
+
+    torch.manual_seed(7)
+    vq_vae = MotionTokenizer(VQVAEConfig(), Normalizer.official()).eval()
+    assert vq_vae.config.code_num == 512 and sum(p.numel() for p in vq_vae.parameters()) > 19_000_000
+    base_folder = tmp_path / "base-t5"
+    train_text_tokenizer(sentences, vocab_size=300).save_pretrained(str(base_folder))
+    lm = MotionLanguageModel.build(architecture, train_text_tokenizer(sentences, vocab_size=300),
+                                   MotionVocabulary(512), seed=5)
+    lm.t5.config.save_pretrained(str(base_folder))
+    path = save_released_layout(lm, tmp_path / "motiongpt_s3_h3d.tar", vq_vae.state_dict())
+
+    model = MotionGPT.from_released(path, base_folder)
+    assert model.vocabulary.code_num == 512 and not lm_head_is_tied(model.language_model.t5)
+    codes = np.array([3, 500, 17, 42, 511, 0], dtype=np.int64)
+    np.testing.assert_allclose(model.motion_tokenizer.decode_to_features(codes), vq_vae.decode_to_features(codes),
+                               rtol=0, atol=1e-5)
+    result = model.text_to_motion("a person walks forward", seconds=1.2, seed=0)
+    assert result.joints.shape == (24, 22, 3) and np.isfinite(result.joints).all()
