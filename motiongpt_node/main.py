@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, ParameterException) as error:  # bad parameters, a missing URDF or robot file: one line
         print(f"motiongpt_node: error: {error}", file=sys.stderr)
         return 2
+    except Exception:
+        # SIGINT shuts the context down from rclpy's signal handler; a wait set built in that instant raises
+        # RCLError ("the given context is not valid") instead of ExternalShutdownException (seen in CI).
+        # That is still a clean shutdown; anything raised while the context is valid is a real failure.
+        if rclpy.ok():
+            raise
     finally:
         if node is not None:
             node.close()
