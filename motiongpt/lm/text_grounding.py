@@ -87,12 +87,29 @@ def write_caption_file(path: Path, captions: Sequence[str]) -> Path:
 
 
 class CaptionGrounding:
-    """Nearest captions to a request, and similarity of captions to a request, by sentence embeddings."""
+    """Nearest captions to a request, and similarity of captions to a request, by sentence embeddings.
 
-    def __init__(self, encoder: SentenceEncoder, captions: Sequence[str]):
+    Embeddings are cached by sentence (the model's back-captions are mostly its training captions, and a
+    request is embedded once for its neighbours and once for the ranking): up to ``cache_size`` sentences."""
+
+    def __init__(self, encoder: SentenceEncoder, captions: Sequence[str], cache_size: int = 4096):
         self.encoder = encoder
         self.captions = list(captions)
-        self.embeddings = encoder.encode(self.captions) if self.captions else None
+        self.cache_size = int(cache_size)
+        self._cache: dict[str, np.ndarray] = {}
+        self.embeddings = self.encode(self.captions) if self.captions else None
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        """Unit sentence vectors (N, D), from the cache where possible."""
+        sentences = [str(s) for s in sentences]
+        missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
+        if missing:
+            if len(self._cache) + len(missing) > self.cache_size:
+                self._cache.clear()
+            self._cache.update(zip(missing, self.encoder.encode(missing)))
+        if not sentences:
+            return self.encoder.encode([])
+        return np.stack([self._cache[s] for s in sentences])
 
     @classmethod
     def from_settings(cls, settings: TextToMotionSettings, model_folder: Path) -> "CaptionGrounding | None":
@@ -106,7 +123,7 @@ class CaptionGrounding:
         """For each text, the ``count`` most similar captions other than the text itself."""
         if count <= 0 or self.embeddings is None:
             return [[] for _ in texts]
-        queries = self.encoder.encode(texts)
+        queries = self.encode(texts)
         result = []
         for text, query in zip(texts, queries):
             order = np.argsort(-(self.embeddings @ query), kind="stable")
@@ -116,5 +133,5 @@ class CaptionGrounding:
 
     def similarity(self, text: str, others: Sequence[str]) -> np.ndarray:
         """Cosine similarity of each of ``others`` to ``text``."""
-        vectors = self.encoder.encode([text, *others])
+        vectors = self.encode([text, *others])
         return vectors[1:] @ vectors[0]

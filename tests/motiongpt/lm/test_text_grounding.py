@@ -105,3 +105,12 @@ def test_bad_grounding_in_a_model_folder_is_a_load_error(tiny_motiongpt, tmp_pat
     (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
     with pytest.raises(ModelLoadError, match=message):
         MotionGPT.from_pretrained(folder)
+
+
+def test_cached_embeddings_equal_fresh_ones(encoder):
+    grounding = CaptionGrounding(encoder, CAPTIONS, cache_size=8)
+    sentences = ["someone walks ahead", CAPTIONS[0], "a gymnast flips", "someone walks ahead"]
+    np.testing.assert_allclose(grounding.encode(sentences), encoder.encode(sentences), atol=1e-6)
+    many = [f"a person walks {i} steps" for i in range(10)]  # more than the cache holds: it is emptied, not wrong
+    np.testing.assert_allclose(grounding.encode(many), encoder.encode(many), atol=1e-6)
+    assert len(grounding._cache) <= 10 and grounding.encode([]).shape == (0, 384)
