@@ -61,7 +61,8 @@ def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, f
             "keypoint_error_cm_max": motion.report["keypoint_error_cm"]["max"],
             **feet,
             **motion.report["limits"],
-            **{k: v for k, v in self_collision_frames(model, motion, bundle).items() if k == "self_collision_frames"},
+            **{k: v for k, v in self_collision_frames(model, motion, bundle).items()
+               if k in ("self_collision_frames", "self_collision_pairs")},
             **metrics.jerk(motion.positions, motion.times),
             "velocity_limited_intervals": motion.report["velocity"]["limited_intervals"],
             "duration_stretch": motion.report["velocity"]["duration_after"] / max(motion.report["velocity"]["duration_before"], 1e-9),
@@ -76,6 +77,18 @@ def _weighted(rows, key, weight_key="contact_frames"):
     weights = np.array([r[weight_key] for r in rows], dtype=float)
     values = np.array([r[key] for r in rows], dtype=float)
     return float((weights * values).sum() / weights.sum()) if weights.sum() > 0 else 0.0
+
+
+def _top_pairs(rows: list[dict], count: int = 15) -> list[dict]:
+    """The body pairs that self-collide in the most frames over all clips, with their deepest contact."""
+    totals: dict[str, dict] = {}
+    for row in rows:
+        for key, entry in row.get("self_collision_pairs", {}).items():
+            total = totals.setdefault(key, {"pair": key, "frames": 0, "max_depth_cm": 0.0, "clips": 0})
+            total["frames"] += entry["frames"]
+            total["clips"] += 1
+            total["max_depth_cm"] = max(total["max_depth_cm"], entry["max_depth_cm"])
+    return sorted(totals.values(), key=lambda t: (-t["frames"], t["pair"]))[:count]
 
 
 def summarize(robot: str, rows: list[dict], cpu_seconds: float, frames_total: int) -> dict:
@@ -98,6 +111,7 @@ def summarize(robot: str, rows: list[dict], cpu_seconds: float, frames_total: in
         "position_limit_violations": int(sum(r["position_limit_violations"] for r in rows)),
         "velocity_limit_violations": int(sum(r["velocity_limit_violations"] for r in rows)),
         "self_collision_frames": int(sum(r["self_collision_frames"] for r in rows)),
+        "self_collision_pairs_top": _top_pairs(rows),
         "jerk_mean_rad_s3": float((frames * [r["jerk_mean"] for r in rows]).sum() / frames.sum()),
         "velocity_limited_clips": int(sum(r["velocity_limited_intervals"] > 0 for r in rows)),
         "mean_duration_stretch": float(np.mean([r["duration_stretch"] for r in rows])),

@@ -138,18 +138,34 @@ def _set_pose(model, data, base_position, base_xyzw, qpos_adr, joints):
 
 def self_collision_frames(robot: RobotModel, motion: RobotMotion, model_bundle=None) -> dict:
     """Frames whose configuration has contacts between two robot geoms (pairs already touching at the
-    calibration posture, such as overlapping meshes of neighbouring links, are excluded in build_model)."""
+    calibration posture, such as overlapping meshes of neighbouring links, are excluded in build_model).
+    ``self_collision_pairs``: for each pair of bodies ("a|b", sorted), the frames it touches in and its
+    deepest penetration (cm)."""
     import mujoco
 
     model, qpos_adr, _, _ = model_bundle or build_model(robot)
     data = mujoco.MjData(model)
     frames = []
+    pairs: dict[str, dict] = {}
     for t in range(motion.num_frames):
         _set_pose(model, data, motion.base_positions[t], motion.base_orientations[t], qpos_adr, motion.positions[t])
         mujoco.mj_forward(model, data)
         if _robot_geom_pairs(model, data):  # pairs touching at calibration are excluded in build_model
             frames.append(t)
-    return {"self_collision_frames": len(frames), "self_collision_frame_indices": frames[:50]}
+            seen = set()
+            for i in range(data.ncon):
+                contact = data.contact[i]
+                b1, b2 = model.geom_bodyid[contact.geom1], model.geom_bodyid[contact.geom2]
+                if b1 == 0 or b2 == 0:
+                    continue
+                key = "|".join(sorted((model.body(b1).name, model.body(b2).name)))
+                entry = pairs.setdefault(key, {"frames": 0, "max_depth_cm": 0.0})
+                if key not in seen:
+                    entry["frames"] += 1
+                    seen.add(key)
+                entry["max_depth_cm"] = max(entry["max_depth_cm"], round(float(-contact.dist) * 100.0, 2))
+    return {"self_collision_frames": len(frames), "self_collision_frame_indices": frames[:50],
+            "self_collision_pairs": pairs}
 
 
 def check_motion(robot: RobotModel, motion: RobotMotion, settings: ServoSettings = ServoSettings()) -> dict:

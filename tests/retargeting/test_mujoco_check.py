@@ -29,4 +29,10 @@ def test_self_collisions_are_counted(g1_retargeter, g1_motion):
         crossed.positions[:, robot.joint_names.index(f"{side}_shoulder_roll_joint")] = np.clip(
             sign * 1.5, robot.lower[robot.joint_names.index(f"{side}_shoulder_roll_joint")],
             robot.upper[robot.joint_names.index(f"{side}_shoulder_roll_joint")])
-    assert self_collision_frames(robot, crossed)["self_collision_frames"] > clean["self_collision_frames"]
+    collided = self_collision_frames(robot, crossed)
+    assert collided["self_collision_frames"] > clean["self_collision_frames"]
+    # the pairs name the bodies that touch; an arm is among them, and no pair touches in more frames than collide
+    pairs = collided["self_collision_pairs"]
+    assert any(("shoulder" in key or "elbow" in key or "wrist" in key) for key in pairs)
+    assert all(0 < entry["frames"] <= collided["self_collision_frames"] and entry["max_depth_cm"] >= 0
+               for entry in pairs.values())
