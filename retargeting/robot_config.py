@@ -54,6 +54,30 @@ class FootSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class CapsuleSpec:
+    """A capsule fixed on the robot: the segment from a point on one frame to a point on another (the same
+    frame for a rigid part), swept by a sphere of ``radius`` (m)."""
+
+    name: str
+    start_frame: str
+    end_frame: str
+    radius: float
+    start_offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    end_offset: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class SelfCollisionSpec:
+    """Capsule pairs the IK keeps apart (retargeting/self_collision.py): a pair closer than ``margin`` (m,
+    surface to surface) adds ``weight`` * (margin - distance)^2 to the frame's cost. Empty: no avoidance."""
+
+    capsules: tuple[CapsuleSpec, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+    margin: float = 0.01
+    weight: float = 100.0
+
+
+@dataclasses.dataclass(frozen=True)
 class SolverSettings:
     """Weights and bounds of the per-frame inverse kinematics (see retargeting/solver.py)."""
 
@@ -102,6 +126,7 @@ class RobotConfig:
     # Joint values of the calibration posture (default all 0): the robot standing straight, arms down
     # with the forearms pointing forward if the arms have orientation targets.
     calibration_posture: dict[str, float] = dataclasses.field(default_factory=dict)
+    self_collision: SelfCollisionSpec = SelfCollisionSpec()
 
     def urdf_path(self) -> Path:
         return resolve_urdf(self.urdf, self.source)
@@ -233,7 +258,45 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         clearance=_float_map(data.get("clearance"), "clearance", source),
         clearance_depth=float(data.get("clearance_depth", 0.12)),
         calibration_posture=_float_map(data.get("calibration_posture"), "calibration_posture", source),
+        self_collision=_self_collision(data.get("self_collision"), source),
     )
+
+
+def _self_collision(value: Any, source: str) -> SelfCollisionSpec:
+    if value is None:
+        return SelfCollisionSpec()
+    if not isinstance(value, dict):
+        raise RetargetError(f"{source}: self_collision must be a mapping (capsules, pairs, margin, weight)")
+    unknown = set(value) - {"capsules", "pairs", "margin", "weight"}
+    if unknown:
+        raise RetargetError(f"{source}: unknown self_collision keys {sorted(unknown)}")
+    capsules = []
+    for item in value.get("capsules") or []:
+        try:
+            frames = item.get("frames") or [item["frame"], item["frame"]]
+            capsule = CapsuleSpec(
+                name=str(item["name"]), start_frame=str(frames[0]), end_frame=str(frames[1]),
+                radius=float(item["radius"]),
+                start_offset=_vec3(item.get("start", (0, 0, 0)), f"start of capsule {item['name']}", source),
+                end_offset=_vec3(item.get("end", (0, 0, 0)), f"end of capsule {item['name']}", source))
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
+            raise RetargetError(f"{source}: self_collision capsule needs name, frame (or frames: [a, b]) and "
+                                f"radius: {item!r} ({error})") from error
+        if not capsule.radius > 0:
+            raise RetargetError(f"{source}: capsule {capsule.name} needs a positive radius")
+        capsules.append(capsule)
+    names = [c.name for c in capsules]
+    if len(set(names)) != len(names):
+        raise RetargetError(f"{source}: self_collision capsule names must be unique")
+    pairs = []
+    for pair in value.get("pairs") or []:
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and all(p in names for p in pair) and pair[0] != pair[1]):
+            raise RetargetError(f"{source}: self_collision pair {pair!r} must name two different capsules of {names}")
+        pairs.append((str(pair[0]), str(pair[1])))
+    margin, weight = float(value.get("margin", 0.01)), float(value.get("weight", 100.0))
+    if margin < 0 or not weight > 0:
+        raise RetargetError(f"{source}: self_collision needs margin >= 0 and weight > 0")
+    return SelfCollisionSpec(tuple(capsules), tuple(pairs), margin, weight)
 
 
 def available_robots() -> list[str]:

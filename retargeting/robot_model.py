@@ -16,6 +16,7 @@ import pinocchio as pin
 
 from retargeting.errors import RetargetError
 from retargeting.robot_config import RobotConfig, example_robot_data_dir
+from retargeting.self_collision import CapsulePairs
 
 
 @dataclasses.dataclass
@@ -80,8 +81,18 @@ class RobotModel:
         self.orientation_frame_ids: list[int] = [frame_id(o.frame) for o in config.orientations]
         self.sole_frame_ids: list[int] = [
             add_point_frame(f"retarget_sole_{f.side}", f.frame, f.sole_center) for f in config.feet]
+        spec = config.self_collision
+        capsule_ends = [(add_point_frame(f"retarget_capsule_{c.name}_start", c.start_frame, c.start_offset),
+                         add_point_frame(f"retarget_capsule_{c.name}_end", c.end_frame, c.end_offset))
+                        for c in spec.capsules]
         self.model = model
         self.data = model.createData()
+        self.capsule_pairs = None
+        if spec.pairs:
+            index = {c.name: k for k, c in enumerate(spec.capsules)}
+            self.capsule_pairs = CapsulePairs(model, np.array(capsule_ends), np.array([c.radius for c in spec.capsules]),
+                                              np.array([(index[a], index[b]) for a, b in spec.pairs]),
+                                              spec.margin, spec.weight)
 
         self.lower = model.lowerPositionLimit[7:].copy()
         self.upper = model.upperPositionLimit[7:].copy()

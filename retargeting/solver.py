@@ -71,6 +71,7 @@ class FrameSolver:
         self.nv = self.model.nv
         self.lower, self.upper = robot.lower, robot.upper
         self._eye = np.eye(self.nv)
+        self.capsules = robot.capsule_pairs  # self-collision pairs (None: no avoidance)
 
     # --------------------------------------------------------------------------------------------
     def _residuals(self, q, positions, pos_idx, rotations, rot_idx):
@@ -90,6 +91,8 @@ class FrameSolver:
         cost += float(self.robot.posture_weights @ (qj - self.robot.rest_posture) ** 2)
         if prior is not None:
             cost += s.smoothness_weight * float(np.sum((qj - prior) ** 2))
+        if self.capsules is not None:  # placements of the current kinematics (computeJointJacobians ran)
+            cost += self.capsules.cost(self.data, q)
         return cost
 
     def _box_solve(self, H, g, low, high):
@@ -152,6 +155,12 @@ class FrameSolver:
             error = np.concatenate([pos_err.ravel(), rot_err.ravel()]) * weights
             H = Jw.T @ Jw
             g = Jw.T @ error
+            if self.capsules is not None:
+                # capsule pairs within the margin: residual (margin - d), linearised as (margin - d) - grad(d) dq
+                violation, gradient = self.capsules.active_rows(data, self.nv, q)
+                if violation.size:
+                    H += self.capsules.weight * gradient.T @ gradient
+                    g += self.capsules.weight * gradient.T @ violation
             qj = q[7:]
             g[6:] += self.robot.posture_weights * (self.robot.rest_posture - qj)
             if prior is not None:

@@ -1,0 +1,105 @@
+"""Self-collision avoidance: capsule geometry, the distance gradient the IK uses, the YAML schema, and
+retargeted motions that keep hands out of the body where the plain IK puts them in."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pinocchio as pin
+import pytest
+import yaml
+
+from retargeting import Retargeter
+from retargeting.errors import RetargetError
+from retargeting.robot_config import SelfCollisionSpec, config_from_dict, load_robot_config
+from retargeting.robot_model import RobotModel
+from retargeting.self_collision import segment_closest_parameters
+
+
+def test_closest_points_match_a_dense_search():
+    rng = np.random.default_rng(0)
+    segments = rng.normal(size=(4, 60, 3))
+    segments[1, ::7] = segments[0, ::7]    # some first segments are points
+    segments[3, ::11] = segments[2, ::11]  # some second segments are points
+    segments[3, 5] = segments[2, 5] + 2 * (segments[1, 5] - segments[0, 5])  # parallel
+    s, t = segment_closest_parameters(*segments)
+    grid = np.linspace(0.0, 1.0, 301)
+    for k in range(60):
+        a0, a1, b0, b1 = segments[:, k]
+        found = np.linalg.norm((a0 + s[k] * (a1 - a0)) - (b0 + t[k] * (b1 - b0)))
+        dense = np.linalg.norm((a0 + grid[:, None] * (a1 - a0))[:, None] - (b0 + grid[:, None] * (b1 - b0))[None], axis=-1)
+        assert 0 <= s[k] <= 1 and 0 <= t[k] <= 1 and found <= dense.min() + 1e-4
+
+
+@pytest.fixture(scope="module")
+def g1_model() -> RobotModel:
+    return RobotModel(load_robot_config("g1"))
+
+
+def test_distance_gradient_matches_finite_differences(g1_model):
+    robot, capsules = g1_model, g1_model.capsule_pairs
+    data = robot.model.createData()
+    rng = np.random.default_rng(3)
+    checked = 0
+    for trial in range(40):
+        joints = np.clip(robot.rest_posture + rng.normal(scale=0.8, size=robot.nj), robot.lower, robot.upper)
+        q = robot.configuration([0.0, 0.0, 0.8], np.eye(3), joints)
+        pin.computeJointJacobians(robot.model, data, q)
+        violation, gradient = capsules.active_rows(data, robot.model.nv)
+        if not violation.size:
+            continue
+        distances = capsules.distances(data)
+        active = np.flatnonzero(capsules.margin - distances > 0)
+        step = 1e-6
+        numeric = np.zeros_like(gradient)
+        for k in range(robot.model.nv):
+            dq = np.zeros(robot.model.nv)
+            dq[k] = step
+            pin.computeJointJacobians(robot.model, data, pin.integrate(robot.model, q, dq))
+            numeric[:, k] = (capsules.distances(data)[active] - distances[active]) / step
+        np.testing.assert_allclose(gradient, numeric, atol=2e-4)
+        checked += 1
+    assert checked >= 3  # the random postures did bring some pairs within the margin
+
+
+def test_bad_self_collision_sections_are_errors():
+    data = yaml.safe_load(Path(load_robot_config("g1").source).read_text())
+    assert config_from_dict(data, source="<dict>").self_collision.pairs  # the shipped section parses
+    for bad in ({"capsules": [{"name": "a", "frame": "pelvis", "radius": -1}]},
+                {"capsules": [{"name": "a", "frame": "pelvis", "radius": 0.1}], "pairs": [["a", "b"]]},
+                {"capsules": [{"name": "a", "frame": "pelvis", "radius": 0.1}], "pairs": [["a", "a"]]},
+                {"capsules": [{"frame": "pelvis", "radius": 0.1}]},
+                {"pairs": [], "distance": 1.0},
+                "yes"):
+        with pytest.raises(RetargetError, match="self_collision|capsule"):
+            config_from_dict({**data, "self_collision": bad}, source="<dict>")
+
+
+def test_avoidance_keeps_hands_out_of_the_torso(g1_retargeter, walking_clip):
+    """Human hands pressed on the belly: the plain IK follows them into the torso, the avoiding IK does not."""
+    clip = walking_clip.copy()
+    belly = clip[:, 0] + np.array([0.0, 0.12, 0.1])  # in front of the pelvis (Y up, Z forward), a bit above it
+    for wrist, elbow, side in ((20, 18, 1.0), (21, 19, -1.0)):
+        clip[:, wrist] = belly + np.array([side * 0.03, 0.0, 0.0])
+        clip[:, elbow] = clip[:, 0] + np.array([side * 0.2, 0.2, 0.05])
+    config = g1_retargeter.robot.config
+    plain = Retargeter.from_robot(dataclasses.replace(config, self_collision=SelfCollisionSpec(), clearance={}))
+    avoiding = Retargeter.from_robot(dataclasses.replace(config, clearance={}))
+
+    def closest(retargeter):
+        robot = retargeter.robot
+        motion = retargeter.retarget(clip, fps=20.0)
+        data = avoiding.robot.model.createData()
+        capsules = avoiding.robot.capsule_pairs  # the same capsules measure both
+        worst = np.inf
+        for t in range(motion.num_frames):
+            q = robot.configuration(motion.base_positions[t], pin.Quaternion(motion.base_orientations[t]).matrix(),
+                                    motion.positions[t])
+            pin.forwardKinematics(avoiding.robot.model, data, q)
+            worst = min(worst, float(capsules.distances(data).min()))
+        return worst
+
+    without, with_avoidance = closest(plain), closest(avoiding)
+    assert without < 0.0  # the plain IK puts a hand or forearm into the body
+    assert with_avoidance > without + 0.02 and with_avoidance > -0.01
