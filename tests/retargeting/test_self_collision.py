@@ -103,3 +103,16 @@ def test_avoidance_keeps_hands_out_of_the_torso(g1_retargeter, walking_clip):
     without, with_avoidance = closest(plain), closest(avoiding)
     assert without < 0.0  # the plain IK puts a hand or forearm into the body
     assert with_avoidance > without + 0.02 and with_avoidance > -0.01
+
+
+@pytest.mark.parametrize("name", ["g1", "talos", "romeo"])
+def test_shipped_capsules_are_clear_at_the_calibration_posture(name):
+    """A pair within the margin at calibration would push every standing frame away from its targets."""
+    robot = RobotModel(load_robot_config(name))
+    if robot.capsule_pairs is None:
+        assert not robot.config.self_collision.pairs
+        return
+    data = robot.model.createData()
+    q = robot.configuration(np.zeros(3), robot.calibration.base_rotation, robot.calibration_joints)
+    pin.forwardKinematics(robot.model, data, q)
+    assert robot.capsule_pairs.distances(data).min() >= robot.config.self_collision.margin
