@@ -40,9 +40,9 @@ def bench_device(model_folder: str, device: str, seconds_list, repeats: int, use
     model = MotionGPT.from_pretrained(model_folder, device=device)
     model.sampling.use_cache = use_cache
     if single_sample:
-        model.grounding, model.text_to_motion_settings = None, TextToMotionSettings()
+        model.set_text_to_motion(TextToMotionSettings())
     settings = model.text_to_motion_settings
-    motions_per_call = settings.candidates * (1 + (settings.neighbours if model.grounding is not None else 0))
+    motions_per_call = settings.motions_per_request()
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     model.text_to_motion(CAPTIONS[0], seconds=1.0, seed=0)  # warm-up

@@ -150,20 +150,20 @@ def self_collision_frames(robot: RobotModel, motion: RobotMotion, model_bundle=N
     for t in range(motion.num_frames):
         _set_pose(model, data, motion.base_positions[t], motion.base_orientations[t], qpos_adr, motion.positions[t])
         mujoco.mj_forward(model, data)
-        if _robot_geom_pairs(model, data):  # pairs touching at calibration are excluded in build_model
+        touching: dict[str, float] = {}  # robot body pairs in contact (pairs touching at calibration are excluded in build_model)
+        for i in range(data.ncon):
+            contact = data.contact[i]
+            b1, b2 = model.geom_bodyid[contact.geom1], model.geom_bodyid[contact.geom2]
+            if b1 == 0 or b2 == 0:  # the ground
+                continue
+            key = "|".join(sorted((model.body(b1).name, model.body(b2).name)))
+            touching[key] = max(touching.get(key, 0.0), float(-contact.dist) * 100.0)
+        if touching:
             frames.append(t)
-            seen = set()
-            for i in range(data.ncon):
-                contact = data.contact[i]
-                b1, b2 = model.geom_bodyid[contact.geom1], model.geom_bodyid[contact.geom2]
-                if b1 == 0 or b2 == 0:
-                    continue
-                key = "|".join(sorted((model.body(b1).name, model.body(b2).name)))
-                entry = pairs.setdefault(key, {"frames": 0, "max_depth_cm": 0.0})
-                if key not in seen:
-                    entry["frames"] += 1
-                    seen.add(key)
-                entry["max_depth_cm"] = max(entry["max_depth_cm"], round(float(-contact.dist) * 100.0, 2))
+        for key, depth in touching.items():
+            entry = pairs.setdefault(key, {"frames": 0, "max_depth_cm": 0.0})
+            entry["frames"] += 1
+            entry["max_depth_cm"] = max(entry["max_depth_cm"], round(depth, 2))
     return {"self_collision_frames": len(frames), "self_collision_frame_indices": frames[:50],
             "self_collision_pairs": pairs}
 

@@ -59,9 +59,6 @@ class CapsulePairs:
         self.weight = float(weight)
         self._memo = None
 
-    def __len__(self) -> int:
-        return len(self.pairs)
-
     def _geometry(self, data: pin.Data, q: np.ndarray | None = None):
         """Closest points of every pair: (s, t, difference (P,3), length (P,), surface distance (P,)).
         With ``q`` (the configuration ``data`` holds), the last result for the same q is reused."""

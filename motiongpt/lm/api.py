@@ -14,6 +14,7 @@ and the motion tokenizer folder (relative paths).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,10 +111,16 @@ class MotionGPT:
         self.motion_tokenizer = motion_tokenizer.eval()
         self.max_codes = int(max_codes)
         self.sampling = sampling or GenerationSettings()
-        self.text_to_motion_settings = text_to_motion or TextToMotionSettings()
         self.grounding = grounding
-        if self.text_to_motion_settings.neighbours and grounding is None:
+        self.set_text_to_motion(text_to_motion or TextToMotionSettings())
+
+    def set_text_to_motion(self, settings: TextToMotionSettings) -> None:
+        """Use other text-to-motion decoding settings; settings without a sentence encoder drop the grounding."""
+        if not settings.sentence_encoder:
+            self.grounding = None
+        if settings.neighbours and self.grounding is None:
             raise ModelLoadError("text_to_motion.neighbours is set but no caption grounding was given")
+        self.text_to_motion_settings = settings
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -227,17 +234,21 @@ class MotionGPT:
         return results
 
     # ------------------------------------------------------------------ tasks
+    def _m2t_prompts(self, codes: Sequence[np.ndarray]) -> list[str]:
+        return [M2T_PROMPT.replace(MOTION, self.vocabulary.codes_to_string(c)) for c in codes]
+
     def caption_log_likelihood(self, codes: Sequence[np.ndarray], captions: Sequence[str]) -> np.ndarray:
         """log p(caption | motion codes) under the motion-to-text task, one value per (codes, caption) pair."""
-        prompts = [M2T_PROMPT.replace(MOTION, self.vocabulary.codes_to_string(c)) for c in codes]
-        return self.language_model.target_log_likelihood(prompts, [c.strip() for c in captions]).cpu().numpy()
+        return self.language_model.target_log_likelihood(self._m2t_prompts(codes),
+                                                         [c.strip() for c in captions]).cpu().numpy()
 
-    def captions_for_codes(self, codes: Sequence[np.ndarray], max_new_tokens: int = 40) -> list[str]:
-        """Greedy motion-to-text captions of code sequences (batched)."""
-        prompts = [M2T_PROMPT.replace(MOTION, self.vocabulary.codes_to_string(c)) for c in codes]
-        settings = self._settings(True, None, None)
+    def captions_for_codes(self, codes: Sequence[np.ndarray], greedy: bool = True, seed: int | None = None,
+                           max_new_tokens: int = 40) -> list[str]:
+        """Motion-to-text captions of code sequences (batched; greedy by default)."""
+        settings = self._settings(greedy, None, None)
         settings.max_new_tokens = int(max_new_tokens)
-        return [MOTION_TOKEN_PATTERN.sub("", r).strip() for r in self.language_model.generate(prompts, settings)]
+        responses = self.language_model.generate(self._m2t_prompts(codes), settings, seed=seed)
+        return [MOTION_TOKEN_PATTERN.sub("", r).strip() for r in responses]
 
     def _choose(self, texts: list[str], options: list[tuple[np.ndarray, str]]) -> int:
         """Index of the candidate motion that fits the request ``texts[0]`` (and its neighbour captions
@@ -267,11 +278,11 @@ class MotionGPT:
         if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
             raise ValueError("text_to_motion: expected non-empty text")
         texts = [t.strip() for t in texts]
-        count = self.text_to_motion_settings.candidates if candidates is None else candidates
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-            raise ValueError(f"candidates must be an integer >= 1, got {count!r}")
-        count = 1 if greedy else int(count)
-        neighbours = (self.grounding.nearest(texts, self.text_to_motion_settings.neighbours)
+        settings = self.text_to_motion_settings
+        if candidates is not None:  # validated like the model folder's value (GroundingConfigError: a ValueError)
+            settings = dataclasses.replace(settings, candidates=candidates)
+        count = 1 if greedy else settings.candidates
+        neighbours = (self.grounding.nearest(texts, settings.neighbours)
                       if self.grounding is not None else [[] for _ in texts])
         sources = [[t, *near] for t, near in zip(texts, neighbours)]
         if seconds is None:
@@ -298,12 +309,8 @@ class MotionGPT:
         """A caption for a motion given as joints (T, 22, 3) or features (T, 263), or for a list of them."""
         single = isinstance(motion, np.ndarray)
         motions = [motion] if single else list(motion)
-        prompts = [M2T_PROMPT.replace(MOTION, self.vocabulary.codes_to_string(self.encode(m, f"motion {i}")))
-                   for i, m in enumerate(motions)]
-        settings = self._settings(greedy, None, None)
-        settings.max_new_tokens = int(max_new_tokens)
-        responses = self.language_model.generate(prompts, settings, seed=seed)
-        captions = [MOTION_TOKEN_PATTERN.sub("", r).strip() for r in responses]
+        codes = [self.encode(m, f"motion {i}") for i, m in enumerate(motions)]
+        captions = self.captions_for_codes(codes, greedy=greedy, seed=seed, max_new_tokens=max_new_tokens)
         return captions[0] if single else captions
 
     def predict(self, motion: np.ndarray, seconds: float, seed: int | None = None, top_k: int | None = None,

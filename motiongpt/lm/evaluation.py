@@ -94,16 +94,12 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
 
     settings = settings or EvaluationSettings()
     model = MotionGPT.from_pretrained(model_folder)
-    if not settings.grounding:
-        model.grounding = None
-        model.text_to_motion_settings = dataclasses.replace(model.text_to_motion_settings, neighbours=0,
-                                                            sentence_encoder=None, captions=None,
-                                                            rerank="likelihood")
     overrides = {name: value for name, value in (("candidates", settings.text_to_motion_candidates),
                                                   ("neighbours", settings.text_to_motion_neighbours),
                                                   ("rerank", settings.text_to_motion_rerank)) if value is not None}
-    if overrides:
-        model.text_to_motion_settings = dataclasses.replace(model.text_to_motion_settings, **overrides)
+    if not settings.grounding:
+        overrides.update(neighbours=0, sentence_encoder=None, captions=None, rerank="likelihood")
+    model.set_text_to_motion(dataclasses.replace(model.text_to_motion_settings, **overrides))
     t2m_settings = model.text_to_motion_settings
     actions = load_actions(data_root)
     normalizer = load_normalizer(data_root)
@@ -216,8 +212,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "captions": len(items), "captions_unseen_in_training": unseen,
             "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
             "decoding": "greedy" if settings.greedy else f"top-k sampling, temperature {settings.temperature or 1.0}",
-            "settings": {**t2m_settings.to_dict(), "motions_per_caption": (
-                1 if settings.greedy else t2m_settings.candidates) * (1 + t2m_settings.neighbours)},
+            "settings": {**t2m_settings.to_dict(),
+                         "motions_per_caption": t2m_settings.motions_per_request(settings.greedy)},
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},
             "misses": t2m_misses,
             "classifier": "nearest neighbour over descriptors of the real held-out test motions",

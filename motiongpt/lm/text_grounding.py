@@ -68,6 +68,10 @@ class TextToMotionSettings:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
+    def motions_per_request(self, greedy: bool = False) -> int:
+        """Motions sampled for one text: ``candidates`` (one when greedy) for the text and each neighbour."""
+        return (1 if greedy else self.candidates) * (1 + self.neighbours)
+
 
 def read_caption_file(path: Path) -> list[str]:
     if not path.is_file():
@@ -112,12 +116,19 @@ class CaptionGrounding:
         return np.stack([self._cache[s] for s in sentences])
 
     @classmethod
-    def from_settings(cls, settings: TextToMotionSettings, model_folder: Path) -> "CaptionGrounding | None":
+    def build(cls, settings: TextToMotionSettings, captions: Sequence[str], base: Path | None = None
+              ) -> "CaptionGrounding | None":
+        """The grounding the settings ask for (None without a sentence encoder), over ``captions``."""
         if not settings.sentence_encoder:
             return None
-        encoder = SentenceEncoder(resolve_encoder_folder(settings.sentence_encoder, base=model_folder))
+        encoder = SentenceEncoder(resolve_encoder_folder(settings.sentence_encoder, base=base))
+        return cls(encoder, captions if settings.captions else [])
+
+    @classmethod
+    def from_settings(cls, settings: TextToMotionSettings, model_folder: Path) -> "CaptionGrounding | None":
+        """The grounding of a model folder: its caption file, and an encoder folder relative to it."""
         captions = read_caption_file(model_folder / settings.captions) if settings.captions else []
-        return cls(encoder, captions)
+        return cls.build(settings, captions, base=model_folder)
 
     def nearest(self, texts: Sequence[str], count: int) -> list[list[str]]:
         """For each text, the ``count`` most similar captions other than the text itself."""

@@ -184,12 +184,8 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         model_folder = output_dir / "model"
         if context.is_main:
             model.t5.eval()
-            grounding = None
-            if config.text_to_motion.sentence_encoder:
-                from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
-                from motiongpt.lm.text_grounding import CaptionGrounding
-                encoder = SentenceEncoder(resolve_encoder_folder(config.text_to_motion.sentence_encoder))
-                grounding = CaptionGrounding(encoder, captions if config.text_to_motion.captions else [])
+            from motiongpt.lm.text_grounding import CaptionGrounding
+            grounding = CaptionGrounding.build(config.text_to_motion, captions)
             motiongpt = MotionGPT(model, motion_tokenizer, max_codes=config.max_codes,
                                   text_to_motion=config.text_to_motion, grounding=grounding)
             if model_folder.exists():
