@@ -1,6 +1,7 @@
 """The HumanML3D motion representation: (T, 22, 3) joint positions <-> (T-1, 263) feature vectors.
 
-Implements motiongpt_spec.md sections 1.1-1.3:
+Implements the representation of HumanML3D (Guo et al., "Generating Diverse and Natural 3D Human Motions
+from Text", CVPR 2022), which MotionGPT uses unchanged:
 
 * :func:`process_joints` canonicalises a motion: uniform skeleton (swing IK from the raw offsets,
   FK with the target bone lengths, root scaled by the leg-length ratio), floor at y = 0, frame-0
@@ -39,7 +40,7 @@ from motiongpt.skeleton import (
 )
 from motiongpt.validation import MotionError, check_feature_batch, check_joints
 
-# Feature layout (motiongpt_spec.md section 1.2).
+# Feature layout (HumanML3D, Guo et al. CVPR 2022: 4 root + 63 ric + 126 rot6d + 66 velocity + 4 contact).
 ROOT_ROT_VEL = slice(0, 1)      # half yaw angle per frame (rad)
 ROOT_LIN_VEL = slice(1, 3)      # root (x, z) velocity in the body-facing frame of frame t+1 (m/frame)
 ROOT_HEIGHT = slice(3, 4)       # root y (m)
@@ -235,7 +236,7 @@ def joints_to_features(joints: Any, feet_threshold: float = FEET_THRESHOLD, sour
 
 
 def recover_from_ric(features: Any, source: str = "features") -> np.ndarray:
-    """Joint positions (..., T, 22, 3) from un-normalised features (..., T, 263) (motiongpt_spec.md 1.3)."""
+    """Joint positions (..., T, 22, 3) from un-normalised features (..., T, 263) (HumanML3D's `recover_from_ric`)."""
     features = check_feature_batch(features, source)
     half_yaw = np.zeros(features.shape[:-1], dtype=features.dtype)
     half_yaw[..., 1:] = np.cumsum(features[..., :-1, 0], axis=-1)

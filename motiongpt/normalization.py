@@ -1,4 +1,4 @@
-"""Feature normalisation (x - mean) / std with MotionGPT's statistics (motiongpt_spec.md section 1.4).
+"""Feature normalisation (x - mean) / std with MotionGPT's statistics (Jiang et al., NeurIPS 2023).
 
 The std is computed the way Guo et al. / MotionGPT do it: the per-dimension std is averaged over
 each block of the feature vector (root yaw velocity, root linear velocity, root height, ric

@@ -1,4 +1,4 @@
-"""The 22-joint SMPL skeleton used by HumanML3D and MotionGPT (motiongpt_spec.md section 1.1).
+"""The 22-joint SMPL skeleton used by HumanML3D and MotionGPT (Guo et al., CVPR 2022; Jiang et al., NeurIPS 2023).
 
 Coordinates: Y up, metres, 20 frames per second.
 """

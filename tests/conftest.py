@@ -1,7 +1,7 @@
-"""Shared test fixtures: the reference files beside the repository and a rest-pose skeleton.
+"""Shared test fixtures: the HumanML3D sample vendored in tests/fixtures/ and a rest-pose skeleton.
 
-The reference folder is ``<repo>/../shared/reference`` (CI clones the repository with ``shared/``
-beside it). Tests that need it fail with a clear message when it is missing; they never skip.
+Everything the tests read ships with the repository (tests/fixtures/humanml3d/README.md gives the source and
+licence of the HumanML3D files); nothing here reads outside it.
 """
 from __future__ import annotations
 
@@ -13,28 +13,20 @@ import pytest
 from motiongpt.skeleton import NUM_JOINTS, PARENTS, RAW_OFFSETS, TARGET_BONE_LENGTHS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+HUMANML3D_FIXTURE_DIR = FIXTURES_DIR / "humanml3d"
 HUMANML3D_SAMPLE_CLIP = "012314"
 
 
 @pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    """``<repo>/../shared/reference`` (motiongpt_spec.md, humanml3d_mean_std.csv, humanml3d_sample/)."""
-    if not REFERENCE_DIR.is_dir():
-        pytest.fail(f"reference folder {REFERENCE_DIR} is missing: clone the project's shared/ folder beside "
-                    f"the repository ({REPO_ROOT})")
-    return REFERENCE_DIR
-
-
-@pytest.fixture(scope="session")
-def humanml3d_sample_dir(reference_dir: Path) -> Path:
+def humanml3d_sample_dir() -> Path:
     """The real HumanML3D clip 012314 (joints, features) and HumanML3D's own Mean.npy/Std.npy."""
-    folder = reference_dir / "humanml3d_sample"
+    folder = HUMANML3D_FIXTURE_DIR
     expected = [f"{HUMANML3D_SAMPLE_CLIP}_new_joints.npy", f"{HUMANML3D_SAMPLE_CLIP}_new_joint_vecs.npy",
                 "HumanML3D_Mean.npy", "HumanML3D_Std.npy"]
     missing = [name for name in expected if not (folder / name).is_file()]
     if missing:
-        pytest.fail(f"{folder}: missing reference files {missing}")
+        pytest.fail(f"{folder}: missing fixture files {missing}")
     return folder
 
 

@@ -1,4 +1,4 @@
-"""`VQVAEConfig`: the architecture hyper-parameters of the motion tokenizer (motiongpt_spec.md section 2.1).
+"""`VQVAEConfig`: the architecture hyper-parameters of the motion tokenizer (MotionGPT, NeurIPS 2023).
 
 The defaults are the released MotionGPT tokenizer (`configs/vq/default.yaml`): 512 codes of 512 dims,
 width 512, depth 3, temporal downsampling by 2**down_t = 4. Smaller widths/codebooks give CPU-sized models

@@ -1,6 +1,6 @@
 """The tokenizer's convolutional encoder (T frames -> T/4 latents) and decoder (L latents -> 4L frames).
 
-Layouts and `model.<index>` names follow motiongpt_spec.md sections 2.2 and 2.6 exactly, so that the
+Layouts and `model.<index>` names follow the released MotionGPT checkpoint (NeurIPS 2023) exactly, so that the
 released `vae.encoder.*` / `vae.decoder.*` tensors load strictly. Tensors are channels-first (B, C, T).
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stage-1 tokenizer loss (motiongpt_spec.md section 2.4), on normalised features:
+"""Stage-1 tokenizer loss (MotionGPT's `LOSS` config, NeurIPS 2023), on normalised features:
 lambda_feature * SmoothL1(all dims) + lambda_velocity * SmoothL1(dims 4:67) + lambda_commit * commitment,
 plus an optional heading term (ours, off in the release-size config): lambda_heading * mean |heading error|, where
 the heading (radians) is the running sum of twice feature 0 (the root's half yaw angle per frame), i.e. exactly

@@ -1,4 +1,4 @@
-"""Reconstruction metrics of the tokenizer (motiongpt_spec.md section 6.1, MotionGPT `MRMetrics`) and codebook
+"""Reconstruction metrics of the tokenizer (MotionGPT's `MRMetrics`, NeurIPS 2023) and codebook
 usage. Joint arrays are (T, 22, 3) in metres; results are in millimetres.
 
 - MPJPE: joints made root-relative (root joint subtracted per frame), mean over joints of the Euclidean error,

@@ -1,6 +1,7 @@
 """`MotionTokenizer`: the VQ-VAE that turns normalised HumanML3D features into discrete motion codes and back
-(motiongpt_spec.md section 2). Submodule names (`encoder`, `decoder`, `quantizer`) match the released
-checkpoint's `vae.*` keys, so `load_state_dict` of those tensors (prefix stripped) is strict.
+(Jiang et al., "MotionGPT: Human Motion as a Foreign Language", NeurIPS 2023). Submodule names (`encoder`,
+`decoder`, `quantizer`) match the released checkpoint's `vae.*` keys, so `load_state_dict` of those tensors
+(prefix stripped) is strict.
 
 Lengths: the encoder maps T frames to T // 4 codes (one code per `frames_per_code` = 4 frames). Frames
 beyond the last multiple of 4 are dropped before encoding (they would only be half-seen by the strided

@@ -1,5 +1,5 @@
 """Codebook quantizer with exponential-moving-average updates and dead-code reset
-(MotionGPT `QuantizeEMAReset`, motiongpt_spec.md section 2.3).
+(MotionGPT `QuantizeEMAReset`; Jiang et al., NeurIPS 2023).
 
 - Nearest code by squared L2 distance; straight-through estimator; the returned loss is the commitment
   term MSE(z, stop_grad(z_q)) (the codebook itself is learnt by EMA, not by gradients).

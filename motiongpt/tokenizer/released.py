@@ -1,5 +1,5 @@
-"""Loading the tokenizer of the released MotionGPT checkpoint (`motiongpt_s3_h3d.tar`, motiongpt_spec.md
-sections 0 and 2.6): a `torch.save` zip whose `state_dict` holds the VQ-VAE under the prefix `vae.`
+"""Loading the tokenizer of the released MotionGPT checkpoint (`motiongpt_s3_h3d.tar`, code
+release of Jiang et al., NeurIPS 2023): a `torch.save` zip whose `state_dict` holds the VQ-VAE under the prefix `vae.`
 (next to the language model's `lm.*` tensors). The `vae.*` tensors load strictly into the default
 (full-size) `VQVAEConfig`; the statistics are MotionGPT's official mean/std.
 """

@@ -1,4 +1,4 @@
-"""Dilated 1-D residual blocks of the tokenizer's encoder and decoder (motiongpt_spec.md section 2.2).
+"""Dilated 1-D residual blocks of the tokenizer's encoder and decoder (MotionGPT's `Resnet1D`, NeurIPS 2023).
 
 Attribute names (`model`, `conv1`, `conv2`) follow the released checkpoint's `vae.*` keys.
 """

@@ -20,7 +20,7 @@ def tiny_model():
 
 def test_full_size_matches_the_release():
     model = MotionTokenizer(VQVAEConfig())
-    assert model.num_parameters() == 19_436_807  # motiongpt_spec.md section 2.2
+    assert model.num_parameters() == 19_436_807  # the released VQ-VAE (MotionGPT, NeurIPS 2023): trainable parameters
     dilations = [block.conv1.dilation[0] for block in model.encoder.model[2][1].model]
     assert dilations == [9, 3, 1]
     assert [b.conv1.dilation[0] for b in model.decoder.model[3][0].model] == [9, 3, 1]

@@ -1,7 +1,10 @@
-"""The released MotionGPT checkpoint layout (motiongpt_spec.md sections 0, 2.6): a torch zip with a
-`state_dict` whose `vae.*` tensors load strictly into the full-size config. The checkpoint is written here
-from the spec's key/shape table (random values), independently of the model code."""
+"""The released MotionGPT checkpoint layout (motiongpt_s3_h3d.tar of the code release of Jiang et al., "MotionGPT:
+Human Motion as a Foreign Language", NeurIPS 2023): a torch zip with a `state_dict` whose `vae.*` tensors load
+strictly into the full-size config. The checkpoint is written here from the release's key/shape table
+(random values), independently of the model code."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,9 +13,11 @@ import torch
 from motiongpt.tokenizer import MotionTokenizer, TokenizerError, VQVAEConfig
 from motiongpt.tokenizer.released import load_released_tokenizer, read_released_vae_state_dict
 
+SHIPPED_STATISTICS = Path(__file__).resolve().parents[3] / "motiongpt" / "assets" / "humanml3d_mean_std.csv"
+
 
 def released_vae_shapes() -> dict[str, tuple[int, ...]]:
-    """The 67 `vae.*` tensors of motiongpt_s3_h3d.tar, expanded from the spec's table."""
+    """The 67 `vae.*` tensors of motiongpt_s3_h3d.tar, expanded from the release's key/shape table."""
     shapes = {"vae.encoder.model.0.weight": (512, 263, 3), "vae.encoder.model.0.bias": (512,)}
     for i in (2, 3):
         shapes[f"vae.encoder.model.{i}.0.weight"] = (512, 512, 4)
@@ -54,7 +59,7 @@ def release(tmp_path_factory):
     return path, write_release_like_checkpoint(path)
 
 
-def test_spec_table_has_67_tensors():
+def test_release_table_has_67_tensors():
     assert len(released_vae_shapes()) == 67
 
 
@@ -80,9 +85,9 @@ def test_strict_load_and_196_frames_round_trip(release):
     assert joints.shape == (196, 22, 3) and np.isfinite(joints).all()
 
 
-def test_official_statistics_by_default(release, reference_dir):
+def test_official_statistics_by_default(release):
     model = load_released_tokenizer(release[0])
-    table = np.genfromtxt(reference_dir / "humanml3d_mean_std.csv", delimiter=",", names=True, dtype=None,
+    table = np.genfromtxt(SHIPPED_STATISTICS, delimiter=",", names=True, dtype=None,
                           encoding="utf-8")
     assert np.allclose(np.asarray(model.normalizer.std, dtype=np.float64), table["std"].astype(np.float64), rtol=1e-6)
 
