@@ -87,6 +87,15 @@ class BagRecorder:
                 self._connections[topic] = self._writer.add_connection(topic, msgtype, typestore=self.typestore)
             self._writer.write(self._connections[topic], int(stamp_ns), data)
 
+    def write_serialized(self, topic: str, msgtype: str, data: bytes, stamp_ns: int) -> None:
+        """Append a message already serialized as CDR (a raw subscription's bytes), unchanged."""
+        with self._lock:
+            if self._closed:
+                return
+            if topic not in self._connections:
+                self._connections[topic] = self._writer.add_connection(topic, msgtype, typestore=self.typestore)
+            self._writer.write(self._connections[topic], int(stamp_ns), bytes(data))
+
     def close(self) -> None:
         with self._lock:
             if not self._closed:

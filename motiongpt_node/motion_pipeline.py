@@ -133,11 +133,16 @@ class MotionPipeline:
         return HumanMotion(_joints_of(result.joints[first:end], "predict"), time.perf_counter() - start)
 
     def describe(self, joints: np.ndarray) -> str:
+        """The model's caption of (T,22,3) joints; an empty caption is an error, not an answer."""
         with self._model_lock:
             text = self.model.motion_to_text(np.asarray(joints, dtype=np.float32))
         if not isinstance(text, str):
             raise PipelineError(f"motion_to_text returned {type(text).__name__}, not text")
-        return text
+        caption = " ".join(text.split())
+        if not caption:
+            raise PipelineError(f"the model gave an empty caption for {len(joints) / FPS:.1f} s of motion "
+                                f"(noise or implausible motion?)")
+        return caption
 
     def retarget(self, joints: np.ndarray, start_positions: np.ndarray | None = None) -> RobotMotionPlan:
         """Robot motion for (T,22,3) human joints; `start_positions` (robot joint order) warm-starts the IK."""

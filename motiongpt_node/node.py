@@ -32,7 +32,13 @@ from trajectory_msgs.msg import JointTrajectory
 from visualization_msgs.msg import MarkerArray
 
 from motiongpt_node import ros_messages
-from motiongpt_node.inputs import InputError, joint_state_positions, pose_array_joints, validate_command
+from motiongpt_node.inputs import (
+    InputError,
+    command_from_cdr,
+    joint_state_positions,
+    pose_array_joints,
+    validate_command,
+)
 from motiongpt_node.joint_limits import JointLimits
 from motiongpt_node.node_config import PARAMETERS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
@@ -94,7 +100,9 @@ class MotionGPTNode(Node):
         self.skeleton_pub = self.create_publisher(MarkerArray, cfg.skeleton_topic, 10)
         self.status_pub = self.create_publisher(DiagnosticArray, cfg.status_topic, 10)
         subscriptions = {
-            "command": self.create_subscription(String, cfg.command_topic, self._on_command, 10, callback_group=inputs),
+            # Raw bytes: rclpy's String conversion cuts at a NUL and hides invalid UTF-8 behind U+FFFD.
+            "command": self.create_subscription(String, cfg.command_topic, self._on_command, 10, callback_group=inputs,
+                                                raw=True),
             # Its own group: the robot state stays current however busy the other inputs are.
             "joint_states": self.create_subscription(JointState, cfg.joint_states_topic, self._on_joint_state, 10,
                                                      callback_group=MutuallyExclusiveCallbackGroup()),
@@ -182,8 +190,9 @@ class MotionGPTNode(Node):
     def _on_joint_state(self, message: JointState) -> None:
         self._record(self.topic["joint_states"], message)
         try:
-            positions, unknown = joint_state_positions(list(message.name), list(message.position), self.limits.joint_names,
-                                                       source=self.config.joint_states_topic)
+            positions, unknown = joint_state_positions(message.name, message.position, self.limits.joint_names,
+                                                       source=self.config.joint_states_topic,
+                                                       max_names=self.config.max_joint_state_names)
         except InputError as error:
             self._input_rejected("joint_states", str(error))
             return
@@ -194,10 +203,13 @@ class MotionGPTNode(Node):
         if unknown and new_unknown:
             self._report("warn", f"{self.config.joint_states_topic}: ignored joints the robot does not have: {unknown[:8]}")
 
-    def _on_command(self, message: String) -> None:
-        self._record(self.topic["command"], message)
+    def _on_command(self, serialized: bytes) -> None:
+        if self.recorder is not None:
+            self.recorder.write_serialized(self.topic["command"], "std_msgs/msg/String", serialized,
+                                           self.get_clock().now().nanoseconds)
         try:
-            text = validate_command(message.data, self.config.max_command_chars, source=self.config.command_topic)
+            text = command_from_cdr(serialized, source=self.config.command_topic)
+            text = validate_command(text, self.config.max_command_chars, source=self.config.command_topic)
         except InputError as error:
             self._input_rejected("command", str(error), always=True)
             return
@@ -265,10 +277,11 @@ class MotionGPTNode(Node):
             if self.pipeline is None:
                 raise ValueError(f"model not ready ({self._state}) {self._load_error}".strip())
             joints = self.poses.recent(self.config.describe_seconds)
-            caption = self.pipeline.describe(joints)
-        except (ValueError, PoseHistoryError) as error:
+            caption = self.pipeline.describe(joints)  # raises PipelineError (a ValueError) for an empty caption
+        except Exception as error:  # noqa: BLE001 - every failure is an answer with success=False and the reason
             response.success = False
-            response.message = f"~/describe: {error}"
+            reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+            response.message = f"~/describe: {reason}"
             self._report("warn", response.message)
             return response
         self._publish(self.description_pub, String(data=caption))
@@ -308,7 +321,11 @@ class MotionGPTNode(Node):
         if not self._publish_plan(job, human.joints, plan, timings):
             return
         if job.kind == "command" and self.config.caption_generated:
-            caption = self.pipeline.describe(human.joints)
+            try:
+                caption = self.pipeline.describe(human.joints)
+            except ValueError as error:  # an empty caption: the trajectory is out, only the caption is missing
+                self._report("warn", f"no caption for command '{_short(job.payload)}': {error}")
+                return
             if not job.cancelled.is_set():
                 self._publish(self.description_pub, String(data=caption))
 

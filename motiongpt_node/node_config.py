@@ -47,6 +47,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("max_duration", 10.0, "longest trajectory ever published (s)", low=0.5, high=60.0),
     ParameterSpec("seconds_per_step", 0.0, "length of each step of a command (s); 0: the model decides", low=0.0, high=30.0),
     ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000),
+    ParameterSpec("max_joint_state_names", 512, "most names one joint state may carry; a longer message is refused (bounds the work per message)", low=1, high=100000),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
     ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0),
     ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0),
@@ -90,6 +91,7 @@ class NodeConfig:
     max_duration: float
     seconds_per_step: float
     max_command_chars: int
+    max_joint_state_names: int
     max_pending: int
     max_joint_velocity: float
     velocity_scale: float

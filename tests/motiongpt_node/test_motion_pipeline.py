@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from motiongpt.lm import MotionGPT
-from motiongpt_node.motion_pipeline import MotionPipeline
+from motiongpt_node.motion_pipeline import MotionPipeline, PipelineError
 
 
 def test_candidates_and_seed_reach_the_model(tiny_model_folder):
@@ -17,3 +18,21 @@ def test_candidates_and_seed_reach_the_model(tiny_model_folder):
     default = MotionPipeline(pipeline.model, pipeline.retargeter, seed=3, candidates=0)
     np.testing.assert_array_equal(default.command_to_motion(text, seconds_per_step=1.2).joints,
                                   model.command(text, seconds_per_step=1.2, seed=3).joints)
+
+
+class CaptionModel:
+    """A stand-in model whose caption is fixed (the real model's caption of noise can be empty)."""
+
+    def __init__(self, caption):
+        self.caption = caption
+
+    def motion_to_text(self, joints):
+        return self.caption
+
+
+def test_empty_caption_is_an_error_with_the_reason():
+    noise = np.random.default_rng(0).normal(size=(80, 22, 3))
+    for caption in ("", "  \n "):
+        with pytest.raises(PipelineError, match=r"empty caption for 4.0 s of motion"):
+            MotionPipeline(CaptionModel(caption), retargeter=None).describe(noise)
+    assert MotionPipeline(CaptionModel(" a person  waves\n"), retargeter=None).describe(noise) == "a person waves"

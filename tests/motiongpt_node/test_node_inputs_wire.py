@@ -113,15 +113,29 @@ def test_unknown_joint_names_are_reported(wire):
         (t.String(data=""), "command is empty"),
         (t.String(data="   \n\t "), "command is empty"),
         (t.String(data="x" * 100_000), "command is 100000 characters, more than max_command_chars=1000"),
-        (t.string_with_raw_bytes(b"walk \xff\xfe forward"), "command is not valid UTF-8 text"),
+        (t.string_with_raw_bytes(b"walk \xff\xfe forward"), "command is not valid UTF-8 (byte 5"),
         (t.String(data="walk\x1b[31m forward"), "control characters ['U+001B']"),
+        # rclpy would cut this at the first NUL and run "walk": the node reads the bytes and refuses it.
+        (t.string_with_raw_bytes(b"walk\0forward \0rm -rf /"), "command contains a NUL character (byte 4)"),
+        (t.String(data="\u200b\ufeff\u2060"), "command is empty after removing invisible (format) characters"),
     ],
-    ids=["empty", "whitespace", "100kB", "non-utf8", "control-chars"],
+    ids=["empty", "whitespace", "100kB", "non-utf8", "control-chars", "nul", "invisible-only"],
 )
 def test_bad_commands_are_refused(wire, sample, fragment):
     wire.start_stream()
     mark = wire.send(wire.command, sample)
     wire.expect_status(fragment, mark)
+
+
+def test_huge_joint_state_with_a_duplicate_is_refused_at_once(wire):
+    """20k names and a duplicate used to keep the executor busy for seconds (a quadratic duplicate check)."""
+    stream = wire.start_stream()
+    names = list(stream.joint_names) + [f"extra_{i}" for i in range(20_000)] + ["extra_7"]
+    mark = wire.send(wire.joint_states, t.JointState(name=names, position=[0.0] * len(names)))
+    wire.expect_status(f"/joint_states: {len(names)} joint names, more than max_joint_state_names=512", mark)
+    # The node kept up: a command right after it is still refused for the right reason, not a stale state.
+    mark = wire.send(wire.command, t.String(data="\u2060"))
+    wire.expect_status("command is empty after removing invisible", mark)
 
 
 @pytest.mark.parametrize("count", [0, 21, 23])
@@ -141,8 +155,17 @@ def test_node_is_still_up_and_published_nothing(wire):
     time.sleep(0.2)
     assert wire.node.alive(), wire.node.log()[-3000:]
     assert wire.client.poll(wire.trajectory) == []
-    # 14 refused inputs were sent above; the extra-joint state is accepted with a warning.
-    status = wire.client.wait_for(wire.status, lambda s: status_values(s)["rejected_inputs"] == "14", STATUS_TIMEOUT)
+    # 18 refused inputs were sent above; the extra-joint state is accepted with a warning.
+    status = wire.client.wait_for(wire.status, lambda s: status_values(s)["rejected_inputs"] == "18", STATUS_TIMEOUT)
     assert status_values(status)["published"] == "0"
     assert status_values(status)["state"] == "ready"  # the model was there; the inputs were refused
     assert wire.node.alive()
+
+
+def test_replacement_character_is_accepted_as_text(wire):
+    """A literal U+FFFD is valid UTF-8 (EF BF BD): the command runs; it is not reported as broken bytes."""
+    wire.start_stream()
+    mark = wire.send(wire.command, t.String(data="wave \ufffd"))
+    wire.expect_status("busy: command 'wave \ufffd'", mark)
+    seen = [s.status[0].message for s in wire.client.poll(wire.status)[mark:]]
+    assert not any("UTF-8" in message for message in seen), seen

@@ -37,3 +37,25 @@ def test_out_of_order_dropped_and_clock_jump_back_restarts():
     assert history.span_s() == 0.0
     with pytest.raises(PoseHistoryError):
         history.add(1.0, np.zeros((21, 3)))
+
+
+def test_history_is_bounded_by_count_under_crafted_stamps():
+    """Stamps 1 ns apart stay inside the time window forever: the count bound must hold anyway."""
+    history = PoseHistory(window_s=10.0)
+    assert history.max_samples == 1001  # 10 s at MAX_POSE_RATE_HZ = 100, plus one
+    for k in range(50_000):
+        history.add(100.0 + k * 1e-9, frame(k))
+    assert len(history) == 1  # every later sample was closer than 1/100 s to the kept one
+    for k in range(5_000):  # 1 kHz for 5 s: thinned to 100 Hz
+        history.add(200.0 + k * 1e-3, frame(k))
+    assert len(history) <= 501
+    assert history.recent(4.0).shape == (81, 22, 3)
+
+
+def test_count_bound_holds_whatever_the_rate():
+    history = PoseHistory(window_s=2.0, max_rate_hz=50.0)
+    assert history.max_samples == 101
+    for k in range(10_000):
+        history.add(k * 0.02, frame(k))  # exactly the maximum rate
+        assert len(history) <= history.max_samples
+    assert history.span_s() <= 2.0 + 1e-9
