@@ -8,11 +8,16 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     data = groups["data"]
     build = data.add_parser(
         "build-embedded",
-        help="build the embedded mocap dataset (DeepMimic clips from pybullet) in the HumanML3D layout",
-        description="Convert the 20 DeepMimic human clips shipped in pybullet to 22-joint SMPL motions at 20 fps, "
-                    "add captions and augmentations, and write them in the HumanML3D layout. Deterministic.")
+        help="build the embedded mocap dataset (DeepMimic clips from pybullet, plus Bandai Namco with --bandai) "
+             "in the HumanML3D layout",
+        description="Convert the 20 DeepMimic human clips shipped in pybullet (and, with --bandai, the takes of the "
+                    "Bandai Namco Research motion dataset) to 22-joint SMPL motions at 20 fps, add composed captions "
+                    "and augmentations, and write them in the HumanML3D layout. Deterministic.")
     build.add_argument("--out", default="data/embedded", help="output folder (default: data/embedded)")
     build.add_argument("--seed", type=int, default=1234, help="seed of the random lengths/phases (default: 1234)")
+    build.add_argument("--bandai", default=None, metavar="PATH",
+                       help="an unpacked copy of the Bandai-Namco-Research-Motiondataset repository (or its dataset/ "
+                            "folder, or the .tar.xz archive): add its 3,000 takes (CC BY-NC 4.0: non-commercial)")
     build.set_defaults(func=run_build_embedded)
 
     info = data.add_parser(
@@ -34,6 +39,27 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     captions.add_argument("--out", required=True, help="caption file to write")
     captions.set_defaults(func=run_captions)
 
+    import_bvh = data.add_parser(
+        "import-bvh", help="convert BVH files to 22-joint SMPL motions in a HumanML3D-layout folder",
+        description="Read BVH files (Y up), map their joints to the 22 SMPL joints, resample to 20 fps and write "
+                    "new_joints/NAME.npy, new_joint_vecs/NAME.npy and texts/NAME.txt (caption#tokens#0.0#0.0), "
+                    "and append the names to SPLIT.txt. Files with the Bandai Namco Research skeleton need no "
+                    "map; others need --joint-map, a YAML mapping SMPL joint names to BVH joint names, e.g. "
+                    "'pelvis: Hips', 'left_wrist: LeftHand', 'head: {joint: Head, offset: [0, 5, 0]}' (offset in "
+                    "file units, the joint's local frame) and optionally 'spine_chain: [Spine, Spine1]'; "
+                    "spine1/2/3 and the collars may be left out (synthesised, see motiongpt.data.bandai).")
+    import_bvh.add_argument("files", nargs="+", help="BVH files")
+    import_bvh.add_argument("--out", required=True, help="dataset folder (created or added to)")
+    import_bvh.add_argument("--caption", action="append", required=True,
+                            help="caption of every imported motion (repeat for several)")
+    import_bvh.add_argument("--split", default="train", help="split file to append the names to (default: train)")
+    import_bvh.add_argument("--joint-map", help="YAML joint map for a non-Bandai skeleton")
+    import_bvh.add_argument("--fps-source", default="auto",
+                            help="frame rate of the files: 'auto' (from Frame Time) or a number")
+    import_bvh.add_argument("--scale", default="auto",
+                            help="metres per file unit: 'auto' (0.01 if the legs measure over 5 units) or a number")
+    import_bvh.set_defaults(func=run_import_bvh)
+
 
 def run_build_embedded(args: argparse.Namespace) -> int:
     import time
@@ -41,7 +67,7 @@ def run_build_embedded(args: argparse.Namespace) -> int:
     from motiongpt.data.embedded import EmbeddedConfig, build_embedded
 
     started = time.perf_counter()
-    summary = build_embedded(args.out, EmbeddedConfig(seed=args.seed))
+    summary = build_embedded(args.out, EmbeddedConfig(seed=args.seed), bandai=args.bandai)
     print("\n".join(summary.lines()))
     print(f"built in {time.perf_counter() - started:.1f} s")
     return 0
@@ -68,4 +94,60 @@ def run_captions(args: argparse.Namespace) -> int:
     records = load_split(args.data, args.split)
     path = write_caption_file(Path(args.out), [c.text for r in records for c in r.captions])
     print(f"{path}: {len(read_caption_file(path))} distinct captions of {args.data} {args.split}")
+    return 0
+
+
+def caption_line(text: str) -> str:
+    """``caption#tokens#0.0#0.0``; the tokens field is empty when a word is not in the caption lexicon."""
+    from motiongpt.data.captions import CaptionError, tag_caption
+
+    text = " ".join(text.split()).replace("#", " ")
+    try:
+        tokens = tag_caption(text)
+    except CaptionError:
+        tokens = ""
+    return f"{text}#{tokens}#0.0#0.0"
+
+
+def run_import_bvh(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import numpy as np
+
+    from motiongpt.data import bandai
+    from motiongpt.data.bvh import read_bvh
+    from motiongpt.features import joints_to_features, recover_from_ric
+
+    fps_source = None if args.fps_source == "auto" else float(args.fps_source)
+    scale = None if args.scale == "auto" else float(args.scale)
+    joint_map = bandai.load_joint_map(args.joint_map) if args.joint_map else None
+    captions = [c.strip() for c in args.caption if c.strip()]
+    if not captions:
+        raise ValueError("import-bvh: give at least one non-empty --caption")
+    out = Path(args.out)
+    for folder in ("new_joints", "new_joint_vecs", "texts"):
+        (out / folder).mkdir(parents=True, exist_ok=True)
+    names = []
+    for file in args.files:
+        bvh = read_bvh(file)
+        mapping = joint_map
+        if mapping is None:
+            if not bandai.is_bandai_skeleton(bvh):
+                raise ValueError(f"{file}: not the Bandai Namco skeleton; give --joint-map FILE.yaml "
+                                 f"(its joints: {', '.join(bvh.names)})")
+            mapping = bandai.BANDAI_JOINT_MAP
+        joints = bandai.bvh_to_joints(bvh, mapping, source_fps=fps_source, scale=scale)
+        features = joints_to_features(joints, source=file).astype(np.float32)
+        name = Path(file).stem
+        np.save(out / "new_joint_vecs" / f"{name}.npy", features)
+        np.save(out / "new_joints" / f"{name}.npy", recover_from_ric(features).astype(np.float32))
+        (out / "texts" / f"{name}.txt").write_text("\n".join(caption_line(c) for c in captions) + "\n",
+                                                   encoding="utf-8")
+        names.append(name)
+        print(f"{file}: {len(joints)} frames at 20 fps -> {name}")
+    split = out / f"{args.split}.txt"
+    existing = split.read_text(encoding="utf-8").split() if split.exists() else []
+    added = [n for n in names if n not in existing]
+    split.write_text("".join(f"{n}\n" for n in existing + added), encoding="utf-8")
+    print(f"{out}: {len(names)} motion(s) written, {len(added)} name(s) added to {split.name}")
     return 0

@@ -56,7 +56,8 @@ def register(groups) -> None:
     generate = groups["top"].add_parser(
         "generate", help="generate a motion from text (multi-step commands allowed)",
         description='Generate motion for TEXT, e.g. "walk forward, then turn left, then wave". Writes '
-                    "joints.npy (T,22,3), features.npy (T,263), caption.txt, codes.npy and animation.gif.")
+                    "joints.npy (T,22,3), features.npy (T,263), caption.txt, codes.npy and animation.gif "
+                    "(and motion.bvh with --bvh).")
     generate.add_argument("text")
     generate.add_argument("--model", default=DEFAULT_MODEL)
     generate.add_argument("--out", required=True, help="output folder")
@@ -69,6 +70,8 @@ def register(groups) -> None:
                           help="motions sampled per step, the best match to its text kept (default: the model's)")
     generate.add_argument("--transition-seconds", type=float, default=0.8)
     generate.add_argument("--no-render", action="store_true", help="skip the animation")
+    generate.add_argument("--bvh", action="store_true",
+                          help="also write motion.bvh (SMPL joint names, metres, 20 fps; imports into Blender)")
     generate.set_defaults(func=run_generate)
 
 
@@ -124,6 +127,9 @@ def run_generate(args: argparse.Namespace) -> int:
     (out / "caption.txt").write_text(args.text.strip() + "\n")
     (out / "steps.json").write_text(json.dumps(
         [{"text": t, "first_frame": a, "end_frame": b} for t, a, b in result.steps], indent=1) + "\n")
+    if args.bvh:
+        from motiongpt.data.bvh import write_bvh
+        write_bvh(out / "motion.bvh", result.joints, fps=20.0)
     if not args.no_render:
         from motiongpt.render import render_motion
         render_motion(result.joints, out / "animation.gif")

@@ -91,24 +91,37 @@ def caption_words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def tag_caption(text: str) -> str:
+def _guess(word: str) -> tuple[str, tuple[str, ...]]:
+    """(lemma, tags) of a word the lexicon lacks, from its ending (a user's or a composed caption)."""
+    if word.endswith("ly") and len(word) > 4:
+        return word, ("ADV",)
+    if word.endswith("ing") and len(word) > 5:
+        return word[:-3], ("VERB",)
+    if word.endswith("ed") and len(word) > 4:
+        return word[:-2], ("VERB",)
+    return word, ("NOUN",)
+
+
+def tag_caption(text: str, strict: bool = False) -> str:
     """HumanML3D token string for a caption, e.g. ``a/DET person/NOUN walk/VERB forward/ADV``.
 
     Context rules for words with several tags: ADJ when the next word can be a noun, else NOUN after a
-    determiner or adjective, else the lexicon's first tag.
+    determiner or adjective, else the lexicon's first tag. Words missing from the lexicon are tagged from
+    their ending (-ly ADV, -ing/-ed VERB, else NOUN), or raise `CaptionError` when ``strict``.
     """
     words = caption_words(text)
     table = lexicon()
     unknown = sorted({w for w in words if w not in table})
-    if unknown:
+    if unknown and strict:
         raise CaptionError(f"caption {text!r}: words missing from lexicon.yaml: {', '.join(unknown)}")
     tokens = []
     previous_tag = None
     for i, word in enumerate(words):
-        lemma, tags = table[word]
+        lemma, tags = table[word] if word in table else _guess(word)
         tag = tags[0]
         if len(tags) > 1:
-            following = table[words[i + 1]][1] if i + 1 < len(words) else ()
+            following = (table[words[i + 1]][1] if words[i + 1] in table else _guess(words[i + 1])[1]
+                         ) if i + 1 < len(words) else ()
             if "ADJ" in tags and "NOUN" in following:
                 tag = "ADJ"
             elif "NOUN" in tags and previous_tag in ("DET", "ADJ"):

@@ -46,6 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from motiongpt.data import augment, deepmimic
+from motiongpt.data.bandai_dataset import BandaiSettings
 from motiongpt.data.captions import ClipCaptions, caption_table, tag_caption
 from motiongpt.skeleton import FPS
 
@@ -74,6 +75,7 @@ class EmbeddedConfig:
     extra_hold_frames: int = 12    # ... plus a random 0..extra_hold_frames more
     max_feature_frames: int = 196  # HumanML3D's cap: no motion is longer
     feet_threshold: float = 0.002
+    bandai: BandaiSettings = BandaiSettings()
 
     def plan(self, split: str) -> SplitPlan:
         return getattr(self, split)
@@ -101,17 +103,25 @@ class BuildSummary:
     frames: dict[str, int]
     captions: dict[str, int]
     actions: list[str] = field(default_factory=list)
+    styles: list[str] = field(default_factory=list)
+    distinct_captions: int = 0
+    sources: list[str] = field(default_factory=list)
+    licences: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         total_motions = sum(self.motions.values())
+        total_frames = sum(self.frames.values())
         return [
             f"embedded dataset written to {self.root}",
-            f"clips: {self.clips} DeepMimic clips, {len(self.actions)} actions ({', '.join(self.actions)})",
+            f"sources: {', '.join(self.sources)}; clips (takes): {self.clips}",
+            f"actions: {len(self.actions)} ({', '.join(self.actions)})",
+            f"styles: {len(self.styles)} ({', '.join(self.styles) or 'none'})",
             f"motions: {total_motions} (" + ", ".join(f"{k} {v}" for k, v in self.motions.items()) + ")",
-            f"frames: {sum(self.frames.values())} feature frames at 20 fps ("
+            f"frames: {total_frames} feature frames at 20 fps = {total_frames / FPS / 3600:.2f} h ("
             + ", ".join(f"{k} {v}" for k, v in self.frames.items()) + ")",
-            f"captions: {sum(self.captions.values())} caption lines ("
+            f"captions: {sum(self.captions.values())} caption lines, {self.distinct_captions} distinct ("
             + ", ".join(f"{k} {v}" for k, v in self.captions.items()) + ")",
+            *[f"licence: {text}" for text in self.licences],
         ]
 
 
@@ -189,15 +199,18 @@ def val_phrasings(entry: ClipCaptions, count: int) -> tuple[str, ...]:
 
 
 def variant_captions(variant: Variant, entry: ClipCaptions, val_count: int = 1) -> list[str]:
+    """Caption lines of one DeepMimic motion: test motions only held-out phrasings written by a different
+    person (held_out_phrasings.yaml), val motions the reserved training phrasings and the clip's own
+    ``held_out`` phrasings of captions.yaml (never trained on), train motions the rest."""
+    from motiongpt.data.bandai_dataset import held_out_phrasings
+
     reserved = val_phrasings(entry, val_count)
     if variant.split == "test":
-        pool = entry.held_out
+        pool = held_out_phrasings().for_action(entry.action)
     elif variant.split == "val":
-        pool = reserved
+        pool = reserved + entry.held_out
     else:
         pool = tuple(c for c in entry.captions if c not in reserved)
-    if entry.test_only:
-        pool = entry.captions + entry.held_out  # the whole performance is held out: all its phrasings are test-only
     texts = [c for c in pool if variant.speed == 1.0 or not augment.mentions_speed(c)]
     if variant.mirrored:
         texts = [augment.mirror_text(c) for c in texts]
@@ -206,54 +219,158 @@ def variant_captions(variant: Variant, entry: ClipCaptions, val_count: int = 1) 
     return texts
 
 
-def build_embedded(out: str | Path, config: EmbeddedConfig = EmbeddedConfig()) -> BuildSummary:
-    """Build the embedded dataset into ``out`` (created; existing files of the same names are replaced)."""
-    from motiongpt.features import joints_to_features, recover_from_ric
-    from motiongpt.normalization import Normalizer
+DEEPMIMIC_LICENCE = ("DeepMimic clips: shipped in pybullet_data (pybullet, zlib licence); the mocap comes from the "
+                     "CMU Graphics Lab Motion Capture Database and the SFU Motion Capture Database (see their terms)")
 
+
+class _DatasetWriter:
+    """Writes motions of any source into the HumanML3D layout and keeps the counts of the summary."""
+
+    def __init__(self, out: Path, config: EmbeddedConfig):
+        from motiongpt.features import joints_to_features, recover_from_ric
+
+        self._to_features, self._recover = joints_to_features, recover_from_ric
+        self.out, self.config = out, config
+        for folder in ("new_joints", "new_joint_vecs", "texts"):
+            (out / folder).mkdir(parents=True, exist_ok=True)
+        self.split_names: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+        self.actions: dict[str, str] = {}
+        self.styles: dict[str, str] = {}
+        self.sources: dict[str, str] = {}
+        self.train_features: list[np.ndarray] = []
+        self.frames = dict.fromkeys(self.split_names, 0)
+        self.caption_lines = dict.fromkeys(self.split_names, 0)
+        self.captions: set[str] = set()
+
+    def add(self, name: str, split: str, joints: np.ndarray, texts: list[str], action: str, source: str,
+            style: str | None = None) -> None:
+        features = self._to_features(joints, feet_threshold=self.config.feet_threshold,
+                                     source=f"{source} ({name})").astype(np.float32)
+        if not 40 <= len(features) <= self.config.max_feature_frames:
+            raise RuntimeError(f"embedded dataset: {name} has {len(features)} frames")
+        if name in self.actions:
+            raise RuntimeError(f"embedded dataset: two motions named {name}")
+        np.save(self.out / "new_joint_vecs" / f"{name}.npy", features)
+        np.save(self.out / "new_joints" / f"{name}.npy", self._recover(features).astype(np.float32))
+        lines = [f"{text}#{tag_caption(text)}#0.0#0.0" for text in texts]
+        (self.out / "texts" / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.split_names[split].append(name)
+        self.actions[name] = action
+        self.sources[name] = source
+        if style is not None:
+            self.styles[name] = style
+        self.frames[split] += len(features)
+        self.caption_lines[split] += len(lines)
+        self.captions.update(texts)
+        if split == "train":
+            self.train_features.append(features)
+
+    def finish(self, clips: int, info: dict) -> BuildSummary:
+        from motiongpt.normalization import Normalizer
+
+        out = self.out
+        for split, names in self.split_names.items():
+            (out / f"{split}.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+        (out / "train_val.txt").write_text("\n".join(self.split_names["train"] + self.split_names["val"]) + "\n",
+                                           encoding="utf-8")
+        (out / "all.txt").write_text("\n".join(n for names in self.split_names.values() for n in names) + "\n",
+                                     encoding="utf-8")
+        normalizer = Normalizer.compute(self.train_features)
+        np.save(out / "Mean.npy", np.asarray(normalizer.mean, dtype=np.float32))
+        np.save(out / "Std.npy", np.asarray(normalizer.std, dtype=np.float32))
+        (out / "actions.json").write_text(json.dumps(self.actions, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        (out / "styles.json").write_text(json.dumps(self.styles, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        licences = [DEEPMIMIC_LICENCE]
+        if any(source == "bandai" for source in self.sources.values()):
+            from motiongpt.data.bandai_dataset import LICENCE
+            licences.append(LICENCE)
+        (out / "LICENSE.md").write_text(
+            "# Licences of the motions in this folder\n\n" + "\n".join(f"- {text}" for text in licences) + "\n",
+            encoding="utf-8")
+        summary = BuildSummary(
+            root=str(out), clips=clips, motions={k: len(v) for k, v in self.split_names.items()},
+            frames=self.frames, captions=self.caption_lines, actions=sorted(set(self.actions.values())),
+            styles=sorted(set(self.styles.values())), distinct_captions=len(self.captions),
+            sources=sorted(set(self.sources.values())), licences=licences)
+        info = info | {"summary": asdict(summary) | {"root": None}}
+        (out / "dataset.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return summary
+
+
+def build_embedded(out: str | Path, config: EmbeddedConfig = EmbeddedConfig(),
+                   bandai: str | Path | None = None) -> BuildSummary:
+    """Build the embedded dataset into ``out`` (created; existing files of the same names are replaced).
+
+    ``bandai``: an unpacked copy of the Bandai-Namco-Research-Motiondataset repository (or its ``dataset/``
+    folder, or the .tar.xz archive): its takes are added (see :mod:`motiongpt.data.bandai_dataset`)."""
     out = Path(out)
     table = caption_table()
     variants = plan_variants(config, table)
-    for folder in ("new_joints", "new_joint_vecs", "texts"):
-        (out / folder).mkdir(parents=True, exist_ok=True)
+    writer = _DatasetWriter(out, config)
     clips = {name: deepmimic.load_clip(name) for name in sorted(table)}
-    split_names: dict[str, list[str]] = {"train": [], "val": [], "test": []}
-    actions: dict[str, str] = {}
-    train_features = []
-    frames = dict.fromkeys(split_names, 0)
-    caption_lines = dict.fromkeys(split_names, 0)
     for variant in variants:
         entry = table[variant.clip]
-        joints = variant_joints(variant, clips[variant.clip])
-        features = joints_to_features(joints, feet_threshold=config.feet_threshold,
-                                      source=f"{variant.clip} ({variant.name})").astype(np.float32)
-        if not 40 <= len(features) <= config.max_feature_frames:
-            raise RuntimeError(f"embedded dataset: {variant.name} has {len(features)} frames")
-        np.save(out / "new_joint_vecs" / f"{variant.name}.npy", features)
-        np.save(out / "new_joints" / f"{variant.name}.npy", recover_from_ric(features).astype(np.float32))
-        texts = variant_captions(variant, entry, config.val_phrasings)
-        lines = [f"{text}#{tag_caption(text)}#0.0#0.0" for text in texts]
-        (out / "texts" / f"{variant.name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        split_names[variant.split].append(variant.name)
-        actions[variant.name] = augment.mirror_action(entry.action) if variant.mirrored else entry.action
-        frames[variant.split] += len(features)
-        caption_lines[variant.split] += len(lines)
-        if variant.split == "train":
-            train_features.append(features)
-    for split, names in split_names.items():
-        (out / f"{split}.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
-    (out / "train_val.txt").write_text("\n".join(split_names["train"] + split_names["val"]) + "\n", encoding="utf-8")
-    (out / "all.txt").write_text("\n".join(v.name for v in variants) + "\n", encoding="utf-8")
-    normalizer = Normalizer.compute(train_features)
-    np.save(out / "Mean.npy", np.asarray(normalizer.mean, dtype=np.float32))
-    np.save(out / "Std.npy", np.asarray(normalizer.std, dtype=np.float32))
-    (out / "actions.json").write_text(json.dumps(actions, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    summary = BuildSummary(
-        root=str(out), clips=len(table), motions={k: len(v) for k, v in split_names.items()},
-        frames=frames, captions=caption_lines, actions=sorted(set(actions.values())))
-    info = {"source": "pybullet_data DeepMimic clips (CMU and SFU mocap)", "config": asdict(config),
-            "clips": sorted(table), "summary": asdict(summary) | {"root": None},
-            "synthesised_joints": deepmimic.SYNTHESIS,
+        writer.add(variant.name, variant.split, variant_joints(variant, clips[variant.clip]),
+                   variant_captions(variant, entry, config.val_phrasings),
+                   augment.mirror_action(entry.action) if variant.mirrored else entry.action, "deepmimic")
+    info = {"sources": {"deepmimic": "pybullet_data DeepMimic clips (CMU and SFU mocap)"}, "config": asdict(config),
+            "clips": sorted(table), "synthesised_joints": deepmimic.SYNTHESIS,
             "variants": [asdict(v) for v in variants]}
-    (out / "dataset.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return summary
+    clip_count = len(table)
+    if bandai is not None:
+        takes = add_bandai(writer, bandai, config)
+        clip_count += len(takes)
+        from motiongpt.data import bandai as bandai_reader
+        info["sources"]["bandai"] = "Bandai Namco Research motion dataset (BVH, 30 fps), CC BY-NC 4.0"
+        info["bandai_takes"] = len(takes)
+        info["bandai_synthesised_joints"] = getattr(bandai_reader, "SYNTHESIS", None)
+    return writer.finish(clip_count, info)
+
+
+def add_bandai(writer: _DatasetWriter, root: str | Path, config: EmbeddedConfig) -> list:
+    """Every take of the Bandai Namco dataset at ``root`` as motions of the writer (see bandai_dataset)."""
+    import tarfile
+    import tempfile
+
+    from motiongpt.data import bandai as bandai_reader
+    from motiongpt.data import bandai_dataset as plan
+
+    root = Path(root)
+    if root.is_file() and root.name.endswith((".tar.xz", ".tar.gz", ".tar", ".tgz")):
+        folder = tempfile.TemporaryDirectory(prefix="bandai-")
+        with tarfile.open(root) as archive:
+            archive.extractall(folder.name, filter="data")
+        return add_bandai(writer, folder.name, config)
+    takes = bandai_reader.list_takes(root)
+    if not takes:
+        raise RuntimeError(f"embedded dataset: no Bandai Namco take found under {root}")
+    table, held = plan.bandai_caption_table(), plan.held_out_phrasings()
+    settings = config.bandai
+    splits = plan.assign_splits(takes, config.seed)
+    log.info("Bandai Namco: %d takes", len(takes))
+    for number, take in enumerate(takes):
+        content = table.contents.get(take.content)
+        if content is None:
+            raise RuntimeError(f"embedded dataset: no captions for Bandai content {take.content!r} "
+                               f"(bandai_captions.yaml)")
+        joints = bandai_reader.take_joints(take)
+        split = splits[str(take.path)]
+        by_speed: dict[float, list[np.ndarray]] = {}
+        for speed, piece, pieces, motion_split in plan.plan_take(take, len(joints), split, config.seed, settings):
+            if speed not in by_speed:
+                played = joints if speed == 1.0 else augment.change_speed(joints, speed)
+                by_speed[speed] = plan.cut_pieces(played, settings)
+            piece_joints = by_speed[speed][piece]
+            rng = _rng(config.seed, "bandai-captions", take.path.name, f"{speed}", f"{piece}")
+            texts = plan.compose_captions(content, take.style, plan.speed_name(speed, settings), motion_split,
+                                          rng, table, held, settings)
+            for mirrored in ((False, True) if config.mirror else (False,)):
+                name = plan.motion_name(take, speed, piece, pieces, mirrored)
+                writer.add(name, motion_split,
+                           augment.mirror_joints(piece_joints) if mirrored else piece_joints,
+                           [augment.mirror_text(t) for t in texts] if mirrored else texts,
+                           augment.mirror_action(content.action) if mirrored else content.action,
+                           "bandai", plan.style_label(take.style))
+        if (number + 1) % 250 == 0:
+            log.info("Bandai Namco: %d / %d takes", number + 1, len(takes))
+    return takes

@@ -10,6 +10,7 @@ import pytest
 
 from motiongpt.cli import main
 from motiongpt.data.augment import mirror_text
+from motiongpt.data.bandai_dataset import held_out_phrasings
 from motiongpt.data.captions import caption_table
 from motiongpt.data.embedded import EmbeddedConfig, build_embedded, plan_variants
 from motiongpt.data.humanml3d import load_actions, load_normalizer, load_split
@@ -36,7 +37,10 @@ def test_two_builds_are_byte_identical_and_the_cli_prints_counts(built, tmp_path
     assert main(["data", "build-embedded", "--out", str(tmp_path / "again")]) == 0
     printed = capsys.readouterr().out
     assert f"motions: {sum(summary.motions.values())} (train {summary.motions['train']}" in printed
-    assert "clips: 20 DeepMimic clips" in printed and "captions:" in printed and "frames:" in printed
+    assert "sources: deepmimic; clips (takes): 20" in printed and "captions:" in printed and "frames:" in printed
+    assert f"actions: {len(summary.actions)} (" in printed and "styles: 0 (none)" in printed
+    assert f" h (train {summary.frames['train']}" in printed
+    assert f"{summary.distinct_captions} distinct" in printed and "licence: DeepMimic clips" in printed
     comparison = filecmp.dircmp(root, tmp_path / "again")
     pending = [comparison]
     while pending:
@@ -47,7 +51,7 @@ def test_two_builds_are_byte_identical_and_the_cli_prints_counts(built, tmp_path
         pending.extend(current.subdirs.values())
     # another seed gives other lengths/phases
     planned = [v.name for v in plan_variants(EmbeddedConfig(), caption_table())]
-    assert planned == [line for line in names(root, "all")]
+    assert sorted(planned) == sorted(names(root, "all"))  # all.txt lists train, val, test in turn
     other_seed = [v.name for v in plan_variants(EmbeddedConfig(seed=7), caption_table())]
     assert other_seed != planned and len(other_seed) == len(planned)
 
@@ -96,11 +100,16 @@ def test_actions_cover_every_split(built):
 def test_held_out_split(built):
     root, _ = built
     table = caption_table()
+    held = held_out_phrasings()
     train_captions = {c for n in names(root, "train") + names(root, "val") for c in captions_of(root, n)}
     test = names(root, "test")
     for name in test:
+        clip = name.split("-x")[0]
+        allowed = set(held.for_action(table[clip].action))
         for caption in captions_of(root, name):
             assert caption not in train_captions, (name, caption)
+            # test captions are only held_out_phrasings.yaml's phrasings of the motion's action (mirrored)
+            assert (mirror_text(caption) if name.endswith("-M") else caption) in allowed, (name, caption)
     # the second performances are test-only; the others' test motions use a speed not used in training
     test_only = {clip for clip, entry in table.items() if entry.test_only}
     assert test_only == {"0walk_forward", "turn_left1", "turn_right1"}
@@ -110,22 +119,31 @@ def test_held_out_split(built):
     for name in test:
         if name.split("-x")[0] not in test_only:
             assert name.split("-x")[1][:3] not in train_speeds, name
-    # every clip's held-out phrasings are used in test
+    # every action's held-out phrasings are used in test; captions.yaml's held_out phrasings go to val
     used = {c for n in test for c in captions_of(root, n)}
     for clip, entry in table.items():
-        assert set(entry.held_out) & (used | {mirror_text(c) for c in used}), clip
+        assert set(held.for_action(entry.action)) & (used | {mirror_text(c) for c in used}), clip
+    val = {c for n in names(root, "val") for c in captions_of(root, n)}
+    for clip, entry in table.items():
+        if not entry.test_only:
+            assert set(entry.held_out) <= val, clip
 
 
 def test_every_motion_has_captions_and_mirrors_swap_sides(built):
     root, _ = built
     actions = load_actions(root)
     table = caption_table()
+    held = held_out_phrasings()
+    test = set(names(root, "test"))
     for name in names(root, "all"):
         clip = name.split("-x")[0]
         lines = (root / "texts" / f"{name}.txt").read_text().splitlines()
         assert lines and all(len(line.split("#")) == 4 and line.endswith("#0.0#0.0") for line in lines)
         texts = [line.split("#")[0] for line in lines]
-        source = table[clip].captions + table[clip].held_out
+        if name in test:
+            source = held.for_action(table[clip].action)
+        else:
+            source = table[clip].captions + table[clip].held_out
         if name.endswith("-M"):
             assert all(mirror_text(t) in source for t in texts), name
             assert actions[name] == {"turn_left": "turn_right", "turn_right": "turn_left"}.get(
@@ -148,6 +166,12 @@ def test_val_phrasings_are_kept_out_of_train(built):
     train = {c for n in names(root, "train") for c in captions_of(root, n)}
     val = {c for n in names(root, "val") for c in captions_of(root, n)}
     test = {c for n in names(root, "test") for c in captions_of(root, n)}
-    assert val and not (val & train) and not (val & test)
-    # one reserved phrasing per clip (and its mirror text): every val motion is captioned
+    assert val and not (val & train) and not (val & test) and not (train & test)
+    # one reserved training phrasing per clip plus captions.yaml's held_out (and their mirror texts)
+    table = caption_table()
+    for name in names(root, "val"):
+        clip = name.split("-x")[0]
+        texts = captions_of(root, name)
+        texts = [mirror_text(t) for t in texts] if name.endswith("-M") else texts
+        assert set(table[clip].held_out) <= set(texts) <= set(table[clip].captions + table[clip].held_out), name
     assert all(captions_of(root, n) for n in names(root, "val"))
