@@ -139,7 +139,7 @@ class MotionGPT:
             raise ModelLoadError(f"{manifest_path}: needs 'language_model' and 'motion_tokenizer' entries "
                                  f"({error})") from error
         language_model = MotionLanguageModel.from_pretrained(lm_folder)
-        language_model.t5.to(device)
+        language_model.network.to(device)
         motion_tokenizer = MotionTokenizer.from_pretrained(tokenizer_folder, device=device)
         try:
             settings = TextToMotionSettings.from_dict(manifest.get("text_to_motion"))
@@ -159,7 +159,7 @@ class MotionGPT:
         released = load_released_checkpoint(checkpoint, base_t5_folder)
         tokenizer = MotionTokenizer(VQVAEConfig(), Normalizer.official())
         tokenizer.load_weights({k: v.float() for k, v in released.vae_state_dict.items()}, source=str(checkpoint))
-        released.language_model.t5.to(device)
+        released.language_model.network.to(device)
         return cls(released.language_model, tokenizer.to(device))
 
     def save_pretrained(self, folder: str | Path) -> Path:
@@ -225,8 +225,9 @@ class MotionGPT:
         return settings
 
     def _generate_codes(self, prompts: list[str], min_codes: int, max_codes: int, settings: GenerationSettings,
-                        seed: int | None) -> list[tuple[np.ndarray, str]]:
-        responses = self.language_model.generate(prompts, settings, motion_codes=(min_codes, max_codes), seed=seed)
+                        seed: int | None, request_texts: list[str] | None = None) -> list[tuple[np.ndarray, str]]:
+        responses = self.language_model.generate(prompts, settings, motion_codes=(min_codes, max_codes), seed=seed,
+                                                 request_texts=request_texts)
         results = []
         for prompt, response in zip(prompts, responses):
             parsed = parse_motion(response, self.vocabulary, source=f"response to {prompt[:60]!r}")
@@ -293,8 +294,9 @@ class MotionGPT:
             template = T2M_PROMPT_FRAMES.replace(FRAMES, str(n * FRAMES_PER_CODE))
             low = high = n
         prompts = [[template.replace(CAPTION, s) for s in group for _ in range(count)] for group in sources]
+        requests = [s for group in sources for s in group for _ in range(count)]
         generated = self._generate_codes([p for group in prompts for p in group], low, high,
-                                         self._settings(greedy, top_k, temperature), seed)
+                                         self._settings(greedy, top_k, temperature), seed, requests)
         results, position = [], 0
         for source, group in zip(sources, prompts):
             options = generated[position:position + len(group)]

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from motiongpt.lm.templates import PromptFiller, TemplateTask
+from motiongpt.lm.templates import CAPTION, PromptFiller, TemplateTask
 
 FRAMES_PER_CODE = 4
 MIN_CODES = 4  # prediction and in-between need a few codes to split
@@ -56,16 +56,23 @@ class Example:
     task: str
     input: str
     output: str
+    request: str | None = None  # the caption the input carries (text conditioning), None when it has none
 
 
 class ExampleSampler:
     """Draws filled (input, output) pairs; its random state is saved with checkpoints."""
 
     def __init__(self, clips: Sequence[EncodedClip], tasks: Sequence[TemplateTask], filler: PromptFiller,
-                 seed: int = 0, drop_code_probability: float = 1.0 / 3.0, vary_ratios: bool = True):
+                 seed: int = 0, drop_code_probability: float = 1.0 / 3.0, vary_ratios: bool = True,
+                 clip_weights: Sequence[float] | None = None, caption_dropout: float = 0.0):
         if not clips or not tasks:
             raise ValueError("language-model data: need at least one clip and one template task")
+        if clip_weights is not None and (len(clip_weights) != len(clips) or min(clip_weights) < 0
+                                         or sum(clip_weights) <= 0):
+            raise ValueError("language-model data: need one non-negative weight per clip, not all zero")
         self.clips = list(clips)
+        self.cumulative_weights = None if clip_weights is None else list(np.cumsum(clip_weights))
+        self.caption_dropout = float(caption_dropout)
         self.tasks = list(tasks)
         self.filler = filler
         self.drop_code_probability = drop_code_probability
@@ -74,7 +81,10 @@ class ExampleSampler:
 
     def sample(self) -> Example:
         rng = self.rng
-        clip = rng.choice(self.clips)
+        if self.cumulative_weights is None:
+            clip = rng.choice(self.clips)
+        else:
+            clip = rng.choices(self.clips, cum_weights=self.cumulative_weights)[0]
         codes = rng.choice(clip.variants)
         if len(codes) > MIN_CODES and rng.random() < self.drop_code_probability:
             codes = codes[1:] if rng.random() < 0.5 else codes[:-1]
@@ -87,9 +97,12 @@ class ExampleSampler:
         target = rng.choice(task.outputs)
         seed = rng.random()
         # the same caption quoting decision for input and output of one example
-        text_in = self.filler.fill(source, caption, codes, rng=random.Random(seed))
+        request = caption if CAPTION in source else None
+        # with text conditioning, some inputs lose their caption words: the sentence vector must carry them
+        shown = "" if request is not None and rng.random() < self.caption_dropout else caption
+        text_in = self.filler.fill(source, shown, codes, rng=random.Random(seed))
         text_out = self.filler.fill(target, caption, codes, rng=random.Random(seed))
-        return Example(task.key, text_in, text_out)
+        return Example(task.key, text_in, text_out, request)
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng": self.rng.getstate()}
@@ -103,8 +116,9 @@ class LanguageModelBatches:
     """Batch source for `motiongpt.training.Trainer`: tokenised inputs and labels (pads -> -100)."""
 
     def __init__(self, sampler: ExampleSampler, tokenizer, batch_size: int, max_length: int = 256,
-                 device: torch.device | str = "cpu"):
+                 device: torch.device | str = "cpu", sentence_vectors=None):
         self.sampler = sampler
+        self.sentence_vectors = sentence_vectors  # text conditioning: request texts -> (B, E) vectors
         self.tokenizer = tokenizer
         self.batch_size = int(batch_size)
         self.max_length = int(max_length)
@@ -118,6 +132,8 @@ class LanguageModelBatches:
         labels = outputs["input_ids"].masked_fill(outputs["attention_mask"] == 0, -100)
         batch = {"input_ids": inputs["input_ids"], "attention_mask": inputs["attention_mask"],
                  "labels": labels, "decoder_attention_mask": outputs["attention_mask"]}
+        if self.sentence_vectors is not None:
+            batch["text_vectors"] = self.sentence_vectors([e.request for e in examples])
         return {k: v.to(self.device) for k, v in batch.items()}
 
     def next_batch(self) -> dict[str, torch.Tensor]:
@@ -128,6 +144,17 @@ class LanguageModelBatches:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.sampler.load_state_dict(state)
+
+
+def action_balanced_weights(names: Sequence[str], actions: dict[str, str], power: float = 1.0) -> list[float]:
+    """Per-clip sampling weights so that each action's share is proportional to (its clip count)^(1-power):
+    power 1 gives every action the same share, 0 samples clips uniformly. Clips without a label count as
+    one action of their own."""
+    counts: dict[str, int] = {}
+    labels = [actions.get(name, f"<unlabelled:{name}>") for name in names]
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return [counts[label] ** (-float(power)) for label in labels]
 
 
 def seq2seq_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]):

@@ -54,6 +54,7 @@ class EvaluationSettings:
     text_to_motion_rerank: str | None = None       # "likelihood" or "similarity" (None: the folder's)
     grounding: bool = True             # use the model folder's caption grounding, if it has one
     text_to_motion_only: bool = False  # skip motion-to-text, prediction, in-between and commands
+    held_out_commands: bool = True     # spoken multi-step commands of held_out_phrasings.yaml, step by step
 
 
 def ade_fde(predicted: np.ndarray, target: np.ndarray) -> tuple[float, float]:
@@ -84,6 +85,63 @@ def _summary(values: list[float]) -> dict[str, float]:
             "p95": round(float(np.percentile(array, 95)), 4), "n": int(array.size)}
 
 
+def load_styles(root: str | Path) -> dict[str, str]:
+    """``styles.json`` of the embedded dataset ({motion name: style label}); empty when it has none."""
+    path = Path(root) / "styles.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def style_phrases() -> dict[str, set[str]]:
+    """Every phrase (training and held-out) that names each style label, lower case."""
+    from motiongpt.data.bandai_dataset import bandai_caption_table, held_out_phrasings, style_label
+
+    phrases: dict[str, set[str]] = {}
+    for style, texts in bandai_caption_table().styles.items():
+        phrases.setdefault(style_label(style), set()).update(t.lower() for t in texts)
+    for style, texts in held_out_phrasings().styles.items():
+        phrases.setdefault(style_label(style), set()).update(t.lower() for t in texts)
+    return phrases
+
+
+def named_style(text: str, style: str | None, phrases: dict[str, set[str]]) -> str | None:
+    """The motion's style when its caption names it (a phrase of that style in the text), else None."""
+    if not style or style == "normal":
+        return None
+    lowered = text.lower()
+    return style if any(p in lowered for p in phrases.get(style, ())) else None
+
+
+class StyleClassifier:
+    """Nearest neighbour among the real held-out motions *of the same action* (descriptor of
+    `motion_descriptor`): which style a motion of a known action is performed in."""
+
+    def __init__(self, features, actions, styles, normalizer):
+        from motiongpt.lm.action_classifier import motion_descriptor
+
+        self._descriptor = lambda f: motion_descriptor(f, normalizer)
+        self.rows = [(a, s, self._descriptor(f)) for f, a, s in zip(features, actions, styles) if s]
+
+    def predict(self, features, action: str, exclude: int | None = None) -> str | None:
+        query = self._descriptor(features)
+        best, best_distance = None, np.inf
+        for index, (row_action, style, descriptor) in enumerate(self.rows):
+            if row_action != action or index == exclude:
+                continue
+            distance = float(np.linalg.norm(descriptor - query))
+            if distance < best_distance:
+                best, best_distance = style, distance
+        return best
+
+    def leave_one_out_accuracy(self) -> float | None:
+        hits = []
+        for index, (action, style, descriptor) in enumerate(self.rows):
+            others = [(s, float(np.linalg.norm(d - descriptor))) for i, (a, s, d) in enumerate(self.rows)
+                      if a == action and i != index]
+            if others:
+                hits.append(min(others, key=lambda item: item[1])[0] == style)
+        return round(float(np.mean(hits)), 4) if hits else None
+
+
 def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: EvaluationSettings | None = None
                    ) -> dict:
     from motiongpt.data.humanml3d import load_actions, load_normalizer, load_split
@@ -102,6 +160,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
     model.set_text_to_motion(dataclasses.replace(model.text_to_motion_settings, **overrides))
     t2m_settings = model.text_to_motion_settings
     actions = load_actions(data_root)
+    styles = load_styles(data_root)
+    phrases = style_phrases() if styles else {}
     normalizer = load_normalizer(data_root)
     test = load_split(data_root, settings.split)
     train = load_split(data_root, "train")
@@ -112,20 +172,29 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             raise ValueError(f"{data_root}/actions.json: no action for motion {name!r}")
         return actions[name]
 
+    def style_of(record) -> str | None:
+        return styles.get(getattr(record, "source_name", "") or record.name)
+
     limit = settings.max_items
     motion_classifier = MotionActionClassifier([r.features for r in test], [action_of(r) for r in test], normalizer)
+    style_classifier = StyleClassifier([r.features for r in test], [action_of(r) for r in test],
+                                       [style_of(r) for r in test], normalizer)
     caption_classifier = CaptionActionClassifier([c.text for r in train for c in r.captions],
                                                  [action_of(r) for r in train for c in r.captions])
     train_captions = {c.text.strip().lower() for r in train for c in r.captions}
 
     # ---------------------------------------------------------------- text to motion
     pairs: dict[tuple[str, str], int] = {}
+    caption_styles: dict[tuple[str, str], set] = {}
     for record in test:
         for caption in record.captions:
             pairs.setdefault((caption.text, action_of(record)), record.features.shape[0])
+            caption_styles.setdefault((caption.text, action_of(record)), set()).add(
+                named_style(caption.text, style_of(record), phrases))
     items = sorted(pairs.items())[:limit]
     unseen = sum(text.strip().lower() not in train_captions for (text, _), _ in items)
     t2m_hits, t2m_times, t2m_failures, per_action, t2m_misses = [], [], 0, {}, []
+    style_hits, per_style = [], {}
     others = [] if settings.text_to_motion_only else test[:limit]
     for index, ((text, action), frames) in enumerate(items):
         for sample in range(settings.samples_per_caption):
@@ -144,6 +213,12 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
                 t2m_misses.append({"caption": text, "action": action, "recognised_as": recognised})
             t2m_hits.append(hit)
             per_action.setdefault(action, []).append(hit)
+            named = caption_styles[(text, action)]
+            style = next(iter(named)) if len(named) == 1 else None
+            if style is not None:
+                style_hit = style_classifier.predict(result.features, action) == style
+                style_hits.append(style_hit)
+                per_style.setdefault(style, []).append(style_hit)
 
     # ---------------------------------------------------------------- motion to text
     m2t_hits, m2t_examples = [], []
@@ -195,6 +270,25 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
                        "FDE": round(float(np.mean([f for _, f in rows])), 4), "n": len(rows)}
                 for name, rows in table.items() if rows}
 
+    # ---------------------------------------------------------------- held-out spoken multi-step commands
+    command_rows = []
+    if settings.held_out_commands and not settings.text_to_motion_only:
+        from motiongpt.data.augment import mirror_action
+        from motiongpt.data.bandai_dataset import ACTION_ALIASES, held_out_phrasings
+
+        known = set(motion_classifier.labels)
+        for index, (text, expected) in enumerate(held_out_phrasings().commands):
+            expected = [ACTION_ALIASES.get(a, a) for a in expected]
+            result = model.command(text, seed=settings.seed + index)
+            recognised = [motion_classifier.predict(result.features[first:max(end, first + 2)])
+                          for _, first, end in result.steps]
+            steps_ok = len(recognised) == len(expected)
+            hits = [r == e for r, e in zip(recognised, expected)] if steps_ok else []
+            command_rows.append({"command": text, "steps": [s for s, _, _ in result.steps], "expected": expected,
+                                 "recognised": recognised, "split_right": steps_ok,
+                                 "step_hits": sum(hits), "steps_scored": len(hits),
+                                 "unknown_to_classifier": [e for e in expected if e not in known]})
+
     # ---------------------------------------------------------------- multi-step commands
     command_times = []
     for index, command in enumerate(() if settings.text_to_motion_only else MULTI_STEP_COMMANDS):
@@ -215,6 +309,11 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "settings": {**t2m_settings.to_dict(),
                          "motions_per_caption": t2m_settings.motions_per_request(settings.greedy)},
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},
+            "style_accuracy": round(float(np.mean(style_hits)), 4) if style_hits else None,
+            "style_captions": len(style_hits),
+            "per_style": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_style.items())},
+            "style_classifier": "nearest neighbour among the real held-out motions of the same action",
+            "style_classifier_leave_one_out_accuracy_on_real_test_motions": style_classifier.leave_one_out_accuracy(),
             "misses": t2m_misses,
             "classifier": "nearest neighbour over descriptors of the real held-out test motions",
             "classifier_leave_one_out_accuracy_on_real_test_motions": round(
@@ -225,6 +324,14 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "action_accuracy": round(float(np.mean(m2t_hits)), 4) if m2t_hits else None,
             "motions": len(m2t_hits),
             "examples": m2t_examples,
+        },
+        "held_out_commands": {
+            "commands": len(command_rows),
+            "split_right": sum(r["split_right"] for r in command_rows),
+            "step_accuracy": (round(sum(r["step_hits"] for r in command_rows)
+                                    / max(1, sum(r["steps_scored"] for r in command_rows)), 4)
+                              if command_rows else None),
+            "rows": command_rows,
         },
         "prediction": ade_table(pred),
         "inbetween": {**ade_table(inbetween), "candidates_per_window": settings.inbetween_candidates},

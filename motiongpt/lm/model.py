@@ -21,6 +21,9 @@ from typing import Any, Sequence
 import torch
 from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, T5Config, T5ForConditionalGeneration
 
+from motiongpt.lm.text_conditioning import (PrefixProjection, SentenceVectors, TextConditioningConfig,
+                                            TextConditioningError, load_conditioning, load_sentence_vectors,
+                                            save_conditioning)
 from motiongpt.lm.vocabulary import MotionVocabulary
 
 LOGGER = logging.getLogger(__name__)
@@ -118,15 +121,49 @@ class GenerationSettings:
     use_cache: bool = True
 
 
+class ConditionedSeq2Seq(torch.nn.Module):
+    """The trainable modules of a model: the T5 and, with text conditioning, the sentence-vector projection.
+
+    ``forward`` takes a tokenised batch and optional ``text_vectors`` (B, E) and returns the T5 output (the
+    loss when ``labels`` are given). This is what the trainer optimises and checkpoints."""
+
+    def __init__(self, t5: T5ForConditionalGeneration, projection: PrefixProjection | None = None):
+        super().__init__()
+        self.t5 = t5
+        self.projection = projection
+
+    def encoder_inputs(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                       text_vectors: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        if self.projection is None:
+            return {"input_ids": input_ids, "attention_mask": attention_mask}
+        if text_vectors is None:
+            text_vectors = torch.zeros(input_ids.shape[0], self.projection.linear.in_features,
+                                       device=input_ids.device)
+        embeds, mask = self.projection.extend(self.t5.get_input_embeddings()(input_ids), attention_mask,
+                                              text_vectors.to(input_ids.device))
+        return {"inputs_embeds": embeds, "attention_mask": mask}
+
+    def forward(self, input_ids, attention_mask, labels=None, decoder_attention_mask=None, text_vectors=None):
+        return self.t5(**self.encoder_inputs(input_ids, attention_mask, text_vectors), labels=labels,
+                       decoder_attention_mask=decoder_attention_mask)
+
+
 class MotionLanguageModel:
-    """A T5 and its tokenizer, extended by the motion vocabulary."""
+    """A T5 and its tokenizer, extended by the motion vocabulary (and optionally text conditioning,
+    `motiongpt.lm.text_conditioning`)."""
 
     def __init__(self, t5: T5ForConditionalGeneration, tokenizer, vocabulary: MotionVocabulary,
-                 max_input_length: int = 256):
+                 max_input_length: int = 256, conditioning: TextConditioningConfig | None = None,
+                 projection: PrefixProjection | None = None, sentence_vectors: SentenceVectors | None = None):
         self.t5 = t5
         self.tokenizer = tokenizer
         self.vocabulary = vocabulary
         self.max_input_length = int(max_input_length)
+        if (conditioning is None) != (projection is None) or (projection is not None and sentence_vectors is None):
+            raise ModelLoadError("text conditioning needs its config, its projection and a sentence encoder")
+        self.conditioning = conditioning
+        self.sentence_vectors = sentence_vectors
+        self.network = ConditionedSeq2Seq(t5, projection)
         self.first_motion_id = check_motion_token_ids(tokenizer, vocabulary)
         if len(tokenizer) > t5.get_input_embeddings().weight.shape[0]:
             raise ModelLoadError(
@@ -137,10 +174,16 @@ class MotionLanguageModel:
             raise ModelLoadError("lm_head is tied to the input embeddings; it must stay untied")
 
     # ------------------------------------------------------------------ construction
+    @property
+    def projection(self) -> PrefixProjection | None:
+        return self.network.projection
+
     @classmethod
     def build(cls, architecture: T5ArchitectureConfig, tokenizer, vocabulary: MotionVocabulary,
-              max_input_length: int = 256, seed: int | None = None) -> "MotionLanguageModel":
-        """A randomly initialised T5 over ``tokenizer`` (motion tokens are added if missing)."""
+              max_input_length: int = 256, seed: int | None = None,
+              conditioning: TextConditioningConfig | None = None) -> "MotionLanguageModel":
+        """A randomly initialised T5 over ``tokenizer`` (motion tokens are added if missing), with a new
+        sentence-vector projection when ``conditioning`` is given."""
         add_motion_tokens(tokenizer, vocabulary)
         config = T5Config(
             vocab_size=len(tokenizer),
@@ -157,7 +200,14 @@ class MotionLanguageModel:
             # T5's own init draws lm_head with std 1, which (without output scaling) starts training at a
             # loss of ~50; std d_model**-0.5 gives unit-scale logits (loss ~ log(vocabulary size)).
             t5.lm_head.weight.normal_(0.0, config.d_model ** -0.5)
-        return cls(t5, tokenizer, vocabulary, max_input_length)
+        if conditioning is None:
+            return cls(t5, tokenizer, vocabulary, max_input_length)
+        try:
+            vectors = load_sentence_vectors(conditioning)
+        except (TextConditioningError, ValueError) as error:
+            raise ModelLoadError(f"text conditioning: {error}") from error
+        return cls(t5, tokenizer, vocabulary, max_input_length, conditioning,
+                   PrefixProjection(conditioning, config.d_model), vectors)
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, code_num: int | None = None,
@@ -188,7 +238,16 @@ class MotionLanguageModel:
         if t5.get_input_embeddings().weight.shape[0] < len(tokenizer):
             t5.resize_token_embeddings(len(tokenizer))
         t5.eval()
-        return cls(t5, tokenizer, vocabulary, max_input_length)
+        try:
+            loaded = load_conditioning(folder, t5.config.d_model)
+            if loaded is None:
+                return cls(t5, tokenizer, vocabulary, max_input_length)
+            conditioning, projection = loaded
+            vectors = load_sentence_vectors(conditioning, base=folder)
+        except (TextConditioningError, ValueError) as error:
+            raise ModelLoadError(f"{folder}: text conditioning: {error}") from error
+        projection.eval()
+        return cls(t5, tokenizer, vocabulary, max_input_length, conditioning, projection, vectors)
 
     def save_pretrained(self, folder: str | Path) -> Path:
         folder = Path(folder)
@@ -196,6 +255,8 @@ class MotionLanguageModel:
         self.t5.save_pretrained(str(folder))
         self.tokenizer.save_pretrained(str(folder))
         (folder / VOCABULARY_FILE).write_text(json.dumps({"code_num": self.vocabulary.code_num}) + "\n")
+        if self.conditioning is not None:
+            save_conditioning(folder, self.conditioning, self.projection)
         return folder
 
     # ------------------------------------------------------------------ use
@@ -213,42 +274,59 @@ class MotionLanguageModel:
         )
         return {k: v.to(self.device) for k, v in batch.items() if k in ("input_ids", "attention_mask")}
 
-    def loss(self, inputs: Sequence[str], targets: Sequence[str]) -> torch.Tensor:
-        """Token-level cross-entropy of ``targets`` given ``inputs`` (section 3.5); pads are ignored."""
+    def text_vectors(self, request_texts: Sequence[str | None] | None, count: int) -> torch.Tensor | None:
+        """Sentence vectors of the request texts of ``count`` prompts (None without text conditioning)."""
+        if self.sentence_vectors is None:
+            return None
+        texts = list(request_texts) if request_texts is not None else [None] * count
+        if len(texts) != count:
+            raise ValueError(f"text conditioning: {count} prompts but {len(texts)} request texts")
+        return self.sentence_vectors(texts).to(self.device)
+
+    def encoder_inputs(self, inputs: Sequence[str], request_texts: Sequence[str | None] | None = None
+                       ) -> dict[str, torch.Tensor]:
+        """Keyword arguments for the T5 encoder: token ids, or embeddings with the sentence-vector prefix.
+
+        ``request_texts``: per prompt, the request it carries (the caption of a text-to-motion prompt) or
+        None; only used with text conditioning."""
         encoded = self.tokenize(inputs)
+        return self.network.encoder_inputs(encoded["input_ids"], encoded["attention_mask"],
+                                           self.text_vectors(request_texts, len(inputs)))
+
+    def loss(self, inputs: Sequence[str], targets: Sequence[str],
+             request_texts: Sequence[str | None] | None = None) -> torch.Tensor:
+        """Token-level cross-entropy of ``targets`` given ``inputs`` (section 3.5); pads are ignored."""
         labels = self.tokenize(targets)
         label_ids = labels["input_ids"].masked_fill(labels["attention_mask"] == 0, -100)
-        output = self.t5(
-            input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
-            labels=label_ids, decoder_attention_mask=labels["attention_mask"],
-        )
+        output = self.t5(**self.encoder_inputs(inputs, request_texts), labels=label_ids,
+                         decoder_attention_mask=labels["attention_mask"])
         return output.loss
 
-    def logits(self, inputs: Sequence[str], targets: Sequence[str]) -> torch.Tensor:
-        encoded = self.tokenize(inputs)
+    def logits(self, inputs: Sequence[str], targets: Sequence[str],
+               request_texts: Sequence[str | None] | None = None) -> torch.Tensor:
         labels = self.tokenize(targets)
-        output = self.t5(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
-                         labels=labels["input_ids"])
+        output = self.t5(**self.encoder_inputs(inputs, request_texts), labels=labels["input_ids"])
         return output.logits
 
     @torch.no_grad()
-    def target_log_likelihood(self, inputs: Sequence[str], targets: Sequence[str]) -> torch.Tensor:
+    def target_log_likelihood(self, inputs: Sequence[str], targets: Sequence[str],
+                              request_texts: Sequence[str | None] | None = None) -> torch.Tensor:
         """Summed log-probability of each target given its input, shape (N,); pads are ignored."""
         if len(inputs) != len(targets):
             raise ValueError(f"log-likelihood: {len(inputs)} inputs but {len(targets)} targets")
-        encoded = self.tokenize(inputs)
         labels = self.tokenize(targets)
         label_ids = labels["input_ids"].masked_fill(labels["attention_mask"] == 0, -100)
-        self.t5.eval()
-        logits = self.t5(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
-                         labels=label_ids, decoder_attention_mask=labels["attention_mask"]).logits
+        self.network.eval()
+        logits = self.t5(**self.encoder_inputs(inputs, request_texts), labels=label_ids,
+                         decoder_attention_mask=labels["attention_mask"]).logits
         log_probs = torch.log_softmax(logits.float(), dim=-1)
         picked = log_probs.gather(-1, label_ids.clamp(min=0).unsqueeze(-1)).squeeze(-1)
         return (picked * (label_ids != -100)).sum(dim=1)
 
     @torch.no_grad()
     def generate(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
-                 motion_codes: tuple[int, int] | None = None, seed: int | None = None) -> list[str]:
+                 motion_codes: tuple[int, int] | None = None, seed: int | None = None,
+                 request_texts: Sequence[str | None] | None = None) -> list[str]:
         """Generate one answer per prompt (batched). ``motion_codes=(min, max)`` constrains the answer to a
         well-formed motion with that many codes (see `MotionConstraintProcessor`)."""
         settings = settings or GenerationSettings()
@@ -256,7 +334,7 @@ class MotionLanguageModel:
             return []
         if seed is not None:
             torch.manual_seed(int(seed))
-        encoded = self.tokenize(prompts)
+        encoded = self.encoder_inputs(prompts, request_texts)
         processors = LogitsProcessorList()
         max_new_tokens = settings.max_new_tokens
         if motion_codes is not None:
@@ -274,7 +352,7 @@ class MotionLanguageModel:
             kwargs.update(top_k=int(settings.top_k), temperature=float(settings.temperature))
         else:
             kwargs.update(top_k=None, temperature=None, top_p=None)
-        self.t5.eval()
+        self.network.eval()
         output = self.t5.generate(**encoded, **kwargs)
         return self.tokenizer.batch_decode(output, skip_special_tokens=True)
 

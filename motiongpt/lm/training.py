@@ -24,6 +24,7 @@ import yaml
 
 from motiongpt.config_files import build_dataclass, read_yaml
 from motiongpt.lm.model import T5ArchitectureConfig
+from motiongpt.lm.text_conditioning import TextConditioningConfig, TextConditioningError
 from motiongpt.lm.text_grounding import GroundingConfigError, TextToMotionSettings
 
 LOGGER = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class LMTrainingConfig:
     # a caption file name, the training captions are written into the model folder for grounding
     text_to_motion: TextToMotionSettings = field(default_factory=TextToMotionSettings)
     text_vocab_size: int = 1000
+    # a frozen sentence encoder in the text path (motiongpt.lm.text_conditioning); None: plain T5 input
+    text_conditioning: TextConditioningConfig | None = None
+    # clip sampling balanced over the action labels of <data_root>/actions.json (1: equal share per action)
+    action_balance: float = 0.0
     max_input_length: int = 256
     max_codes: int = 50
     batch_size: int = 16
@@ -72,6 +77,11 @@ class LMTrainingConfig:
             raise LMConfigError(f"stage must be one of {STAGES}, got {self.stage!r}")
         if isinstance(self.architecture, dict):
             self.architecture = T5ArchitectureConfig.from_dict(self.architecture)
+        if isinstance(self.text_conditioning, dict):
+            try:
+                self.text_conditioning = TextConditioningConfig.from_dict(self.text_conditioning)
+            except (TextConditioningError, TypeError) as error:
+                raise LMConfigError(str(error)) from error
         if not isinstance(self.text_to_motion, TextToMotionSettings):
             try:
                 self.text_to_motion = TextToMotionSettings.from_dict(self.text_to_motion)
@@ -97,6 +107,8 @@ class LMTrainingConfig:
         data = dataclasses.asdict(self)
         data["tokenizer_templates"] = list(self.tokenizer_templates)
         data["text_to_motion"] = self.text_to_motion.to_dict()
+        if self.text_conditioning is not None:
+            data["text_conditioning"] = dataclasses.asdict(self.text_conditioning)
         return data
 
 
@@ -129,7 +141,21 @@ def build_language_model(config: LMTrainingConfig, captions: Sequence[str], code
         sentences = list(captions) + template_sentences(config.tokenizer_templates)
         tokenizer = train_text_tokenizer(sentences, vocab_size=config.text_vocab_size, seed=config.seed)
     return MotionLanguageModel.build(config.architecture, tokenizer, MotionVocabulary(code_num),
-                                     config.max_input_length, seed=config.seed)
+                                     config.max_input_length, seed=config.seed,
+                                     conditioning=config.text_conditioning)
+
+
+def read_action_labels(data_root: Path) -> dict[str, str]:
+    """{motion name: action} from the dataset's actions.json (written by the embedded dataset builder)."""
+    import json
+
+    path = data_root / "actions.json"
+    if not path.is_file():
+        raise LMConfigError(f"action_balance needs {path} (motion name -> action label)")
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
+    except (json.JSONDecodeError, AttributeError) as error:
+        raise LMConfigError(f"{path}: not a JSON object of action labels: {error}") from error
 
 
 def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None = None) -> Path:
@@ -137,7 +163,8 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
     import torch
 
     from motiongpt.lm.api import MotionGPT
-    from motiongpt.lm.dataset import ExampleSampler, LanguageModelBatches, encode_records, seq2seq_loss
+    from motiongpt.lm.dataset import (ExampleSampler, LanguageModelBatches, action_balanced_weights, encode_records,
+                                      seq2seq_loss)
     from motiongpt.lm.templates import PromptFiller, load_templates
     from motiongpt.tokenizer import MotionTokenizer
     from motiongpt.training import (LRScheduleConfig, Trainer, TrainLoopConfig, build_lr_scheduler,
@@ -157,12 +184,18 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         captions = sorted({c for clip in clips for c in clip.captions})
         output_dir = Path(config.output_dir)
         model = build_language_model(config, captions, motion_tokenizer.config.code_num, output_dir / "lm_init")
-        model.t5.to(context.device)
+        model.network.to(context.device)
         tasks = load_templates(config.templates)
-        sampler = ExampleSampler(clips, tasks, PromptFiller(model.vocabulary), seed=config.seed + context.rank)
+        weights = None
+        if config.action_balance:
+            actions = read_action_labels(Path(config.data_root))
+            weights = action_balanced_weights([clip.name for clip in clips], actions, config.action_balance)
+        dropout = model.conditioning.caption_dropout if model.conditioning is not None else 0.0
+        sampler = ExampleSampler(clips, tasks, PromptFiller(model.vocabulary), seed=config.seed + context.rank,
+                                 clip_weights=weights, caption_dropout=dropout)
         batches = LanguageModelBatches(sampler, model.tokenizer, config.batch_size, config.max_input_length,
-                                       context.device)
-        optimizer = torch.optim.AdamW(model.t5.parameters(), lr=config.learning_rate, betas=(0.9, 0.99),
+                                       context.device, sentence_vectors=model.sentence_vectors)
+        optimizer = torch.optim.AdamW(model.network.parameters(), lr=config.learning_rate, betas=(0.9, 0.99),
                                       weight_decay=config.weight_decay)
         schedule = LRScheduleConfig(config.schedule, config.warmup_steps, config.min_lr_ratio)
         scheduler = build_lr_scheduler(optimizer, schedule, config.max_steps)
@@ -171,11 +204,11 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
             (output_dir / "config.yaml").write_text(yaml.safe_dump(config.to_dict(), sort_keys=False))
             LOGGER.info("stage %s: %d clips, %d captions, %d tasks, T5 with %.2fM parameters, vocabulary %d",
                         config.stage, len(clips), len(captions), len(tasks),
-                        sum(p.numel() for p in model.t5.parameters()) / 1e6, len(model.tokenizer))
+                        sum(p.numel() for p in model.network.parameters()) / 1e6, len(model.tokenizer))
         loop = TrainLoopConfig(max_steps=config.max_steps, checkpoint_every=config.checkpoint_every,
                                log_every=config.log_every, grad_clip_norm=config.grad_clip_norm,
                                progress_bar=config.progress_bar)
-        trainer = Trainer(model.t5, optimizer, scheduler, seq2seq_loss, batches, loop, output_dir, context,
+        trainer = Trainer(model.network, optimizer, scheduler, seq2seq_loss, batches, loop, output_dir, context,
                           run_info={"stage": config.stage, "config": config.to_dict()})
         if context.is_main and not (output_dir / "lm_init").exists():
             # a resumed run must see the same text vocabulary as the checkpoints: keep the tokenizer
@@ -183,7 +216,7 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         result = trainer.fit()
         model_folder = output_dir / "model"
         if context.is_main:
-            model.t5.eval()
+            model.network.eval()
             from motiongpt.lm.text_grounding import CaptionGrounding
             grounding = CaptionGrounding.build(config.text_to_motion, captions)
             motiongpt = MotionGPT(model, motion_tokenizer, max_codes=config.max_codes,

@@ -90,6 +90,15 @@ def test_multi_step_command_is_one_continuous_motion(tiny_motiongpt):
     ("First jump. After that, kick and then punch", ["jump", "kick", "punch"]),
     ("turn left and right", ["turn left and right"]),
     ("run; crawl followed by roll", ["run", "crawl", "roll"]),
+    ("Hey robot, please walk forward", ["walk forward"]),
+    ("hey robot, could you please walk forward and then wave with your right hand",
+     ["walk forward", "wave with your right hand"]),
+    ("run, jump, kick", ["run", "jump", "kick"]),
+    ("walk forward and wave", ["walk forward", "wave"]),
+    ("wave with both hands, slowly", ["wave with both hands, slowly"]),
+    ("please sit down for me, thanks", ["sit down"]),
+    ("I'd like you to take a bow", ["take a bow"]),
+    ("step to the left and back", ["step to the left and back"]),
 ])
 def test_split_command(text, steps):
     assert split_command(text) == steps
@@ -147,6 +156,8 @@ def test_inbetween_candidates_keep_layout_and_validate(tiny_motiongpt):
     ("turn left", "a person turns left"), ("turns left", "a person turns left"),
     ("punch", "a person punches"), ("do a cartwheel", "a person does a cartwheel"),
     ("someone jumps", "someone jumps"), ("The man waves", "The man waves"), ("carry a box", "a person carries a box"),
+    ("go forward", "a person goes forward"), ("wave your right hand", "a person waves their right hand"),
+    ("Robot, please bow", "a person bows"),
 ])
 def test_steps_become_captions(step, caption):
     from motiongpt.lm.commands import as_caption

@@ -80,3 +80,34 @@ def test_config_errors(tmp_path):
         LMTrainingConfig.from_yaml(bad)
     with pytest.raises(LMConfigError, match="not found"):
         LMTrainingConfig.from_yaml(tmp_path / "missing.yaml")
+
+
+def test_action_balanced_sampling_and_caption_dropout():
+    import random
+    from collections import Counter
+
+    import numpy as np
+
+    from motiongpt.lm.dataset import EncodedClip, ExampleSampler, action_balanced_weights
+    from motiongpt.lm.templates import PromptFiller, TemplateTask
+    from motiongpt.lm.vocabulary import MotionVocabulary
+
+    names = [f"walk{i}" for i in range(30)] + ["flip0", "flip1"]
+    actions = {n: ("walk" if n.startswith("walk") else "backflip") for n in names}
+    weights = action_balanced_weights(names, actions, power=1.0)
+    assert sum(w for n, w in zip(names, weights) if actions[n] == "walk") == pytest.approx(1.0)
+    assert sum(w for n, w in zip(names, weights) if actions[n] == "backflip") == pytest.approx(1.0)
+    assert action_balanced_weights(names, actions, power=0.0) == [1.0] * len(names)
+    clips = [EncodedClip(n, (f"caption of {actions[n]}",), (np.arange(6),)) for n in names]
+    task = TemplateTask("t2m", "t", "t2m", ("Generate motion: <Caption_Placeholder>",), ("<Motion_Placeholder>",))
+    sampler = ExampleSampler(clips, [task], PromptFiller(MotionVocabulary(8)), seed=0, clip_weights=weights,
+                             caption_dropout=0.5)
+    examples = [sampler.sample() for _ in range(2000)]
+    share = Counter("backflip" in e.request for e in examples)[True] / len(examples)
+    assert 0.45 < share < 0.55  # 2 of 32 clips, half of the draws
+    dropped = [e for e in examples if e.request not in e.input]
+    assert 0.4 < len(dropped) / len(examples) < 0.6
+    assert all(e.request.startswith("caption of") for e in examples)
+    with pytest.raises(ValueError, match="weight"):
+        ExampleSampler(clips, [task], PromptFiller(MotionVocabulary(8)), clip_weights=[1.0])
+    random.seed(0)
