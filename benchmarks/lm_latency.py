@@ -11,6 +11,13 @@ Decoding is the model folder's (``text_to_motion`` in motiongpt.yaml: several ca
 request and its nearest training captions, reranked); ``--single-sample`` adds a run that samples one motion
 from the request alone (the reference's decoding) for comparison. ``tokens_per_second`` counts the motion
 tokens of every sampled candidate (``motions_per_call`` of them), not the back-captions used for reranking.
+
+``--backend torch onnxruntime`` instead compares the backends side by side in one run: single-sample
+text-to-motion (one motion from the request, no reranking), greedy and sampled (top-k), and the model folder's
+own decoding ("shipped": its candidates and reranking), on each device, with
+p50/p95, tokens per second, resident memory and the torch/onnxruntime latency ratio (> 1: ONNX Runtime is
+faster). The ONNX export is the model folder's onnx/ (``--onnx DIR`` to choose); when there is none the model is
+exported into a temporary folder first. ONNX Runtime gets ``--threads`` intra-op threads, like torch.
 """
 from __future__ import annotations
 
@@ -74,6 +81,121 @@ def bench_device(model_folder: str, device: str, seconds_list, repeats: int, use
             "motions_per_call": motions_per_call, "repeats": repeats, "latency": rows, **peak}
 
 
+def _rss_mib() -> float:
+    try:
+        with open("/proc/self/statm") as handle:
+            return round(int(handle.read().split()[1]) * resource.getpagesize() / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def _load_backend(backend: str, model_folder: str, device: str, threads: int, onnx_folder: str | None):
+    from motiongpt.lm.api import MotionGPT
+    from motiongpt.lm.text_grounding import TextToMotionSettings
+
+    if backend == "torch":
+        model = MotionGPT.from_pretrained(model_folder, device=device)
+    else:
+        from motiongpt.lm.onnx_runtime import load_onnx_motiongpt
+        model = load_onnx_motiongpt(onnx_folder or model_folder, device=device, intra_op_num_threads=threads,
+                                    check_source=onnx_folder is None)
+    shipped = model.text_to_motion_settings
+    model.set_text_to_motion(TextToMotionSettings())  # single sample: one motion from the request, no rerank
+    return model, shipped
+
+
+def bench_backend(backend: str, model_folder: str, device: str, seconds_list, repeats: int, threads: int,
+                  onnx_folder: str | None = None) -> dict:
+    """Single-sample text-to-motion latency, greedy and sampled, on one backend and device."""
+    rss_before = _rss_mib()
+    started = time.perf_counter()
+    model, shipped = _load_backend(backend, model_folder, device, threads, onnx_folder)
+    load_s = time.perf_counter() - started
+    rss_loaded = _rss_mib()
+    sync = torch.cuda.synchronize if backend == "torch" and device.startswith("cuda") else (lambda: None)
+    if backend == "torch" and device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    model.text_to_motion(CAPTIONS[0], seconds=1.0, seed=0)  # warm-up
+    model.text_to_motion(CAPTIONS[1], seconds=1.0, greedy=True)
+    rows = {}
+    for decoding in ("greedy", "sampled"):
+        for seconds in seconds_list:
+            times, tokens = [], []
+            for repeat in range(repeats):
+                sync()
+                begin = time.perf_counter()
+                result = model.text_to_motion(CAPTIONS[repeat % len(CAPTIONS)], seconds=seconds, seed=repeat,
+                                              greedy=decoding == "greedy")
+                sync()
+                times.append(time.perf_counter() - begin)
+                tokens.append(result.codes.size + 3)
+            rows[f"{decoding} {seconds:g}s"] = {
+                "p50_s": round(percentile(times, 50), 4), "p95_s": round(percentile(times, 95), 4),
+                "tokens_per_second": round(sum(tokens) / sum(times), 1),
+            }
+    # the model folder's own decoding (candidates, reranking): what the node and `motiongpt generate` run
+    model.set_text_to_motion(shipped)
+    model.text_to_motion(CAPTIONS[0], seconds=1.0, seed=0)
+    for seconds in seconds_list:
+        times = []
+        for repeat in range(repeats):
+            sync()
+            begin = time.perf_counter()
+            model.text_to_motion(CAPTIONS[repeat % len(CAPTIONS)], seconds=seconds, seed=repeat)
+            sync()
+            times.append(time.perf_counter() - begin)
+        rows[f"shipped {seconds:g}s"] = {"p50_s": round(percentile(times, 50), 4),
+                                         "p95_s": round(percentile(times, 95), 4),
+                                         "motions_per_call": shipped.motions_per_request()}
+    report = {"backend": backend, "device": device, "load_s": round(load_s, 2), "repeats": repeats,
+              "shipped_decoding": shipped.to_dict(),
+              "rss_growth_at_load_mib": round(rss_loaded - rss_before, 1), "rss_after_mib": _rss_mib(),
+              "latency": rows}
+    if backend == "onnxruntime":
+        report["providers"] = model.language_model.providers
+    elif device.startswith("cuda"):
+        report["peak_gpu_allocated_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+    return report
+
+
+def compare_backends(args, devices) -> dict:
+    import tempfile
+
+    from motiongpt.lm.onnx_runtime import find_onnx_folder
+
+    onnx_folder = args.onnx
+    temporary = None
+    if "onnxruntime" in args.backend and onnx_folder is None and find_onnx_folder(args.model) is None:
+        from motiongpt.lm.onnx_export import export_model_folder
+        temporary = tempfile.TemporaryDirectory(prefix="motiongpt-onnx-")
+        onnx_folder = str(export_model_folder(args.model, temporary.name))
+    runs = []
+    for device in devices:
+        for backend in args.backend:
+            ort_device = device
+            if backend == "torch" and device.startswith("cuda") and not torch.cuda.is_available():
+                runs.append({"backend": backend, "device": device, "skipped": "torch has no CUDA"})
+                continue
+            if backend == "onnxruntime" and device == "cuda":
+                from motiongpt.lm.onnx_runtime import CUDA
+                import onnxruntime
+                if CUDA not in onnxruntime.get_available_providers():
+                    runs.append({"backend": backend, "device": device, "skipped": "no CUDAExecutionProvider"})
+                    continue
+            runs.append(bench_backend(backend, args.model, ort_device, args.seconds, args.repeats, args.threads,
+                                      onnx_folder))
+    ratios = {}
+    for device in devices:
+        by_backend = {r["backend"]: r for r in runs if r["device"] == device and "latency" in r}
+        if {"torch", "onnxruntime"} <= set(by_backend):
+            ratios[device] = {key: round(row["p50_s"] / by_backend["onnxruntime"]["latency"][key]["p50_s"], 2)
+                              for key, row in by_backend["torch"]["latency"].items()}
+    if temporary is not None:
+        temporary.cleanup()
+    return {"runs": runs, "p50_ratio_torch_over_onnxruntime": ratios,
+            "onnx_export": onnx_folder or "model folder's onnx/"}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/motiongpt-small")
@@ -85,9 +207,26 @@ def main() -> None:
                         help="also time the reference decoding (one motion from the request, no reranking) on CPU")
     parser.add_argument("--no-cache-comparison", action="store_true",
                         help="skip the CPU run without the KV cache")
+    parser.add_argument("--backend", nargs="+", choices=("torch", "onnxruntime"), default=None,
+                        help="compare these backends side by side (single-sample greedy and sampled decoding) "
+                             "instead of the default runs")
+    parser.add_argument("--onnx", default=None,
+                        help="ONNX export folder (default: MODEL/onnx, else a temporary export)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     devices = args.devices or (["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"])
+    if args.backend:
+        if "cuda" not in devices and args.devices is None:
+            try:
+                import onnxruntime
+                if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+                    devices = devices + ["cuda"]
+            except ImportError:
+                pass
+        report = {"model": args.model, "threads": args.threads,
+                  "machine": platform.processor() or platform.machine(), **compare_backends(args, devices)}
+        print(json.dumps(report, indent=2))
+        return
     report = {"model": args.model, "torch_threads": args.threads, "machine": platform.processor() or platform.machine(),
               "runs": [bench_device(args.model, d, args.seconds, args.repeats) for d in devices]}
     if not args.no_cache_comparison:

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "motiongpt.cli.tokenizer_commands",
     "motiongpt.cli.lm_commands",
     "motiongpt.cli.retarget_commands",
+    "motiongpt.cli.onnx_commands",
 )
 
 

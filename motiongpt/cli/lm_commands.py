@@ -51,6 +51,7 @@ def register(groups) -> None:
     evaluate.add_argument("--t2m-only", action="store_true", help="only the text-to-motion accuracy")
     evaluate.add_argument("--out", help="also write the JSON here")
     evaluate.add_argument("--threads", type=int, default=None)
+    add_backend_arguments(evaluate)
     evaluate.set_defaults(func=run_eval)
 
     generate = groups["top"].add_parser(
@@ -72,7 +73,15 @@ def register(groups) -> None:
     generate.add_argument("--no-render", action="store_true", help="skip the animation")
     generate.add_argument("--bvh", action="store_true",
                           help="also write motion.bvh (SMPL joint names, metres, 20 fps; imports into Blender)")
+    add_backend_arguments(generate)
     generate.set_defaults(func=run_generate)
+
+
+def add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("torch", "onnxruntime"), default="torch",
+                        help="inference backend (onnxruntime needs the model folder's onnx/ export: "
+                             "motiongpt export onnx --model DIR)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto (CUDA when there is one)")
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -100,7 +109,8 @@ def run_eval(args: argparse.Namespace) -> int:
                                   temperature=args.temperature, greedy=args.greedy,
                                   text_to_motion_candidates=args.candidates, text_to_motion_only=args.t2m_only,
                                   text_to_motion_neighbours=args.neighbours, text_to_motion_rerank=args.rerank,
-                                  grounding=not args.no_grounding)
+                                  grounding=not args.no_grounding, backend=args.backend, device=args.device,
+                                  threads=args.threads)
     report = evaluate_model(args.model, args.data, settings)
     text = json.dumps(report, indent=2)
     print(text)
@@ -115,7 +125,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
     from motiongpt.lm.api import MotionGPT
 
-    model = MotionGPT.from_pretrained(args.model)
+    model = MotionGPT.from_pretrained(args.model, device=args.device, backend=args.backend)
     result = model.command(args.text, seconds_per_step=args.seconds, transition_seconds=args.transition_seconds,
                            seed=args.seed, top_k=args.top_k, temperature=args.temperature, greedy=args.greedy,
                            candidates=args.candidates)

@@ -47,6 +47,8 @@ from motiongpt.lm.vocabulary import MOTION_TOKEN_PATTERN, NoMotionError, parse_m
 LOGGER = logging.getLogger(__name__)
 
 MANIFEST_FILE = "motiongpt.yaml"
+BACKENDS = ("torch", "onnxruntime")
+MAX_COMMAND_STEPS = 8  # steps of one multi-step command (each generated and joined): bounds the work per message
 FPS = 20.0
 
 
@@ -124,9 +126,24 @@ class MotionGPT:
 
     # ------------------------------------------------------------------ loading
     @classmethod
-    def from_pretrained(cls, folder: str | Path, device: str = "cpu") -> "MotionGPT":
+    def from_pretrained(cls, folder: str | Path, device: str = "cpu", backend: str = "torch",
+                        threads: int | None = None) -> "MotionGPT":
+        """A model folder on ``backend`` "torch" or "onnxruntime" (its ``onnx/`` export, `motiongpt export
+        onnx`), on ``device`` "cpu", "cuda" or "auto" (CUDA when there is one). ``threads``: ONNX Runtime
+        intra-op threads (torch uses ``torch.set_num_threads``)."""
         from motiongpt.tokenizer import MotionTokenizer
 
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if device not in ("cpu", "cuda", "auto") and not str(device).startswith("cuda:"):
+            raise ValueError(f"device must be cpu, cuda or auto, got {device!r}")
+        if backend == "onnxruntime":
+            from motiongpt.lm.onnx_runtime import load_onnx_motiongpt
+            return load_onnx_motiongpt(folder, device=device, intra_op_num_threads=threads)
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        elif str(device).startswith("cuda") and not torch.cuda.is_available():
+            raise ModelLoadError("device 'cuda' asked for but torch sees no CUDA device")
         folder = Path(folder)
         manifest_path = folder / MANIFEST_FILE
         if not manifest_path.is_file():
@@ -143,7 +160,7 @@ class MotionGPT:
         motion_tokenizer = MotionTokenizer.from_pretrained(tokenizer_folder, device=device)
         try:
             settings = TextToMotionSettings.from_dict(manifest.get("text_to_motion"))
-            grounding = CaptionGrounding.from_settings(settings, folder)
+            grounding = CaptionGrounding.from_settings(settings, folder, loaded=language_model.loaded_encoders())
         except (GroundingConfigError, SentenceEncoderError, TypeError) as error:
             raise ModelLoadError(f"{manifest_path}: text_to_motion: {error}") from error
         return cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)),
@@ -291,6 +308,10 @@ class MotionGPT:
             low, high = 1, self.max_codes
         else:
             n = seconds_to_codes(seconds)
+            if n > self.max_codes:
+                raise ValueError(f"seconds={seconds:g}: this model generates at most {self.max_codes} codes "
+                                 f"({self.max_codes * FRAMES_PER_CODE / FPS:g} s) per motion, the longest it was "
+                                 f"trained on; ask for several steps instead")
             template = T2M_PROMPT_FRAMES.replace(FRAMES, str(n * FRAMES_PER_CODE))
             low = high = n
         prompts = [[template.replace(CAPTION, s) for s in group for _ in range(count)] for group in sources]
@@ -410,6 +431,8 @@ class MotionGPT:
         batch, each rewritten in the captions' form by `as_caption`), consecutive steps are joined by generated in-between transitions, and the whole code
         sequence is decoded at once into one continuous motion. ``steps`` lists each step's frames."""
         steps = split_command(text)
+        if len(steps) > MAX_COMMAND_STEPS:
+            raise ValueError(f"command: {len(steps)} steps, more than {MAX_COMMAND_STEPS}; send fewer at a time")
         settings = self._settings(greedy, top_k, temperature)
         motions = self.text_to_motion([as_caption(step) for step in steps], seconds=seconds_per_step, seed=seed,
                                       top_k=top_k, temperature=temperature, greedy=greedy, candidates=candidates)

@@ -55,6 +55,9 @@ class EvaluationSettings:
     grounding: bool = True             # use the model folder's caption grounding, if it has one
     text_to_motion_only: bool = False  # skip motion-to-text, prediction, in-between and commands
     held_out_commands: bool = True     # spoken multi-step commands of held_out_phrasings.yaml, step by step
+    backend: str = "torch"             # "torch" or "onnxruntime" (the model folder's onnx/ export)
+    device: str = "cpu"
+    threads: int | None = None         # ONNX Runtime intra-op threads
 
 
 def ade_fde(predicted: np.ndarray, target: np.ndarray) -> tuple[float, float]:
@@ -151,7 +154,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
     from motiongpt.lm.vocabulary import NoMotionError
 
     settings = settings or EvaluationSettings()
-    model = MotionGPT.from_pretrained(model_folder)
+    model = MotionGPT.from_pretrained(model_folder, device=settings.device, backend=settings.backend,
+                                      threads=settings.threads)
     overrides = {name: value for name, value in (("candidates", settings.text_to_motion_candidates),
                                                   ("neighbours", settings.text_to_motion_neighbours),
                                                   ("rerank", settings.text_to_motion_rerank)) if value is not None}
@@ -339,6 +343,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "text_to_motion": _summary(t2m_times) if t2m_times else None,
             "multi_step_command": _summary(command_times) if command_times else None,
         },
+        "backend": settings.backend, "device": settings.device,
         "machine": {"cpu": platform.processor() or platform.machine(), "torch_threads": torch.get_num_threads()},
     }
     LOGGER.info("%s", json.dumps(report))

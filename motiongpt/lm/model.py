@@ -178,6 +178,12 @@ class MotionLanguageModel:
     def projection(self) -> PrefixProjection | None:
         return self.network.projection
 
+    def loaded_encoders(self) -> dict:
+        """{name: SentenceEncoder} of the sentence encoder this model holds (text conditioning), for sharing."""
+        if self.conditioning is None or self.sentence_vectors is None:
+            return {}
+        return {self.conditioning.sentence_encoder: self.sentence_vectors.encoder}
+
     @classmethod
     def build(cls, architecture: T5ArchitectureConfig, tokenizer, vocabulary: MotionVocabulary,
               max_input_length: int = 256, seed: int | None = None,

@@ -116,19 +116,23 @@ class CaptionGrounding:
         return np.stack([self._cache[s] for s in sentences])
 
     @classmethod
-    def build(cls, settings: TextToMotionSettings, captions: Sequence[str], base: Path | None = None
-              ) -> "CaptionGrounding | None":
-        """The grounding the settings ask for (None without a sentence encoder), over ``captions``."""
+    def build(cls, settings: TextToMotionSettings, captions: Sequence[str], base: Path | None = None,
+              loaded: dict[str, SentenceEncoder] | None = None) -> "CaptionGrounding | None":
+        """The grounding the settings ask for (None without a sentence encoder), over ``captions``.
+        ``loaded``: encoders already in memory by name (the language model's own), used instead of a second copy."""
         if not settings.sentence_encoder:
             return None
-        encoder = SentenceEncoder(resolve_encoder_folder(settings.sentence_encoder, base=base))
+        encoder = (loaded or {}).get(settings.sentence_encoder)
+        if encoder is None:
+            encoder = SentenceEncoder(resolve_encoder_folder(settings.sentence_encoder, base=base))
         return cls(encoder, captions if settings.captions else [])
 
     @classmethod
-    def from_settings(cls, settings: TextToMotionSettings, model_folder: Path) -> "CaptionGrounding | None":
+    def from_settings(cls, settings: TextToMotionSettings, model_folder: Path,
+                      loaded: dict[str, SentenceEncoder] | None = None) -> "CaptionGrounding | None":
         """The grounding of a model folder: its caption file, and an encoder folder relative to it."""
         captions = read_caption_file(model_folder / settings.captions) if settings.captions else []
-        return cls.build(settings, captions, base=model_folder)
+        return cls.build(settings, captions, base=model_folder, loaded=loaded)
 
     def nearest(self, texts: Sequence[str], count: int) -> list[list[str]]:
         """For each text, the ``count`` most similar captions other than the text itself."""

@@ -218,7 +218,7 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         if context.is_main:
             model.network.eval()
             from motiongpt.lm.text_grounding import CaptionGrounding
-            grounding = CaptionGrounding.build(config.text_to_motion, captions)
+            grounding = CaptionGrounding.build(config.text_to_motion, captions, loaded=model.loaded_encoders())
             motiongpt = MotionGPT(model, motion_tokenizer, max_codes=config.max_codes,
                                   text_to_motion=config.text_to_motion, grounding=grounding)
             if model_folder.exists():

@@ -162,3 +162,12 @@ def test_inbetween_candidates_keep_layout_and_validate(tiny_motiongpt):
 def test_steps_become_captions(step, caption):
     from motiongpt.lm.commands import as_caption
     assert as_caption(step) == caption
+
+
+def test_work_per_request_is_bounded(tiny_motiongpt):
+    longest = tiny_motiongpt.max_codes * 4 / 20.0
+    assert tiny_motiongpt.text_to_motion("a person walks", seconds=longest, seed=0).codes.size == tiny_motiongpt.max_codes
+    with pytest.raises(ValueError, match="at most"):
+        tiny_motiongpt.text_to_motion("a person walks", seconds=1000)
+    with pytest.raises(ValueError, match="more than 8"):
+        tiny_motiongpt.command("; ".join(["wave"] * 9))
