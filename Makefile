@@ -16,7 +16,7 @@ $(STAMP): setup.py
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, by exact version, so the CPU wheel is taken where one is provided locally.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[ros,test]'
+	$(BIN)/pip install --quiet -e '.[ros,test,onnx]'
 	touch $(STAMP)
 
 demo: $(STAMP)

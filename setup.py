@@ -4,11 +4,87 @@ All pinned Python dependencies live here, in one place. The ROS 2 client librari
 user's ROS install (Humble or Jazzy); on machines without ROS the optional `ros` group installs
 real rclpy and message packages from the ros-jazzy-* wheels on PyPI.
 """
-from glob import glob
+import importlib.util
+import os
 
 from setuptools import find_packages, setup
 
+try:
+    from setuptools.command.install_data import install_data
+except ImportError:  # setuptools < 72
+    from distutils.command.install_data import install_data
+
 PACKAGE_NAME = "motiongpt_node"
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARE = f"share/{PACKAGE_NAME}"
+# Folders installed whole to share/motiongpt_node/<destination> (every file, recursively): what the node and
+# the launch files need at run time after a plain `colcon build` (no --symlink-install).
+SHARE_TREES = {
+    "models": "models",  # the shipped models: the node's default model_path (found through ament_index)
+    "config": "config",
+    "launch": "launch",
+    "ros2_ws/gazebo": "gazebo",
+}
+GAZEBO_URDF = "g1_gz.urdf"  # written at install time into share/motiongpt_node/gazebo/ (see GazeboUrdfMixin)
+# Directories with data only (no __init__.py): listed as packages so that setuptools installs their files
+# without "Package would be ignored" warnings.
+DATA_PACKAGES = ["motiongpt.assets", "motiongpt.lm.templates", "retargeting.robots"]
+SKIPPED_NAMES = ("__pycache__",)
+
+
+def share_data_files(trees=SHARE_TREES, root=HERE):
+    """data_files entries installing every file under each folder of `trees`, sub-folders kept."""
+    entries = []
+    for source, destination in trees.items():
+        for folder, dirs, files in sorted(os.walk(os.path.join(root, source))):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_NAMES)
+            relative = os.path.relpath(folder, root)
+            target = os.path.normpath(os.path.join(SHARE, destination, os.path.relpath(folder, os.path.join(root, source))))
+            paths = [os.path.join(relative, name) for name in sorted(files) if not name.endswith(".pyc")]
+            if paths:
+                entries.append((target, paths))
+    return entries
+
+
+def write_gazebo_urdf(prefix):
+    """Generate the Gazebo G1 URDF into <prefix>/share/motiongpt_node/gazebo/ with this (the build's) Python,
+    which has example-robot-data; `ros2 launch` runs the system Python, which may not. Returns the path or None."""
+    gazebo = os.path.join(prefix, SHARE, "gazebo")
+    spec = importlib.util.spec_from_file_location("make_g1_gz_urdf", os.path.join(HERE, "ros2_ws", "gazebo", "make_g1_gz_urdf.py"))
+    tool = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(tool)
+        out = os.path.join(gazebo, GAZEBO_URDF)
+        os.makedirs(gazebo, exist_ok=True)
+        tool.main(["--out", out, "--controllers", os.path.join(gazebo, "g1_controllers.yaml")])
+    except Exception as error:  # noqa: BLE001 - the node works without it; g1_gazebo.launch.py says what is missing
+        print(f"motiongpt_node: Gazebo URDF not generated ({type(error).__name__}: {error})")
+        return None
+    return out
+
+
+def with_gazebo_urdf(base):
+    class GazeboUrdfMixin(base):
+        """install_data (plain colcon build, pip install) or colcon's symlink_data (--symlink-install),
+        then the generated Gazebo URDF."""
+
+        def run(self):
+            super().run()
+            out = write_gazebo_urdf(self.install_dir)
+            if out:
+                self.outfiles.append(out)
+
+    GazeboUrdfMixin.__name__ = base.__name__
+    return GazeboUrdfMixin
+
+
+CMDCLASS = {"install_data": with_gazebo_urdf(install_data)}
+try:
+    from colcon_core.distutils.commands.symlink_data import symlink_data
+except ImportError:  # not building under colcon, or an older colcon without symlink_data
+    pass
+else:
+    CMDCLASS["symlink_data"] = with_gazebo_urdf(symlink_data)
 
 INSTALL_REQUIRES = [
     "numpy==2.3.5",
@@ -47,9 +123,14 @@ EXTRAS_REQUIRE = {
         "ros-jazzy-diagnostic-msgs==5.3.6",
         "ros-jazzy-builtin-interfaces==2.0.3",
     ],
+    # ONNX Runtime inference (motiongpt export onnx; backend "onnxruntime"); CPU build. For NVIDIA GPUs install
+    # the "gpu" extra instead: onnxruntime and onnxruntime-gpu cannot be installed together.
+    "onnx": ["onnx==1.23.2", "onnxruntime==1.31.1"],
+    "gpu": ["onnx==1.23.2", "onnxruntime-gpu==1.31.1"],
     "test": [
         "pytest==9.2.0",
         "cyclonedds==11.0.1",  # an independent DDS vendor for wire tests
+        "colcon-common-extensions==0.3.0",  # `python -m colcon build` (tests/motiongpt_node/test_install.py); pulls setuptools<80
     ],
 }
 
@@ -59,18 +140,18 @@ setup(
     description="Command a humanoid robot in words: MotionGPT motion-language model, Pinocchio retargeting, ROS 2 node.",
     license="Apache-2.0",
     python_requires=">=3.10",
-    packages=find_packages(include=["motiongpt", "motiongpt.*", "retargeting", "retargeting.*", "motiongpt_node", "motiongpt_node.*"]),
-    include_package_data=True,
+    packages=find_packages(include=["motiongpt", "motiongpt.*", "retargeting", "retargeting.*", "motiongpt_node",
+                                    "motiongpt_node.*"]) + DATA_PACKAGES,
     package_data={
         "motiongpt": ["**/*.yaml", "**/*.json", "**/*.txt", "**/*.csv"],
         "retargeting": ["**/*.yaml"],
     },
     data_files=[
         ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE_NAME}"]),
-        (f"share/{PACKAGE_NAME}", ["package.xml"]),
-        (f"share/{PACKAGE_NAME}/launch", glob("launch/*.py")),
-        (f"share/{PACKAGE_NAME}/config", glob("config/*.yaml")),
+        (SHARE, ["package.xml"]),
+        *share_data_files(),
     ],
+    cmdclass=CMDCLASS,
     install_requires=INSTALL_REQUIRES,
     extras_require=EXTRAS_REQUIRE,
     zip_safe=False,

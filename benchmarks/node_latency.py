@@ -53,10 +53,10 @@ def measure(length_s: float, args, domain: int) -> dict:
         overrides["model_path"] = str(Path(args.model).resolve())
     node = NodeProcess(overrides, temp_workdir())
     client = WireClient(domain)
-    command = client.writer(f"{NODE}/command", t.String)
+    command = client.writer("/command", t.String)
     joint_states = client.writer("/joint_states", t.JointState)
     status = client.reader(f"{NODE}/status", t.DiagnosticArray)
-    trajectory = client.reader("/joint_trajectory_controller/joint_trajectory", t.JointTrajectory)
+    trajectory = client.reader("/joint_trajectory", t.JointTrajectory)
     for endpoint in (command, joint_states, status, trajectory):
         client.wait_matched(endpoint)
     start = np.clip(np.zeros(len(limits.joint_names)), limits.lower, limits.upper)

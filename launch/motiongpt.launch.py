@@ -1,10 +1,14 @@
 """Launch the MotionGPT node with its parameter file (ROS 2 Humble and Jazzy).
 
     ros2 launch motiongpt_node motiongpt.launch.py
+    ros2 launch motiongpt_node motiongpt.launch.py namespace:=robot1 robot:=talos model:=/path/to/model
     ros2 launch motiongpt_node motiongpt.launch.py params_file:=/path/to/my_params.yaml use_sim_time:=true
 
-Every node parameter is set in the YAML file (default: share/motiongpt_node/config/motiongpt_node.yaml);
-copy it, edit it, and pass it as params_file. Only APIs present in both Humble and Jazzy are used.
+Every node parameter is set in the YAML file (default: share/motiongpt_node/config/motiongpt_node.yaml,
+keyed `/**:` so that it applies under any namespace); copy it, edit it, and pass it as params_file. The
+`robot` and `model` arguments override the file. Topic names are relative (under `namespace`); the
+trajectory output and the action are remapped to the standard joint_trajectory_controller names.
+Only APIs present in both Humble and Jazzy are used.
 """
 import os
 
@@ -18,11 +22,28 @@ from launch_ros.parameter_descriptions import ParameterValue
 PACKAGE = "motiongpt_node"
 EXECUTABLE = "motiongpt_node"
 PARAMS_FILE = os.path.join("config", "motiongpt_node.yaml")
+# The node's relative names -> the controller's (relative too: both follow `namespace`).
+REMAPPINGS = [
+    ("joint_trajectory", "joint_trajectory_controller/joint_trajectory"),
+    ("follow_joint_trajectory", "joint_trajectory_controller/follow_joint_trajectory"),
+]
 
 
 def generate_launch_description():
     default_params = os.path.join(get_package_share_directory(PACKAGE), PARAMS_FILE)
     return LaunchDescription([
+        DeclareLaunchArgument(
+            "namespace", default_value="",
+            description="namespace of the node and of its relative topics (command, joint_states, ...)",
+        ),
+        DeclareLaunchArgument(
+            "robot", default_value="g1",
+            description="robot name (retargeting/robots/<name>.yaml) or YAML file; overrides params_file",
+        ),
+        DeclareLaunchArgument(
+            "model", default_value="",
+            description="MotionGPT model folder; empty: the shipped share/motiongpt_node/models/motiongpt-small",
+        ),
         DeclareLaunchArgument(
             "params_file", default_value=default_params,
             description="ROS 2 parameter file for the motiongpt_node node",
@@ -39,12 +60,18 @@ def generate_launch_description():
             package=PACKAGE,
             executable=EXECUTABLE,
             name="motiongpt_node",
+            namespace=LaunchConfiguration("namespace"),
             output="screen",
             emulate_tty=True,
             parameters=[
                 LaunchConfiguration("params_file"),
-                {"use_sim_time": ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool)},
+                {
+                    "use_sim_time": ParameterValue(LaunchConfiguration("use_sim_time"), value_type=bool),
+                    "robot": ParameterValue(LaunchConfiguration("robot"), value_type=str),
+                    "model_path": ParameterValue(LaunchConfiguration("model"), value_type=str),
+                },
             ],
+            remappings=REMAPPINGS,
             arguments=["--ros-args", "--log-level", LaunchConfiguration("log_level")],
         ),
     ])

@@ -2,7 +2,7 @@
 
 Starts the node (a subprocess, parameters from config/motiongpt_node.yaml) with the shipped model and
 the G1, acts as the robot (streams /joint_states at 50 Hz) and as the user (sends a spoken-style
-command on /motiongpt_node/command), prints the trajectory it receives with the timings, plays it in
+command on /command), prints the trajectory it receives with the timings, plays it in
 the MuJoCo check of the retargeting package, writes the animation, and leaves everything in --out:
 trajectory.json, mujoco_check.json, robot.gif (or .mp4), node.log, and bag/ (the node's inputs and
 outputs as a rosbag2 mcap).
@@ -43,7 +43,7 @@ def isolate() -> None:
 
 def start_node(out: Path, overrides: dict) -> subprocess.Popen:
     document = yaml.safe_load(PARAMS_FILE.read_text())
-    document["motiongpt_node"]["ros__parameters"].update(overrides)
+    document["/**"]["ros__parameters"].update(overrides)
     params = out / "params.yaml"
     params.write_text(yaml.safe_dump(document))
     log = open(out / "node.log", "wb")
@@ -82,8 +82,8 @@ class DemoClient:
         self.inbox: dict[str, list] = {"trajectory": [], "status": [], "path": [], "description": []}
         self.received_at: list[float] = []
         self.joint_pub = self.node.create_publisher(JointState, "/joint_states", 10)
-        self.command_pub = self.node.create_publisher(String, "/motiongpt_node/command", 10)
-        self.node.create_subscription(JointTrajectory, "/joint_trajectory_controller/joint_trajectory",
+        self.command_pub = self.node.create_publisher(String, "/command", 10)
+        self.node.create_subscription(JointTrajectory, "/joint_trajectory",
                                       self._keep("trajectory", stamp=True), 10)
         self.node.create_subscription(DiagnosticArray, "/motiongpt_node/status", self._keep("status"), 100)
         self.node.create_subscription(PathMsg, "/motiongpt_node/base_path", self._keep("path"), 10)

@@ -19,11 +19,29 @@ class PipelineError(ValueError):
     """The model or the retargeter cannot be loaded, or returned something unusable."""
 
 
+PACKAGE = "motiongpt_node"
+SHIPPED_MODEL = Path("models") / "motiongpt-small"
+
+
 def shipped_model_path() -> Path:
-    """models/motiongpt-small next to the installed packages (the repository checkout)."""
+    """The shipped model: share/motiongpt_node/models/motiongpt-small of the colcon install (found through
+    ament_index, as `colcon build` installs it there), else models/motiongpt-small of the repository checkout
+    that the code runs from (`pip install -e .`). Where neither exists, the share path if the package is
+    installed, else the checkout path (the node then says "model folder not found: <path>")."""
+    candidates = []
+    try:
+        from ament_index_python.packages import PackageNotFoundError, get_package_share_directory
+    except ImportError:  # no ament_index_python: not a ROS environment
+        pass
+    else:
+        try:
+            candidates.append(Path(get_package_share_directory(PACKAGE)) / SHIPPED_MODEL)
+        except (PackageNotFoundError, ValueError, OSError):  # not installed in any prefix, or no AMENT_PREFIX_PATH
+            pass
     import motiongpt
 
-    return Path(motiongpt.__file__).resolve().parents[1] / "models" / "motiongpt-small"
+    candidates.append(Path(motiongpt.__file__).resolve().parents[1] / SHIPPED_MODEL)
+    return next((folder for folder in candidates if folder.is_dir()), candidates[0])
 
 
 def resolve_device(device: str) -> str:

@@ -2,12 +2,13 @@
 
 The node only converts messages, runs the worker and enforces the trajectory contract; the motion
 comes from `motiongpt.lm.MotionGPT` and the robot side from `retargeting.Retargeter` (through
-`MotionPipeline`). Interface (every name is a parameter, see node_config.py):
+`MotionPipeline`). Interface (relative names: a namespace applies and each can be remapped; every name is
+also a read-only parameter, see node_config.py):
 
-- in:  ~/command (std_msgs/String), /joint_states (sensor_msgs/JointState),
-       ~/human_pose (geometry_msgs/PoseArray: the 22 SMPL joints in SMPL order, Z-up frame, metres)
-- out: /joint_trajectory_controller/joint_trajectory (trajectory_msgs/JointTrajectory) or the
-       FollowJointTrajectory action when control_msgs is importable, ~/base_path (nav_msgs/Path),
+- in:  command (std_msgs/String), joint_states (sensor_msgs/JointState),
+       human_pose (geometry_msgs/PoseArray: the 22 SMPL joints in SMPL order, Z-up frame, metres)
+- out: joint_trajectory (trajectory_msgs/JointTrajectory) or the follow_joint_trajectory action when
+       control_msgs is importable (the launch file remaps both to joint_trajectory_controller/...), ~/base_path (nav_msgs/Path),
        ~/description (std_msgs/String), ~/skeleton (visualization_msgs/MarkerArray),
        ~/status (diagnostic_msgs/DiagnosticArray)
 - services: ~/cancel and ~/describe (std_srvs/Trigger)
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from geometry_msgs.msg import PoseArray
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import JointState
@@ -40,7 +41,7 @@ from motiongpt_node.inputs import (
     validate_command,
 )
 from motiongpt_node.joint_limits import JointLimits
-from motiongpt_node.node_config import PARAMETERS, NodeConfig
+from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
 from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
 from motiongpt_node.trajectory_shaping import ShapingConfig, hold_trajectory, shape_trajectory
@@ -70,7 +71,8 @@ class MotionGPTNode(Node):
         super().__init__(NODE_NAME)
         self.config = self._declare_parameters()
         cfg = self.config
-        self.limits = JointLimits.from_urdf(robot_urdf_path(cfg)).with_velocity_cap(cfg.max_joint_velocity)
+        self._urdf_limits = JointLimits.from_urdf(robot_urdf_path(cfg))
+        self.limits = self._urdf_limits.with_velocity_cap(cfg.max_joint_velocity)
         self.shaping = ShapingConfig(cfg.max_duration, cfg.min_transition, cfg.transition_velocity, cfg.velocity_scale)
         self.pipeline: Any = None
         self._load_error = ""
@@ -109,7 +111,7 @@ class MotionGPTNode(Node):
             "human_pose": self.create_subscription(PoseArray, cfg.human_pose_topic, self._on_human_pose, 10,
                                                    callback_group=inputs),
         }
-        # Fully qualified names (~/command -> /motiongpt_node/command), for the bag and the status.
+        # Fully qualified names (command -> /<namespace>/command, ~/status -> /<namespace>/motiongpt_node/status), for the bag, the status and the messages.
         self.topic = {key: subscription.topic_name for key, subscription in subscriptions.items()}
         self.topic.update({name: pub.topic_name for name, pub in (
             ("trajectory", self.trajectory_pub), ("base_path", self.path_pub), ("description", self.description_pub),
@@ -126,6 +128,7 @@ class MotionGPTNode(Node):
             self.action_client = self._make_action_client(cfg.action_name)
 
         self.worker = LatestWinsWorker(self._run_job, self._on_dropped, self._on_job_error, cfg.max_pending)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
         self.worker.start(setup=self._load_pipeline)
         self._publish_status()
 
@@ -133,7 +136,13 @@ class MotionGPTNode(Node):
     def _declare_parameters(self) -> NodeConfig:
         values = {}
         for spec in PARAMETERS:
-            descriptor = ParameterDescriptor(description=spec.description, read_only=True)
+            # Doubles also take integers (`-p max_duration:=5`): their type is not enforced by rclpy, and
+            # NodeConfig.from_values converts an int to float and refuses every other type.
+            is_double = isinstance(spec.default, float)
+            descriptor = ParameterDescriptor(description=spec.description, read_only=not spec.dynamic,
+                                             dynamic_typing=is_double)
+            if spec.dynamic:
+                descriptor.additional_constraints = "changeable at run time (ros2 param set), validated"
             if spec.choices:
                 descriptor.additional_constraints = "one of: " + ", ".join(spec.choices)
             if isinstance(spec.default, float):
@@ -142,6 +151,38 @@ class MotionGPTNode(Node):
                 descriptor.integer_range = [IntegerRange(from_value=int(spec.low), to_value=int(spec.high), step=1)]
             values[spec.name] = self.declare_parameter(spec.name, spec.default, descriptor).value
         return NodeConfig.from_values(values)
+
+    def _on_set_parameters(self, parameters) -> SetParametersResult:
+        """Run-time changes (`ros2 param set`): validated together with the current values; a bad value is
+        refused with the reason and nothing changes. Read-only parameters never reach here (rclpy refuses them)."""
+        from dataclasses import asdict
+
+        values = asdict(self.config)
+        for parameter in parameters:
+            if parameter.name not in SPECS:
+                continue  # use_sim_time and other parameters of rclpy itself
+            if not SPECS[parameter.name].dynamic:
+                return SetParametersResult(successful=False, reason=f"{parameter.name} is only read at startup")
+            values[parameter.name] = parameter.value
+        try:
+            config = NodeConfig.from_values(values)
+        except ValueError as error:
+            return SetParametersResult(successful=False, reason=str(error))
+        self._apply_config(config)
+        return SetParametersResult(successful=True)
+
+    def _apply_config(self, config: NodeConfig) -> None:
+        changed = sorted(name for name in SPECS if getattr(config, name) != getattr(self.config, name))
+        if config.max_joint_velocity != self.config.max_joint_velocity:
+            self.limits = self._urdf_limits.with_velocity_cap(config.max_joint_velocity)
+        self.shaping = ShapingConfig(config.max_duration, config.min_transition, config.transition_velocity,
+                                     config.velocity_scale)
+        self.config = config
+        pipeline = self.pipeline
+        if pipeline is not None:
+            pipeline.seed, pipeline.candidates = config.seed, config.candidates
+        if changed:
+            self.get_logger().info("parameters changed: " + ", ".join(f"{n}={getattr(config, n)!r}" for n in changed))
 
     def _make_action_client(self, action_name: str):
         try:
@@ -154,12 +195,15 @@ class MotionGPTNode(Node):
         return ActionClient(self, FollowJointTrajectory, action_name)
 
     def _load_pipeline(self) -> None:
-        from motiongpt_node.motion_pipeline import MotionPipeline
+        from motiongpt_node.motion_pipeline import MotionPipeline, shipped_model_path
 
         cfg = self.config
         started = time.perf_counter()
+        model_path = cfg.model_path
         try:
-            pipeline = MotionPipeline.load(cfg.model_path, cfg.robot, cfg.device, cfg.seed, cfg.cpu_threads,
+            model_path = model_path or str(shipped_model_path())
+            self.get_logger().info(f"loading model {model_path} (robot {cfg.robot})")
+            pipeline = MotionPipeline.load(model_path, cfg.robot, cfg.device, cfg.seed, cfg.cpu_threads,
                                            cfg.candidates)
             unknown = sorted(set(pipeline.robot_joint_names) - set(self.limits.joint_names))
             if unknown:
@@ -175,8 +219,11 @@ class MotionGPTNode(Node):
                 self._load_error = f"{type(error).__name__}: {error}"
             self._report("error", f"model or retargeter unavailable: {error}")
             return
+        pipeline.seed, pipeline.candidates = self.config.seed, self.config.candidates  # set while loading
         self.pipeline = pipeline
+        self.get_logger().info(f"ready: model {model_path}")
         with self._lock:
+            self._model_path = model_path
             self._state = "ready"
             self._timings["load_s"] = round(time.perf_counter() - started, 3)
             self._timings["warm_up_s"] = round(warm_up_s, 3)
@@ -191,7 +238,7 @@ class MotionGPTNode(Node):
         self._record(self.topic["joint_states"], message)
         try:
             positions, unknown = joint_state_positions(message.name, message.position, self.limits.joint_names,
-                                                       source=self.config.joint_states_topic,
+                                                       source=self.topic["joint_states"],
                                                        max_names=self.config.max_joint_state_names)
         except InputError as error:
             self._input_rejected("joint_states", str(error))
@@ -201,15 +248,15 @@ class MotionGPTNode(Node):
             new_unknown = tuple(unknown) != self._unknown_joints
             self._unknown_joints = tuple(unknown)
         if unknown and new_unknown:
-            self._report("warn", f"{self.config.joint_states_topic}: ignored joints the robot does not have: {unknown[:8]}")
+            self._report("warn", f"{self.topic['joint_states']}: ignored joints the robot does not have: {unknown[:8]}")
 
     def _on_command(self, serialized: bytes) -> None:
         if self.recorder is not None:
             self.recorder.write_serialized(self.topic["command"], "std_msgs/msg/String", serialized,
                                            self.get_clock().now().nanoseconds)
         try:
-            text = command_from_cdr(serialized, source=self.config.command_topic)
-            text = validate_command(text, self.config.max_command_chars, source=self.config.command_topic)
+            text = command_from_cdr(serialized, source=self.topic["command"])
+            text = validate_command(text, self.config.max_command_chars, source=self.topic["command"])
         except InputError as error:
             self._input_rejected("command", str(error), always=True)
             return
@@ -217,7 +264,7 @@ class MotionGPTNode(Node):
             self._counters["commands"] += 1
             has_state = self._joint_state is not None
         if not has_state:
-            self._input_rejected("command", f"command dropped: no joint state received on {self.config.joint_states_topic} yet", always=True)
+            self._input_rejected("command", f"command dropped: no joint state received on {self.topic['joint_states']} yet", always=True)
             return
         if self.pipeline is None and self._state == "error":
             self._input_rejected("command", f"command dropped: {self._load_error}", always=True)
@@ -229,7 +276,7 @@ class MotionGPTNode(Node):
         self._record(self.topic["human_pose"], message)
         try:
             joints = pose_array_joints([(p.position.x, p.position.y, p.position.z) for p in message.poses],
-                                       source=self.config.human_pose_topic)
+                                       source=self.topic["human_pose"])
         except InputError as error:
             self._input_rejected("human_pose", str(error))
             return
@@ -381,7 +428,7 @@ class MotionGPTNode(Node):
     def _current_state(self) -> np.ndarray:
         with self._lock:
             if self._joint_state is None:
-                raise StaleJointStateError(f"no joint state received on {self.config.joint_states_topic}")
+                raise StaleJointStateError(f"no joint state received on {self.topic['joint_states']}")
             positions, received = self._joint_state
         age = time.monotonic() - received
         if age > self.config.joint_state_timeout:
@@ -433,6 +480,7 @@ class MotionGPTNode(Node):
             values.update({f"last_{k}": v for k, v in self._last.items()})
             values.update(self._timings)
             values["robot_joints"] = len(self.limits.joint_names)
+            values["model_path"] = getattr(self, "_model_path", "")
         status = ros_messages.status_msg(self.get_clock().now().to_msg(), STATUS_NAME, level, message, values)
         self._publish(self.status_pub, status)
 

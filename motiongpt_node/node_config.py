@@ -1,7 +1,13 @@
 """The node's parameters as data: name, default, description and allowed range or choices.
 
 `PARAMETERS` is the single source: the node declares each one with a ParameterDescriptor, the YAML
-file in config/ sets them, and `NodeConfig` is the typed, validated result.
+file in config/ sets them, and `NodeConfig` is the typed, validated result. Parameters marked `dynamic`
+can be changed while the node runs (`ros2 param set`), validated by the same `NodeConfig.from_values`;
+the others are read-only (they shape publishers, timers, the model or the worker at startup).
+
+Topic names are relative (`command`, `joint_states`, `human_pose`, `joint_trajectory`,
+`follow_joint_trajectory`), so a namespace applies and remapping works; the node's own outputs
+(`~/status`, `~/description`, `~/base_path`, `~/skeleton`) are private names.
 """
 from __future__ import annotations
 
@@ -23,6 +29,10 @@ class ParameterSpec:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
+    dynamic: bool = False  # changeable at run time
+
+
+DYNAMIC = {"dynamic": True}
 
 
 PARAMETERS: tuple[ParameterSpec, ...] = (
@@ -31,37 +41,37 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("cpu_threads", 1, "torch threads when the model runs on the CPU; 0: one per core, which slows generation sharply when the node's other threads share the cores", low=0, high=256),
     ParameterSpec("robot", "g1", "robot name or YAML file for retargeting.Retargeter.from_robot"),
     ParameterSpec("urdf_path", "", "URDF that gives joint position and velocity limits; empty: the retargeter's URDF"),
-    ParameterSpec("seed", -1, "random seed for motion sampling; -1: not seeded", low=-1, high=2**31 - 1),
-    ParameterSpec("candidates", 0, "motions sampled per prompt of a command step, the best fit kept (fewer: faster, less faithful); 0: the model folder's text_to_motion.candidates", low=0, high=64),
-    ParameterSpec("command_topic", "~/command", "std_msgs/String text commands in"),
-    ParameterSpec("joint_states_topic", "/joint_states", "sensor_msgs/JointState of the robot in"),
-    ParameterSpec("human_pose_topic", "~/human_pose", "geometry_msgs/PoseArray in: the 22 SMPL joints in SMPL order, positions in metres, frame Z up (x forward, y left)"),
-    ParameterSpec("trajectory_topic", "/joint_trajectory_controller/joint_trajectory", "trajectory_msgs/JointTrajectory out (URDF joint names)"),
+    ParameterSpec("seed", -1, "random seed for motion sampling; -1: not seeded", low=-1, high=2**31 - 1, **DYNAMIC),
+    ParameterSpec("candidates", 0, "motions sampled per prompt of a command step, the best fit kept (fewer: faster, less faithful); 0: the model folder's text_to_motion.candidates", low=0, high=64, **DYNAMIC),
+    ParameterSpec("command_topic", "command", "std_msgs/String text commands in"),
+    ParameterSpec("joint_states_topic", "joint_states", "sensor_msgs/JointState of the robot in"),
+    ParameterSpec("human_pose_topic", "human_pose", "geometry_msgs/PoseArray in: the 22 SMPL joints in SMPL order, positions in metres, frame Z up (x forward, y left)"),
+    ParameterSpec("trajectory_topic", "joint_trajectory", "trajectory_msgs/JointTrajectory out (URDF joint names); the launch file remaps it to joint_trajectory_controller/joint_trajectory"),
     ParameterSpec("base_path_topic", "~/base_path", "nav_msgs/Path out: the pelvis trajectory of the motion"),
     ParameterSpec("description_topic", "~/description", "std_msgs/String out: caption of the motion just generated or of the pose stream"),
     ParameterSpec("skeleton_topic", "~/skeleton", "visualization_msgs/MarkerArray out: stick-figure preview of the human motion"),
     ParameterSpec("status_topic", "~/status", "diagnostic_msgs/DiagnosticArray out: state, last error, drops, timings"),
     ParameterSpec("use_action", True, "send FollowJointTrajectory goals when control_msgs is importable and the server is up; else the topic"),
-    ParameterSpec("action_name", "/joint_trajectory_controller/follow_joint_trajectory", "the controller's FollowJointTrajectory action"),
-    ParameterSpec("world_frame", "world", "frame_id of the base path and the skeleton preview"),
-    ParameterSpec("max_duration", 10.0, "longest trajectory ever published (s)", low=0.5, high=60.0),
-    ParameterSpec("seconds_per_step", 0.0, "length of each step of a command (s); 0: the model decides", low=0.0, high=30.0),
-    ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000),
-    ParameterSpec("max_joint_state_names", 512, "most names one joint state may carry; a longer message is refused (bounds the work per message)", low=1, high=100000),
+    ParameterSpec("action_name", "follow_joint_trajectory", "the controller's FollowJointTrajectory action; the launch file remaps it to joint_trajectory_controller/follow_joint_trajectory"),
+    ParameterSpec("world_frame", "world", "frame_id of the base path and the skeleton preview", **DYNAMIC),
+    ParameterSpec("max_duration", 10.0, "longest trajectory ever published (s)", low=0.5, high=60.0, **DYNAMIC),
+    ParameterSpec("seconds_per_step", 0.0, "length of each step of a command (s); 0: the model decides", low=0.0, high=30.0, **DYNAMIC),
+    ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000, **DYNAMIC),
+    ParameterSpec("max_joint_state_names", 512, "most names one joint state may carry; a longer message is refused (bounds the work per message)", low=1, high=100000, **DYNAMIC),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
-    ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0),
-    ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0),
-    ParameterSpec("transition_velocity", 1.0, "joint speed of the move from the current state to the motion's first pose (rad/s)", low=0.05, high=10.0),
-    ParameterSpec("min_transition", 0.1, "shortest move from the current state to the motion's first pose (s)", low=0.0, high=5.0),
-    ParameterSpec("joint_state_timeout", 1.0, "a joint state older than this (s) is stale: nothing is published", low=0.05, high=60.0),
-    ParameterSpec("start_state_tolerance", 0.05, "how far (rad) the measured state may be outside the URDF limits", low=0.0, high=0.5),
-    ParameterSpec("caption_generated", True, "publish a caption of each generated motion on the description topic"),
+    ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0, **DYNAMIC),
+    ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0, **DYNAMIC),
+    ParameterSpec("transition_velocity", 1.0, "joint speed of the move from the current state to the motion's first pose (rad/s)", low=0.05, high=10.0, **DYNAMIC),
+    ParameterSpec("min_transition", 0.1, "shortest move from the current state to the motion's first pose (s)", low=0.0, high=5.0, **DYNAMIC),
+    ParameterSpec("joint_state_timeout", 1.0, "a joint state older than this (s) is stale: nothing is published", low=0.05, high=60.0, **DYNAMIC),
+    ParameterSpec("start_state_tolerance", 0.05, "how far (rad) the measured state may be outside the URDF limits", low=0.0, high=0.5, **DYNAMIC),
+    ParameterSpec("caption_generated", True, "publish a caption of each generated motion on the description topic", **DYNAMIC),
     ParameterSpec("pose_history", 10.0, "seconds of ~/human_pose kept", low=1.0, high=60.0),
-    ParameterSpec("describe_seconds", 4.0, "seconds of pose stream captioned by ~/describe", low=1.0, high=60.0),
+    ParameterSpec("describe_seconds", 4.0, "seconds of pose stream captioned by ~/describe", low=1.0, high=60.0, **DYNAMIC),
     ParameterSpec("prediction_enabled", False, "every prediction_period, publish the robot trajectory for the predicted continuation of the pose stream"),
     ParameterSpec("prediction_period", 2.0, "seconds between predictions", low=0.2, high=60.0),
-    ParameterSpec("prediction_context", 2.0, "seconds of pose stream the prediction starts from", low=0.5, high=10.0),
-    ParameterSpec("prediction_seconds", 2.0, "seconds of motion predicted", low=0.5, high=10.0),
+    ParameterSpec("prediction_context", 2.0, "seconds of pose stream the prediction starts from", low=0.5, high=10.0, **DYNAMIC),
+    ParameterSpec("prediction_seconds", 2.0, "seconds of motion predicted", low=0.5, high=10.0, **DYNAMIC),
     ParameterSpec("status_period", 1.0, "seconds between periodic status messages", low=0.1, high=60.0),
     ParameterSpec("record_bag", "", "folder of a rosbag2 (mcap) to record the node's inputs and outputs into; empty: no recording"),
 )
@@ -132,7 +142,7 @@ class NodeConfig:
 
     @classmethod
     def from_yaml(cls, path: str | Path, node_name: str = "motiongpt_node") -> "NodeConfig":
-        """Config from a ROS 2 parameter file (`<node>: ros__parameters: {...}`)."""
+        """Config from a ROS 2 parameter file (`/**:`, `<node>:` or `/<node>:` then `ros__parameters: {...}`)."""
         import yaml
 
         path = Path(path)
@@ -140,10 +150,15 @@ class NodeConfig:
             document = yaml.safe_load(path.read_text())
         except (OSError, yaml.YAMLError) as error:
             raise ConfigError(f"cannot read parameter file {path}: {error}") from error
-        try:
-            values = document[node_name]["ros__parameters"]
-        except (TypeError, KeyError) as error:
-            raise ConfigError(f"parameter file {path} has no {node_name}: ros__parameters: section") from error
+        values = None
+        for key in ("/**", node_name, "/" + node_name):
+            try:
+                values = document[key]["ros__parameters"]
+                break
+            except (TypeError, KeyError):
+                continue
+        if values is None:
+            raise ConfigError(f"parameter file {path} has no /**: (or {node_name}:) ros__parameters: section")
         return cls.from_values(values)
 
 

@@ -36,7 +36,7 @@ def tree():
 def constants():
     values = {}
     for node in tree().body:
-        if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.Call)):
+        if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.Call, ast.List)):
             try:
                 values[node.targets[0].id] = ast.literal_eval(node.value)
             except ValueError:
@@ -77,19 +77,33 @@ def test_node_action_names_what_the_package_installs():
     # The parameter file exists, is installed by data_files (config/*.yaml) and is keyed by the node name.
     params = REPO / values["PARAMS_FILE"]
     assert params.is_file() and values["PARAMS_FILE"].startswith("config/")
-    assert '(f"share/{PACKAGE_NAME}/config", glob("config/*.yaml"))' in setup_py
-    assert '(f"share/{PACKAGE_NAME}/launch", glob("launch/*.py"))' in setup_py
+    # config/ and launch/ are installed whole (every file is checked in test_install.py).
+    assert '"config": "config"' in setup_py and '"launch": "launch"' in setup_py
     node_calls = [n for n in ast.walk(tree()) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Node"]
     assert len(node_calls) == 1
     keywords = {k.arg: k.value for k in node_calls[0].keywords}
     assert set(keywords) <= NODE_KEYWORDS
-    assert ast.literal_eval(keywords["name"]) in yaml.safe_load(params.read_text())
+    assert ast.literal_eval(keywords["name"]) == "motiongpt_node"
+    assert "/**" in yaml.safe_load(params.read_text())
     assert {"package", "executable", "parameters"} <= set(keywords)
 
 
 def test_every_declared_argument_is_used():
     source = LAUNCH_FILE.read_text()
     declared = re.findall(r'DeclareLaunchArgument\(\s*"(\w+)"', source)
-    assert declared == ["params_file", "use_sim_time", "log_level"]
+    assert declared == ["namespace", "robot", "model", "params_file", "use_sim_time", "log_level"]
     for name in declared:
         assert f'LaunchConfiguration("{name}")' in source
+
+
+def test_remappings_name_the_nodes_relative_topics():
+    from motiongpt_node.node_config import SPECS
+
+    remappings = dict(constants()["REMAPPINGS"])
+    assert set(remappings) == {SPECS["trajectory_topic"].default, SPECS["action_name"].default}
+    for source, target in remappings.items():
+        assert not source.startswith(("/", "~")) and not target.startswith(("/", "~")), (source, target)
+        assert target.startswith("joint_trajectory_controller/")
+    assert 'remappings=REMAPPINGS' in LAUNCH_FILE.read_text()
+    # The parameter file applies under any namespace and node name.
+    assert list(yaml.safe_load((REPO / "config" / "motiongpt_node.yaml").read_text())) == ["/**"]

@@ -14,7 +14,7 @@ from tests.motiongpt_node.wire import (
     NODE, NodeProcess, WireClient, isolate_environment, replay_bag, temp_workdir, wait_until_loaded,
 )
 
-TRAJECTORY_TOPIC = "/joint_trajectory_controller/joint_trajectory"
+TRAJECTORY_TOPIC = "/joint_trajectory"
 MAX_DURATION = 10.0
 VELOCITY_CAP = 9.42  # the default max_joint_velocity
 
@@ -47,7 +47,7 @@ def session(tiny_model_folder):
 def test_golden_bag_holds_the_inputs():
     golden = read_bag(FOLDER)
     topics = {topic for topic, _, _ in golden}
-    assert topics == {"/joint_states", f"{NODE}/human_pose", f"{NODE}/command"}
+    assert topics == {"/joint_states", "/human_pose", "/command"}
     commands = [m.data for topic, _, m in golden if topic.endswith("/command")]
     assert commands == [COMMAND]
     poses = [m for topic, _, m in golden if topic.endswith("/human_pose")]
@@ -62,9 +62,9 @@ def test_replayed_command_gives_a_valid_trajectory(session):
 def test_recording_holds_inputs_and_outputs(session):
     recorded = session["recorded"]
     topics = {topic for topic, _, _ in recorded}
-    assert {"/joint_states", f"{NODE}/human_pose", f"{NODE}/command", TRAJECTORY_TOPIC, f"{NODE}/status",
+    assert {"/joint_states", "/human_pose", "/command", TRAJECTORY_TOPIC, f"{NODE}/status",
             f"{NODE}/base_path", f"{NODE}/skeleton"} <= topics, topics
-    commands = [m.data for topic, _, m in recorded if topic == f"{NODE}/command"]
+    commands = [m.data for topic, _, m in recorded if topic == "/command"]
     assert commands == [COMMAND]
     joint_states = [m for topic, _, m in recorded if topic == "/joint_states"]
     assert len(joint_states) >= 10  # 150 were replayed; a busy node keeps only the latest (KEEP_LAST 10)

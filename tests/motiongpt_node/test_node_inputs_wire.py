@@ -26,11 +26,11 @@ class Wire:
         self.node = NodeProcess({"status_period": 5.0, "model_path": str(model_folder), "device": "cpu"}, self.workdir)
         self.client = WireClient(domain)
         c = self.client
-        self.command = c.writer(f"{NODE}/command", t.String)
+        self.command = c.writer("/command", t.String)
         self.joint_states = c.writer("/joint_states", t.JointState)
-        self.human_pose = c.writer(f"{NODE}/human_pose", t.PoseArray)
+        self.human_pose = c.writer("/human_pose", t.PoseArray)
         self.status = c.reader(f"{NODE}/status", t.DiagnosticArray)
-        self.trajectory = c.reader("/joint_trajectory_controller/joint_trajectory", t.JointTrajectory)
+        self.trajectory = c.reader("/joint_trajectory", t.JointTrajectory)
         for endpoint in (self.command, self.joint_states, self.human_pose, self.status, self.trajectory):
             c.wait_matched(endpoint)
         # Loading the model is CPU-heavy; inputs sent meanwhile could be overwritten in the node's queue.

@@ -26,7 +26,7 @@ from tests.motiongpt_node.wire import (
 
 MAX_DURATION = 8.0
 VELOCITY_CAP = 3.0
-TRAJECTORY_TOPIC = "/joint_trajectory_controller/joint_trajectory"
+TRAJECTORY_TOPIC = "/joint_trajectory"
 TIMEOUT = 60.0
 JOINT_STATE_TIMEOUT = 3.0  # generous: on two shared, loaded cores the node's executor can stall for a second
 
@@ -46,8 +46,8 @@ class Wire:
                                  "prediction_context": 1.5, "prediction_seconds": 1.0, "describe_seconds": 2.0},
                                 temp_workdir())
         c = self.client = WireClient(domain)
-        self.command = c.writer(f"{NODE}/command", t.String)
-        self.human_pose = c.writer(f"{NODE}/human_pose", t.PoseArray)
+        self.command = c.writer("/command", t.String)
+        self.human_pose = c.writer("/human_pose", t.PoseArray)
         self.joint_states = c.writer("/joint_states", t.JointState)
         self.status = c.reader(f"{NODE}/status", t.DiagnosticArray)
         self.trajectory = c.reader(TRAJECTORY_TOPIC, t.JointTrajectory)

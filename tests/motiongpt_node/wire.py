@@ -52,7 +52,7 @@ class NodeProcess:
 
     def __init__(self, overrides: dict[str, Any], workdir: Path) -> None:
         document = yaml.safe_load(PARAMS_FILE.read_text())
-        document["motiongpt_node"]["ros__parameters"].update(overrides)
+        document["/**"]["ros__parameters"].update(overrides)
         self.params_file = workdir / "params.yaml"
         self.params_file.write_text(yaml.safe_dump(document))
         self.log_file = workdir / "node.log"

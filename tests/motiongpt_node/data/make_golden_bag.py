@@ -1,8 +1,8 @@
 """Write the golden input bag tests/motiongpt_node/data/golden_input (rosbag2, mcap, Jazzy types).
 
 Three seconds of what a robot and a person feed the node: /joint_states at 50 Hz (the G1 standing with
-bent knees), /motiongpt_node/human_pose at 20 Hz (the DeepMimic walk clip from pybullet_data as the 22
-SMPL joints, Z up), and one spoken-style command on /motiongpt_node/command at t = 0.5 s.
+bent knees), /human_pose at 20 Hz (the DeepMimic walk clip from pybullet_data as the 22
+SMPL joints, Z up), and one spoken-style command on /command at t = 0.5 s.
 Regenerate with: .venv/bin/python -m tests.motiongpt_node.data.make_golden_bag
 """
 from __future__ import annotations
@@ -58,9 +58,9 @@ def main() -> Path:
         poses = [T["geometry_msgs/msg/Pose"](
             position=T["geometry_msgs/msg/Point"](x=float(p[0]), y=float(p[1]), z=float(p[2])),
             orientation=T["geometry_msgs/msg/Quaternion"](x=0.0, y=0.0, z=0.0, w=1.0)) for p in walk[k % len(walk)]]
-        messages.append(("/motiongpt_node/human_pose", "geometry_msgs/msg/PoseArray", ns,
+        messages.append(("/human_pose", "geometry_msgs/msg/PoseArray", ns,
                          T["geometry_msgs/msg/PoseArray"](header=header(ns, "world"), poses=poses)))
-    messages.append(("/motiongpt_node/command", "std_msgs/msg/String", START_NS + 500_000_000,
+    messages.append(("/command", "std_msgs/msg/String", START_NS + 500_000_000,
                      T["std_msgs/msg/String"](data=COMMAND)))
     messages.sort(key=lambda m: m[2])
     with Writer(FOLDER, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
