@@ -86,9 +86,9 @@ class MotionPipeline:
 
     @classmethod
     def load(cls, model_path: str, robot: str, device: str = "auto", seed: int = -1,
-             cpu_threads: int = 1, candidates: int = 0) -> "MotionPipeline":
+             cpu_threads: int = 1, candidates: int = 0, backend: str = "auto") -> "MotionPipeline":
         retargeter = cls.load_retargeter(robot)
-        return cls(cls.load_model(model_path, device, cpu_threads), retargeter, seed, candidates)
+        return cls(cls.load_model(model_path, device, cpu_threads, backend), retargeter, seed, candidates)
 
     @staticmethod
     def load_retargeter(robot: str) -> Any:
@@ -97,7 +97,7 @@ class MotionPipeline:
         return Retargeter.from_robot(robot)
 
     @staticmethod
-    def load_model(model_path: str, device: str = "auto", cpu_threads: int = 1) -> Any:
+    def load_model(model_path: str, device: str = "auto", cpu_threads: int = 1, backend: str = "auto") -> Any:
         import torch
 
         from motiongpt.lm import MotionGPT
@@ -110,7 +110,8 @@ class MotionPipeline:
             # Measured on 2 shared cores: 2 torch threads made an 8 s motion take 5 s to generate in
             # the node (busy OpenMP threads against the executor), 1 thread 0.2 s.
             torch.set_num_threads(cpu_threads if cpu_threads > 0 else (os.cpu_count() or 1))
-        return MotionGPT.from_pretrained(folder, device=device)
+        threads = cpu_threads if cpu_threads > 0 else (os.cpu_count() or 1)
+        return MotionGPT.from_pretrained(folder, device=device, backend=backend, threads=threads)
 
     # ------------------------------------------------------------------ robot facts
     @property

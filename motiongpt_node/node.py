@@ -204,7 +204,7 @@ class MotionGPTNode(Node):
             model_path = model_path or str(shipped_model_path())
             self.get_logger().info(f"loading model {model_path} (robot {cfg.robot})")
             pipeline = MotionPipeline.load(model_path, cfg.robot, cfg.device, cfg.seed, cfg.cpu_threads,
-                                           cfg.candidates)
+                                           cfg.candidates, cfg.backend)
             unknown = sorted(set(pipeline.robot_joint_names) - set(self.limits.joint_names))
             if unknown:
                 raise ValueError(f"retargeter joints {unknown} are not movable joints of the URDF")

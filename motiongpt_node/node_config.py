@@ -38,6 +38,7 @@ DYNAMIC = {"dynamic": True}
 PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("model_path", "", "folder of the MotionGPT model (MotionGPT.from_pretrained); empty: the shipped models/motiongpt-small"),
     ParameterSpec("device", "auto", "where the model runs: auto (cuda when available), cpu or cuda", choices=("auto", "cpu", "cuda")),
+    ParameterSpec("backend", "auto", "inference backend: auto (onnxruntime when the model folder has an onnx/ export and onnxruntime is installed: several times faster on CPU, see models/motiongpt-small/MODEL_CARD.md; else torch), torch or onnxruntime", choices=("auto", "torch", "onnxruntime")),
     ParameterSpec("cpu_threads", 1, "torch threads when the model runs on the CPU; 0: one per core, which slows generation sharply when the node's other threads share the cores", low=0, high=256),
     ParameterSpec("robot", "g1", "robot name or YAML file for retargeting.Retargeter.from_robot"),
     ParameterSpec("urdf_path", "", "URDF that gives joint position and velocity limits; empty: the retargeter's URDF"),
@@ -82,6 +83,7 @@ SPECS: dict[str, ParameterSpec] = {spec.name: spec for spec in PARAMETERS}
 class NodeConfig:
     model_path: str
     device: str
+    backend: str
     cpu_threads: int
     robot: str
     urdf_path: str

@@ -30,7 +30,7 @@ def test_topic_names_are_relative_and_outputs_private():
 def test_integers_are_accepted_for_doubles_and_only_run_time_parameters_are_dynamic():
     assert NodeConfig.from_values({"max_duration": 5}).max_duration == 5.0
     assert type(NodeConfig.from_values({"max_duration": 5}).max_duration) is float
-    startup_only = {"model_path", "device", "cpu_threads", "robot", "urdf_path", "use_action", "action_name",
+    startup_only = {"model_path", "device", "backend", "cpu_threads", "robot", "urdf_path", "use_action", "action_name",
                     "max_pending", "pose_history", "prediction_enabled", "prediction_period", "status_period", "record_bag"}
     for spec in PARAMETERS:
         if spec.name in startup_only or spec.name.endswith("_topic"):

@@ -59,3 +59,20 @@ def test_load_as_motiongpt_and_stale_export(exported, tmp_path):
 def test_export_of_a_folder_that_is_not_a_model(tmp_path, capsys):
     assert main(["export", "onnx", "--model", str(tmp_path)]) == 2
     assert "not a MotionGPT model folder" in capsys.readouterr().err
+
+
+def test_auto_backend_picks_onnxruntime_only_where_an_export_exists(exported, tmp_path):
+    from motiongpt.lm.api import MotionGPT, resolve_backend
+    from motiongpt.lm.onnx_runtime import OnnxLanguageModel
+
+    tiny, folder = exported
+    plain = tiny.save_pretrained(tmp_path / "plain")
+    assert resolve_backend(folder) == "onnxruntime" and resolve_backend(plain) == "torch"
+    assert resolve_backend(folder, "torch") == "torch"
+    with pytest.raises(ValueError, match="backend"):
+        resolve_backend(folder, "tensorrt")
+    loaded = MotionGPT.from_pretrained(folder, backend="auto")
+    assert isinstance(loaded.language_model, OnnxLanguageModel)
+    a = loaded.text_to_motion("a person walks", seconds=1.0, greedy=True)
+    b = tiny.text_to_motion("a person walks", seconds=1.0, greedy=True)
+    np.testing.assert_array_equal(a.codes, b.codes)
