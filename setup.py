@@ -129,6 +129,7 @@ EXTRAS_REQUIRE = {
     "gpu": ["onnx==1.23.2", "onnxruntime-gpu==1.31.1"],
     "test": [
         "pytest==9.2.0",
+        "hypothesis==6.170.15",  # tests/motiongpt_node/test_node_fuzz_wire.py
         "cyclonedds==11.0.1",  # an independent DDS vendor for wire tests
         "colcon-common-extensions==0.3.0",  # `python -m colcon build` (tests/motiongpt_node/test_install.py); pulls setuptools<80
     ],

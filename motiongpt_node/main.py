@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
             node.close()
             node.destroy_node()
         rclpy.try_shutdown()
+    if node is not None and node.fatal_error:
+        # The model or the retargeter could not be loaded (stay_up_on_error is false): one line, exit code 1.
+        print(f"motiongpt_node: error: {node.fatal_error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -12,11 +12,85 @@ from typing import Any
 
 import numpy as np
 
+from motiongpt.lm.model import GenerationInterrupted
 from motiongpt.skeleton import FPS
 
 
 class PipelineError(ValueError):
     """The model or the retargeter cannot be loaded, or returned something unusable."""
+
+
+class CommandRefused(ValueError):
+    """A command that would take more work or motion than allowed (steps, total length): refused unplanned."""
+
+
+class GenerationCancelled(Exception):
+    """A job's model call stopped at a cancel point: its `cancelled` event was set (newer command, ~/cancel)."""
+
+
+FRAMES_PER_CODE = 4  # one motion code = 4 frames = 0.2 s at 20 fps (motiongpt.lm)
+STEP_GRID_S = FRAMES_PER_CODE / FPS
+TRANSITION_SECONDS = 0.8  # generated in-between joining two steps (passed to MotionGPT.command explicitly)
+MIN_FITTED_STEP_S = 1.0  # shortest step length the node asks for when it fits a command into max_duration
+
+
+@dataclass(frozen=True)
+class CommandPlan:
+    """How a command will be generated, decided before anything is generated."""
+
+    steps: tuple[str, ...]
+    seconds_per_step: float | None  # None: the model chooses each step's length (up to its free bound)
+    longest_s: float  # upper bound of the generated motion: steps x step length + transitions
+    fitted: bool = False  # True: the node shortened the steps so that the motion fits max_duration
+
+    def summary(self) -> str:
+        length = "model-chosen" if self.seconds_per_step is None else f"{self.seconds_per_step:.1f} s"
+        return f"{len(self.steps)} step(s) x {length} (at most {self.longest_s:.1f} s)"
+
+
+def plan_command(text: str, seconds_per_step: float | None, max_duration: float, max_steps: int,
+                 free_step_s: float, transition_s: float = TRANSITION_SECONDS) -> CommandPlan:
+    """Bound a command's work and motion before generating (issue 15, item 2).
+
+    - more than `max_steps` steps: refused;
+    - `seconds_per_step` given (> 0): refused when it is longer than the model generates (`free_step_s`) or
+      when steps x seconds_per_step + transitions is longer than `max_duration`;
+    - the model chooses (None or 0): when steps x `free_step_s` + transitions could exceed `max_duration`, the
+      steps are asked for at the longest length on the 0.2 s code grid that fits (at least MIN_FITTED_STEP_S),
+      else refused. Nothing longer than `max_duration` is ever generated only to be cut."""
+    from motiongpt.lm.commands import split_command
+
+    try:
+        steps = tuple(split_command(text))
+    except ValueError as error:
+        raise CommandRefused(str(error)) from None
+    count = len(steps)
+    if count > max_steps:
+        raise CommandRefused(f"command refused: {count} steps, more than max_command_steps={max_steps}; "
+                             f"send fewer steps at a time")
+    transitions = (count - 1) * transition_s
+    if seconds_per_step:
+        if seconds_per_step > free_step_s + 1e-9:
+            raise CommandRefused(f"command refused: seconds_per_step={seconds_per_step:g} s is longer than the "
+                                 f"model generates per step ({free_step_s:g} s)")
+        longest = count * seconds_per_step + transitions
+        if longest > max_duration + 1e-9:
+            raise CommandRefused(
+                f"command refused: {count} step(s) x seconds_per_step={seconds_per_step:g} s"
+                + (f" + {transitions:.1f} s of transitions" if count > 1 else "")
+                + f" = {longest:.1f} s, longer than max_duration={max_duration:g} s; send fewer steps or shorter ones")
+        return CommandPlan(steps, float(seconds_per_step), longest)
+    longest = count * free_step_s + transitions
+    if longest <= max_duration + 1e-9:
+        return CommandPlan(steps, None, longest)
+    fitted = np.floor(((max_duration - transitions) / count + 1e-9) / STEP_GRID_S) * STEP_GRID_S
+    if fitted < MIN_FITTED_STEP_S - 1e-9:
+        raise CommandRefused(
+            f"command refused: {count} steps need at least {count * MIN_FITTED_STEP_S + transitions:.1f} s "
+            f"({MIN_FITTED_STEP_S:g} s each + {transitions:.1f} s of transitions), longer than "
+            f"max_duration={max_duration:g} s; send fewer steps")
+    fitted = round(float(fitted), 3)
+    return CommandPlan(steps, fitted, count * fitted + transitions, fitted=True)
 
 
 PACKAGE = "motiongpt_node"
@@ -83,6 +157,11 @@ class MotionPipeline:
         self.candidates = candidates  # 0: the model folder's default
         self._model_lock = threading.Lock()
         self._retarget_lock = threading.Lock()
+        self._cancel: threading.Event | None = None  # the running job's event, set while it holds the model lock
+        # the model stops at the end of the decoding step in which the running job is cancelled
+        set_interrupt = getattr(model, "set_interrupt", None)
+        if callable(set_interrupt):
+            set_interrupt(self._cancelled)
 
     @classmethod
     def load(cls, model_path: str, robot: str, device: str = "auto", seed: int = -1,
@@ -113,6 +192,26 @@ class MotionPipeline:
         threads = cpu_threads if cpu_threads > 0 else (os.cpu_count() or 1)
         return MotionGPT.from_pretrained(folder, device=device, backend=backend, threads=threads)
 
+    # ------------------------------------------------------------------ cancellation
+    def _cancelled(self) -> bool:
+        event = self._cancel
+        return event is not None and event.is_set()
+
+    def _check_cancel(self) -> None:
+        if self._cancelled():
+            raise GenerationCancelled("cancelled during generation")
+
+    @property
+    def free_step_seconds(self) -> float:
+        """Longest motion the model generates for one step when it chooses the length (its max_codes)."""
+        return int(getattr(self.model, "max_codes", 50)) * STEP_GRID_S
+
+    def plan(self, text: str, seconds_per_step: float | None, max_duration: float, max_steps: int) -> CommandPlan:
+        from motiongpt.lm.api import MAX_COMMAND_STEPS
+
+        return plan_command(text, seconds_per_step, max_duration, min(max_steps, MAX_COMMAND_STEPS),
+                            self.free_step_seconds)
+
     # ------------------------------------------------------------------ robot facts
     @property
     def robot_joint_names(self) -> tuple[str, ...]:
@@ -135,19 +234,38 @@ class MotionPipeline:
         self.retarget(motion.joints)
         return time.perf_counter() - start
 
-    def command_to_motion(self, text: str, seconds_per_step: float | None = None) -> HumanMotion:
-        """Motion for a (possibly multi-step) command: MotionGPT.command splits and joins the steps."""
+    def command_to_motion(self, text: str, seconds_per_step: float | None = None,
+                          cancelled: threading.Event | None = None) -> HumanMotion:
+        """Motion for a (possibly multi-step) command: MotionGPT.command splits and joins the steps.
+        Raises GenerationCancelled at the next cancel point once `cancelled` is set."""
         start = time.perf_counter()
         with self._model_lock:
-            result = self.model.command(text, seconds_per_step=seconds_per_step, seed=self._seed(),
-                                        candidates=self.candidates if self.candidates > 0 else None)
+            self._cancel = cancelled
+            try:
+                self._check_cancel()
+                result = self.model.command(text, seconds_per_step=seconds_per_step,
+                                            transition_seconds=TRANSITION_SECONDS, seed=self._seed(),
+                                            candidates=self.candidates if self.candidates > 0 else None)
+                self._check_cancel()
+            except GenerationInterrupted:
+                raise GenerationCancelled("cancelled during generation") from None
+            finally:
+                self._cancel = None
         return HumanMotion(_joints_of(result, "command"), time.perf_counter() - start)
 
-    def predict(self, joints: np.ndarray, seconds: float) -> HumanMotion:
+    def predict(self, joints: np.ndarray, seconds: float, cancelled: threading.Event | None = None) -> HumanMotion:
         """The predicted continuation of `joints` (only the new frames)."""
         start = time.perf_counter()
         with self._model_lock:
-            result = self.model.predict(joints, seconds=seconds, seed=self._seed())
+            self._cancel = cancelled
+            try:
+                self._check_cancel()
+                result = self.model.predict(joints, seconds=seconds, seed=self._seed())
+                self._check_cancel()
+            except GenerationInterrupted:
+                raise GenerationCancelled("cancelled during generation") from None
+            finally:
+                self._cancel = None
         first, end = getattr(result, "segment", (0, len(result.joints)))
         return HumanMotion(_joints_of(result.joints[first:end], "predict"), time.perf_counter() - start)
 

@@ -11,7 +11,13 @@ also a read-only parameter, see node_config.py):
        control_msgs is importable (the launch file remaps both to joint_trajectory_controller/...), ~/base_path (nav_msgs/Path),
        ~/description (std_msgs/String), ~/skeleton (visualization_msgs/MarkerArray),
        ~/status (diagnostic_msgs/DiagnosticArray)
-- services: ~/cancel and ~/describe (std_srvs/Trigger)
+- services: ~/cancel and ~/describe (std_srvs/Trigger), request queues `service_queue_depth` deep
+
+Failures: a model or retargeter that cannot be loaded ends the process with exit code 1 and one line
+(`motiongpt_node: error: ...`) unless `stay_up_on_error` is true (then state=error, commands refused).
+Work per message is bounded: a command is planned (steps, total length) before anything is generated and
+refused when it cannot fit `max_duration`; a newer command or ~/cancel stops the generation in progress
+at the next cancel point (every decoding step with the torch backend, else between model calls).
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from geometry_msgs.msg import PoseArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
+from rclpy.qos import QoSProfile
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -41,6 +48,7 @@ from motiongpt_node.inputs import (
     validate_command,
 )
 from motiongpt_node.joint_limits import JointLimits
+from motiongpt_node.motion_pipeline import CommandRefused, GenerationCancelled
 from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
 from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
@@ -50,6 +58,7 @@ from motiongpt_node.worker import Job, LatestWinsWorker
 NODE_NAME = "motiongpt_node"
 STATUS_NAME = "motiongpt_node"
 INPUT_REPORT_INTERVAL = 1.0  # s: the same bad input is reported on ~/status at most this often
+ERROR_LOG_KEYS = 64  # distinct (job kind, error type) pairs whose last log time is kept
 LIVE_STREAM_AGE = 0.5  # s: prediction runs only while ~/human_pose samples are at most this old
 
 
@@ -83,9 +92,12 @@ class MotionGPTNode(Node):
         self._last_input_report: dict[str, tuple[str, float]] = {}
         self._unknown_joints: tuple[str, ...] = ()
         self._state = "loading"
-        self._counters = {"commands": 0, "published": 0, "dropped": 0, "rejected_inputs": 0, "errors": 0}
+        self._counters = {"commands": 0, "published": 0, "dropped": 0, "rejected_inputs": 0, "errors": 0,
+                          "interrupted": 0}
         self._last = {"error": "", "dropped": "", "command": "", "timings": ""}
         self._timings: dict[str, float] = {}
+        self._error_log: dict[tuple[str, str], tuple[float, int]] = {}  # (job kind, error type) -> (logged at, suppressed)
+        self.fatal_error = ""  # set when loading failed and stay_up_on_error is false: main() exits with 1
         self.poses = PoseHistory(cfg.pose_history)
         self._pose_received: float | None = None
 
@@ -116,8 +128,13 @@ class MotionGPTNode(Node):
         self.topic.update({name: pub.topic_name for name, pub in (
             ("trajectory", self.trajectory_pub), ("base_path", self.path_pub), ("description", self.description_pub),
             ("skeleton", self.skeleton_pub), ("status", self.status_pub))})
-        self.create_service(Trigger, "~/cancel", self._on_cancel, callback_group=MutuallyExclusiveCallbackGroup())
-        self.create_service(Trigger, "~/describe", self._on_describe, callback_group=MutuallyExclusiveCallbackGroup())
+        # Deep request queues: a burst of requests written back to back is served, not silently cut at rclpy's
+        # default depth of 10 (issue 15, item 7). Requests beyond the depth may still be lost by the middleware.
+        services_qos = QoSProfile(depth=cfg.service_queue_depth)
+        self.create_service(Trigger, "~/cancel", self._on_cancel, qos_profile=services_qos,
+                            callback_group=MutuallyExclusiveCallbackGroup())
+        self.create_service(Trigger, "~/describe", self._on_describe, qos_profile=services_qos,
+                            callback_group=MutuallyExclusiveCallbackGroup())
         self.create_timer(cfg.status_period, self._publish_status, callback_group=inputs)
         if cfg.prediction_enabled:
             self.create_timer(cfg.prediction_period, self._on_prediction_tick, callback_group=inputs)
@@ -213,11 +230,18 @@ class MotionGPTNode(Node):
             except Exception as error:  # noqa: BLE001 - the first command pays the initialisation instead
                 warm_up_s = float("nan")
                 self.get_logger().warning(f"warm-up command failed ({error}); the node is ready anyway")
-        except Exception as error:  # noqa: BLE001 - reported; the node stays up and refuses commands
+        except Exception as error:  # noqa: BLE001 - fatal unless stay_up_on_error
             with self._lock:
                 self._state = "error"
                 self._load_error = f"{type(error).__name__}: {error}"
-            self._report("error", f"model or retargeter unavailable: {error}")
+            message = "model or retargeter unavailable: " + " ".join(str(error).split())  # one line
+            if not cfg.stay_up_on_error:
+                # One line, printed by main() when the executor has stopped; exit code 1.
+                self.fatal_error = f"{message} (set stay_up_on_error:=true to keep the node up in state=error)"
+                self._report("error", message, log=False)
+                self.context.try_shutdown()
+                return
+            self._report("error", message + " (stay_up_on_error: the node stays up and refuses commands)")
             return
         pipeline.seed, pipeline.candidates = self.config.seed, self.config.candidates  # set while loading
         self.pipeline = pipeline
@@ -269,6 +293,13 @@ class MotionGPTNode(Node):
         if self.pipeline is None and self._state == "error":
             self._input_rejected("command", f"command dropped: {self._load_error}", always=True)
             return
+        pipeline = self.pipeline
+        if pipeline is not None:  # while loading, the job plans it (and refuses it) before generating
+            try:
+                self._plan(pipeline, text)
+            except CommandRefused as error:  # a refused command does not preempt the running one
+                self._input_rejected("command", f"{error} ('{_short(text)}')", always=True)
+                return
         self.worker.submit(Job("command", text))
         self._report("ok", f"busy: command '{_short(text)}'", command=text)
 
@@ -347,15 +378,30 @@ class MotionGPTNode(Node):
         self.worker.submit(Job("predict", joints, preempts=False))
 
     # ------------------------------------------------------------------ worker
+    def _plan(self, pipeline: Any, text: str):
+        cfg = self.config
+        return pipeline.plan(text, cfg.seconds_per_step or None, cfg.max_duration, cfg.max_command_steps)
+
     def _run_job(self, job: Job) -> None:
         if self.pipeline is None:
             raise ValueError(f"model not available: {self._load_error or self._state}")
         warm_start = self._current_state()
         waited = time.monotonic() - job.received
-        if job.kind == "command":
-            human = self.pipeline.command_to_motion(job.payload, self.config.seconds_per_step or None)
-        else:
-            human = self.pipeline.predict(job.payload, seconds=self.config.prediction_seconds)
+        try:
+            if job.kind == "command":
+                try:
+                    plan = self._plan(self.pipeline, job.payload)
+                except CommandRefused as error:
+                    self._input_rejected("command", f"{error} ('{_short(job.payload)}')", always=True)
+                    return
+                human = self.pipeline.command_to_motion(job.payload, plan.seconds_per_step, cancelled=job.cancelled)
+            else:
+                seconds = min(self.config.prediction_seconds, self.config.max_duration)
+                human = self.pipeline.predict(job.payload, seconds=seconds, cancelled=job.cancelled)
+        except GenerationCancelled:
+            with self._lock:
+                self._counters["interrupted"] += 1
+            return  # the worker already reported it as dropped, with the reason
         if job.cancelled.is_set():
             return
         names = self.pipeline.robot_joint_names
@@ -418,11 +464,23 @@ class MotionGPTNode(Node):
         self._report("ok" if job.kind == "predict" else "warn", self._last["dropped"])
 
     def _on_job_error(self, job: Job, error: BaseException) -> None:
+        """Every failure counts and reaches ~/status; the log gets it once, then, while jobs of that kind keep
+        failing the same way (prediction on a bad pose stream fails every tick), at most every error_log_interval."""
+        text = f"{job.kind} #{job.id}: {type(error).__name__}: {error}"
+        key = (job.kind, type(error).__name__)
+        now = time.monotonic()
         with self._lock:
             self._counters["errors"] += 1
-            self._last["error"] = f"{job.kind} #{job.id}: {type(error).__name__}: {error}"
-        self.get_logger().error(self._last["error"])
-        self._report("error", self._last["error"])
+            self._last["error"] = text
+            logged_at, suppressed = self._error_log.get(key, (None, 0))
+            log = logged_at is None or now - logged_at >= self.config.error_log_interval
+            if len(self._error_log) >= ERROR_LOG_KEYS and key not in self._error_log:
+                self._error_log.clear()  # bounded: a few kinds x error types in practice
+            self._error_log[key] = (now, 0) if log else (logged_at, suppressed + 1)
+        if log:
+            self.get_logger().error(text + (f" ({suppressed} more like it not logged since the last one)"
+                                            if suppressed else ""))
+        self._report("error", text, log=False)
 
     # ------------------------------------------------------------------ outputs
     def _current_state(self) -> np.ndarray:
@@ -463,12 +521,12 @@ class MotionGPTNode(Node):
         self._record(publisher.topic_name, message)
         return sent_at
 
-    def _report(self, level: str, message: str, **extra: Any) -> None:
+    def _report(self, level: str, message: str, log: bool = True, **extra: Any) -> None:
         with self._lock:
             if extra.get("command"):
                 self._last["command"] = _short(extra["command"], 200)
             self._last_status = (level, message)
-        if level == "error":
+        if level == "error" and log:
             self.get_logger().error(message)
         self._publish_status()
 

@@ -59,6 +59,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("seconds_per_step", 0.0, "length of each step of a command (s); 0: the model decides", low=0.0, high=30.0, **DYNAMIC),
     ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000, **DYNAMIC),
     ParameterSpec("max_joint_state_names", 512, "most names one joint state may carry; a longer message is refused (bounds the work per message)", low=1, high=100000, **DYNAMIC),
+    ParameterSpec("max_command_steps", 8, "most steps one command may have (\"walk, then wave, then ...\"); more is refused before anything is generated (the model allows at most motiongpt.lm.api.MAX_COMMAND_STEPS)", low=1, high=8, **DYNAMIC),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
     ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0, **DYNAMIC),
     ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0, **DYNAMIC),
@@ -73,6 +74,9 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("prediction_period", 2.0, "seconds between predictions", low=0.2, high=60.0),
     ParameterSpec("prediction_context", 2.0, "seconds of pose stream the prediction starts from", low=0.5, high=10.0, **DYNAMIC),
     ParameterSpec("prediction_seconds", 2.0, "seconds of motion predicted", low=0.5, high=10.0, **DYNAMIC),
+    ParameterSpec("service_queue_depth", 100, "request and reply queue depth of ~/cancel and ~/describe: requests sent back to back beyond it may be lost by the middleware", low=1, high=10000),
+    ParameterSpec("stay_up_on_error", False, "false: a model or retargeter that cannot be loaded (missing, truncated or corrupt model, device=cuda without a GPU) ends the node with exit code 1 and one line; true: the node stays up in state=error and refuses commands"),
+    ParameterSpec("error_log_interval", 10.0, "a failing job (e.g. prediction on a bad pose stream) is logged once, then at most every this many seconds while it keeps failing the same way; ~/status and the error counter see every failure", low=0.1, high=3600.0, **DYNAMIC),
     ParameterSpec("status_period", 1.0, "seconds between periodic status messages", low=0.1, high=60.0),
     ParameterSpec("record_bag", "", "folder of a rosbag2 (mcap) to record the node's inputs and outputs into; empty: no recording"),
 )
@@ -104,6 +108,7 @@ class NodeConfig:
     seconds_per_step: float
     max_command_chars: int
     max_joint_state_names: int
+    max_command_steps: int
     max_pending: int
     max_joint_velocity: float
     velocity_scale: float
@@ -118,6 +123,9 @@ class NodeConfig:
     prediction_period: float
     prediction_context: float
     prediction_seconds: float
+    service_queue_depth: int
+    stay_up_on_error: bool
+    error_log_interval: float
     status_period: float
     record_bag: str
 

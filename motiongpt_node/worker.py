@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import collections
 import itertools
-import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -124,8 +122,7 @@ class LatestWinsWorker:
         if self.setup is not None:
             try:
                 self.setup()
-            except BaseException as error:  # noqa: BLE001 - reported, the worker then refuses jobs
-                LOG.error("worker setup failed: %s", error)
+            except BaseException as error:  # noqa: BLE001 - reported (once, by on_error), the worker then refuses jobs
                 self._on_error(Job("setup", None), error)
         while True:
             with self._condition:

@@ -131,6 +131,11 @@ class MotionGPT:
         self.grounding = grounding
         self.set_text_to_motion(text_to_motion or TextToMotionSettings())
 
+    def set_interrupt(self, check) -> None:
+        """``check()`` -> True stops the generation in progress at the next decoding step with
+        `motiongpt.lm.model.GenerationInterrupted` (None: never). Used by the node for newer commands and cancel."""
+        self.language_model.interrupt = check
+
     def set_text_to_motion(self, settings: TextToMotionSettings) -> None:
         """Use other text-to-motion decoding settings; settings without a sentence encoder drop the grounding."""
         if not settings.sentence_encoder:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import torch
-from transformers import AutoTokenizer, LogitsProcessor, LogitsProcessorList, T5Config, T5ForConditionalGeneration
+from transformers import (AutoTokenizer, LogitsProcessor, LogitsProcessorList, StoppingCriteria,
+                          StoppingCriteriaList, T5Config, T5ForConditionalGeneration)
 
 from motiongpt.lm.text_conditioning import (PrefixProjection, SentenceVectors, TextConditioningConfig,
                                             TextConditioningError, load_conditioning, load_sentence_vectors,
@@ -33,6 +34,25 @@ VOCABULARY_FILE = "motion_vocabulary.json"
 
 class ModelLoadError(ValueError):
     """A model folder or checkpoint is missing, corrupt, or does not match the expected layout."""
+
+
+class GenerationInterrupted(RuntimeError):
+    """Generation stopped because the model's ``interrupt`` check returned True (a newer command, a cancel)."""
+
+
+class InterruptCheck(StoppingCriteria):
+    """Ends ``generate`` after the decoding step in which ``check()`` becomes True."""
+
+    def __init__(self, check):
+        self.check = check
+
+    def __call__(self, input_ids, scores, **kwargs):
+        return torch.full((input_ids.shape[0],), bool(self.check()), dtype=torch.bool, device=input_ids.device)
+
+
+def raise_if_interrupted(check) -> None:
+    if check is not None and check():
+        raise GenerationInterrupted("generation interrupted")
 
 
 class UntiedT5ForConditionalGeneration(T5ForConditionalGeneration):
@@ -164,6 +184,9 @@ class MotionLanguageModel:
         self.conditioning = conditioning
         self.sentence_vectors = sentence_vectors
         self.network = ConditionedSeq2Seq(t5, projection)
+        # a callable returning True when the generation in progress should stop (GenerationInterrupted is raised
+        # at the end of the decoding step in which it turns True); set by MotionGPT.set_interrupt
+        self.interrupt = None
         self.first_motion_id = check_motion_token_ids(tokenizer, vocabulary)
         if len(tokenizer) > t5.get_input_embeddings().weight.shape[0]:
             raise ModelLoadError(
@@ -338,6 +361,7 @@ class MotionLanguageModel:
         settings = settings or GenerationSettings()
         if not prompts:
             return []
+        raise_if_interrupted(self.interrupt)
         if seed is not None:
             torch.manual_seed(int(seed))
         encoded = self.encoder_inputs(prompts, request_texts)
@@ -358,8 +382,11 @@ class MotionLanguageModel:
             kwargs.update(top_k=int(settings.top_k), temperature=float(settings.temperature))
         else:
             kwargs.update(top_k=None, temperature=None, top_p=None)
+        if self.interrupt is not None:
+            kwargs["stopping_criteria"] = StoppingCriteriaList([InterruptCheck(self.interrupt)])
         self.network.eval()
         output = self.t5.generate(**encoded, **kwargs)
+        raise_if_interrupted(self.interrupt)
         return self.tokenizer.batch_decode(output, skip_special_tokens=True)
 
 

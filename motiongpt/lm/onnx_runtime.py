@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from motiongpt.lm.model import GenerationSettings, ModelLoadError
+from motiongpt.lm.model import GenerationSettings, ModelLoadError, raise_if_interrupted
 from motiongpt.lm.onnx_export import (FORMAT_NAME, LM_DECODER_STEP, LM_ENCODER, MANIFEST_FILE, MOTION_DECODER,
                                       MOTION_ENCODER, ONNX_FOLDER, sha256_file)
 from motiongpt.lm.vocabulary import MotionVocabulary
@@ -166,6 +166,7 @@ class OnnxLanguageModel:
                                  f"export at {spec['first_motion_id']}")
         self.conditioning = None
         self.sentence_vectors = None
+        self.interrupt = None  # see MotionLanguageModel.interrupt
         if spec.get("text_conditioning"):
             from motiongpt.lm.text_conditioning import (CONDITIONING_FILE, TextConditioningConfig,
                                                         TextConditioningError, load_sentence_vectors)
@@ -305,6 +306,7 @@ class OnnxLanguageModel:
         max_new = int(settings.max_new_tokens)
         if motion_codes is not None:
             max_new = max(max_new, int(motion_codes[1]) + 3)
+        raise_if_interrupted(self.interrupt)
         state = self.encode(prompts, request_texts)
         past = self._empty_past(batch)
         tokens = np.full(batch, int(self.spec["decoder_start_token_id"]), dtype=np.int64)
@@ -312,6 +314,7 @@ class OnnxLanguageModel:
         unfinished = np.ones(batch, dtype=bool)
         columns = [tokens]
         for _ in range(max_new):
+            raise_if_interrupted(self.interrupt)
             logits, past = self.step(tokens, state, past)
             scores = logits.astype(np.float32)
             if motion_codes is not None:

@@ -19,6 +19,7 @@ MotionGPT checkpoint) is the plain T5 path, unchanged.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -78,22 +79,32 @@ class PrefixProjection(nn.Module):
 
 
 class SentenceVectors:
-    """Frozen sentence-encoder vectors of request texts, cached by text; ``None`` gives a zero vector."""
+    """Frozen sentence-encoder vectors of request texts, in a least-recently-used cache of ``cache_size``
+    texts (bounded memory in a long-running node; training raises it to hold every training caption);
+    ``None`` gives a zero vector."""
 
-    def __init__(self, encoder, cache_size: int = 200_000):
+    def __init__(self, encoder, cache_size: int = 4096):
         self.encoder = encoder
         self.cache_size = int(cache_size)
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.dim = int(encoder.model.config.hidden_size)
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
     def __call__(self, texts: Sequence[str | None]) -> torch.Tensor:
         missing = list(dict.fromkeys(t for t in texts if t and t not in self._cache))
-        if missing:
-            if len(self._cache) + len(missing) > self.cache_size:
-                self._cache.clear()
-            self._cache.update(zip(missing, self.encoder.encode(missing)))
+        found = dict(zip(missing, self.encoder.encode(missing))) if missing else {}
+        for text in texts:
+            if text and text not in found:
+                found[text] = self._cache[text]
+                self._cache.move_to_end(text)
+        for text in missing:
+            self._cache[text] = found[text]
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
         zero = np.zeros(self.dim, dtype=np.float32)
-        return torch.from_numpy(np.stack([self._cache[t] if t else zero for t in texts]).astype(np.float32))
+        return torch.from_numpy(np.stack([found[t] if t else zero for t in texts]).astype(np.float32))
 
 
 def load_sentence_vectors(config: TextConditioningConfig, base: Path | None = None) -> SentenceVectors:

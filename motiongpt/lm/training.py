@@ -191,6 +191,8 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
             actions = read_action_labels(Path(config.data_root))
             weights = action_balanced_weights([clip.name for clip in clips], actions, config.action_balance)
         dropout = model.conditioning.caption_dropout if model.conditioning is not None else 0.0
+        if model.sentence_vectors is not None:  # every training caption's vector stays cached
+            model.sentence_vectors.cache_size = max(model.sentence_vectors.cache_size, 4 * len(captions) + 1024)
         sampler = ExampleSampler(clips, tasks, PromptFiller(model.vocabulary), seed=config.seed + context.rank,
                                  clip_weights=weights, caption_dropout=dropout)
         batches = LanguageModelBatches(sampler, model.tokenizer, config.batch_size, config.max_input_length,

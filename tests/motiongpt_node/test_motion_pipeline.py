@@ -36,3 +36,73 @@ def test_empty_caption_is_an_error_with_the_reason():
         with pytest.raises(PipelineError, match=r"empty caption for 4.0 s of motion"):
             MotionPipeline(CaptionModel(caption), retargeter=None).describe(noise)
     assert MotionPipeline(CaptionModel(" a person  waves\n"), retargeter=None).describe(noise) == "a person waves"
+
+
+# ---------------------------------------------------------------------- bounded work per command (issue 15, item 2)
+from motiongpt_node.motion_pipeline import (  # noqa: E402
+    CommandRefused, GenerationCancelled, MIN_FITTED_STEP_S, TRANSITION_SECONDS, plan_command,
+)
+
+
+def test_too_many_steps_are_refused_before_generating():
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(CommandRefused, match=r"166 steps, more than max_command_steps=8"):
+        plan_command("wave; " * 166, None, 10.0, 8, free_step_s=10.0)
+    assert time.perf_counter() - started < 0.5
+    assert len(plan_command("walk; wave; jump", None, 10.0, 8, free_step_s=2.4).steps) == 3
+
+
+def test_fixed_step_length_longer_than_max_duration_is_refused():
+    with pytest.raises(CommandRefused, match=r"4 step\(s\) x seconds_per_step=3 s \+ 2.4 s of transitions = 14.4 s, "
+                                             r"longer than max_duration=10 s"):
+        plan_command("walk, then wave, then jump, then turn left", 3.0, 10.0, 8, free_step_s=10.0)
+    with pytest.raises(CommandRefused, match=r"seconds_per_step=12 s is longer than the model generates"):
+        plan_command("walk", 12.0, 60.0, 8, free_step_s=10.0)
+    plan = plan_command("walk, then wave", 3.0, 10.0, 8, free_step_s=10.0)
+    assert plan.seconds_per_step == 3.0 and plan.longest_s == pytest.approx(6.0 + TRANSITION_SECONDS)
+
+
+def test_model_chosen_lengths_are_fitted_into_max_duration_or_refused():
+    single = plan_command("walk forward", None, 10.0, 8, free_step_s=10.0)
+    assert single.seconds_per_step is None and not single.fitted  # the model's bound fits: it chooses
+    two = plan_command("walk forward, then wave", None, 10.0, 8, free_step_s=10.0)
+    assert two.fitted and two.seconds_per_step == pytest.approx(4.6)  # (10 - 0.8) / 2 on the 0.2 s grid
+    assert two.longest_s <= 10.0
+    short = plan_command("walk forward", None, 3.0, 8, free_step_s=10.0)
+    assert short.seconds_per_step == pytest.approx(3.0)  # never generate 10 s only to publish 3
+    with pytest.raises(CommandRefused, match=r"8 steps need at least"):
+        plan_command("; ".join(["wave"] * 8), None, 5.0, 8, free_step_s=10.0)
+    assert MIN_FITTED_STEP_S >= 0.2
+
+
+def test_a_cancelled_job_stops_within_a_decoding_step(tiny_model_folder):
+    """The stopping criterion ends generate in the decoding step in which the job is cancelled."""
+    import threading
+
+    pipeline = MotionPipeline.load(str(tiny_model_folder), "g1", "cpu", seed=3, cpu_threads=1, candidates=2)
+    decoder = pipeline.model.language_model.t5.get_decoder()
+    calls = {"n": 0, "cancel_at": 3}
+    event = threading.Event()
+
+    def count(module, args, output):
+        calls["n"] += 1
+        if calls["n"] == calls["cancel_at"]:
+            event.set()
+
+    handle = decoder.register_forward_hook(count)
+    try:
+        with pytest.raises(GenerationCancelled):
+            pipeline.command_to_motion("walk forward, then wave, then jump", seconds_per_step=2.4, cancelled=event)
+        assert calls["n"] <= 4, calls  # one more decoder call at most, not the rest of the motion
+        calls.update(n=0, cancel_at=None)
+        pipeline.command_to_motion("walk forward, then wave, then jump", seconds_per_step=2.4,
+                                   cancelled=threading.Event())
+        assert calls["n"] > 12  # uncancelled: a 2.4 s step is 12 codes, each a decoding step
+    finally:
+        handle.remove()
+    already = threading.Event()
+    already.set()
+    with pytest.raises(GenerationCancelled):
+        pipeline.command_to_motion("walk", cancelled=already)

@@ -31,7 +31,8 @@ def test_integers_are_accepted_for_doubles_and_only_run_time_parameters_are_dyna
     assert NodeConfig.from_values({"max_duration": 5}).max_duration == 5.0
     assert type(NodeConfig.from_values({"max_duration": 5}).max_duration) is float
     startup_only = {"model_path", "device", "backend", "cpu_threads", "robot", "urdf_path", "use_action", "action_name",
-                    "max_pending", "pose_history", "prediction_enabled", "prediction_period", "status_period", "record_bag"}
+                    "max_pending", "pose_history", "prediction_enabled", "prediction_period", "status_period", "record_bag",
+                    "service_queue_depth", "stay_up_on_error"}
     for spec in PARAMETERS:
         if spec.name in startup_only or spec.name.endswith("_topic"):
             assert not spec.dynamic, spec.name

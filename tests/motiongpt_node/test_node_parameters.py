@@ -1,6 +1,7 @@
 """ROS conventions of the real rclpy node, in-process: relative topic names under a namespace and remapped as
 the launch file does, run-time parameter changes validated by the on-set-parameters callback, integers for
-doubles. The model is never loaded (model_path points nowhere: the node reports it and stays up)."""
+doubles. The model is never loaded (model_path points nowhere: with stay_up_on_error the node reports it and
+stays up)."""
 import pytest
 
 rclpy = pytest.importorskip("rclpy")
@@ -20,7 +21,7 @@ def make_node(tmp_path):
     def make(*ros_args: str) -> MotionGPTNode:
         isolate_environment()
         rclpy.init(args=["motiongpt_node", "--ros-args", "-p", f"model_path:={tmp_path / 'no_model'}",
-                         "-p", "use_action:=false", *ros_args])
+                         "-p", "use_action:=false", "-p", "stay_up_on_error:=true", *ros_args])
         node = MotionGPTNode()
         nodes.append(node)
         return node

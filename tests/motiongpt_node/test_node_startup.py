@@ -29,3 +29,75 @@ def test_bad_configuration_exits_with_one_clear_line(ros_args, message):
     errors = [line for line in result.stderr.splitlines() if line.startswith("motiongpt_node: error:")]
     assert len(errors) == 1 and message in errors[0], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------------- a model that cannot be loaded (issue 15, item 6)
+def broken_model(kind: str, tiny_model_folder, tmp_path):
+    import shutil
+
+    if kind == "missing":
+        return tmp_path / "no_such_model"
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_folder, folder)
+    weights = folder / "lm" / "model.safetensors"
+    if kind == "truncated":
+        weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 3])
+    elif kind == "corrupt":
+        weights.write_bytes(b"\x00garbage" * 1000)
+    elif kind == "bad-manifest":
+        (folder / "motiongpt.yaml").write_text("language_model: [unclosed\n")
+    return folder
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("missing", "model folder not found"),
+    ("truncated", "model or retargeter unavailable"),
+    ("corrupt", "model or retargeter unavailable"),
+    ("bad-manifest", "model or retargeter unavailable"),
+])
+def test_unloadable_model_exits_with_one_clear_line(kind, message, tiny_model_folder, tmp_path):
+    folder = broken_model(kind, tiny_model_folder, tmp_path)
+    result = run_node("-p", f"model_path:={folder}", "-p", "device:=cpu")
+    assert result.returncode == 1, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("motiongpt_node: error:")]
+    assert len(errors) == 1 and message in errors[0] and "stay_up_on_error" in errors[0], result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    assert sum("ERROR" in line for line in result.stderr.splitlines()) == 0, result.stderr[-3000:]  # no second copy
+
+
+def test_cuda_without_a_gpu_exits_with_one_clear_line(tiny_model_folder):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    result = run_node("-p", f"model_path:={tiny_model_folder}", "-p", "device:=cuda")
+    assert result.returncode == 1, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("motiongpt_node: error:")]
+    assert len(errors) == 1 and "device=cuda was asked for but torch sees no CUDA device" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_stay_up_on_error_keeps_the_node_up_in_state_error(tmp_path):
+    import signal
+    import time
+
+    isolate_environment()
+    command = [sys.executable, "-m", "motiongpt_node.main", "--ros-args", "--params-file", str(PARAMS_FILE),
+               "-p", f"model_path:={tmp_path / 'none'}", "-p", "stay_up_on_error:=true"]
+    process = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    log = tmp_path / "stderr"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            time.sleep(1.0)
+            if process.poll() is None and time.monotonic() > deadline - 55:
+                break
+        time.sleep(4.0)  # loading fails within a second or two; the node must still be running after it
+        assert process.poll() is None, "the node exited although stay_up_on_error is true"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+        log.write_text(stderr)
+    assert process.returncode == 0, stderr[-3000:]
+    lines = [line for line in stderr.splitlines() if "model or retargeter unavailable" in line]
+    assert len(lines) == 1 and "the node stays up and refuses commands" in lines[0], stderr[-3000:]

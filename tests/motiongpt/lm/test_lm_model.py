@@ -81,3 +81,23 @@ def test_missing_folder_raises(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelLoadError, match="config.json"):
         MotionLanguageModel.from_pretrained(tmp_path / "empty")
+
+
+def test_interrupt_stops_generation_within_a_decoding_step(tiny_model):
+    from motiongpt.lm.model import GenerationInterrupted
+
+    decoder = tiny_model.t5.get_decoder()
+    calls = {"n": 0}
+    handle = decoder.register_forward_hook(lambda module, args, output: calls.update(n=calls["n"] + 1))
+    try:
+        tiny_model.interrupt = lambda: calls["n"] >= 3
+        with pytest.raises(GenerationInterrupted):
+            tiny_model.generate(["Generate motion: a person walks"], motion_codes=(20, 20), seed=0)
+        assert calls["n"] == 3  # stopped in the step where the check turned True, not after 20 codes
+        calls["n"] = 0
+        tiny_model.interrupt = lambda: False
+        tiny_model.generate(["Generate motion: a person walks"], motion_codes=(20, 20), seed=0)
+        assert calls["n"] >= 20
+    finally:
+        tiny_model.interrupt = None
+        handle.remove()

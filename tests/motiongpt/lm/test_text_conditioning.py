@@ -87,3 +87,18 @@ def test_config_validation():
         TextConditioningConfig(caption_dropout=1.0)
     with pytest.raises(ValueError, match="prefix_tokens"):
         TextConditioningConfig(prefix_tokens=0)
+
+
+def test_sentence_vector_cache_is_bounded_and_least_recently_used(conditioned):
+    vectors = conditioned.sentence_vectors
+    size = vectors.cache_size
+    try:
+        vectors.cache_size = 3
+        first = vectors(["walk", "wave", None])
+        vectors(["bow", "walk"])          # walk used again: wave is now the oldest
+        vectors(["jump"])
+        assert len(vectors) == 3 and "wave" not in vectors._cache and "walk" in vectors._cache
+        torch.testing.assert_close(vectors(["walk"])[0], first[0])
+        assert float(first[2].abs().sum()) == 0.0
+    finally:
+        vectors.cache_size = size
