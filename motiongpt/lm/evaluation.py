@@ -204,7 +204,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
         for sample in range(settings.samples_per_caption):
             started = time.perf_counter()
             try:
-                result = model.text_to_motion(text, seconds=frames / FPS, temperature=settings.temperature,
+                seconds = min(frames, model.max_codes * FRAMES_PER_CODE) / FPS  # at most what the model generates
+                result = model.text_to_motion(text, seconds=seconds, temperature=settings.temperature,
                                               greedy=settings.greedy, seed=settings.seed + 1000 * sample + index)
             except NoMotionError:
                 t2m_failures += 1
