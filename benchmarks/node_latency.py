@@ -47,7 +47,8 @@ def measure(length_s: float, args, domain: int) -> dict:
     from motiongpt_node.node_config import NodeConfig
 
     limits = JointLimits.from_urdf(robot_urdf_path(NodeConfig.from_values({"robot": args.robot})))
-    overrides = {"seconds_per_step": float(length_s), "device": args.device, "cpu_threads": args.threads, "seed": 11, "robot": args.robot,
+    overrides = {"seconds_per_step": float(length_s), "device": args.device, "backend": args.backend,
+                 "cpu_threads": args.threads, "seed": 11, "robot": args.robot,
                  "max_duration": max(10.0, 2 * length_s), "caption_generated": False, "status_period": 5.0}
     if args.model:
         overrides["model_path"] = str(Path(args.model).resolve())
@@ -104,17 +105,19 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="the node's cpu_threads parameter (0: torch's default)")
+    parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnxruntime"),
+                        help="the node's backend parameter (auto: onnxruntime when the model has an ONNX export)")
     parser.add_argument("--json", default="", help="also write the results to this file")
     args = parser.parse_args()
     import torch
 
     domain = isolate_environment()
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    results = {"device": device, "cpu": platform.processor() or platform.machine(),
+    results = {"device": device, "backend": args.backend, "cpu": platform.processor() or platform.machine(),
                "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
                "model": args.model or "models/motiongpt-small", "lengths": []}
     print(f"node latency over DDS (Fast DDS node <-> Cyclone client), device={device}, "
-          f"{args.repeats} runs per length after {args.warmup} warm-up")
+          f"backend={args.backend}, {args.repeats} runs per length after {args.warmup} warm-up")
     print(f"{'motion':>7} {'traj':>6} | {'latency p50/p95':>17} | {'generation':>15} | {'retargeting':>15} | "
           f"{'shaping':>15} | {'transport':>15}")
     for length in args.lengths:
