@@ -76,3 +76,22 @@ def test_auto_backend_picks_onnxruntime_only_where_an_export_exists(exported, tm
     a = loaded.text_to_motion("a person walks", seconds=1.0, greedy=True)
     b = tiny.text_to_motion("a person walks", seconds=1.0, greedy=True)
     np.testing.assert_array_equal(a.codes, b.codes)
+
+
+def test_onnx_generation_stops_at_the_step_the_interrupt_turns_true(exported):
+    from motiongpt.lm.model import GenerationInterrupted
+
+    _, folder = exported
+    model = load_onnx_motiongpt(folder, device="cpu")
+    checks = {"n": 0}
+
+    def interrupt():
+        checks["n"] += 1
+        return checks["n"] > 4
+
+    model.set_interrupt(interrupt)
+    with pytest.raises(GenerationInterrupted):
+        model.text_to_motion("a person walks", seconds=2.4, seed=0)
+    assert checks["n"] == 5  # the check before encoding, then one per decoding step until it turned True
+    model.set_interrupt(None)
+    assert model.text_to_motion("a person walks", seconds=2.4, seed=0).codes.size == 12
