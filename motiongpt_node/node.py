@@ -289,9 +289,11 @@ class MotionGPTNode(Node):
             has_state = self._joint_state is not None
         if not has_state:
             self._input_rejected("command", f"command dropped: no joint state received on {self.topic['joint_states']} yet", always=True)
+            self._log_command(text, f"refused: no joint state received on {self.topic['joint_states']} yet")
             return
         if self.pipeline is None and self._state == "error":
             self._input_rejected("command", f"command dropped: {self._load_error}", always=True)
+            self._log_command(text, f"refused: {self._load_error}")
             return
         pipeline = self.pipeline
         if pipeline is not None:  # while loading, the job plans it (and refuses it) before generating
@@ -299,6 +301,7 @@ class MotionGPTNode(Node):
                 self._plan(pipeline, text)
             except CommandRefused as error:  # a refused command does not preempt the running one
                 self._input_rejected("command", f"{error} ('{_short(text)}')", always=True)
+                self._log_command(text, f"refused: {error}")
                 return
         self.worker.submit(Job("command", text))
         self._report("ok", f"busy: command '{_short(text)}'", command=text)
@@ -393,6 +396,7 @@ class MotionGPTNode(Node):
                     plan = self._plan(self.pipeline, job.payload)
                 except CommandRefused as error:
                     self._input_rejected("command", f"{error} ('{_short(job.payload)}')", always=True)
+                    self._log_command(job.payload, f"refused: {error}")
                     return
                 human = self.pipeline.command_to_motion(job.payload, plan.seconds_per_step, cancelled=job.cancelled)
             else:
@@ -447,6 +451,8 @@ class MotionGPTNode(Node):
             self._counters["published"] += 1
             self._timings.update({k: round(v, 4) for k, v in timings.items()})
             self._timings["trajectory_s"] = round(trajectory.duration, 3)
+        if job.kind == "command":
+            self._log_command(job.payload, f"published in {timings['total_s']:.2f} s", trajectory.duration)
         what = f"command '{_short(job.payload)}'" if job.kind == "command" else "prediction"
         self._report("ok", f"published {what}: {len(trajectory.times)} points, {trajectory.duration:.2f} s"
                      + (f", {shaping.dropped_s:.1f} s cut at max_duration" if shaping.dropped_s else ""))
@@ -461,6 +467,8 @@ class MotionGPTNode(Node):
             if job.kind == "command":
                 text += f" '{_short(job.payload)}'"
             self._last["dropped"] = f"{text}: {reason}"
+        if job.kind == "command":
+            self._log_command(job.payload, f"cancelled: {reason}")
         self._report("ok" if job.kind == "predict" else "warn", self._last["dropped"])
 
     def _on_job_error(self, job: Job, error: BaseException) -> None:
@@ -480,7 +488,13 @@ class MotionGPTNode(Node):
         if log:
             self.get_logger().error(text + (f" ({suppressed} more like it not logged since the last one)"
                                             if suppressed else ""))
+        if job.kind == "command" and not job.delivered:
+            self._log_command(job.payload, f"failed: {type(error).__name__}: {error}")
         self._report("error", text, log=False)
+
+    def _log_command(self, text: str, outcome: str, duration_s: float | None = None) -> None:
+        """The one INFO line a command gets when it is finished (published, refused, cancelled or failed)."""
+        self.get_logger().info(command_log_line(text, command_steps(text), duration_s, outcome))
 
     # ------------------------------------------------------------------ outputs
     def _current_state(self) -> np.ndarray:
@@ -560,6 +574,30 @@ def expand_to_robot_joints(
     for column, name in enumerate(motion_names):
         full[:, robot_names.index(name)] = positions[:, column]
     return robot_names, full
+
+
+def command_steps(text: str) -> tuple[str, ...] | None:
+    """The steps MotionGPT splits `text` into (motiongpt.lm.commands.split_command); None when it cannot."""
+    try:
+        from motiongpt.lm.commands import split_command
+
+        return tuple(split_command(text))
+    except Exception:  # noqa: BLE001 - only for the log line; the planner reports the real error
+        return None
+
+
+def command_log_line(text: str, steps: tuple[str, ...] | list[str] | None, duration_s: float | None,
+                     outcome: str) -> str:
+    """`command 'walk forward, then wave' -> 2 steps ['walk forward', 'wave'], 6.4 s, published in 0.21 s`:
+    the steps and the motion duration are left out when unknown (a refused, cancelled or failed command)."""
+    parts = []
+    if steps is not None:
+        steps = [str(step) for step in steps]
+        parts.append(f"{len(steps)} step{'' if len(steps) == 1 else 's'} {steps!r}")
+    if duration_s is not None:
+        parts.append(f"{duration_s:.1f} s")
+    parts.append(outcome)
+    return f"command '{_short(text, 200)}' -> " + ", ".join(parts)
 
 
 def _short(text: str, limit: int = 60) -> str:

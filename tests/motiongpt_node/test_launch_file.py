@@ -1,7 +1,7 @@
 """Static checks of launch/motiongpt.launch.py: `launch` and `launch_ros` are not installable here
 (no PyPI wheels), so the file is parsed, not run. Checked: it compiles; it imports only APIs present in
 both Humble and Jazzy; it names the package, executable, node and parameter file that this repository
-really builds and installs.
+really builds and installs; the optional rviz2 node (rviz:=true) and its config/motiongpt.rviz.
 """
 import ast
 import configparser
@@ -20,13 +20,26 @@ PORTABLE_IMPORTS = {
     "ament_index_python.packages": {"get_package_share_directory"},
     "launch": {"LaunchDescription"},
     "launch.actions": {"DeclareLaunchArgument"},
+    "launch.conditions": {"IfCondition"},
     "launch.substitutions": {"LaunchConfiguration"},
     "launch_ros.actions": {"Node"},
     "launch_ros.parameter_descriptions": {"ParameterValue"},
 }
 # Keyword arguments of launch_ros.actions.Node (and ExecuteProcess, which it forwards to) in both releases.
 NODE_KEYWORDS = {"package", "executable", "name", "namespace", "parameters", "remappings", "arguments",
-                 "output", "emulate_tty", "respawn", "respawn_delay", "ros_arguments", "exec_name"}
+                 "output", "emulate_tty", "respawn", "respawn_delay", "ros_arguments", "exec_name", "condition"}
+
+
+def node_calls():
+    return [n for n in ast.walk(tree()) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Node"]
+
+
+def node_keywords(package):
+    calls = [c for c in node_calls() if any(k.arg == "package" and getattr(k.value, "id", None) == package
+                                             or k.arg == "package" and isinstance(k.value, ast.Constant)
+                                             and k.value.value == package for k in c.keywords)]
+    assert len(calls) == 1, package
+    return {k.arg: k.value for k in calls[0].keywords}
 
 
 def tree():
@@ -79,10 +92,9 @@ def test_node_action_names_what_the_package_installs():
     assert params.is_file() and values["PARAMS_FILE"].startswith("config/")
     # config/ and launch/ are installed whole (every file is checked in test_install.py).
     assert '"config": "config"' in setup_py and '"launch": "launch"' in setup_py
-    node_calls = [n for n in ast.walk(tree()) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Node"]
-    assert len(node_calls) == 1
-    keywords = {k.arg: k.value for k in node_calls[0].keywords}
-    assert set(keywords) <= NODE_KEYWORDS
+    assert len(node_calls()) == 2  # the node and the optional rviz2
+    keywords = node_keywords("PACKAGE")
+    assert set(keywords) <= NODE_KEYWORDS and "condition" not in keywords  # the node always starts
     assert ast.literal_eval(keywords["name"]) == "motiongpt_node"
     assert "/**" in yaml.safe_load(params.read_text())
     assert {"package", "executable", "parameters"} <= set(keywords)
@@ -91,7 +103,7 @@ def test_node_action_names_what_the_package_installs():
 def test_every_declared_argument_is_used():
     source = LAUNCH_FILE.read_text()
     declared = re.findall(r'DeclareLaunchArgument\(\s*"(\w+)"', source)
-    assert declared == ["namespace", "robot", "model", "params_file", "use_sim_time", "log_level"]
+    assert declared == ["namespace", "robot", "model", "params_file", "use_sim_time", "log_level", "rviz"]
     for name in declared:
         assert f'LaunchConfiguration("{name}")' in source
 
@@ -107,3 +119,35 @@ def test_remappings_name_the_nodes_relative_topics():
     assert 'remappings=REMAPPINGS' in LAUNCH_FILE.read_text()
     # The parameter file applies under any namespace and node name.
     assert list(yaml.safe_load((REPO / "config" / "motiongpt_node.yaml").read_text())) == ["/**"]
+
+
+def test_rviz_argument_starts_rviz2_only_when_true():
+    source = LAUNCH_FILE.read_text()
+    assert re.search(r'DeclareLaunchArgument\(\s*"rviz", default_value="false"', source)
+    keywords = node_keywords("rviz2")
+    assert set(keywords) <= NODE_KEYWORDS
+    assert ast.literal_eval(keywords["executable"]) == "rviz2"
+    condition = keywords["condition"]
+    assert isinstance(condition, ast.Call) and condition.func.id == "IfCondition"
+    assert ast.unparse(condition.args[0]) == 'LaunchConfiguration(\'rviz\')'
+    # Same namespace as the node: the config's relative topics then name the node's ~/ topics.
+    assert ast.unparse(keywords["namespace"]) == ast.unparse(node_keywords("PACKAGE")["namespace"])
+    assert ast.unparse(keywords["arguments"]) == "['-d', os.path.join(share, RVIZ_CONFIG)]"
+
+
+def test_rviz_config_exists_is_valid_yaml_and_shows_the_node_outputs():
+    from motiongpt_node.node_config import SPECS
+
+    rviz_config = constants()["RVIZ_CONFIG"]
+    path = REPO / rviz_config
+    assert rviz_config.startswith("config/") and path.is_file()  # config/ is installed whole
+    manager = yaml.safe_load(path.read_text())["Visualization Manager"]
+    assert manager["Global Options"]["Fixed Frame"] == SPECS["world_frame"].default
+    topics = {d["Class"]: d.get("Topic", d.get("Description Topic", {})).get("Value")
+              for d in manager["Displays"]}
+    node = constants()["PACKAGE"]  # the node's name (name="motiongpt_node")
+    for spec, display in (("skeleton_topic", "rviz_default_plugins/MarkerArray"),
+                          ("base_path_topic", "rviz_default_plugins/Path")):
+        assert SPECS[spec].default.startswith("~/")
+        assert topics[display] == node + "/" + SPECS[spec].default[2:]
+    assert topics["rviz_default_plugins/RobotModel"] == "robot_description"
