@@ -31,13 +31,13 @@ import re
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Sequence
 
 import numpy as np
 import yaml
 
 from motiongpt.data import augment
+from motiongpt.data.captions import CaptionError, read_package_yaml
 
 LICENCE = ("Bandai Namco Research motion dataset: Creative Commons Attribution-NonCommercial 4.0 (CC BY-NC 4.0), "
            "credit Bandai Namco Research Inc., Bandai-Namco-Research-Motiondataset "
@@ -85,11 +85,10 @@ class HeldOutPhrasings:
 
 
 def _read(name: str):
-    resource = resources.files("motiongpt.data").joinpath(name)
     try:
-        return yaml.safe_load(resource.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise BandaiCaptionError(f"{resource}: cannot read ({error})") from error
+        return read_package_yaml(name)
+    except CaptionError as error:
+        raise BandaiCaptionError(str(error)) from error
 
 
 def _strings(value, where: str, minimum: int) -> tuple[str, ...]:

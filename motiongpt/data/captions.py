@@ -31,7 +31,7 @@ class ClipCaptions:
     test_only: bool = False    # the whole clip (all variants) belongs to the test split
 
 
-def _read_package_yaml(name: str):
+def read_package_yaml(name: str):
     resource = resources.files("motiongpt.data").joinpath(name)
     try:
         return yaml.safe_load(resource.read_text(encoding="utf-8"))
@@ -70,13 +70,13 @@ def parse_caption_table(data, source: str = "captions.yaml") -> dict[str, ClipCa
 @lru_cache(maxsize=1)
 def caption_table() -> dict[str, ClipCaptions]:
     """The shipped caption table, keyed by DeepMimic clip name."""
-    return parse_caption_table(_read_package_yaml("captions.yaml"))
+    return parse_caption_table(read_package_yaml("captions.yaml"))
 
 
 @lru_cache(maxsize=1)
 def lexicon() -> dict[str, tuple[str, tuple[str, ...]]]:
     """word -> (lemma, POS tags in order of preference)."""
-    data = _read_package_yaml("lexicon.yaml")
+    data = read_package_yaml("lexicon.yaml")
     if not isinstance(data, dict):
         raise CaptionError("lexicon.yaml: expected a mapping word -> [lemma, POS, ...]")
     table = {}

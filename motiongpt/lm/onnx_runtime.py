@@ -445,16 +445,9 @@ class OnnxMotionTokenizer:
         return self.encoder_session.run(None, {"features_normalized": np.ascontiguousarray(x[:, :usable])})[0]
 
     def encode_motion(self, motion: np.ndarray) -> np.ndarray:
-        motion = np.asarray(motion)
-        if motion.ndim == 3:
-            from motiongpt.features import joints_to_features
-            from motiongpt.validation import check_joints
-            features = joints_to_features(check_joints(motion, source="encode_motion"))
-        elif motion.ndim == 2:
-            features = motion
-        else:
-            raise ValueError(f"encode_motion: expected joints (T,22,3) or features (T,{self.config.nfeats}), "
-                             f"got shape {motion.shape}")
+        from motiongpt.tokenizer.model import motion_features
+
+        features = motion_features(motion, self.config.nfeats)
         normalized = self.normalizer.normalize(np.asarray(features, dtype=np.float32))
         return self.encode(normalized[None])[0]
 

@@ -43,6 +43,19 @@ class TokenizerOutput:
     perplexity: torch.Tensor        # scalar
 
 
+def motion_features(motion: np.ndarray, nfeats: int) -> np.ndarray:
+    """The features a tokenizer encodes: joints (T, 22, 3) through `joints_to_features` (T - 1 frames), features
+    (T, nfeats) as they are."""
+    motion = np.asarray(motion)
+    if motion.ndim == 3:
+        from motiongpt.features import joints_to_features
+        from motiongpt.validation import check_joints
+        return joints_to_features(check_joints(motion, source="encode_motion"))
+    if motion.ndim == 2:
+        return motion
+    raise TokenizerError(f"encode_motion: expected joints (T,22,3) or features (T,{nfeats}), got shape {motion.shape}")
+
+
 class MotionTokenizer(nn.Module):
     def __init__(self, config: VQVAEConfig | None = None, normalizer: "Normalizer | None" = None) -> None:
         super().__init__()
@@ -97,16 +110,7 @@ class MotionTokenizer(nn.Module):
     def encode_motion(self, motion: np.ndarray) -> np.ndarray:
         """Joints (T, 22, 3) (metres, Y up) or un-normalised features (T, nfeats) -> codes (T' // 4,) int64.
         Joints are converted with `joints_to_features` (which yields T - 1 feature frames)."""
-        motion = np.asarray(motion)
-        if motion.ndim == 3:
-            from motiongpt.features import joints_to_features
-            from motiongpt.validation import check_joints
-            features = joints_to_features(check_joints(motion, source="encode_motion"))
-        elif motion.ndim == 2:
-            features = motion
-        else:
-            raise TokenizerError(f"encode_motion: expected joints (T,22,3) or features (T,{self.config.nfeats}), "
-                                 f"got shape {motion.shape}")
+        features = motion_features(motion, self.config.nfeats)
         normalized = self._require_normalizer().normalize(np.asarray(features, dtype=np.float32))
         return self.encode(normalized[None]).cpu().numpy()[0]
 

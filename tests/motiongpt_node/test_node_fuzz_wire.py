@@ -26,7 +26,7 @@ from tests.motiongpt_node import dds_types as t  # noqa: E402
 from tests.motiongpt_node.conftest import g1_urdf_path  # noqa: E402
 from tests.motiongpt_node.trajectory_checks import seconds, trajectory_arrays  # noqa: E402
 from tests.motiongpt_node.wire import (  # noqa: E402
-    NODE, JointStateStream, NodeProcess, WireClient, isolate_environment, temp_workdir, wait_until_loaded,
+    NODE, JointStateStream, NodeProcess, WireClient, isolate_environment, serve, temp_workdir, wait_until_loaded,
 )
 
 LONG = os.environ.get("MOTIONGPT_FUZZ_LONG", "") not in ("", "0")
@@ -173,11 +173,7 @@ def assert_trajectory_contract(message) -> None:
 
 @pytest.fixture(scope="module")
 def wire(tiny_model_folder):
-    harness = Wire(tiny_model_folder)
-    yield harness
-    harness.stream.stop()
-    code = harness.node.stop()
-    assert code == 0, f"node exited with {code}:\n{harness.node.log()[-3000:]}"
+    yield from serve(Wire(tiny_model_folder))
 
 
 def test_hostile_inputs_on_every_topic_and_service(wire):

@@ -15,7 +15,7 @@ from tests.motiongpt_node import dds_types as t
 from tests.motiongpt_node.conftest import g1_urdf_path
 from tests.motiongpt_node.trajectory_checks import assert_valid_trajectory
 from tests.motiongpt_node.wire import (
-    NODE, JointStateStream, NodeProcess, WireClient, isolate_environment, status_values, temp_workdir,
+    NODE, JointStateStream, NodeProcess, WireClient, isolate_environment, serve, status_values, temp_workdir,
     wait_until_loaded,
 )
 
@@ -51,11 +51,7 @@ class Wire:
 
 @pytest.fixture(scope="module")
 def wire(tiny_model_folder):
-    harness = Wire(tiny_model_folder)
-    yield harness
-    harness.stream.stop()
-    code = harness.node.stop()
-    assert code == 0, f"node exited with {code}:\n{harness.node.log()[-3000:]}"
+    yield from serve(Wire(tiny_model_folder))
 
 
 def test_command_longer_than_max_duration_is_refused_before_generating(wire):

@@ -20,7 +20,7 @@ from tests.motiongpt_node import dds_types as t
 from tests.motiongpt_node.conftest import g1_urdf_path
 from tests.motiongpt_node.trajectory_checks import assert_valid_trajectory, seconds as seconds_of, trajectory_arrays
 from tests.motiongpt_node.wire import (
-    NODE, JointStateStream, NodeProcess, WireClient, isolate_environment, status_values, temp_workdir,
+    NODE, JointStateStream, NodeProcess, WireClient, isolate_environment, serve, status_values, temp_workdir,
     wait_until_loaded,
 )
 
@@ -76,11 +76,7 @@ class Wire:
 
 @pytest.fixture(scope="module")
 def wire(tiny_model_folder):
-    harness = Wire(tiny_model_folder)
-    yield harness
-    harness.stream.stop()
-    code = harness.node.stop()
-    assert code == 0, f"node exited with {code}:\n{harness.node.log()[-3000:]}"
+    yield from serve(Wire(tiny_model_folder))
 
 
 def test_node_loaded_the_model_and_the_robot(wire):

@@ -265,3 +265,12 @@ def replay_bag(client: WireClient, messages: list[tuple[str, int, Any]], speed: 
         if delay > 0:
             time.sleep(delay)
         writers[topic].write(cyclone_message(message))
+
+
+def serve(harness):
+    """Body of a module-scoped wire fixture: yields the harness, then stops its joint-state stream and its node
+    and requires a clean exit."""
+    yield harness
+    harness.stream.stop()
+    code = harness.node.stop()
+    assert code == 0, f"node exited with {code}:\n{harness.node.log()[-3000:]}"
