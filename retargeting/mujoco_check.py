@@ -216,9 +216,15 @@ def check_motion(robot: RobotModel, motion: RobotMotion, settings: ServoSettings
     both = contacts[1:] & contacts[:-1]
     slide = np.linalg.norm(np.diff(centre[:, :, :2], axis=0), axis=-1)[both]
     lowest = soles[:, :, :, 2].min(axis=2)
+    per_joint = np.abs(tracking).max(axis=0)
+    worst = np.argsort(-per_joint)[:3]
     return {
         "frames": int(len(tracking)),
         "tracking_error_rad": {"mean": float(np.abs(tracking).mean()), "max": float(np.abs(tracking).max())},
+        # where the servos fall behind (issue 15, item 8): the three joints with the largest error, and when
+        "worst_tracking_joints": [{"joint": robot.joint_names[j], "max_error_rad": round(float(per_joint[j]), 3),
+                                   "frame": int(np.abs(tracking[:, j]).argmax())} for j in worst],
+        "simulated_limit_violation_joints": sorted({robot.joint_names[j] for j in np.nonzero(limit.any(axis=0))[0]}),
         "simulated_joint_limit_violations": int(limit.sum()),
         "simulated_velocity_limit_violations": int(velocity.sum()),
         "commanded_joint_limit_violations": int(((motion.positions < lower - 1e-9) | (motion.positions > upper + 1e-9)).sum()),

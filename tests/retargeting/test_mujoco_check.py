@@ -1,5 +1,6 @@
 """MuJoCo: the same URDF tracks the retargeted trajectory with position servos."""
 import numpy as np
+import pytest
 
 from retargeting.mujoco_check import build_model, check_motion, self_collision_frames
 
@@ -16,6 +17,11 @@ def test_physics_check_tracks_the_trajectory(g1_retargeter, g1_motion):
     assert report["simulated_joint_limit_violations"] == 0
     assert report["tracking_error_rad"]["mean"] < 0.1
     assert np.isfinite(report["penetration_max_cm"])
+    worst = report["worst_tracking_joints"]
+    assert len(worst) == 3 and all(w["joint"] in robot.joint_names for w in worst)
+    assert worst[0]["max_error_rad"] == pytest.approx(report["tracking_error_rad"]["max"], abs=1e-3)
+    assert worst[0]["max_error_rad"] >= worst[1]["max_error_rad"] >= worst[2]["max_error_rad"]
+    assert report["simulated_limit_violation_joints"] == []
 
 
 def test_self_collisions_are_counted(g1_retargeter, g1_motion):
