@@ -3,8 +3,8 @@
     taskset -c 0 python benchmarks/retarget_throughput.py --robot g1 [--data data/embedded] [--clips 20]
 
 Prints JSON: frames, CPU seconds (process time), wall seconds, frames/s by CPU time and by wall time,
-and the affinity the process ran with. Without a dataset folder it uses the HumanML3D sample clip in
-../shared/reference. Pinocchio and the solver are single-threaded; BLAS threads are limited to one.
+and the affinity the process ran with. Without a dataset folder it uses the DeepMimic walk clip shipped in
+pybullet (3 cycles, 22 SMPL joints at 20 fps). Pinocchio and the solver are single-threaded; BLAS threads are limited to one.
 """
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
 import numpy as np  # noqa: E402
-
-SAMPLE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "humanml3d_sample" / "012314_new_joints.npy"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -36,7 +33,8 @@ def main() -> None:
         paths = sorted((Path(args.data) / "new_joints").glob("*.npy"))[: args.clips]
         clips = [np.load(p) for p in paths]
     else:
-        clips = [np.load(SAMPLE)]
+        from motiongpt.data.deepmimic import load_joints
+        clips = [load_joints("walk", cycles=3)]
     retargeter = Retargeter.from_robot(args.robot)
     retargeter.retarget(clips[0][:10])  # warm up
     frames = sum(len(c) for c in clips)
