@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from motiongpt.lm.model import GenerationInterrupted
+from motiongpt.lm.templates import FRAMES_PER_CODE
 from motiongpt.skeleton import FPS
 
 
@@ -28,7 +29,6 @@ class GenerationCancelled(Exception):
     """A job's model call stopped at a cancel point: its `cancelled` event was set (newer command, ~/cancel)."""
 
 
-FRAMES_PER_CODE = 4  # one motion code = 4 frames = 0.2 s at 20 fps (motiongpt.lm)
 STEP_GRID_S = FRAMES_PER_CODE / FPS
 TRANSITION_SECONDS = 0.8  # generated in-between joining two steps (passed to MotionGPT.command explicitly)
 MIN_FITTED_STEP_S = 1.0  # shortest step length the node asks for when it fits a command into max_duration

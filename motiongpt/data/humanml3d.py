@@ -257,3 +257,17 @@ def load_actions(root: str | Path) -> dict[str, str]:
     if not isinstance(actions, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in actions.items()):
         raise DatasetError(f"{path}: expected a JSON object mapping motion names to action labels")
     return actions
+
+
+def load_styles(root: str | Path) -> dict[str, str]:
+    """``styles.json`` of the embedded dataset ({motion name: style label}); empty when it has none (DeepMimic only)."""
+    path = Path(root) / "styles.json"
+    if not path.is_file():
+        return {}
+    try:
+        styles = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DatasetError(f"{path}: not a JSON file ({error})") from error
+    if not isinstance(styles, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in styles.items()):
+        raise DatasetError(f"{path}: expected a JSON object mapping motion names to style labels")
+    return styles

@@ -88,12 +88,6 @@ def _summary(values: list[float]) -> dict[str, float]:
             "p95": round(float(np.percentile(array, 95)), 4), "n": int(array.size)}
 
 
-def load_styles(root: str | Path) -> dict[str, str]:
-    """``styles.json`` of the embedded dataset ({motion name: style label}); empty when it has none."""
-    path = Path(root) / "styles.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-
-
 def style_phrases() -> dict[str, set[str]]:
     """Every phrase (training and held-out) that names each style label, lower case."""
     from motiongpt.data.bandai_dataset import bandai_caption_table, held_out_phrasings, style_label
@@ -147,7 +141,7 @@ class StyleClassifier:
 
 def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: EvaluationSettings | None = None
                    ) -> dict:
-    from motiongpt.data.humanml3d import load_actions, load_normalizer, load_split
+    from motiongpt.data.humanml3d import load_actions, load_normalizer, load_split, load_styles
     from motiongpt.features import recover_from_ric
     from motiongpt.lm.action_classifier import CaptionActionClassifier, MotionActionClassifier
     from motiongpt.lm.api import MotionGPT

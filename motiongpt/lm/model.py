@@ -110,23 +110,35 @@ class MotionConstraintProcessor(LogitsProcessor):
         self.max_codes = max(self.min_codes, int(max_codes))
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        som = self.first + self.vocabulary.start_index
-        eom = self.first + self.vocabulary.end_index
-        code_lo, code_hi = self.first, self.first + self.vocabulary.code_num
-        allowed = torch.zeros_like(scores, dtype=torch.bool)
-        for row, sequence in enumerate(input_ids.tolist()):
-            generated = sequence[1:]  # the decoder start token comes first
-            if eom in generated:
-                allowed[row, self.eos_id] = True
-            elif som not in generated:
-                allowed[row, som] = True
-            else:
-                n_codes = len(generated) - generated.index(som) - 1
-                if n_codes < self.max_codes:
-                    allowed[row, code_lo:code_hi] = True
-                if n_codes >= self.min_codes:
-                    allowed[row, eom] = True
-        return scores.masked_fill(~allowed, float("-inf"))
+        generated = [sequence[1:] for sequence in input_ids.tolist()]  # the decoder start token comes first
+        allowed = allowed_motion_tokens(generated, self.first, self.vocabulary, self.eos_id, self.min_codes,
+                                        self.max_codes, scores.shape[1])
+        return scores.masked_fill(~torch.from_numpy(allowed).to(scores.device), float("-inf"))
+
+
+def allowed_motion_tokens(sequences: Sequence[Sequence[int]], first_motion_id: int, vocabulary: MotionVocabulary,
+                          eos_id: int, min_codes: int, max_codes: int, vocab_size: int):
+    """(B, V) bool: the tokens each generated sequence may take next to stay a well-formed motion answer
+    (start, ``min_codes``..``max_codes`` codes, end, then EOS). Shared by both backends."""
+    import numpy as np
+
+    som, eom = first_motion_id + vocabulary.start_index, first_motion_id + vocabulary.end_index
+    min_codes = max(1, int(min_codes))
+    max_codes = max(min_codes, int(max_codes))
+    allowed = np.zeros((len(sequences), vocab_size), dtype=bool)
+    for row, generated in enumerate(sequences):
+        generated = list(generated)
+        if eom in generated:
+            allowed[row, eos_id] = True
+        elif som not in generated:
+            allowed[row, som] = True
+        else:
+            n_codes = len(generated) - generated.index(som) - 1
+            if n_codes < max_codes:
+                allowed[row, first_motion_id:first_motion_id + vocabulary.code_num] = True
+            if n_codes >= min_codes:
+                allowed[row, eom] = True
+    return allowed
 
 
 @dataclass
@@ -307,10 +319,7 @@ class MotionLanguageModel:
         """Sentence vectors of the request texts of ``count`` prompts (None without text conditioning)."""
         if self.sentence_vectors is None:
             return None
-        texts = list(request_texts) if request_texts is not None else [None] * count
-        if len(texts) != count:
-            raise ValueError(f"text conditioning: {count} prompts but {len(texts)} request texts")
-        return self.sentence_vectors(texts).to(self.device)
+        return self.sentence_vectors.for_prompts(request_texts, count).to(self.device)
 
     def encoder_inputs(self, inputs: Sequence[str], request_texts: Sequence[str | None] | None = None
                        ) -> dict[str, torch.Tensor]:

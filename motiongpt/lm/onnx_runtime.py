@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from motiongpt.lm.model import GenerationSettings, ModelLoadError, raise_if_interrupted
+from motiongpt.lm.model import GenerationSettings, ModelLoadError, allowed_motion_tokens, raise_if_interrupted
 from motiongpt.lm.onnx_export import (FORMAT_NAME, LM_DECODER_STEP, LM_ENCODER, MANIFEST_FILE, MOTION_DECODER,
                                       MOTION_ENCODER, ONNX_FOLDER, sha256_file)
 from motiongpt.lm.vocabulary import MotionVocabulary
@@ -210,10 +210,7 @@ class OnnxLanguageModel:
     def text_vectors(self, request_texts: Sequence[str | None] | None, count: int) -> np.ndarray | None:
         if self.sentence_vectors is None:
             return None
-        texts = list(request_texts) if request_texts is not None else [None] * count
-        if len(texts) != count:
-            raise ValueError(f"text conditioning: {count} prompts but {len(texts)} request texts")
-        return self.sentence_vectors(texts).numpy().astype(np.float32)
+        return self.sentence_vectors.for_prompts(request_texts, count).numpy().astype(np.float32)
 
     # ------------------------------------------------------------------ graphs
     def encode(self, prompts: Sequence[str], request_texts: Sequence[str | None] | None = None) -> _EncoderState:
@@ -273,23 +270,8 @@ class OnnxLanguageModel:
     # ------------------------------------------------------------------ decoding
     def _motion_mask(self, sequences: list[list[int]], low: int, high: int, vocab: int) -> np.ndarray:
         """Allowed tokens per row, as `MotionConstraintProcessor` (start, codes, end, then EOS)."""
-        first, vocabulary = self.first_motion_id, self.vocabulary
-        som, eom = first + vocabulary.start_index, first + vocabulary.end_index
-        low = max(1, int(low))
-        high = max(low, int(high))
-        allowed = np.zeros((len(sequences), vocab), dtype=bool)
-        for row, generated in enumerate(sequences):
-            if eom in generated:
-                allowed[row, int(self.spec["eos_token_id"])] = True
-            elif som not in generated:
-                allowed[row, som] = True
-            else:
-                n_codes = len(generated) - generated.index(som) - 1
-                if n_codes < high:
-                    allowed[row, first:first + vocabulary.code_num] = True
-                if n_codes >= low:
-                    allowed[row, eom] = True
-        return allowed
+        return allowed_motion_tokens(sequences, self.first_motion_id, self.vocabulary, int(self.spec["eos_token_id"]),
+                                     low, high, vocab)
 
     def generate_ids(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
                      motion_codes: tuple[int, int] | None = None, seed: int | None = None,

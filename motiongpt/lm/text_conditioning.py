@@ -92,6 +92,13 @@ class SentenceVectors:
     def __len__(self) -> int:
         return len(self._cache)
 
+    def for_prompts(self, request_texts: Sequence[str | None] | None, count: int) -> torch.Tensor:
+        """Vectors (count, E) for ``count`` prompts: their request texts (None: no text, or no list at all)."""
+        texts = list(request_texts) if request_texts is not None else [None] * count
+        if len(texts) != count:
+            raise ValueError(f"text conditioning: {count} prompts but {len(texts)} request texts")
+        return self(texts)
+
     def __call__(self, texts: Sequence[str | None]) -> torch.Tensor:
         missing = list(dict.fromkeys(t for t in texts if t and t not in self._cache))
         found = dict(zip(missing, self.encoder.encode(missing))) if missing else {}
