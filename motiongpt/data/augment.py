@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from motiongpt.skeleton import MIRROR_PERMUTATION, NUM_JOINTS
+from motiongpt.skeleton import FACE_JOINTS, MIRROR_PERMUTATION, NUM_JOINTS
 
 SPEED_WORDS: frozenset[str] = frozenset({
     "slow", "slowly", "slower", "quick", "quickly", "quicker", "fast", "faster", "rapid", "rapidly",
@@ -80,6 +80,19 @@ def rotate_yaw(joints: np.ndarray, angle_rad: float) -> np.ndarray:
     rotation = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
     pivot = np.array([joints[0, 0, 0], 0.0, joints[0, 0, 2]])
     return (joints - pivot) @ rotation.T + pivot
+
+
+def face_forward(joints: np.ndarray) -> np.ndarray:
+    """The motion turned about +Y so that frame 0 faces +Z (hips and shoulders, ``skeleton.FACE_JOINTS``) and
+    moved so that the frame-0 root is at x = z = 0; heights kept. Every source's conversion ends with this."""
+    joints = _check(joints, "face_forward")
+    r_hip, l_hip, r_shoulder, l_shoulder = FACE_JOINTS
+    across = (joints[0, r_hip] - joints[0, l_hip]) + (joints[0, r_shoulder] - joints[0, l_shoulder])
+    forward = np.cross([0.0, 1.0, 0.0], across)
+    turned = rotate_yaw(joints, -float(np.arctan2(forward[0], forward[2])))  # forward's angle from +z towards +x
+    turned[..., 0] -= turned[0, 0, 0]
+    turned[..., 2] -= turned[0, 0, 2]
+    return turned
 
 
 def change_speed(joints: np.ndarray, factor: float) -> np.ndarray:

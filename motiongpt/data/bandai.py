@@ -47,10 +47,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
+from motiongpt.data.augment import face_forward
 from motiongpt.data.bvh import Bvh, BvhError, forward_kinematics, read_bvh
-from motiongpt.skeleton import FACE_JOINTS, FPS, JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, TARGET_BONE_LENGTHS
+from motiongpt.skeleton import FPS, JOINT_INDEX, JOINT_NAMES, NUM_JOINTS, TARGET_BONE_LENGTHS
 
 CREDIT = "Bandai Namco Research Inc., Bandai-Namco-Research-Motiondataset"
 LICENSE = "CC BY-NC 4.0"
@@ -280,13 +280,7 @@ def resample_positions(positions: np.ndarray, source_fps: float, fps: float = FP
 def to_smpl_frame(joints: np.ndarray) -> np.ndarray:
     """Turn Y-up joints so frame 0 faces +Z, put the frame-0 pelvis at x = z = 0 and the lowest
     ankle/foot height over the take at y = 0."""
-    r_hip, l_hip, r_shoulder, l_shoulder = FACE_JOINTS
-    across = (joints[0, r_hip] - joints[0, l_hip]) + (joints[0, r_shoulder] - joints[0, l_shoulder])
-    forward = np.cross([0.0, 1.0, 0.0], across)
-    yaw = math.atan2(forward[0], forward[2])
-    joints = Rotation.from_euler("y", -yaw).apply(joints.reshape(-1, 3)).reshape(joints.shape)
-    joints[..., 0] -= joints[0, 0, 0]
-    joints[..., 2] -= joints[0, 0, 2]
+    joints = face_forward(joints)
     feet = [JOINT_INDEX[n] for n in ("left_ankle", "right_ankle", "left_foot", "right_foot")]
     joints[..., 1] -= joints[:, feet, 1].min()
     return joints

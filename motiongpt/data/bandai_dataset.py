@@ -34,7 +34,6 @@ from functools import lru_cache
 from typing import Sequence
 
 import numpy as np
-import yaml
 
 from motiongpt.data import augment
 from motiongpt.data.captions import CaptionError, read_package_yaml

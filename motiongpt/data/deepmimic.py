@@ -43,7 +43,8 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from motiongpt.skeleton import FACE_JOINTS, FPS, JOINT_INDEX, NUM_JOINTS
+from motiongpt.data.augment import face_forward
+from motiongpt.skeleton import FPS, JOINT_INDEX, NUM_JOINTS
 
 # DeepMimic humanoid joints that carry a rotation, in file order; (name, first column, kind).
 ROTATION_COLUMNS: tuple[tuple[str, int, str], ...] = (
@@ -330,15 +331,7 @@ def smpl_joints_from_fk(world: dict[str, tuple[np.ndarray, Rotation]]) -> np.nda
 
 def to_smpl_frame(joints_deepmimic: np.ndarray) -> np.ndarray:
     """Turn DeepMimic-frame joints (x forward) to SMPL (z forward), frame-0 facing +Z, frame-0 root at x=z=0."""
-    joints = _DEEPMIMIC_TO_SMPL.apply(joints_deepmimic.reshape(-1, 3)).reshape(joints_deepmimic.shape)
-    r_hip, l_hip, r_shoulder, l_shoulder = FACE_JOINTS
-    across = (joints[0, r_hip] - joints[0, l_hip]) + (joints[0, r_shoulder] - joints[0, l_shoulder])
-    forward = np.cross([0.0, 1.0, 0.0], across)
-    yaw = math.atan2(forward[0], forward[2])  # angle of forward from +z towards +x
-    joints = Rotation.from_euler("y", -yaw).apply(joints.reshape(-1, 3)).reshape(joints.shape)
-    joints[..., 0] -= joints[0, 0, 0]
-    joints[..., 2] -= joints[0, 0, 2]
-    return joints
+    return face_forward(_DEEPMIMIC_TO_SMPL.apply(joints_deepmimic.reshape(-1, 3)).reshape(joints_deepmimic.shape))
 
 
 def clip_to_joints(clip: DeepMimicClip, fps: float = FPS, speed: float = 1.0, start_time: float = 0.0,

@@ -272,7 +272,6 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
     # ---------------------------------------------------------------- held-out spoken multi-step commands
     command_rows = []
     if settings.held_out_commands and not settings.text_to_motion_only:
-        from motiongpt.data.augment import mirror_action
         from motiongpt.data.bandai_dataset import ACTION_ALIASES, held_out_phrasings
 
         known = set(motion_classifier.labels)

@@ -24,8 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from motiongpt.lm.model import GenerationSettings, ModelLoadError, allowed_motion_tokens, raise_if_interrupted
-from motiongpt.lm.onnx_export import (FORMAT_NAME, LM_DECODER_STEP, LM_ENCODER, MANIFEST_FILE, MOTION_DECODER,
-                                      MOTION_ENCODER, ONNX_FOLDER, sha256_file)
+from motiongpt.lm.onnx_export import FORMAT_NAME, MANIFEST_FILE, ONNX_FOLDER, sha256_file
 from motiongpt.lm.vocabulary import MotionVocabulary
 
 LOGGER = logging.getLogger(__name__)
