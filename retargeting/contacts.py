@@ -2,8 +2,11 @@
 
 The ground is the clip's own floor: a low percentile of the lowest foot joint over the clip (so a
 motion captured 3 cm below or above zero is grounded correctly). A foot is in contact when both its
-joints (ankle and toe) are within ``height_tolerance`` of their own resting height above that ground
-and the foot moves slower than ``speed_tolerance``; short gaps are filled and blips removed.
+joints (ankle and toe) are within ``height_tolerance`` of their own resting height above that ground,
+the foot moves slower than ``speed_tolerance`` and the shin stands (the knee above the ankle by at least
+``min_shin_upright`` of the shin length: a foot under a kneeling or crawling body lies on its top or
+its toes, never flat, and a flat sole target there would pull the robot up onto its feet); short gaps
+are filled and blips removed.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import dataclasses
 
 import numpy as np
 
-from motiongpt.skeleton import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
+from motiongpt.skeleton import JOINT_INDEX, LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +25,7 @@ class ContactSettings:
     rest_percentile: float = 5.0
     min_contact_frames: int = 3
     max_gap_frames: int = 2
+    min_shin_upright: float = 0.5  # (knee - ankle) height / shin length: the shin within 60 degrees of vertical
 
 
 @dataclasses.dataclass
@@ -59,6 +63,10 @@ def detect_contacts(joints_zup: np.ndarray, fps: float, settings: ContactSetting
     low = (heights - ground - rest < settings.height_tolerance).all(axis=2)  # (T,2)
     xy = joints_zup[:, foot_joints, :2].mean(axis=2)  # (T,2,2) foot centre
     speed = np.linalg.norm(np.gradient(xy, axis=0), axis=-1) * fps  # (T,2)
-    raw = low & (speed < settings.speed_tolerance)
+    knees = joints_zup[:, [JOINT_INDEX["left_knee"], JOINT_INDEX["right_knee"]]]  # (T,2,3)
+    ankles = joints_zup[:, foot_joints[:, 0]]
+    shin = knees - ankles
+    upright = shin[..., 2] >= settings.min_shin_upright * np.linalg.norm(shin, axis=-1)  # (T,2)
+    raw = low & (speed < settings.speed_tolerance) & upright
     in_contact = np.stack([_clean(raw[:, k], settings) for k in range(2)], axis=1)
     return Contacts(in_contact, ground, [_segments(in_contact[:, k]) for k in range(2)])

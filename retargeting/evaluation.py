@@ -18,6 +18,21 @@ from retargeting.mujoco_check import build_model, self_collision_frames
 from retargeting.retargeter import Retargeter, RetargetSettings
 
 WALKING_WORDS = ("walk",)
+# Acrobatics: the stretch bound is 15% here, 5% on everything else (walking, turns, dances, gestures).
+ACROBATIC_WORDS = ("backflip", "cartwheel", "spin", "roll", "getup", "jump", "kick", "crawl")
+WORST_COUNT = 5
+
+
+def speed_and_jerk(positions: np.ndarray, times: np.ndarray) -> dict[str, float]:
+    """p99 over all joints and intervals of |joint speed| (rad/s) and |jerk| (rad/s^3)."""
+    if len(times) < 4:
+        return {"speed_p99": 0.0, "jerk_p99": 0.0}
+    v = np.diff(positions, axis=0) / np.diff(times)[:, None]
+    tv = 0.5 * (times[1:] + times[:-1])
+    a = np.diff(v, axis=0) / np.diff(tv)[:, None]
+    ta = 0.5 * (tv[1:] + tv[:-1])
+    j = np.diff(a, axis=0) / np.diff(ta)[:, None]
+    return {"speed_p99": float(np.percentile(np.abs(v), 99)), "jerk_p99": float(np.percentile(np.abs(j), 99))}
 
 
 def dataset_clips(data_dir: str | Path) -> list[Path]:
@@ -52,11 +67,15 @@ def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, f
         frames_total += len(joints)
         q = metrics.configurations(model, motion.base_positions, motion.base_orientations, motion.positions)
         feet = metrics.foot_measures(model, q, motion.contacts)
+        # Retiming changes only the times: the raw (pre-retime) motion is the same samples at the input rate.
+        raw = speed_and_jerk(motion.positions, np.arange(len(motion.times)) / fps)
+        timed = speed_and_jerk(motion.positions, motion.times)
         rows.append({
             "clip": path.stem,
             "frames": int(len(joints)),
             "mirrored": path.stem.endswith("-M"),
             "walking": any(word in path.stem for word in WALKING_WORDS),
+            "acrobatic": any(word in path.stem for word in ACROBATIC_WORDS),
             "keypoint_error_cm_mean": motion.report["keypoint_error_cm"]["mean"],
             "keypoint_error_cm_max": motion.report["keypoint_error_cm"]["max"],
             **feet,
@@ -66,7 +85,12 @@ def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, f
             **metrics.jerk(motion.positions, motion.times),
             "velocity_limited_intervals": motion.report["velocity"]["limited_intervals"],
             "duration_stretch": motion.report["velocity"]["duration_after"] / max(motion.report["velocity"]["duration_before"], 1e-9),
+            "raw_speed_p99": raw["speed_p99"], "speed_p99": timed["speed_p99"],
+            "raw_jerk_p99": raw["jerk_p99"], "jerk_p99": timed["jerk_p99"],
+            "solver_restarts_taken": motion.report["solver"].get("restarts_taken", 0),
             "bad_frames": len(motion.report["bad_frames"]),
+            "duration_before": motion.report["velocity"]["duration_before"],
+            "duration_after": motion.report["velocity"]["duration_after"],
         })
         if progress:
             progress(index + 1, len(clips), path.stem)
@@ -91,8 +115,32 @@ def _top_pairs(rows: list[dict], count: int = 15) -> list[dict]:
     return sorted(totals.values(), key=lambda t: (-t["frames"], t["pair"]))[:count]
 
 
+TABLE_COLUMNS = ("clip", "keypoint_error_cm_mean", "keypoint_error_cm_max", "duration_stretch", "raw_speed_p99",
+                 "speed_p99", "raw_jerk_p99", "jerk_p99")
+
+
+def clip_table(rows: list[dict]) -> list[dict]:
+    """One short row per clip: mean and max keypoint error (cm), stretch (retimed / input duration), p99
+    joint speed (rad/s) and jerk (rad/s^3) before (raw) and after retiming."""
+    return [{k: (round(r[k], 3) if isinstance(r[k], float) else r[k]) for k in TABLE_COLUMNS} for r in rows]
+
+
+def worst_clips(rows: list[dict], key: str, count: int = WORST_COUNT) -> list[dict]:
+    return clip_table(sorted(rows, key=lambda r: -r[key])[:count])
+
+
+def _stretch(rows: list[dict]) -> dict | None:
+    if not rows:
+        return None
+    before = sum(r["duration_before"] for r in rows)
+    after = sum(r["duration_after"] for r in rows)
+    return {"clips": len(rows), "total": after / max(before, 1e-9), "max": float(max(r["duration_stretch"] for r in rows))}
+
+
 def summarize(robot: str, rows: list[dict], cpu_seconds: float, frames_total: int) -> dict:
     walking = [r for r in rows if r["walking"]]
+    for r in rows:
+        r.setdefault("acrobatic", False)
     frames = np.array([r["frames"] for r in rows], dtype=float)
     return {
         "robot": robot,
@@ -115,6 +163,15 @@ def summarize(robot: str, rows: list[dict], cpu_seconds: float, frames_total: in
         "jerk_mean_rad_s3": float((frames * [r["jerk_mean"] for r in rows]).sum() / frames.sum()),
         "velocity_limited_clips": int(sum(r["velocity_limited_intervals"] > 0 for r in rows)),
         "mean_duration_stretch": float(np.mean([r["duration_stretch"] for r in rows])),
+        "duration_stretch": {"all": _stretch(rows), "acrobatic": _stretch([r for r in rows if r["acrobatic"]]),
+                             "other": _stretch([r for r in rows if not r["acrobatic"]])},
+        "raw_speed_p99_mean": float(np.mean([r["raw_speed_p99"] for r in rows])),
+        "speed_p99_mean": float(np.mean([r["speed_p99"] for r in rows])),
+        "raw_jerk_p99_mean": float(np.mean([r["raw_jerk_p99"] for r in rows])),
+        "jerk_p99_mean": float(np.mean([r["jerk_p99"] for r in rows])),
+        "worst_clips_by_max_error": worst_clips(rows, "keypoint_error_cm_max"),
+        "worst_clips_by_stretch": worst_clips(rows, "duration_stretch"),
+        "clips_table": clip_table(rows),
         "bad_frames": int(sum(r["bad_frames"] for r in rows)),
         "throughput_fps_one_core": float(frames_total / cpu_seconds) if cpu_seconds > 0 else None,
         "cpu_affinity": sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,

@@ -68,37 +68,114 @@ class Retargeter:
                                 f"limits [{self.robot.lower[j]:.3f}, {self.robot.upper[j]:.3f}]")
         return np.clip(start, self.robot.lower, self.robot.upper)
 
-    def solve_frames(self, targets) -> tuple[np.ndarray, dict]:
-        """Per-frame IK over the whole clip; returns (T, nq) configurations and solver statistics."""
+    def solve_frames(self, targets, fps: float = 20.0) -> tuple[np.ndarray, dict]:
+        """Per-frame IK over the whole clip; returns (T, nq) configurations and solver statistics.
+
+        Each frame is warm-started from the previous one and each joint may move at most
+        ``solver.velocity_box`` times its velocity limit per frame (a hard box in the IK: the raw motion
+        then needs no retiming). A frame is stuck when its task cost stays above ``restart_cost`` or jumps
+        ``stuck_jump`` times above the previous frame's. A stuck frame is recovered in stages, each only
+        while it is still stuck: (1) the warm solve continued when its budget ran out, (2) the previous
+        frame's joints re-seated on this frame's pelvis target, (3) the rest posture on the pelvis target
+        (taken when it lowers the cost by ``reseed_gain``), (4) a box widened to ``stuck_box`` (taken when
+        it at least halves the cost; the retime then stretches that interval). A recovery that gains
+        nothing marks the target as out of reach (a crawl, a roll): the next ``retry_frames`` frames are
+        not recovered again unless their cost rises ``stuck_jump`` times (this keeps the recovery to
+        genuinely stuck frames and the throughput at the level without it)."""
         robot, model, solver = self.robot, self.robot.model, self.solver
         frames = len(targets.positions)
         qs = np.empty((frames, model.nq))
         base_rotation = targets.pelvis_rotations[0] @ robot.calibration.base_rotation
         q = robot.configuration(targets.positions[0, 0], base_rotation, robot.rest_posture)
-        iterations = rejected = restarts = restarts_taken = lifted = 0
+        iterations = rejected = restarts = restarts_taken = lifted = widened = 0
         settings = robot.config.solver
+        box = settings.velocity_box * robot.velocity_limits / fps if settings.velocity_box > 0 else None
+        task_costs = np.zeros(frames)
+        last_futile, futile_cost = -frames - 1, np.inf  # the last recovery that gained nothing, and its cost
         for t in range(frames):
             prior = None
+            low, high = robot.lower, robot.upper
+            if t >= 1 and box is not None:
+                low = np.maximum(robot.lower, qs[t - 1, 7:] - box)
+                high = np.minimum(robot.upper, qs[t - 1, 7:] + box)
             if t >= 2 and settings.extrapolate:
                 q = pin.integrate(model, qs[t - 1], pin.difference(model, qs[t - 2], qs[t - 1]))
-                q[7:] = np.clip(q[7:], robot.lower, robot.upper)
+                q[7:] = np.clip(q[7:], low, high)
                 prior = q[7:].copy()
             elif t >= 1:
                 q = qs[t - 1].copy()
                 prior = q[7:].copy()
+            task = (targets.positions[t], targets.position_weights[t], targets.rotations[t], targets.rotation_weights[t])
             budget = 3 * settings.max_iterations if t == 0 else settings.warm_iterations
-            q, info = solver.solve(q, targets.positions[t], targets.position_weights[t], targets.rotations[t],
-                                   targets.rotation_weights[t], prior=prior, max_iterations=budget)
-            if info.task_cost > settings.restart_cost:
-                # Warm start stuck (a limit, a local minimum): try again from the rest posture, keep the better.
-                cold = robot.configuration(targets.positions[t, 0], targets.pelvis_rotations[t] @ robot.calibration.base_rotation,
-                                           robot.rest_posture)  # base on the pelvis target: never stay collapsed
-                q_cold, info_cold = solver.solve(cold, targets.positions[t], targets.position_weights[t], targets.rotations[t],
-                                                 targets.rotation_weights[t], prior=None, max_iterations=settings.max_iterations)
+            q, info = solver.solve(q, *task, prior=prior, max_iterations=budget, lower=low, upper=high)
+            iterations += info.iterations
+            previous_cost = task_costs[t - 1] if t >= 1 else np.inf
+
+            def stuck(frame_info) -> bool:
+                # High task cost, or a cost jumping well above the previous frame's while the target moves on.
+                return frame_info.task_cost > settings.restart_cost or (
+                    frame_info.task_cost > settings.stuck_jump * previous_cost
+                    and frame_info.task_cost > 0.25 * settings.restart_cost)
+
+            # A frame whose target is merely out of reach (a crawl's hands and feet, a roll) keeps a high cost
+            # frame after frame, and re-seeding it again is futile: after a recovery that gained nothing, the
+            # next frames are tried again only when their cost rises, or every ``retry_frames`` frames.
+            futile = t - last_futile < settings.retry_frames and info.task_cost < settings.stuck_jump * futile_cost
+            if stuck(info) and not futile:
                 restarts += 1
-                iterations += info_cold.iterations
-                if info_cold.task_cost < 0.8 * info.task_cost:
-                    q, info, restarts_taken = q_cold, info_cold, restarts_taken + 1
+                cost_before = info.cost
+                pelvis = targets.pelvis_rotations[t] @ robot.calibration.base_rotation
+                # 1. Continue from the warm solution when its budget ran out (merely slow, not trapped): the
+                #    result stays continuous with the previous frame.
+                if info.iterations >= budget:
+                    q_try, info_try = solver.solve(q, *task, prior=prior, max_iterations=settings.recover_iterations,
+                                                   lower=low, upper=high)
+                    iterations += info_try.iterations
+                    if info_try.cost < info.cost:
+                        q, info = q_try, info_try
+                if stuck(info):
+                    # 2. Re-seat: the previous frame's joints with the base on this frame's pelvis target (a base
+                    #    lagging behind a fast turn holds every limb off its target). The joints stay
+                    #    continuous, so any gain is taken.
+                    seat = robot.configuration(targets.positions[t, 0], pelvis, np.clip(qs[t - 1, 7:] if t >= 1 else robot.rest_posture, low, high))
+                    q_try, info_try = solver.solve(seat, *task, prior=prior,
+                                                   max_iterations=settings.recover_iterations, lower=low, upper=high)
+                    iterations += info_try.iterations
+                    if info_try.cost < info.cost:
+                        q, info = q_try, info_try
+                        restarts_taken += 1
+                if stuck(info):
+                    # 3. Another basin: the rest posture on the pelvis target (within the box). It is a jump
+                    #    away from the previous frame (the free base, outside the joint box, may turn fast, and
+                    #    the servos then overshoot): taken only for a clear gain, never for a marginal one.
+                    seed = robot.configuration(targets.positions[t, 0], pelvis, np.clip(robot.rest_posture, low, high))
+                    q_try, info_try = solver.solve(seed, *task, prior=prior,
+                                                   max_iterations=settings.recover_iterations, lower=low, upper=high)
+                    iterations += info_try.iterations
+                    if info_try.cost < settings.reseed_gain * info.cost:
+                        q, info = q_try, info_try
+                        restarts_taken += 1
+                if box is not None and settings.stuck_box > settings.velocity_box and info.task_cost > settings.restart_cost:
+                    # Still stuck: the box may hold the limb on the wrong side of a limit or a twist. Allow a
+                    # faster move (the retime then stretches this interval) when it at least halves the cost.
+                    wide = settings.stuck_box / settings.velocity_box * box
+                    low_w = np.maximum(robot.lower, qs[t - 1, 7:] - wide)
+                    high_w = np.minimum(robot.upper, qs[t - 1, 7:] + wide)
+                    # Seeds: the stuck solution and the rest posture on the pelvis target (never stay collapsed).
+                    cold = robot.configuration(targets.positions[t, 0], pelvis, robot.rest_posture)
+                    wide_best = None
+                    for seed in (q, cold):
+                        q_try, info_try = solver.solve(seed, *task, prior=prior, max_iterations=settings.recover_iterations,
+                                                       lower=low_w, upper=high_w)
+                        iterations += info_try.iterations
+                        if wide_best is None or info_try.cost < wide_best[1].cost:
+                            wide_best = (q_try, info_try)
+                    if wide_best[1].cost < settings.stuck_box_gain * info.cost:
+                        q, info = wide_best
+                        low, high = low_w, high_w
+                        widened += 1
+                if info.cost > 0.9 * cost_before:
+                    last_futile, futile_cost = t, info.task_cost
             # A free foot whose sole dips below the ground (its orientation target out of reach): solve
             # the frame again with that sole pulled up just above the ground.
             lowest = robot.sole_points(q)[:, :, 2].min(axis=1)
@@ -112,14 +189,15 @@ class Retargeter:
                     positions[slot] = centres[side] + [0.0, 0.0, -lowest[side] + PENETRATION_TOLERANCE]
                     weights[slot] = max(weights[slot], 0.1 * settings.contact_weight)
                 q, info_lift = solver.solve(q, positions, weights, targets.rotations[t], targets.rotation_weights[t],
-                                            prior=prior, max_iterations=settings.warm_iterations)
+                                            prior=prior, max_iterations=settings.warm_iterations, lower=low, upper=high)
                 lifted += 1
                 iterations += info_lift.iterations
             qs[t] = q
-            iterations += info.iterations
+            task_costs[t] = info.task_cost
             rejected += info.rejected_steps
         return qs, {"mean_iterations": iterations / frames, "rejected_steps": rejected, "restarts_tried": restarts,
-                    "restarts_taken": restarts_taken, "frames_feet_lifted": lifted}
+                    "restarts_taken": restarts_taken, "frames_feet_lifted": lifted,
+                    "frames_box_widened": widened}
 
     def retarget(self, human_joints_yup, fps: float = 20.0, start_positions=None, source: str = "motion") -> RobotMotion:
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):
@@ -128,7 +206,7 @@ class Retargeter:
         clean = clean_motion(human_joints_yup, source, settings.frame_checks)
         contacts = detect_contacts(clean.joints, fps, settings.contacts)
         targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames)
-        qs, solver_stats = self.solve_frames(targets)
+        qs, solver_stats = self.solve_frames(targets, fps)
 
         # Keypoint error on the solved frames (before any blend or retiming: same geometry).
         keypoint_errors = []

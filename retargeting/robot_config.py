@@ -92,7 +92,22 @@ class SolverSettings:
     max_step_halvings: int = 3
     extrapolate: bool = False  # warm start and prior: constant-velocity prediction (else the previous frame)
     max_step: float = 0.25  # rad: largest joint change of one iteration (a trust region against flips)
-    restart_cost: float = 0.5  # task cost above which a frame is also solved from the rest posture
+    restart_cost: float = 0.5  # task cost above which a frame is also solved from other seeds (stuck limb)
+    # A frame whose task cost jumps above this many times the previous frame's (and above restart_cost / 4)
+    # is also treated as stuck.
+    stuck_jump: float = 3.0
+    recover_iterations: int = 24  # iteration budget of each recovery seed
+    # A recovery from another seed (another basin: a jump away from the previous frame) is kept only when
+    # it multiplies the frame's cost by at most this.
+    reseed_gain: float = 1.0
+    # After a recovery that gained nothing (the target out of reach, not a trapped limb), the following
+    # frames are recovered again only when their cost rises stuck_jump times, or after this many frames.
+    retry_frames: int = 5
+    # Each joint moves at most this fraction of its effective velocity limit per input frame (a hard box in
+    # the IK): the raw motion then needs no retiming. 0 disables (the retime then stretches fast motion).
+    velocity_box: float = 0.999
+    stuck_box: float = 3.0  # a frame still stuck may move this fraction of the limits per frame ...
+    stuck_box_gain: float = 0.5  # ... when that multiplies its cost by at most this
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,7 +10,9 @@ over the generalised velocity (6 base + joints), with frame Jacobians from Pinoc
 solve (an active set of joints pinned at their bounds), so every iterate lies within the URDF limits.
 A step that does not lower the cost is rejected and retried with ten times the damping; iterations are
 bounded, and each step changes no joint by more than ``max_step`` (a trust region that keeps a leg from
-flipping through a singularity). The prior is the previous frames' constant-velocity prediction (warm start and smoothness).
+flipping through a singularity). The prior is the previous frame (or its constant-velocity prediction):
+warm start and smoothness. Callers may narrow the joint box per frame (the retargeter bounds each joint's
+change from the previous frame by its velocity limit, so the raw motion needs no retiming).
 """
 from __future__ import annotations
 
@@ -123,8 +125,13 @@ class FrameSolver:
         # Pinned joints stay at their bound for this step; the next iteration starts with all free.
         return dq
 
-    def solve(self, q_init, positions, position_weights, rotations, rotation_weights, prior=None, max_iterations=None):
+    def solve(self, q_init, positions, position_weights, rotations, rotation_weights, prior=None, max_iterations=None,
+              lower=None, upper=None):
+        """One frame's IK from ``q_init``. ``lower``/``upper`` (joint boxes within the position limits, e.g.
+        the reach of the joint velocity limits from the previous frame) replace the position limits."""
         model, data, s = self.model, self.data, self.settings
+        lower = self.lower if lower is None else lower
+        upper = self.upper if upper is None else upper
         max_iterations = s.max_iterations if max_iterations is None else max_iterations
         pos_idx = np.flatnonzero(position_weights > 0)
         rot_idx = np.flatnonzero(rotation_weights > 0)
@@ -132,7 +139,7 @@ class FrameSolver:
         pos_frames = [self.position_frames[i] for i in pos_idx]
         rot_frames = [self.rotation_frames[i] for i in rot_idx]
         q = q_init.copy()
-        q[7:] = np.clip(q[7:], self.lower, self.upper)
+        q[7:] = np.clip(q[7:], lower, upper)
         pin.computeJointJacobians(model, data, q)
         pos_err, rot_err = self._residuals(q, positions, pos_idx, rotations, rot_idx)
         cost = self._cost(q, pos_err, pos_w, rot_err, rot_w, prior)
@@ -170,7 +177,7 @@ class FrameSolver:
             accepted = False
             for _ in range(s.max_step_halvings + 1):
                 Hd = H + damping * self._eye
-                dq = self._box_solve(Hd, g, self.lower - qj, self.upper - qj)
+                dq = self._box_solve(Hd, g, lower - qj, upper - qj)
                 largest = float(np.abs(dq[6:]).max())
                 if largest > s.max_step:  # trust region: near singularities (a straight knee) steps explode
                     dq *= s.max_step / largest
@@ -178,7 +185,7 @@ class FrameSolver:
                 if predicted < s.tolerance * (1.0 + cost):
                     break  # converged: the step cannot lower the cost by more than the tolerance
                 q_new = pin.integrate(model, q, dq)
-                q_new[7:] = np.clip(q_new[7:], self.lower, self.upper)
+                q_new[7:] = np.clip(q_new[7:], lower, upper)
                 pin.computeJointJacobians(model, data, q_new)
                 new_pos_err, new_rot_err = self._residuals(q_new, positions, pos_idx, rotations, rot_idx)
                 new_cost = self._cost(q_new, new_pos_err, pos_w, new_rot_err, rot_w, prior)

@@ -8,8 +8,9 @@ bone direction, with the robot's own bone length (measured at its calibration po
 YAML multiplier of the bone's group (legs, spine, arms). The hip centre is placed at the human's hip
 centre height above the clip's ground times the ratio of standing hip heights (robot / human), and
 horizontally from the frame-0 pelvis, scaled by the same ratio; the robot's ground is z = 0; the pelvis
-hangs on it with the robot's own pelvis-to-hips offset. The human's standing hip height is read from
-double-support frames (or, without any, from the leg bone lengths).
+hangs on it with the robot's own pelvis-to-hips offset. The human's standing hip height comes from the
+skeleton alone (``STANDING_PER_LEG`` times the median hip-knee-ankle bone length), never from the
+poses, so crawling, rolling and getting up keep the same proportions as walking.
 
 Feet: a foot in contact gets a sole target fixed for the whole contact (its mean planned position,
 z = 0) and a flat orientation with the contact's mean heading; its ankle/toe keypoints are released.
@@ -31,6 +32,10 @@ from motiongpt.skeleton import JOINT_INDEX, PARENTS
 from retargeting.contacts import Contacts
 from retargeting.human_motion import frames_from_axes
 from retargeting.robot_model import RobotModel
+
+# Standing hip height above the ground per hip-knee-ankle bone length: the legs are never quite straight
+# (0.96) and the ankle joint sits about 6% of the leg length above the sole (DeepMimic, HumanML3D skeletons).
+STANDING_PER_LEG = 1.02
 
 GROUP_OF_JOINT = {
     "pelvis": "root", "left_hip": "legs", "right_hip": "legs", "left_knee": "legs", "right_knee": "legs",
@@ -129,12 +134,10 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     hip_centre = 0.5 * (joints[:, J["left_hip"]] + joints[:, J["right_hip"]])
     legs = [J[n] for n in ("left_hip", "left_knee", "left_ankle", "right_hip", "right_knee", "right_ankle")]
     leg = np.linalg.norm(joints[:, legs[0]] - joints[:, legs[1]], axis=-1) + np.linalg.norm(joints[:, legs[1]] - joints[:, legs[2]], axis=-1)
-    ankle_rest = np.percentile(joints[:, [legs[2], legs[5]], 2] - ground, 5)
-    human_standing = 0.96 * float(np.median(leg)) + max(float(ankle_rest), 0.0)  # legs are never quite straight
-    double_support = contacts.in_contact.all(axis=1)
-    if double_support.sum() >= 10:
-        # Standing hip height as captured: the 90th percentile while both feet are planted.
-        human_standing = float(np.percentile(hip_centre[double_support, 2] - ground, 90))
+    # Body proportions come from the skeleton, never from poses: the bone lengths are constant over a clip
+    # (their median ignores noisy frames), while the hip height of a crawl, a roll or a getup is not a
+    # standing height at all (a hip-height-based scale put the robot upright 1 m above a human on all fours).
+    human_standing = STANDING_PER_LEG * float(np.median(leg))
     root_scale = float(robot_standing / max(human_standing, 0.2)) * config.scales["root"]
 
     positions = np.zeros((frames, len(smpl_ids) + 2, 3))
@@ -205,21 +208,29 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         # The heading of a steeply pitched foot (toe pointing down) is ill-defined: blend towards the
         # pelvis heading as the ankle-to-toe vector leaves the horizontal (fully beyond 60 degrees).
         trust = np.clip((np.cos(elevation) - 0.5) / 0.3, 0.0, 1.0)[:, None]
-        heading = trust * vector[:, :2] / np.maximum(horizontal[:, None], 1e-9) + (1 - trust) * segment_rotations["pelvis"][:, :2, 0]
-        yaw = np.arctan2(heading[:, 1], heading[:, 0])
+        # Blend on the circle (an angle, not a vector sum: two opposite headings would sum to nothing and
+        # the yaw would flip by up to 180 degrees in one frame, whirling the hip yaw joint).
+        pelvis_yaw = np.arctan2(segment_rotations["pelvis"][:, 1, 0], segment_rotations["pelvis"][:, 0, 0])
+        foot_yaw = np.arctan2(vector[:, 1], vector[:, 0])
+        yaw = np.unwrap(pelvis_yaw + trust[:, 0] * np.angle(np.exp(1j * (foot_yaw - pelvis_yaw))))
         in_contact = contacts.in_contact[:, side]
         rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
         pitch = -(elevation - rest_elevation)
         # Contact headings: circular mean over each contact.
-        contact_yaw = [float(np.arctan2(np.sin(yaw[s:e + 1]).mean(), np.cos(yaw[s:e + 1]).mean()))
-                       for s, e in contacts.segments[side]]
+        # The yaw is unwrapped (continuous over the clip); each contact's mean heading is taken on the
+        # branch nearest the contact's own yaw, so blending in and out of a contact never wraps around.
+        contact_yaw = []
+        for s, e in contacts.segments[side]:
+            mean = float(np.arctan2(np.sin(yaw[s:e + 1]).mean(), np.cos(yaw[s:e + 1]).mean()))
+            middle = float(yaw[(s + e) // 2])
+            contact_yaw.append(middle + float(np.angle(np.exp(1j * (mean - middle)))))
         seg = segment_of[:, side]
         a = alpha[:, side]
         target_yaw = yaw.copy()
         has = seg >= 0
         if has.any():
             fixed_yaw = np.array(contact_yaw)[seg[has]]
-            delta = np.angle(np.exp(1j * (fixed_yaw - yaw[has])))
+            delta = fixed_yaw - yaw[has]
             target_yaw[has] = yaw[has] + a[has] * delta
         rotation = _rot_z(target_yaw) @ _rot_y(pitch * (1.0 - a))
         segment_rotations[f"{name}_foot"] = rotation

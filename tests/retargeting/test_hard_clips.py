@@ -1,0 +1,75 @@
+"""Issue 13 failure cases on real DeepMimic mocap (pybullet_data): low postures, stuck limbs, stretch.
+
+Each clip is a short piece of one DeepMimic clip at 20 fps (``motiongpt.data.deepmimic.load_joints``).
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from motiongpt.data.deepmimic import load_joints
+from retargeting import Retargeter
+from retargeting.robot_config import load_robot_config
+
+
+@pytest.fixture(scope="module")
+def clips() -> dict[str, np.ndarray]:
+    return {name: load_joints(name) for name in ("walk", "crawl", "cartwheel")}
+
+
+def _stretch(motion) -> float:
+    velocity = motion.report["velocity"]
+    return velocity["duration_after"] / velocity["duration_before"]
+
+
+def test_crawl_keeps_body_proportions_and_tracks_within_10cm(g1_retargeter, clips):
+    crawl = g1_retargeter.retarget(clips["crawl"][:60], fps=20.0, source="crawl")
+    walk = g1_retargeter.retarget(clips["walk"][:30], fps=20.0, source="walk")
+    # Proportions come from the bone lengths: the same skeleton gets the same scale on all fours.
+    assert crawl.report["root_scale"] == pytest.approx(walk.report["root_scale"], rel=1e-6)
+    assert 0.7 < crawl.report["root_scale"] < 0.9
+    assert crawl.report["keypoint_error_cm"]["mean"] < 10.0
+    assert crawl.base_positions[:, 2].max() < 0.45  # the pelvis stays low (a standing G1's is about 0.78 m)
+    assert crawl.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
+
+
+def test_stuck_frames_are_recovered_within_the_frame(clips):
+    """The cartwheel (55 frames) traps the warm-started, velocity-boxed IK upside down (146 cm worst error,
+    31 cm mean without recovery); the recovery (longer solve, other seeds, a wider velocity box) keeps it
+    on the motion."""
+    config = load_robot_config("g1")
+    off = dataclasses.replace(config, solver=dataclasses.replace(config.solver, restart_cost=1e9, stuck_jump=1e9))
+    joints = clips["cartwheel"]
+    recovered = Retargeter.from_robot(config).retarget(joints, fps=20.0, source="cartwheel")
+    stuck = Retargeter.from_robot(off).retarget(joints, fps=20.0, source="cartwheel")
+    assert recovered.report["solver"]["restarts_tried"] > 0
+    assert recovered.report["keypoint_error_cm"]["max"] < 0.5 * stuck.report["keypoint_error_cm"]["max"]
+    assert recovered.report["keypoint_error_cm"]["mean"] < 10.0
+    assert recovered.report["keypoint_error_cm"]["max"] < 45.0  # 39.9 cm measured (146 cm stuck)
+
+
+def test_walk_has_no_sticking_leg(g1_retargeter, clips):
+    motion = g1_retargeter.retarget(clips["walk"], fps=20.0, source="walk")
+    assert motion.report["keypoint_error_cm"]["max"] < 10.0
+
+
+def test_retime_stretch_is_bounded(g1_retargeter, clips):
+    walk = g1_retargeter.retarget(clips["walk"][:60], fps=20.0, source="walk")
+    cartwheel = g1_retargeter.retarget(clips["cartwheel"], fps=20.0, source="cartwheel")
+    assert _stretch(walk) <= 1.05
+    assert _stretch(cartwheel) <= 1.15
+    for motion in (walk, cartwheel):
+        assert motion.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
+
+
+def test_velocity_box_bounds_the_raw_steps(clips):
+    """Without a widened recovery, every raw step stays within the velocity limits (no retiming at all)."""
+    config = load_robot_config("g1")
+    boxed = dataclasses.replace(config, solver=dataclasses.replace(config.solver, stuck_box=0.0))
+    retargeter = Retargeter.from_robot(boxed)
+    motion = retargeter.retarget(clips["walk"][:40], fps=20.0, source="walk")
+    assert _stretch(motion) == pytest.approx(1.0)
+    steps = np.abs(np.diff(motion.positions, axis=0)) * 20.0
+    assert (steps <= retargeter.robot.velocity_limits * (1 + 1e-9)).all()
