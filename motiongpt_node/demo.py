@@ -236,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     animation, backend = render_robot_motion(robot, motion, out / "robot.gif")
     print(f"animation: {animation} ({backend})")
     print(f"bag      : {out / 'bag'} (node exit code {code})")
+    if not check["passed"]:
+        print("MuJoCo check FAILED: " + "; ".join(check["failures"]), file=sys.stderr)
+        return 1
     return 0 if code == 0 else 1
 
 

@@ -27,7 +27,7 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
                           help="animation backend: MuJoCo offscreen if it works (auto), the robot's frames drawn with "
                                "matplotlib, or none")
     retarget.add_argument("--render-fps", type=float, default=10.0, help="animation frame rate (default 10)")
-    retarget.add_argument("--check", action="store_true", help="also run the MuJoCo physics check (OUT/mujoco_check.json)")
+    retarget.add_argument("--check", action="store_true", help="also run the MuJoCo physics check (OUT/mujoco_check.json); exit 1 when it fails (a servo more than 0.15 rad behind, a simulated limit violation)")
     retarget.set_defaults(func=run_retarget)
 
     evaluate = groups["eval"].add_parser(
@@ -86,6 +86,9 @@ def run_retarget(args: argparse.Namespace) -> int:
     summary = {k: report[k] for k in ("robot", "input_frames", "keypoint_error_cm", "limits", "velocity", "bad_frames")}
     print(json.dumps(summary))
     print(f"wrote {saved} ({motion.num_frames} samples, {motion.times[-1]:.2f} s) and {out / 'report.json'}")
+    if args.check and not report["mujoco_check"]["passed"]:
+        print("MuJoCo check failed: " + "; ".join(report["mujoco_check"]["failures"]), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,8 +1,12 @@
 """MuJoCo: the same URDF tracks the retargeted trajectory with position servos."""
+import dataclasses
+
 import numpy as np
 import pytest
 
-from retargeting.mujoco_check import build_model, check_motion, self_collision_frames
+from motiongpt.data.deepmimic import load_joints
+from retargeting.mujoco_check import ServoSettings, build_model, check_motion, self_collision_frames
+from retargeting.timing import joint_velocities
 
 
 def test_physics_check_tracks_the_trajectory(g1_retargeter, g1_motion):
@@ -15,7 +19,9 @@ def test_physics_check_tracks_the_trajectory(g1_retargeter, g1_motion):
     assert report["commanded_joint_limit_violations"] == 0
     assert report["commanded_velocity_limit_violations"] == 0
     assert report["simulated_joint_limit_violations"] == 0
-    assert report["tracking_error_rad"]["mean"] < 0.1
+    # the servos track with the trajectory's velocities as reference: no lag of kv / kp x speed
+    assert report["tracking_error_rad"]["mean"] < 0.02
+    assert report["passed"] == (report["failures"] == [])
     assert np.isfinite(report["penetration_max_cm"])
     worst = report["worst_tracking_joints"]
     assert len(worst) == 3 and all(w["joint"] in robot.joint_names for w in worst)
@@ -42,3 +48,26 @@ def test_self_collisions_are_counted(g1_retargeter, g1_motion):
     assert any(("shoulder" in key or "elbow" in key or "wrist" in key) for key in pairs)
     assert all(0 < entry["frames"] <= collided["self_collision_frames"] and entry["max_depth_cm"] >= 0
                for entry in pairs.values())
+
+
+def test_walking_passes_the_check(g1_retargeter):
+    """Real DeepMimic walking (pybullet_data), the kind of motion the demo sends: every servo within the
+    documented bound, no limit left in simulation."""
+    walk = g1_retargeter.retarget(load_joints("walk"), fps=20.0, source="walk")
+    report = check_motion(g1_retargeter.robot, walk)
+    assert report["passed"], report["failures"]
+    assert report["tracking_error_rad"]["max"] <= ServoSettings().max_tracking_error
+
+
+def test_check_fails_on_a_step_the_servos_cannot_follow(g1_retargeter):
+    walk = g1_retargeter.retarget(load_joints("walk"), fps=20.0, source="walk")
+    robot = g1_retargeter.robot
+    j = robot.joint_names.index("left_elbow_joint")
+    stepped = dataclasses.replace(walk, positions=walk.positions.copy())
+    step = 1.2 if stepped.positions[13:, j].max() + 1.2 < robot.upper[j] else -1.2
+    stepped.positions[13:, j] += step  # a jump of 1.2 rad between two samples 50 ms apart
+    stepped.velocities = joint_velocities(stepped.positions, stepped.times)
+    report = check_motion(robot, stepped)
+    assert not report["passed"]
+    assert report["worst_tracking_joints"][0]["joint"] == "left_elbow_joint"
+    assert any("tracking error" in f and "left_elbow_joint" in f for f in report["failures"])
