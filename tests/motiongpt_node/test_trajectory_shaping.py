@@ -84,3 +84,31 @@ def test_hold_trajectory_meets_contract(g1_limits, start):
     traj = hold_trajectory(start, g1_limits)
     check_trajectory(traj, start, g1_limits, max_duration=1.0)
     np.testing.assert_allclose(traj.positions[1], start)
+
+
+def test_long_motions_are_thinned_to_max_points_within_the_limits(g1_limits, start):
+    """A 10 s motion at 20 fps (201 points with the transition) becomes max_points points evenly spaced after
+    the transition; no position leaves the limits, no interval gets faster, and the serialised message stays
+    below 64 KB (Cyclone DDS readers were seen to miss larger JointTrajectory samples)."""
+    from rclpy.serialization import serialize_message
+
+    from motiongpt_node.ros_messages import trajectory_msg
+
+    times, positions = wave_motion(g1_limits, seconds=10.0, frequency=0.7)
+    config = ShapingConfig(max_duration=10.0)
+    full, _ = shape_trajectory(g1_limits.joint_names, times, positions, start, g1_limits,
+                               ShapingConfig(max_duration=10.0, max_points=100000))
+    traj, report = shape_trajectory(g1_limits.joint_names, times, positions, start, g1_limits, config)
+    check_trajectory(traj, start, g1_limits, config.max_duration)
+    assert len(full.times) > config.max_points and report.thinned_from == len(full.times)
+    assert len(traj.times) == config.max_points
+    np.testing.assert_allclose(traj.positions[:2], full.positions[:2])  # the start and the first pose kept
+    np.testing.assert_allclose(traj.positions[-1], full.positions[-1])
+    assert traj.times[-1] == pytest.approx(full.times[-1])
+    np.testing.assert_allclose(np.diff(traj.times[1:]), np.diff(traj.times[1:])[0])
+    fastest = lambda t: (np.abs(np.diff(t.positions, axis=0)) / np.diff(t.times)[:, None]).max(axis=0)
+    assert np.all(fastest(traj) <= fastest(full) + 1e-9)
+    # the motion's shape survives: every thinned point lies on the full trajectory
+    for j in range(len(g1_limits.joint_names)):
+        np.testing.assert_allclose(traj.positions[1:, j], np.interp(traj.times[1:], full.times[1:], full.positions[1:, j]))
+    assert len(serialize_message(trajectory_msg(traj))) < 64 * 1024 < len(serialize_message(trajectory_msg(full)))
