@@ -7,6 +7,7 @@ Pinocchio + numpy; run under ``taskset -c 0`` to pin it to one core).
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -21,6 +22,46 @@ WALKING_WORDS = ("walk",)
 # Acrobatics: the stretch bound is 15% here, 5% on everything else (walking, turns, dances, gestures).
 ACROBATIC_WORDS = ("backflip", "cartwheel", "spin", "roll", "getup", "jump", "kick", "crawl")
 WORST_COUNT = 5
+GESTURE_WORDS = ("wave", "raise", "bye", "call", "guide", "respond")  # Bandai Namco hand gestures
+
+
+def hands_above_head(robot, q: np.ndarray, human_joints_yup: np.ndarray) -> dict[str, int]:
+    """Frames where the human's wrist is above the head, where the robot's is, and where both are (per
+    hand, summed): a raised or waving hand must stay above the robot's head."""
+    from motiongpt.skeleton import JOINT_INDEX
+
+    slots = {k.smpl: i for i, k in enumerate(robot.config.keypoints)}
+    if not all(name in slots for name in ("head", "left_wrist", "right_wrist")):
+        return {"human_frames": 0, "robot_frames": 0, "both_frames": 0}
+    reached = np.array([robot.keypoint_positions(qt) for qt in q])  # (T,K,3), Z up
+    counts = {"human_frames": 0, "robot_frames": 0, "both_frames": 0}
+    for wrist in ("left_wrist", "right_wrist"):
+        human = human_joints_yup[:, JOINT_INDEX[wrist], 1] > human_joints_yup[:, JOINT_INDEX["head"], 1]
+        robot_up = reached[:, slots[wrist], 2] > reached[:, slots["head"], 2]
+        counts["human_frames"] += int(human.sum())
+        counts["robot_frames"] += int(robot_up.sum())
+        counts["both_frames"] += int((human & robot_up).sum())
+    return counts
+
+
+def _gestures(rows: list[dict]) -> dict | None:
+    gestures = [r for r in rows if r.get("gesture")]
+    if not gestures:
+        return None
+    human = sum(r["hands_above_head"]["human_frames"] for r in gestures)
+    robot = sum(r["hands_above_head"]["robot_frames"] for r in gestures)
+    both = sum(r["hands_above_head"]["both_frames"] for r in gestures)
+    wrist = [r["wrist_error_cm"] for r in gestures if r["wrist_error_cm"] is not None]
+    return {
+        "clips": len(gestures),
+        "wrist_error_cm_mean": float(np.mean(wrist)) if wrist else None,
+        "wrist_error_cm_worst_clip": float(np.max(wrist)) if wrist else None,
+        "keypoint_error_cm_max": float(max(r["keypoint_error_cm_max"] for r in gestures)),
+        # of the frames where a human hand is above the head, the share where the robot's is too; and the reverse
+        "hand_above_head_recall": both / human if human else None,
+        "hand_above_head_precision": both / robot if robot else None,
+        "hand_above_head_human_frames": human,
+    }
 
 
 def speed_and_jerk(positions: np.ndarray, times: np.ndarray) -> dict[str, float]:
@@ -46,11 +87,16 @@ def dataset_clips(data_dir: str | Path) -> list[Path]:
 
 
 def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, fps: float = 20.0,
-                   settings: RetargetSettings = RetargetSettings(), progress=None) -> dict:
+                   settings: RetargetSettings = RetargetSettings(), progress=None, match: str | None = None) -> dict:
+    """``match``: a regular expression; only clips whose name it finds are evaluated (``limit`` applies after)."""
     retargeter = Retargeter.from_robot(robot, settings)
     model = retargeter.robot
     bundle = build_model(model)
     clips = dataset_clips(data_dir)
+    if match:
+        clips = [c for c in clips if re.search(match, c.stem)]
+        if not clips:
+            raise RetargetError(f"{data_dir}: no clip name matches {match!r}")
     if limit:
         clips = clips[:limit]
     rows = []
@@ -76,6 +122,9 @@ def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, f
             "mirrored": path.stem.endswith("-M"),
             "walking": any(word in path.stem for word in WALKING_WORDS),
             "acrobatic": any(word in path.stem for word in ACROBATIC_WORDS),
+            "gesture": any(word in path.stem for word in GESTURE_WORDS),
+            "wrist_error_cm": _mean_of(motion.report["keypoint_error_cm_by_keypoint"], ("left_wrist", "right_wrist")),
+            "hands_above_head": hands_above_head(model, q, np.asarray(joints, dtype=np.float64)),
             "keypoint_error_cm_mean": motion.report["keypoint_error_cm"]["mean"],
             "keypoint_error_cm_max": motion.report["keypoint_error_cm"]["max"],
             **feet,
@@ -95,6 +144,11 @@ def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, f
         if progress:
             progress(index + 1, len(clips), path.stem)
     return summarize(robot, rows, cpu_seconds, frames_total)
+
+
+def _mean_of(values: dict[str, float], names: tuple[str, ...]) -> float | None:
+    present = [values[n] for n in names if n in values]
+    return float(np.mean(present)) if present else None
 
 
 def _weighted(rows, key, weight_key="contact_frames"):
@@ -169,6 +223,7 @@ def summarize(robot: str, rows: list[dict], cpu_seconds: float, frames_total: in
         "speed_p99_mean": float(np.mean([r["speed_p99"] for r in rows])),
         "raw_jerk_p99_mean": float(np.mean([r["raw_jerk_p99"] for r in rows])),
         "jerk_p99_mean": float(np.mean([r["jerk_p99"] for r in rows])),
+        "gestures": _gestures(rows),
         "worst_clips_by_max_error": worst_clips(rows, "keypoint_error_cm_max"),
         "worst_clips_by_stretch": worst_clips(rows, "duration_stretch"),
         "clips_table": clip_table(rows),

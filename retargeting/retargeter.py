@@ -209,13 +209,15 @@ class Retargeter:
         qs, solver_stats = self.solve_frames(targets, fps)
 
         # Keypoint error on the solved frames (before any blend or retiming: same geometry).
-        keypoint_errors = []
         kp_count = len(robot.keypoint_frame_ids)
+        keypoint_errors = np.full((len(qs), kp_count), np.nan)  # NaN: the keypoint has no target that frame
         for t in range(len(qs)):
             reached = robot.keypoint_positions(qs[t])
             mask = targets.position_weights[t, :kp_count] > 0
-            keypoint_errors.append(np.linalg.norm(reached[mask] - targets.positions[t, :kp_count][mask], axis=-1))
-        all_errors = np.concatenate(keypoint_errors)
+            keypoint_errors[t, mask] = np.linalg.norm(reached[mask] - targets.positions[t, :kp_count][mask], axis=-1)
+        all_errors = keypoint_errors[np.isfinite(keypoint_errors)]
+        by_keypoint = {k.smpl: round(float(np.nanmean(keypoint_errors[:, i])) * 100, 2)
+                       for i, k in enumerate(robot.config.keypoints) if np.isfinite(keypoint_errors[:, i]).any()}
 
         base_positions = np.empty((len(qs), 3))
         base_orientations = np.empty((len(qs), 4))
@@ -255,6 +257,7 @@ class Retargeter:
             "velocity": dataclasses.asdict(velocity_report),
             "solver": solver_stats,
             "keypoint_error_cm": {"mean": float(all_errors.mean() * 100), "max": float(all_errors.max() * 100)},
+            "keypoint_error_cm_by_keypoint": by_keypoint,  # mean over the frames that keypoint had a target
             "limits": metrics.limit_violations(robot, positions, velocities, times),
             "velocity_limits_rad_s": dict(zip(robot.joint_names, robot.velocity_limits.tolist())),
         }

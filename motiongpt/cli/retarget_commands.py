@@ -37,6 +37,8 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     evaluate.add_argument("--robot", default="g1", help="robot name or YAML path (default g1)")
     evaluate.add_argument("--data", default="data/embedded", help="dataset folder with new_joints/ (default data/embedded)")
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N clips (sorted by name)")
+    evaluate.add_argument("--match", default=None, help="only clips whose name matches this regular expression "
+                          "(e.g. 'bn2-(wave|raise).*-00[12]-x100-p1of1$': Bandai gestures, two takes each, no copies)")
     evaluate.add_argument("--per-clip", action="store_true", help="include one row per clip in the JSON")
     evaluate.add_argument("--one-core", action="store_true", help="pin this process to one CPU core (sched_setaffinity)")
     evaluate.add_argument("--out", default=None, help="also write the JSON to this file")
@@ -100,7 +102,7 @@ def run_eval(args: argparse.Namespace) -> int:
     def progress(done: int, total: int, name: str) -> None:
         print(f"\r[{done}/{total}] {name}", end="", file=sys.stderr, flush=True)
 
-    result = evaluate_robot(args.robot, args.data, limit=args.limit, progress=progress)
+    result = evaluate_robot(args.robot, args.data, limit=args.limit, progress=progress, match=args.match)
     print(file=sys.stderr)
     if not args.per_clip:
         result.pop("per_clip")
