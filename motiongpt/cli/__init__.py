@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "motiongpt.cli.lm_commands",
     "motiongpt.cli.retarget_commands",
     "motiongpt.cli.onnx_commands",
+    "motiongpt.cli.meaning_commands",  # after onnx_commands: adds an export format
 )
 
 

@@ -9,6 +9,7 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     export = groups["top"].add_parser("export", help="export a model to another format",
                                       description="export a model to another format")
     formats = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
+    groups["export"] = formats  # other export formats register here (meaning_commands)
     onnx = formats.add_parser(
         "onnx", help="export the language model and the motion tokenizer to ONNX (for ONNX Runtime)",
         description="Write lm_encoder.onnx, lm_decoder_step.onnx (KV cache), motion_decoder.onnx, "

@@ -129,7 +129,35 @@ class MotionGPT:
         self.max_codes = int(max_codes)
         self.sampling = sampling or GenerationSettings()
         self.grounding = grounding
+        self.meaning_index = None  # motiongpt.lm.command_meaning.MeaningIndex, read by from_pretrained
         self.set_text_to_motion(text_to_motion or TextToMotionSettings())
+
+    def meanings(self, texts: list[str]):
+        """The nearest known action of each text and whether the model knows the request at all
+        (`motiongpt.lm.command_meaning`); None when the model folder has no meaning index."""
+        if self.meaning_index is None:
+            return None
+        return self.meaning_index.match(list(texts), self._meaning_encoder.encode(list(texts)))
+
+    def load_meaning_index(self, folder: str | Path) -> None:
+        """Read ``folder``'s meaning index, if it has one, with the sentence encoder that made it (the text
+        conditioning's own when it is the same one, else loaded from its package or folder)."""
+        from motiongpt.lm.command_meaning import MeaningIndex, MeaningIndexError
+        from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
+
+        try:
+            index = MeaningIndex.load(folder)
+            if index is None:
+                return
+            encoder = self.language_model.loaded_encoders().get(index.encoder)
+            if encoder is None:
+                encoder = SentenceEncoder(resolve_encoder_folder(index.encoder, base=Path(folder)))
+            if int(encoder.model.config.hidden_size) != index.vectors.shape[1]:
+                raise MeaningIndexError(f"{folder}: meaning index vectors of size {index.vectors.shape[1]}, "
+                                        f"its encoder {index.encoder!r} gives {encoder.model.config.hidden_size}")
+        except (MeaningIndexError, SentenceEncoderError) as error:
+            raise ModelLoadError(str(error)) from error
+        self.meaning_index, self._meaning_encoder = index, encoder
 
     def set_interrupt(self, check) -> None:
         """``check()`` -> True stops the generation in progress at the next decoding step with
@@ -182,8 +210,10 @@ class MotionGPT:
             grounding = CaptionGrounding.from_settings(settings, folder, loaded=language_model.loaded_encoders())
         except (GroundingConfigError, SentenceEncoderError, TypeError) as error:
             raise ModelLoadError(f"{manifest_path}: text_to_motion: {error}") from error
-        return cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)),
-                   text_to_motion=settings, grounding=grounding)
+        model = cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)),
+                    text_to_motion=settings, grounding=grounding)
+        model.load_meaning_index(folder)
+        return model
 
     @classmethod
     def from_released(cls, checkpoint: str | Path, base_t5_folder: str | Path, device: str = "cpu") -> "MotionGPT":

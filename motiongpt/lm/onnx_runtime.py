@@ -462,7 +462,9 @@ def load_onnx_motiongpt(folder: str | Path, device: str = "auto", intra_op_num_t
             grounding = CaptionGrounding.from_settings(settings, folder, loaded=language_model.loaded_encoders())
         except (GroundingConfigError, SentenceEncoderError, TypeError) as error:
             raise ModelLoadError(f"{model_manifest}: text_to_motion: {error}") from error
-    return MotionGPT(language_model, tokenizer, max_codes=int(max_codes), text_to_motion=settings, grounding=grounding)
+    model = MotionGPT(language_model, tokenizer, max_codes=int(max_codes), text_to_motion=settings, grounding=grounding)
+    model.load_meaning_index(folder)
+    return model
 
 
 CHECK_PROMPTS = ("a person walks forward", "someone jumps up high", "a person kicks with the right leg")
