@@ -269,6 +269,17 @@ class MotionPipeline:
         first, end = getattr(result, "segment", (0, len(result.joints)))
         return HumanMotion(_joints_of(result.joints[first:end], "predict"), time.perf_counter() - start)
 
+    def meanings(self, steps: tuple[str, ...]):
+        """Nearest known action and meaning similarity of each step (`MotionGPT.meanings`), and the
+        model's out-of-vocabulary threshold; (None, None) when the model folder has no meaning index."""
+        meanings_of = getattr(self.model, "meanings", None)
+        if meanings_of is None:
+            return None, None
+        with self._model_lock:
+            meanings = meanings_of(list(steps))
+        index = getattr(self.model, "meaning_index", None)
+        return meanings, (index.threshold if meanings is not None and index is not None else None)
+
     def describe(self, joints: np.ndarray) -> str:
         """The model's caption of (T,22,3) joints; an empty caption is an error, not an answer."""
         with self._model_lock:

@@ -49,6 +49,8 @@ from motiongpt_node.inputs import (
 )
 from motiongpt_node.joint_limits import JointLimits
 from motiongpt_node.motion_pipeline import CommandRefused, GenerationCancelled
+from motiongpt_node.command_policy import (MotionNotAllowed, check_meanings, describe_meanings, hold_masked_joints,
+                                           moving_mask)
 from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
 from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
@@ -246,6 +248,10 @@ class MotionGPTNode(Node):
             return
         pipeline.seed, pipeline.candidates = self.config.seed, self.config.candidates  # set while loading
         self.pipeline = pipeline
+        if getattr(pipeline.model, "meaning_index", None) is None:
+            self.get_logger().warning(
+                f"{model_path} has no meaning index (motiongpt export meaning-index): allowed_motions and "
+                "refuse_unknown cannot be checked, every command is generated")
         self.get_logger().info(f"ready: model {model_path}")
         with self._lock:
             self._model_path = model_path
@@ -399,6 +405,16 @@ class MotionGPTNode(Node):
                     self._input_rejected("command", f"{error} ('{_short(job.payload)}')", always=True)
                     self._log_command(job.payload, f"refused: {error}")
                     return
+                meanings, threshold = self.pipeline.meanings(plan.steps)
+                job.meaning = describe_meanings(meanings)
+                if meanings is not None:
+                    try:
+                        check_meanings(meanings, self.config.allowed_motions, self.config.refuse_unknown,
+                                       self.config.min_meaning_similarity, threshold)
+                    except MotionNotAllowed as error:
+                        self._input_rejected("command", f"command refused: {error}", always=True)
+                        self._log_command(job.payload, f"refused: {error}")
+                        return
                 human = self.pipeline.command_to_motion(job.payload, plan.seconds_per_step, cancelled=job.cancelled)
             else:
                 seconds = min(self.config.prediction_seconds, self.config.max_duration)
@@ -435,6 +451,8 @@ class MotionGPTNode(Node):
             state = self._current_state()
             check_start_state(state, self.limits, self.config.start_state_tolerance)
             names, positions = expand_to_robot_joints(plan.joint_names, plan.positions, self.limits.joint_names, state)
+            if self.config.moving_joints != ["*"]:
+                positions = hold_masked_joints(positions, state, moving_mask(names, self.config.moving_joints))
             trajectory, shaping = shape_trajectory(names, plan.times, positions, state, self.limits, self.shaping)
             check_trajectory(trajectory, state, self.limits, self.config.max_duration)  # the gate
             timings["shaping_s"] = time.perf_counter() - started
@@ -453,7 +471,8 @@ class MotionGPTNode(Node):
             self._timings.update({k: round(v, 4) for k, v in timings.items()})
             self._timings["trajectory_s"] = round(trajectory.duration, 3)
         if job.kind == "command":
-            self._log_command(job.payload, f"published in {timings['total_s']:.2f} s", trajectory.duration)
+            self._log_command(job.payload, f"meaning {job.meaning}; published in {timings['total_s']:.2f} s",
+                              trajectory.duration)
         what = f"command '{_short(job.payload)}'" if job.kind == "command" else "prediction"
         self._report("ok", f"published {what}: {len(trajectory.times)} points, {trajectory.duration:.2f} s"
                      + (f", {shaping.dropped_s:.1f} s cut at max_duration" if shaping.dropped_s else ""))

@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from motiongpt_node.command_policy import DEFAULT_ALLOWED_MOTIONS
+
 
 class ConfigError(ValueError):
     """A parameter value outside its range or choices."""
@@ -61,6 +63,10 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000, **DYNAMIC),
     ParameterSpec("max_joint_state_names", 512, "most names one joint state may carry; a longer message is refused (bounds the work per message)", low=1, high=100000, **DYNAMIC),
     ParameterSpec("max_command_steps", 8, "most steps one command may have (\"walk, then wave, then ...\"); more is refused before anything is generated (the model allows at most motiongpt.lm.api.MAX_COMMAND_STEPS)", low=1, high=8, **DYNAMIC),
+    ParameterSpec("allowed_motions", list(DEFAULT_ALLOWED_MOTIONS), "actions a command may mean (the model's action names, see motiongpt_node/command_policy.py); a step that means anything else is refused. Default: locomotion and gestures; flips, cartwheels, rolls, spins, kicks, jumps, crawling, getting up and dancing need a balancing controller. '*' allows every action", **DYNAMIC),
+    ParameterSpec("refuse_unknown", True, "refuse a command step that is far from anything the model was taught (meaning similarity below the threshold) instead of executing the nearest motion", **DYNAMIC),
+    ParameterSpec("min_meaning_similarity", 0.0, "threshold of refuse_unknown (cosine similarity of the request to the nearest training caption); 0: the model's own, chosen on its val split", low=0.0, high=1.0, **DYNAMIC),
+    ParameterSpec("moving_joints", ["*"], "fnmatch patterns of the joints a trajectory may move (e.g. ['*_shoulder_*', '*_elbow_joint', '*_wrist_*'] for arms only); the other joints hold their current position", **DYNAMIC),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
     ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0, **DYNAMIC),
     ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0, **DYNAMIC),
@@ -111,6 +117,10 @@ class NodeConfig:
     max_command_chars: int
     max_joint_state_names: int
     max_command_steps: int
+    allowed_motions: list
+    refuse_unknown: bool
+    min_meaning_similarity: float
+    moving_joints: list
     max_pending: int
     max_joint_velocity: float
     velocity_scale: float
@@ -145,6 +155,8 @@ class NodeConfig:
                 value = float(value)
             if type(value) is not kind:
                 raise ConfigError(f"parameter {spec.name} must be {kind.__name__}, got {value!r}")
+            if kind is list and not (value and all(isinstance(v, str) and v.strip() for v in value)):
+                raise ConfigError(f"parameter {spec.name} must be a non-empty list of non-empty strings, got {value!r}")
             if spec.choices and value not in spec.choices:
                 raise ConfigError(f"parameter {spec.name} must be one of {list(spec.choices)}, got {value!r}")
             if spec.low is not None and (not math.isfinite(value) or not spec.low <= value <= spec.high):

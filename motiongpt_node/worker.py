@@ -25,6 +25,7 @@ class Job:
     cancelled: threading.Event = field(default_factory=threading.Event)
     cancel_reason: str = ""
     delivered: bool = False  # its result went out; cancelling now only skips follow-up work
+    meaning: str = ""  # a command's meaning per step, for its log line (command_policy.describe_meanings)
 
     def cancel(self, reason: str) -> None:
         if not self.cancelled.is_set():

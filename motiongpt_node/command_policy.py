@@ -1,0 +1,69 @@
+"""What the node lets a command do (ROS-free): known requests only, allowed motions only, chosen joints only.
+
+- **Out of vocabulary.** Each step of a command gets its meaning from the model
+  (`MotionGPT.meanings`: the nearest known action and how close the request is to anything the model was
+  taught). A step below the similarity threshold is refused instead of executing the nearest motion: the
+  model's threshold, chosen on its val split (`motiongpt export meaning-index`), unless
+  `min_meaning_similarity` sets one.
+- **Allow-list.** A step whose meaning is not in `allowed_motions` is refused. The default allows locomotion
+  and gestures; flips, cartwheels, rolls, spins, kicks, jumps, crawling, getting up and dancing need a
+  controller that balances the robot and must be added by name (or `*`).
+- **Joint mask.** Joints that match none of the `moving_joints` patterns (fnmatch, e.g. `*_shoulder_*`,
+  `*_elbow_joint`) hold their current position for the whole trajectory (arms only, legs only ...).
+"""
+from __future__ import annotations
+
+import fnmatch
+from typing import Sequence
+
+import numpy as np
+
+# Locomotion and gestures of the embedded model's actions (data/embedded/actions.json).
+DEFAULT_ALLOWED_MOTIONS = (
+    "walk", "walk_back", "walk_left", "walk_right", "turn_left", "turn_right", "run", "dash",
+    "wave_left_hand", "wave_right_hand", "wave_both_hands", "raise_up_left_hand", "raise_up_right_hand",
+    "raise_up_both_hands", "bow", "bye", "byebye", "call", "guide", "respond",
+)
+ALL = "*"
+
+
+class MotionNotAllowed(ValueError):
+    """A step of a command is out of the model's vocabulary or its meaning is not allowed."""
+
+
+def check_meanings(meanings: Sequence, allowed_motions: Sequence[str], refuse_unknown: bool,
+                   min_similarity: float = 0.0, default_threshold: float | None = None) -> None:
+    """Raise MotionNotAllowed naming the first step that is unknown or not allowed.
+
+    ``meanings``: `motiongpt.lm.command_meaning.Meaning` per step. ``min_similarity`` > 0 replaces the
+    model's threshold (``default_threshold``)."""
+    threshold = min_similarity if min_similarity > 0 else default_threshold
+    allowed = set(allowed_motions)
+    for meaning in meanings:
+        if refuse_unknown and threshold is not None and meaning.similarity < threshold:
+            raise MotionNotAllowed(
+                f"'{meaning.text}' is not something the model knows (nearest: {meaning.action}, meaning "
+                f"similarity {meaning.similarity:.2f} < {threshold:.2f}); nothing was generated")
+        if ALL not in allowed and meaning.action not in allowed:
+            raise MotionNotAllowed(
+                f"'{meaning.text}' means {meaning.action}, which is not in allowed_motions "
+                f"({', '.join(sorted(allowed)) or 'none'}); add it (or '*') to allow it")
+
+
+def describe_meanings(meanings: Sequence | None) -> str:
+    """`walk 0.83, wave_right_hand 0.91` for the command's log line."""
+    if not meanings:
+        return "unknown (no meaning index)"
+    return ", ".join(f"{m.action} {m.similarity:.2f}" for m in meanings)
+
+
+def moving_mask(joint_names: Sequence[str], patterns: Sequence[str]) -> np.ndarray:
+    """(J,) bool: the joints that match at least one fnmatch pattern."""
+    return np.array([any(fnmatch.fnmatchcase(name, p) for p in patterns) for name in joint_names], dtype=bool)
+
+
+def hold_masked_joints(positions: np.ndarray, state: np.ndarray, moving: np.ndarray) -> np.ndarray:
+    """``positions`` (T, J) with every joint outside ``moving`` held at its current ``state``."""
+    held = np.array(positions, dtype=np.float64, copy=True)
+    held[:, ~moving] = state[~moving]
+    return held
