@@ -460,9 +460,10 @@ class MotionGPTNode(Node):
             job.delivered = True
             timings["total_s"] = sent_at - job.received  # command callback -> trajectory handed to DDS
         stamp = self.get_clock().now().to_msg()
-        keep = plan.times - plan.times[0] <= self.config.max_duration
+        # The base path on the joint trajectory's time grid: each motion sample at its shaped time.
+        keep = shaping.sample_times <= trajectory.duration + 1e-9
         self._publish(self.path_pub, ros_messages.base_path_msg(
-            plan.times[keep] - plan.times[0] + shaping.transition_s, plan.base_positions[keep],
+            shaping.sample_times[keep], plan.base_positions[keep],
             plan.base_orientations[keep], self.config.world_frame, stamp))
         self._publish(self.skeleton_pub,
                       ros_messages.skeleton_markers(human_joints, self.config.world_frame, stamp))

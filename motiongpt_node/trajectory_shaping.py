@@ -39,6 +39,9 @@ class ShapingReport:
     slowed_segments: int  # segments stretched to respect the velocity limits
     dropped_s: float  # seconds of motion cut off by max_duration
     thinned_from: int = 0  # points before thinning to max_points (0: not thinned)
+    # time from the trajectory's start of every input motion sample after the transition and the stretching
+    # (before the cut at max_duration): the base path and anything else tied to the motion's samples use it
+    sample_times: np.ndarray | None = None
 
 
 def shape_trajectory(
@@ -89,6 +92,7 @@ def shape_trajectory(
     stretched = np.maximum(np.maximum(steps, needed), MIN_STEP)
     slowed = int(np.count_nonzero(stretched > steps + 1e-12))
     new_times = np.concatenate([[0.0], np.cumsum(stretched)])
+    sample_times = new_times[1:].copy()
 
     keep = int(np.searchsorted(new_times, config.max_duration, side="right"))
     dropped = 0.0
@@ -115,7 +119,7 @@ def shape_trajectory(
     if path.shape[0] > 2:
         velocities[1:-1] = (path[2:] - path[:-2]) / (new_times[2:] - new_times[:-2])[:, None]
     trajectory = JointTrajectoryData(tuple(limits.joint_names), new_times, path, velocities)
-    return trajectory, ShapingReport(transition, clamped_values, slowed, dropped, thinned_from)
+    return trajectory, ShapingReport(transition, clamped_values, slowed, dropped, thinned_from, sample_times)
 
 
 def hold_trajectory(start_positions: np.ndarray, limits: JointLimits, hold_time: float = 0.1) -> JointTrajectoryData:

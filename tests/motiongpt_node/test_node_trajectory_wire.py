@@ -130,6 +130,9 @@ def test_received_trajectory_runs_in_mujoco(wire):
     base = np.array([[p.pose.position.x, p.pose.position.y, p.pose.position.z] for p in path.poses])
     quats = np.array([[p.pose.orientation.x, p.pose.orientation.y, p.pose.orientation.z, p.pose.orientation.w]
                       for p in path.poses])
+    # the base path runs on the joint trajectory's time grid: from the motion's first pose to its end
+    assert base_times[0] == pytest.approx(times[1], abs=1e-6)
+    assert times[-1] - 0.11 <= base_times[-1] <= times[-1] + 1e-6
     motion = robot_motion_from_trajectory(robot, wire.limits.joint_names, times, positions, base_times, base, quats)
     report = check_motion(robot, motion)
     print("MuJoCo check of the wire trajectory:", report)
