@@ -7,9 +7,11 @@ training captions of every action (cosine similarity, the largest per action). T
 ``threshold`` (chosen on the val split, see :func:`choose_threshold`) is out of vocabulary: the ROS node
 refuses it instead of executing the nearest motion, and checks the meaning against its allow-list.
 
-The index is ``meaning_index.npz`` in the model folder: unit caption vectors (float16), their action ids,
-the action names, the threshold and the name of the sentence encoder that made the vectors, built by
-``motiongpt export meaning-index``.
+The index is ``meaning_index.npz`` in the model folder: the caption texts and their unit vectors (float16),
+their action ids, the action names, the threshold and the name of the sentence encoder that made the vectors,
+built by ``motiongpt export meaning-index``. The text-to-motion caption grounding
+(`motiongpt.lm.text_grounding`, ``captions: meaning_index.npz``) reads its neighbour captions from the same
+file, so the captions are embedded once, at export, not at every load.
 """
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ class MeaningIndex:
     vectors: np.ndarray  # (N, D) float32 unit vectors
     threshold: float
     encoder: str  # the sentence encoder of the vectors (a packaged name or a folder)
+    captions: tuple[str, ...] = ()  # the caption of each vector
 
     @classmethod
     def build(cls, captions_by_action: Mapping[str, Sequence[str]], encode, encoder: str, threshold: float = 0.0,
@@ -58,7 +61,7 @@ class MeaningIndex:
             texts += distinct
             ids += [index] * len(distinct)
         vectors = np.asarray(encode(texts), dtype=np.float32)
-        return cls(actions, np.asarray(ids, dtype=np.int32), vectors, float(threshold), str(encoder))
+        return cls(actions, np.asarray(ids, dtype=np.int32), vectors, float(threshold), str(encoder), tuple(texts))
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         """(Q, A): for each query vector, its largest cosine similarity to each action's captions."""
@@ -76,27 +79,31 @@ class MeaningIndex:
         return meanings
 
     def with_threshold(self, threshold: float) -> "MeaningIndex":
-        return MeaningIndex(self.actions, self.action_ids, self.vectors, float(threshold), self.encoder)
+        return MeaningIndex(self.actions, self.action_ids, self.vectors, float(threshold), self.encoder, self.captions)
 
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / INDEX_FILE
         np.savez_compressed(path, actions=np.array(self.actions), action_ids=self.action_ids,
                             vectors=self.vectors.astype(np.float16), threshold=np.float64(self.threshold),
-                            encoder=np.array(self.encoder))
+                            encoder=np.array(self.encoder), captions=np.array(self.captions, dtype=str))
         return path
 
     @classmethod
     def load(cls, folder: str | Path, dim: int | None = None) -> "MeaningIndex | None":
-        """The index in ``folder``, or None when the folder has none (models exported before it)."""
-        path = Path(folder) / INDEX_FILE
+        """The index in ``folder`` (or the ``.npz`` file itself), or None when there is none (models exported
+        before it)."""
+        path = Path(folder) if str(folder).endswith(".npz") else Path(folder) / INDEX_FILE
         if not path.is_file():
             return None
         try:
             with np.load(path, allow_pickle=False) as data:
                 index = cls(tuple(str(a) for a in data["actions"]), data["action_ids"].astype(np.int32),
-                            data["vectors"].astype(np.float32), float(data["threshold"]), str(data["encoder"]))
+                            data["vectors"].astype(np.float32), float(data["threshold"]), str(data["encoder"]),
+                            tuple(str(c) for c in data["captions"]) if "captions" in data else ())
         except Exception as error:  # zip, key and dtype errors alike
             raise MeaningIndexError(f"{path}: unreadable meaning index: {error}") from error
+        if index.captions and len(index.captions) != len(index.vectors):
+            raise MeaningIndexError(f"{path}: {len(index.captions)} captions for {len(index.vectors)} vectors")
         if index.vectors.ndim != 2 or len(index.action_ids) != len(index.vectors) or (
                 len(index.action_ids) and int(index.action_ids.max()) >= len(index.actions)):
             raise MeaningIndexError(f"{path}: inconsistent meaning index (vectors {index.vectors.shape}, "

@@ -96,12 +96,20 @@ class CaptionGrounding:
     Embeddings are cached by sentence (the model's back-captions are mostly its training captions, and a
     request is embedded once for its neighbours and once for the ranking): up to ``cache_size`` sentences."""
 
-    def __init__(self, encoder: SentenceEncoder, captions: Sequence[str], cache_size: int = 4096):
+    def __init__(self, encoder: SentenceEncoder, captions: Sequence[str], cache_size: int = 4096,
+                 embeddings: np.ndarray | None = None):
+        """``embeddings``: the captions' unit vectors by the same encoder, when already computed (the meaning
+        index); else they are embedded here."""
         self.encoder = encoder
         self.captions = list(captions)
         self.cache_size = int(cache_size)
         self._cache: dict[str, np.ndarray] = {}
-        self.embeddings = self.encode(self.captions) if self.captions else None
+        if embeddings is not None and len(embeddings) != len(self.captions):
+            raise GroundingConfigError(f"{len(embeddings)} caption vectors for {len(self.captions)} captions")
+        if embeddings is not None:
+            self.embeddings = np.asarray(embeddings, dtype=np.float32) if self.captions else None
+        else:
+            self.embeddings = self.encode(self.captions) if self.captions else None
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
         """Unit sentence vectors (N, D), from the cache where possible."""
@@ -117,7 +125,8 @@ class CaptionGrounding:
 
     @classmethod
     def build(cls, settings: TextToMotionSettings, captions: Sequence[str], base: Path | None = None,
-              loaded: dict[str, SentenceEncoder] | None = None) -> "CaptionGrounding | None":
+              loaded: dict[str, SentenceEncoder] | None = None,
+              embeddings: np.ndarray | None = None) -> "CaptionGrounding | None":
         """The grounding the settings ask for (None without a sentence encoder), over ``captions``.
         ``loaded``: encoders already in memory by name (the language model's own), used instead of a second copy."""
         if not settings.sentence_encoder:
@@ -125,14 +134,32 @@ class CaptionGrounding:
         encoder = (loaded or {}).get(settings.sentence_encoder)
         if encoder is None:
             encoder = SentenceEncoder(resolve_encoder_folder(settings.sentence_encoder, base=base))
-        return cls(encoder, captions if settings.captions else [])
+        if not settings.captions:
+            return cls(encoder, [])
+        return cls(encoder, captions, embeddings=embeddings)
 
     @classmethod
     def from_settings(cls, settings: TextToMotionSettings, model_folder: Path,
                       loaded: dict[str, SentenceEncoder] | None = None) -> "CaptionGrounding | None":
-        """The grounding of a model folder: its caption file, and an encoder folder relative to it."""
-        captions = read_caption_file(model_folder / settings.captions) if settings.captions else []
-        return cls.build(settings, captions, base=model_folder, loaded=loaded)
+        """The grounding of a model folder: its caption file (one caption per line), or its meaning index
+        (``.npz``: captions with their vectors, nothing embedded at load), and an encoder folder relative to it."""
+        embeddings = None
+        if settings.captions and str(settings.captions).endswith(".npz"):
+            from motiongpt.lm.command_meaning import MeaningIndex, MeaningIndexError
+
+            try:
+                index = MeaningIndex.load(model_folder / settings.captions)
+            except MeaningIndexError as error:
+                raise GroundingConfigError(str(error)) from error
+            if index is None or not index.captions:
+                raise GroundingConfigError(f"{model_folder / settings.captions}: not a meaning index with captions")
+            if index.encoder != settings.sentence_encoder:
+                raise GroundingConfigError(f"{settings.captions} was embedded by {index.encoder!r}, the grounding "
+                                           f"uses {settings.sentence_encoder!r}")
+            captions, embeddings = list(index.captions), index.vectors
+        else:
+            captions = read_caption_file(model_folder / settings.captions) if settings.captions else []
+        return cls.build(settings, captions, base=model_folder, loaded=loaded, embeddings=embeddings)
 
     def nearest(self, texts: Sequence[str], count: int) -> list[list[str]]:
         """For each text, the ``count`` most similar captions other than the text itself."""

@@ -70,6 +70,7 @@ def test_index_round_trips_and_a_model_folder_reads_it(index, encoder, tmp_path,
     index.save(folder)
     loaded = MeaningIndex.load(folder)
     assert loaded.actions == index.actions and loaded.threshold == index.threshold and loaded.encoder == index.encoder
+    assert loaded.captions == index.captions
     np.testing.assert_allclose(loaded.vectors, index.vectors, atol=1e-3)  # stored as float16
     model = MotionGPT.from_pretrained(folder)  # the tiny model has no text conditioning: the index brings its encoder
     [walk, coffee] = model.meanings(["stroll forward", "make me a cup of coffee"])
@@ -77,3 +78,21 @@ def test_index_round_trips_and_a_model_folder_reads_it(index, encoder, tmp_path,
     (folder / "meaning_index.npz").write_bytes(b"not a zip file")
     with pytest.raises(ModelLoadError, match="unreadable meaning index"):
         MotionGPT.from_pretrained(folder)
+
+
+def test_caption_grounding_reads_its_captions_and_vectors_from_the_index(index, encoder, tmp_path):
+    """The grounding's neighbour captions come from the meaning index: same texts, same vectors, nothing
+    embedded at load; an index made by another encoder is refused."""
+    from motiongpt.lm.text_grounding import CaptionGrounding, GroundingConfigError, TextToMotionSettings
+
+    index.save(tmp_path)
+    settings = TextToMotionSettings(candidates=2, neighbours=1, sentence_encoder="all-MiniLM-L6-v2",
+                                    captions="meaning_index.npz")
+    grounding = CaptionGrounding.from_settings(settings, tmp_path, loaded={"all-MiniLM-L6-v2": encoder})
+    assert grounding.captions == list(index.captions) and len(grounding.captions) == 7
+    np.testing.assert_allclose(grounding.embeddings, index.vectors, atol=1e-3)
+    assert grounding._cache == {}  # no caption was embedded
+    assert grounding.nearest(["stroll forward"], 1) == [["someone strolls straight on"]]
+    other = TextToMotionSettings(candidates=2, neighbours=1, sentence_encoder="other-encoder", captions="meaning_index.npz")
+    with pytest.raises(GroundingConfigError, match="was embedded by 'all-MiniLM-L6-v2'"):
+        CaptionGrounding.from_settings(other, tmp_path, loaded={"other-encoder": encoder})
