@@ -17,8 +17,11 @@ def robot_motion_from_trajectory(
     source: str = "joint trajectory received on the wire",
 ):
     """A RobotMotion on the trajectory's time grid; the base pose is interpolated from the base path
-    (held at its ends, e.g. during the transition from the current state). Foot contacts are unknown
-    on the wire and left false."""
+    (held at its ends). Before the base path starts (the transition from the current state to the motion's
+    first pose) the base keeps the first pose's position and heading but stands on its feet: its height is set
+    so that the lowest sole corner touches the floor with the joints of that moment (the first base pose belongs
+    to the first motion pose, and under the start joints it can put the feet through the floor). Foot contacts
+    are unknown on the wire and left false."""
     from retargeting.errors import RetargetError
     from retargeting.motion import RobotMotion
 
@@ -37,9 +40,20 @@ def robot_motion_from_trajectory(
     nearest = np.clip(np.searchsorted(base_times, times), 0, base_times.size - 1)
     quaternions = np.asarray(base_orientations_xyzw, dtype=np.float64)[nearest]
     quaternions /= np.linalg.norm(quaternions, axis=1, keepdims=True)
+    stand_on_the_floor(robot, times < base_times[0] - 1e-9, base, quaternions, joints)
     velocities = np.gradient(joints, times, axis=0) if times.size > 1 else np.zeros_like(joints)
     return RobotMotion(
         robot=robot.config.name, joint_names=list(robot.joint_names), times=times, positions=joints,
         velocities=velocities, base_positions=base, base_orientations=quaternions,
         contacts=np.zeros((times.size, 2), dtype=bool), report={"source": source}, urdf=str(robot.urdf_path),
     )
+
+
+def stand_on_the_floor(robot, rows: np.ndarray, base: np.ndarray, quaternions_xyzw: np.ndarray, joints: np.ndarray) -> None:
+    """Raise or lower ``base`` (in place) at ``rows`` so that the lowest sole corner is at z = 0."""
+    import pinocchio as pin
+
+    for i in np.flatnonzero(rows):
+        rotation = pin.Quaternion(*quaternions_xyzw[i][[3, 0, 1, 2]]).toRotationMatrix()
+        q = robot.configuration(base[i], rotation, joints[i])
+        base[i, 2] -= float(robot.sole_points(q)[:, :, 2].min())

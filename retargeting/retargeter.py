@@ -237,6 +237,17 @@ class Retargeter:
             base_orientations = np.concatenate([np.repeat(base_orientations[:1], blend_frames, 0), base_orientations])
             contact_flags = np.concatenate([np.repeat(contact_flags[:1], blend_frames, 0), contact_flags])
 
+        # No sole below the floor: a planted foot the IK left a centimetre or two under its z = 0 target, or
+        # the start blend's postures under the first frame's base, would be pushed by the ground with the
+        # robot's weight (and, with the base driven, roll the pelvis under the torso): such a frame is raised
+        # by that depth.
+        raised = np.zeros(len(positions))
+        for t in range(len(positions)):
+            q = qs[max(t - blend_frames, 0)].copy()
+            q[7:] = positions[t]
+            raised[t] = max(0.0, -float(robot.sole_points(q)[:, :, 2].min()))
+        base_positions[:, 2] += raised
+
         times = np.arange(len(positions)) / float(fps)
         positions, times, velocity_report = enforce_velocity_limits(positions, times, robot.velocity_limits, settings.velocity_mode)
         positions = np.clip(positions, robot.lower, robot.upper)  # exact, against rounding
@@ -257,6 +268,7 @@ class Retargeter:
             "velocity": dataclasses.asdict(velocity_report),
             "solver": solver_stats,
             "keypoint_error_cm": {"mean": float(all_errors.mean() * 100), "max": float(all_errors.max() * 100)},
+            "raised_off_the_floor": {"frames": int((raised > 0).sum()), "max_cm": round(float(raised.max()) * 100, 2)},
             "keypoint_error_cm_by_keypoint": by_keypoint,  # mean over the frames that keypoint had a target
             "limits": metrics.limit_violations(robot, positions, velocities, times),
             "velocity_limits_rad_s": dict(zip(robot.joint_names, robot.velocity_limits.tolist())),

@@ -131,3 +131,23 @@ def test_clearance_keeps_hands_beside_the_hips(g1_retargeter, walking_clip):
     # Placed on the mid-line (about 0 without clearance); pushed 0.22 m out in the torso frame, which is
     # yawed against the hips, so at least 0.1 m along the hip axis.
     assert (lateral > 0.1).all()
+
+
+def test_no_sole_below_the_floor_in_any_frame_start_blend_included(g1_retargeter, walking_clip):
+    """The start blend moves from a straight-legged state to the first pose under the first frame's base, and
+    the IK may leave a planted sole a little under its target: every output frame stands on or above the floor
+    (a sole under it is pushed up by the ground with the robot's weight; driven in MuJoCo it rolled the pelvis
+    under the torso, issue 15 item 8)."""
+    import pinocchio as pin
+
+    robot = g1_retargeter.robot
+    start = np.clip(np.zeros(robot.nj), robot.lower, robot.upper)  # straight legs, arms down
+    motion = g1_retargeter.retarget(walking_clip[:40], fps=20.0, start_positions=start, source="walk")
+    assert motion.report["start_blend_frames"] > 0
+    lowest = [robot.sole_points(robot.configuration(motion.base_positions[t],
+                                                    pin.Quaternion(motion.base_orientations[t]).toRotationMatrix(),
+                                                    motion.positions[t]))[:, :, 2].min()
+              for t in range(motion.num_frames)]
+    assert min(lowest) >= -1e-6
+    # straight legs under the first pose's lower base: the blend put the feet up to 12 cm through the floor
+    assert motion.report["raised_off_the_floor"]["max_cm"] > 5.0
