@@ -64,18 +64,6 @@ def _gestures(rows: list[dict]) -> dict | None:
     }
 
 
-def speed_and_jerk(positions: np.ndarray, times: np.ndarray) -> dict[str, float]:
-    """p99 over all joints and intervals of |joint speed| (rad/s) and |jerk| (rad/s^3)."""
-    if len(times) < 4:
-        return {"speed_p99": 0.0, "jerk_p99": 0.0}
-    v = np.diff(positions, axis=0) / np.diff(times)[:, None]
-    tv = 0.5 * (times[1:] + times[:-1])
-    a = np.diff(v, axis=0) / np.diff(tv)[:, None]
-    ta = 0.5 * (tv[1:] + tv[:-1])
-    j = np.diff(a, axis=0) / np.diff(ta)[:, None]
-    return {"speed_p99": float(np.percentile(np.abs(v), 99)), "jerk_p99": float(np.percentile(np.abs(j), 99))}
-
-
 def dataset_clips(data_dir: str | Path) -> list[Path]:
     folder = Path(data_dir) / "new_joints"
     if not folder.is_dir():
@@ -114,8 +102,8 @@ def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, f
         q = metrics.configurations(model, motion.base_positions, motion.base_orientations, motion.positions)
         feet = metrics.foot_measures(model, q, motion.contacts)
         # Retiming changes only the times: the raw (pre-retime) motion is the same samples at the input rate.
-        raw = speed_and_jerk(motion.positions, np.arange(len(motion.times)) / fps)
-        timed = speed_and_jerk(motion.positions, motion.times)
+        raw = metrics.speed_and_jerk(motion.positions, np.arange(len(motion.times)) / fps)
+        timed = metrics.speed_and_jerk(motion.positions, motion.times)
         rows.append({
             "clip": path.stem,
             "frames": int(len(joints)),

@@ -52,12 +52,26 @@ def limit_violations(robot: RobotModel, positions, velocities, times) -> dict[st
     }
 
 
-def jerk(positions: np.ndarray, times: np.ndarray) -> dict[str, float]:
-    if len(times) < 4:
-        return {"jerk_mean": 0.0, "jerk_max": 0.0}
+def interval_velocity_and_jerk(positions: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Finite differences on a (possibly non-uniform) time grid: velocities over the T-1 intervals and jerks
+    over the T-3 inner points, (·, J) each; needs T >= 4."""
     v = np.diff(positions, axis=0) / np.diff(times)[:, None]
     tv = 0.5 * (times[1:] + times[:-1])
     a = np.diff(v, axis=0) / np.diff(tv)[:, None]
     ta = 0.5 * (tv[1:] + tv[:-1])
-    j = np.abs(np.diff(a, axis=0) / np.diff(ta)[:, None])
+    return v, np.diff(a, axis=0) / np.diff(ta)[:, None]
+
+
+def jerk(positions: np.ndarray, times: np.ndarray) -> dict[str, float]:
+    if len(times) < 4:
+        return {"jerk_mean": 0.0, "jerk_max": 0.0}
+    j = np.abs(interval_velocity_and_jerk(positions, times)[1])
     return {"jerk_mean": float(j.mean()), "jerk_max": float(j.max())}
+
+
+def speed_and_jerk(positions: np.ndarray, times: np.ndarray) -> dict[str, float]:
+    """p99 over all joints and intervals of |joint speed| (rad/s) and |jerk| (rad/s^3)."""
+    if len(times) < 4:
+        return {"speed_p99": 0.0, "jerk_p99": 0.0}
+    v, j = interval_velocity_and_jerk(positions, times)
+    return {"speed_p99": float(np.percentile(np.abs(v), 99)), "jerk_p99": float(np.percentile(np.abs(j), 99))}
