@@ -208,22 +208,22 @@ class Retargeter:
         targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames)
         qs, solver_stats = self.solve_frames(targets, fps)
 
-        # Keypoint error on the solved frames (before any blend or retiming: same geometry).
+        # One forward kinematics per solved frame (before any blend or retiming: same geometry): keypoint
+        # error, root pose and the lowest sole corner.
         kp_count = len(robot.keypoint_frame_ids)
         keypoint_errors = np.full((len(qs), kp_count), np.nan)  # NaN: the keypoint has no target that frame
-        for t in range(len(qs)):
-            reached = robot.keypoint_positions(qs[t])
+        base_positions = np.empty((len(qs), 3))
+        base_orientations = np.empty((len(qs), 4))
+        lowest_sole = np.empty(len(qs))
+        for t, q in enumerate(qs):
+            reached = robot.keypoint_positions(q)  # runs the forward kinematics the two calls below read
             mask = targets.position_weights[t, :kp_count] > 0
             keypoint_errors[t, mask] = np.linalg.norm(reached[mask] - targets.positions[t, :kp_count][mask], axis=-1)
+            base_positions[t], base_orientations[t] = robot.root_pose(q)
+            lowest_sole[t] = robot.sole_points()[:, :, 2].min()
         all_errors = keypoint_errors[np.isfinite(keypoint_errors)]
         by_keypoint = {k.smpl: round(float(np.nanmean(keypoint_errors[:, i])) * 100, 2)
                        for i, k in enumerate(robot.config.keypoints) if np.isfinite(keypoint_errors[:, i]).any()}
-
-        base_positions = np.empty((len(qs), 3))
-        base_orientations = np.empty((len(qs), 4))
-        for t, q in enumerate(qs):
-            pin.framesForwardKinematics(robot.model, robot.data, q)
-            base_positions[t], base_orientations[t] = robot.root_pose(q)
         positions = qs[:, 7:].copy()
         contact_flags = contacts.in_contact.copy()
 
@@ -241,11 +241,12 @@ class Retargeter:
         # the start blend's postures under the first frame's base, would be pushed by the ground with the
         # robot's weight (and, with the base driven, roll the pelvis under the torso): such a frame is raised
         # by that depth.
-        raised = np.zeros(len(positions))
-        for t in range(len(positions)):
-            q = qs[max(t - blend_frames, 0)].copy()
+        lowest = np.concatenate([np.empty(blend_frames), lowest_sole])
+        for t in range(blend_frames):  # blend postures under the first frame's base
+            q = qs[0].copy()
             q[7:] = positions[t]
-            raised[t] = max(0.0, -float(robot.sole_points(q)[:, :, 2].min()))
+            lowest[t] = robot.sole_points(q)[:, :, 2].min()
+        raised = np.maximum(0.0, -lowest)
         base_positions[:, 2] += raised
 
         times = np.arange(len(positions)) / float(fps)

@@ -247,27 +247,24 @@ def load_normalizer(root: str | Path):
     return Normalizer(arrays["Mean"], arrays["Std"])
 
 
-def load_actions(root: str | Path) -> dict[str, str]:
-    """``actions.json`` of the embedded dataset: {motion name: action label}."""
-    path = _require(Path(root) / "actions.json", "action labels (actions.json, embedded dataset only)")
+def _read_label_map(path: Path, labels: str) -> dict[str, str]:
+    """A JSON object {motion name: label} of the embedded dataset (``labels``: what the labels are)."""
     try:
-        actions = json.loads(path.read_text(encoding="utf-8"))
+        mapping = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DatasetError(f"{path}: not a JSON file ({error})") from error
-    if not isinstance(actions, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in actions.items()):
-        raise DatasetError(f"{path}: expected a JSON object mapping motion names to action labels")
-    return actions
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()):
+        raise DatasetError(f"{path}: expected a JSON object mapping motion names to {labels}")
+    return mapping
+
+
+def load_actions(root: str | Path) -> dict[str, str]:
+    """``actions.json`` of the embedded dataset: {motion name: action label}."""
+    return _read_label_map(_require(Path(root) / "actions.json", "action labels (actions.json, embedded dataset only)"),
+                           "action labels")
 
 
 def load_styles(root: str | Path) -> dict[str, str]:
     """``styles.json`` of the embedded dataset ({motion name: style label}); empty when it has none (DeepMimic only)."""
     path = Path(root) / "styles.json"
-    if not path.is_file():
-        return {}
-    try:
-        styles = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DatasetError(f"{path}: not a JSON file ({error})") from error
-    if not isinstance(styles, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in styles.items()):
-        raise DatasetError(f"{path}: expected a JSON object mapping motion names to style labels")
-    return styles
+    return _read_label_map(path, "style labels") if path.is_file() else {}

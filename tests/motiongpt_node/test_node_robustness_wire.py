@@ -7,51 +7,19 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
 
-from motiongpt_node.joint_limits import JointLimits
 from tests.motiongpt_node import dds_types as t
-from tests.motiongpt_node.conftest import g1_urdf_path
 from tests.motiongpt_node.trajectory_checks import assert_valid_trajectory
-from tests.motiongpt_node.wire import (
-    NODE, JointStateStream, NodeProcess, WireClient, isolate_environment, serve, status_values, temp_workdir,
-    wait_until_loaded,
-)
+from tests.motiongpt_node.wire import NODE, CommandWire, serve, status_values
 
 MAX_DURATION = 5.0
 TIMEOUT = 60.0
 
 
-class Wire:
-    def __init__(self, model_folder) -> None:
-        domain = isolate_environment()
-        self.limits = JointLimits.from_urdf(g1_urdf_path())
-        self.start = np.clip(np.zeros(len(self.limits.joint_names)), self.limits.lower, self.limits.upper)
-        self.node = NodeProcess({"model_path": str(model_folder), "device": "cpu", "seed": 3, "status_period": 5.0,
-                                 "max_duration": MAX_DURATION, "joint_state_timeout": 3.0, "caption_generated": False},
-                                temp_workdir())
-        c = self.client = WireClient(domain)
-        self.command = c.writer("/command", t.String)
-        self.joint_states = c.writer("/joint_states", t.JointState)
-        self.status = c.reader(f"{NODE}/status", t.DiagnosticArray)
-        self.trajectory = c.reader("/joint_trajectory", t.JointTrajectory)
-        for endpoint in (self.command, self.joint_states, self.status, self.trajectory):
-            c.wait_matched(endpoint)
-        self.stream = JointStateStream(self.joint_states, list(self.limits.joint_names), self.start.tolist()).start()
-        self.loaded = wait_until_loaded(c, self.status, self.node)
-
-    def status_after(self, since: int, fragment: str, timeout: float = TIMEOUT):
-        try:
-            return self.client.wait_for(self.status, lambda s: fragment in s.status[0].message, timeout, since)
-        except TimeoutError:
-            seen = [s.status[0].message for s in self.client.poll(self.status)[since:]][-10:]
-            raise AssertionError(f"no status with {fragment!r}; got {seen}\n{self.node.log()[-3000:]}") from None
-
-
 @pytest.fixture(scope="module")
 def wire(tiny_model_folder):
-    yield from serve(Wire(tiny_model_folder))
+    yield from serve(CommandWire(tiny_model_folder, timeout=TIMEOUT, max_duration=MAX_DURATION))
 
 
 def test_command_longer_than_max_duration_is_refused_before_generating(wire):

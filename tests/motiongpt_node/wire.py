@@ -274,3 +274,43 @@ def serve(harness):
     harness.stream.stop()
     code = harness.node.stop()
     assert code == 0, f"node exited with {code}:\n{harness.node.log()[-3000:]}"
+
+
+class CommandWire:
+    """The node with a model (overrides on top of the command tests' parameters), a Cyclone client with the
+    command and joint-state writers and the status and trajectory readers, and a joint-state stream of
+    ``start`` (default: every joint at 0, inside the limits). Use with `serve`."""
+
+    PARAMETERS = {"device": "cpu", "seed": 3, "status_period": 5.0, "max_duration": 5.0, "joint_state_timeout": 3.0,
+                  "caption_generated": False}
+
+    def __init__(self, model_folder, timeout: float = 60.0, start=None, **overrides) -> None:
+        import numpy as np
+
+        from motiongpt_node.joint_limits import JointLimits
+        from tests.motiongpt_node import dds_types as t
+        from tests.motiongpt_node.conftest import g1_urdf_path
+
+        domain = isolate_environment()
+        self.timeout = timeout
+        self.limits = JointLimits.from_urdf(g1_urdf_path())
+        zero = np.clip(np.zeros(len(self.limits.joint_names)), self.limits.lower, self.limits.upper)
+        self.start = zero if start is None else np.asarray(start, dtype=float)
+        self.node = NodeProcess({"model_path": str(model_folder), **self.PARAMETERS, **overrides}, temp_workdir())
+        c = self.client = WireClient(domain)
+        self.command = c.writer("/command", t.String)
+        self.joint_states = c.writer("/joint_states", t.JointState)
+        self.status = c.reader(f"{NODE}/status", t.DiagnosticArray)
+        self.trajectory = c.reader("/joint_trajectory", t.JointTrajectory)
+        for endpoint in (self.command, self.joint_states, self.status, self.trajectory):
+            c.wait_matched(endpoint)
+        self.stream = JointStateStream(self.joint_states, list(self.limits.joint_names), self.start.tolist()).start()
+        self.loaded = wait_until_loaded(c, self.status, self.node)
+
+    def status_after(self, since: int, fragment: str, timeout: float | None = None):
+        try:
+            return self.client.wait_for(self.status, lambda s: fragment in s.status[0].message,
+                                        timeout or self.timeout, since)
+        except TimeoutError:
+            seen = [s.status[0].message for s in self.client.poll(self.status)[since:]][-10:]
+            raise AssertionError(f"no status with {fragment!r}; got {seen}\n{self.node.log()[-3000:]}") from None
