@@ -401,9 +401,9 @@ class MotionGPTNode(Node):
             if job.kind == "command":
                 try:
                     plan = self._plan(self.pipeline, job.payload)
-                except CommandRefused as error:
-                    self._input_rejected("command", f"{error} ('{_short(job.payload)}')", always=True)
+                except CommandRefused as error:  # the log line first, then the status that reports it
                     self._log_command(job.payload, f"refused: {error}")
+                    self._input_rejected("command", f"{error} ('{_short(job.payload)}')", always=True)
                     return
                 meanings, threshold = self.pipeline.meanings(plan.steps)
                 job.meaning = describe_meanings(meanings)
@@ -412,8 +412,8 @@ class MotionGPTNode(Node):
                         check_meanings(meanings, self.config.allowed_motions, self.config.refuse_unknown,
                                        self.config.min_meaning_similarity, threshold)
                     except MotionNotAllowed as error:
-                        self._input_rejected("command", f"command refused: {error}", always=True)
                         self._log_command(job.payload, f"refused: {error}")
+                        self._input_rejected("command", f"command refused: {error}", always=True)
                         return
                 human = self.pipeline.command_to_motion(job.payload, plan.seconds_per_step, cancelled=job.cancelled)
             else:

@@ -75,9 +75,10 @@ def test_one_refused_step_refuses_the_whole_command(wire):
 
 def test_only_the_moving_joints_move_and_the_log_names_the_meaning(wire):
     c = wire.client
-    mark = c.mark(wire.trajectory)
+    mark, statuses = c.mark(wire.trajectory), c.mark(wire.status)
     wire.command.write(t.String(data="wave hello with your right hand"))
     message = c.wait_for(wire.trajectory, lambda m: True, TIMEOUT, mark)
+    wire.status_after(statuses, "published command 'wave hello")  # reported after the command's log line
     assert_valid_trajectory(message, wire.start, wire.limits, 5.0, 9.42)
     times, positions = trajectory_arrays(message, wire.limits.joint_names)
     moving = moving_mask(wire.limits.joint_names, ARMS)
