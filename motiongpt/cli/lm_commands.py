@@ -25,6 +25,17 @@ def register(groups) -> None:
     train.add_argument("--threads", type=int, help="torch CPU threads")
     train.set_defaults(func=run_train)
 
+    prepare = groups["train"].add_parser(
+        "lm-data", help="prepare a language-model config's training data once (codes, captions, vectors)",
+        description="Encode the config's split with its motion tokenizer (4 code-grid offsets), keep captions and "
+                    "action labels and, with text conditioning, embed every caption; a config with "
+                    "'prepared_data: FILE' then trains from FILE alone (no dataset, no sentence encoder needed).")
+    prepare.add_argument("--config", required=True, help="YAML config of the first stage (with text_conditioning)")
+    prepare.add_argument("--out", required=True, help="output .npz file")
+    prepare.add_argument("--data", help="override the config's data_root")
+    prepare.add_argument("--threads", type=int, help="torch CPU threads")
+    prepare.set_defaults(func=run_prepare)
+
     evaluate = groups["eval"].add_parser(
         "lm", help="evaluate the language model on the held-out split (prints JSON)",
         description="Text-to-motion and motion-to-text action accuracy, prediction and in-between ADE/FDE "
@@ -94,6 +105,14 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.config}: the config is for stage {config.stage!r}, not {args.stage!r}")
     folder = train_language_model(config)
     print(folder)
+    return 0
+
+
+def run_prepare(args: argparse.Namespace) -> int:
+    from motiongpt.lm.training import LMTrainingConfig, prepare_training_data
+
+    config = LMTrainingConfig.from_yaml(args.config, data_root=args.data, threads=args.threads)
+    print(prepare_training_data(config, args.out))
     return 0
 
 

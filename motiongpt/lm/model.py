@@ -215,16 +215,18 @@ class MotionLanguageModel:
 
     def loaded_encoders(self) -> dict:
         """{name: SentenceEncoder} of the sentence encoder this model holds (text conditioning), for sharing."""
-        if self.conditioning is None or self.sentence_vectors is None:
+        if self.conditioning is None or self.sentence_vectors is None or not self.sentence_vectors.loaded:
             return {}
         return {self.conditioning.sentence_encoder: self.sentence_vectors.encoder}
 
     @classmethod
     def build(cls, architecture: T5ArchitectureConfig, tokenizer, vocabulary: MotionVocabulary,
               max_input_length: int = 256, seed: int | None = None,
-              conditioning: TextConditioningConfig | None = None) -> "MotionLanguageModel":
+              conditioning: TextConditioningConfig | None = None, lazy_encoder: bool = False
+              ) -> "MotionLanguageModel":
         """A randomly initialised T5 over ``tokenizer`` (motion tokens are added if missing), with a new
-        sentence-vector projection when ``conditioning`` is given."""
+        sentence-vector projection when ``conditioning`` is given (``lazy_encoder``: the sentence encoder is
+        loaded only for a text whose vector is not cached, see `SentenceVectors.prefill`)."""
         add_motion_tokens(tokenizer, vocabulary)
         config = T5Config(
             vocab_size=len(tokenizer),
@@ -244,7 +246,7 @@ class MotionLanguageModel:
         if conditioning is None:
             return cls(t5, tokenizer, vocabulary, max_input_length)
         try:
-            vectors = load_sentence_vectors(conditioning)
+            vectors = load_sentence_vectors(conditioning, lazy=lazy_encoder)
         except (TextConditioningError, ValueError) as error:
             raise ModelLoadError(f"text conditioning: {error}") from error
         return cls(t5, tokenizer, vocabulary, max_input_length, conditioning,
@@ -252,7 +254,7 @@ class MotionLanguageModel:
 
     @classmethod
     def from_pretrained(cls, folder: str | Path, code_num: int | None = None,
-                        max_input_length: int = 256) -> "MotionLanguageModel":
+                        max_input_length: int = 256, lazy_encoder: bool = False) -> "MotionLanguageModel":
         """Load a folder written by `save_pretrained`, or any Hugging Face T5 folder (model + tokenizer).
 
         For a plain T5 folder (flan-t5-base, for instance) the motion tokens are added to the tokenizer
@@ -284,7 +286,7 @@ class MotionLanguageModel:
             if loaded is None:
                 return cls(t5, tokenizer, vocabulary, max_input_length)
             conditioning, projection = loaded
-            vectors = load_sentence_vectors(conditioning, base=folder)
+            vectors = load_sentence_vectors(conditioning, base=folder, lazy=lazy_encoder)
         except (TextConditioningError, ValueError) as error:
             raise ModelLoadError(f"{folder}: text conditioning: {error}") from error
         projection.eval()

@@ -81,16 +81,43 @@ class PrefixProjection(nn.Module):
 class SentenceVectors:
     """Frozen sentence-encoder vectors of request texts, in a least-recently-used cache of ``cache_size``
     texts (bounded memory in a long-running node; training raises it to hold every training caption);
-    ``None`` gives a zero vector."""
+    ``None`` gives a zero vector.
 
-    def __init__(self, encoder, cache_size: int = 4096):
-        self.encoder = encoder
+    ``encoder``: a `SentenceEncoder`, or a callable that loads one on the first text not already cached
+    (training from prepared data, whose captions come with their vectors, needs no encoder at all)."""
+
+    def __init__(self, encoder, cache_size: int = 4096, dim: int | None = None):
+        self._encoder = None if callable(encoder) and not hasattr(encoder, "encode") else encoder
+        self._load_encoder = encoder if self._encoder is None else None
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.dim = int(encoder.model.config.hidden_size)
+        self.dim = int(dim) if dim is not None else int(self._encoder.model.config.hidden_size)
+
+    @property
+    def loaded(self) -> bool:
+        return self._encoder is not None
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            self._encoder = self._load_encoder()
+            dim = int(self._encoder.model.config.hidden_size)
+            if dim != self.dim:
+                raise TextConditioningError(f"sentence encoder gives {dim}-d vectors, expected {self.dim}")
+        return self._encoder
 
     def __len__(self) -> int:
         return len(self._cache)
+
+    def prefill(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Cache vectors computed elsewhere (by the same encoder) for ``texts``; raises the cache size to
+        hold them all."""
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.shape != (len(texts), self.dim):
+            raise TextConditioningError(f"text conditioning: {len(texts)} texts need ({len(texts)}, {self.dim}) "
+                                        f"vectors, got {vectors.shape}")
+        self.cache_size = max(self.cache_size, len(self._cache) + len(texts))
+        self._cache.update(zip(texts, vectors))
 
     def for_prompts(self, request_texts: Sequence[str | None] | None, count: int) -> torch.Tensor:
         """Vectors (count, E) for ``count`` prompts: their request texts (None: no text, or no list at all)."""
@@ -114,11 +141,17 @@ class SentenceVectors:
         return torch.from_numpy(np.stack([found[t] if t else zero for t in texts]).astype(np.float32))
 
 
-def load_sentence_vectors(config: TextConditioningConfig, base: Path | None = None) -> SentenceVectors:
+def load_sentence_vectors(config: TextConditioningConfig, base: Path | None = None,
+                          lazy: bool = False) -> SentenceVectors:
+    """The encoder of ``config`` behind a vector cache; ``lazy``: loaded only when a text is not cached."""
     from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
 
-    encoder = SentenceEncoder(resolve_encoder_folder(config.sentence_encoder, base=base))
-    vectors = SentenceVectors(encoder)
+    def load():
+        return SentenceEncoder(resolve_encoder_folder(config.sentence_encoder, base=base))
+
+    if lazy:
+        return SentenceVectors(load, dim=int(config.embedding_dim))
+    vectors = SentenceVectors(load())
     if vectors.dim != int(config.embedding_dim):
         raise TextConditioningError(f"sentence encoder {config.sentence_encoder!r} gives {vectors.dim}-d vectors, "
                                     f"the projection expects {config.embedding_dim}")

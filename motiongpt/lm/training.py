@@ -41,6 +41,9 @@ class LMTrainingConfig:
     stage: str = "pretrain"
     data_root: str = "data/embedded"
     split: str = "train"
+    # the split's codes, captions, action labels and caption vectors prepared once by `motiongpt train lm-data`
+    # (motiongpt.lm.prepared_data); used instead of data_root, and then no sentence encoder is loaded
+    prepared_data: str | None = None
     motion_tokenizer: str = "models/tokenizer-small"
     templates: str = "pretrain"              # built-in name or a JSON path
     tokenizer_templates: tuple[str, ...] = ("pretrain", "instructions")  # text the SentencePiece model sees
@@ -119,9 +122,10 @@ def template_sentences(names: Sequence[str]) -> list[str]:
 
 
 def build_language_model(config: LMTrainingConfig, captions: Sequence[str], code_num: int,
-                         saved_tokenizer: Path | None = None):
+                         saved_tokenizer: Path | None = None, lazy_encoder: bool = False):
     """The model a stage starts from: ``init`` if given, else a new T5 with a SentencePiece text vocabulary
-    (trained on ``captions`` and the templates, or read from ``saved_tokenizer`` when resuming)."""
+    (trained on ``captions`` and the templates, or read from ``saved_tokenizer`` when resuming).
+    ``lazy_encoder``: the sentence encoder is loaded only for a text whose vector is not prefilled."""
     from motiongpt.lm.model import MotionLanguageModel
     from motiongpt.lm.text_tokenizer import train_text_tokenizer
     from motiongpt.lm.vocabulary import MotionVocabulary
@@ -130,7 +134,8 @@ def build_language_model(config: LMTrainingConfig, captions: Sequence[str], code
         init = Path(config.init)
         lm_folder = init / "lm" if (init / "lm" / "config.json").is_file() else init
         model = MotionLanguageModel.from_pretrained(lm_folder, code_num=code_num,
-                                                    max_input_length=config.max_input_length)
+                                                    max_input_length=config.max_input_length,
+                                                    lazy_encoder=lazy_encoder)
         if model.vocabulary.code_num != code_num:
             raise LMConfigError(f"{init}: built for {model.vocabulary.code_num} codes, the tokenizer has {code_num}")
         return model
@@ -142,7 +147,7 @@ def build_language_model(config: LMTrainingConfig, captions: Sequence[str], code
         tokenizer = train_text_tokenizer(sentences, vocab_size=config.text_vocab_size, seed=config.seed)
     return MotionLanguageModel.build(config.architecture, tokenizer, MotionVocabulary(code_num),
                                      config.max_input_length, seed=config.seed,
-                                     conditioning=config.text_conditioning)
+                                     conditioning=config.text_conditioning, lazy_encoder=lazy_encoder)
 
 
 def read_action_labels(data_root: Path) -> dict[str, str]:
@@ -156,6 +161,56 @@ def read_action_labels(data_root: Path) -> dict[str, str]:
         return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
     except (json.JSONDecodeError, AttributeError) as error:
         raise LMConfigError(f"{path}: not a JSON object of action labels: {error}") from error
+
+
+def load_training_data(config: LMTrainingConfig):
+    """The config's prepared data file, checked against its motion tokenizer and sentence encoder."""
+    from motiongpt.lm.prepared_data import PreparedDataError, load_prepared, tokenizer_fingerprint
+
+    try:
+        encoder = config.text_conditioning.sentence_encoder if config.text_conditioning else None
+        return load_prepared(config.prepared_data, tokenizer_fingerprint(config.motion_tokenizer), encoder)
+    except PreparedDataError as error:
+        raise LMConfigError(str(error)) from error
+
+
+def prefill_sentence_vectors(model, prepared, path: str) -> None:
+    """Put the prepared caption vectors into the model's sentence-vector cache (same encoder required)."""
+    if model.conditioning is None:
+        return
+    if prepared.vectors is None or prepared.sentence_encoder != model.conditioning.sentence_encoder:
+        raise LMConfigError(f"{path}: its caption vectors are by {prepared.sentence_encoder!r}, the model's text "
+                            f"conditioning uses {model.conditioning.sentence_encoder!r}; prepare the data with "
+                            f"a config that has the same text_conditioning")
+    model.sentence_vectors.prefill(prepared.vector_texts, prepared.vectors)
+
+
+def prepare_training_data(config: LMTrainingConfig, out: str | Path) -> Path:
+    """`motiongpt train lm-data`: the config's split encoded by its motion tokenizer, with action labels and,
+    with text conditioning, every caption embedded by its sentence encoder."""
+    from motiongpt.data.humanml3d import load_split
+    from motiongpt.lm.prepared_data import prepare, save_prepared
+    from motiongpt.tokenizer import MotionTokenizer
+
+    if config.threads:
+        import torch
+        torch.set_num_threads(int(config.threads))
+    motion_tokenizer = MotionTokenizer.from_pretrained(config.motion_tokenizer, device="cpu")
+    motion_tokenizer.requires_grad_(False)
+    records = load_split(config.data_root, config.split)
+    actions_file = Path(config.data_root) / "actions.json"
+    actions = read_action_labels(Path(config.data_root)) if actions_file.is_file() else {}
+    encoder, encoder_name = None, None
+    conditioning = config.text_conditioning  # prepare with the pretrain config: every stage reads the file
+    if conditioning is not None:
+        from motiongpt.lm.text_conditioning import load_sentence_vectors
+        encoder_name = conditioning.sentence_encoder
+        encoder = load_sentence_vectors(conditioning).encoder
+    data = prepare(records, motion_tokenizer, config.motion_tokenizer, actions, encoder_name, encoder)
+    path = save_prepared(out, data)
+    LOGGER.info("prepared %s: %d clips, %d captions%s", path, len(data.clips), len(data.captions),
+                f", vectors by {encoder_name}" if encoder_name else "")
+    return path
 
 
 def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None = None) -> Path:
@@ -177,18 +232,28 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         seed_everything(config.seed, context.rank)
         motion_tokenizer = MotionTokenizer.from_pretrained(config.motion_tokenizer, device=context.device)
         motion_tokenizer.requires_grad_(False)
-        if records is None:
-            from motiongpt.data.humanml3d import load_split
-            records = load_split(config.data_root, config.split)
-        clips = encode_records(records, motion_tokenizer)
-        captions = sorted({c for clip in clips for c in clip.captions})
         output_dir = Path(config.output_dir)
-        model = build_language_model(config, captions, motion_tokenizer.config.code_num, output_dir / "lm_init")
+        if config.prepared_data and records is None:
+            prepared = load_training_data(config)
+            clips, actions = prepared.clips, prepared.actions
+            model = build_language_model(config, prepared.captions, motion_tokenizer.config.code_num,
+                                         output_dir / "lm_init", lazy_encoder=prepared.vectors is not None)
+            prefill_sentence_vectors(model, prepared, config.prepared_data)
+        else:
+            if records is None:
+                from motiongpt.data.humanml3d import load_split
+                records = load_split(config.data_root, config.split)
+            clips = encode_records(records, motion_tokenizer)
+            actions = read_action_labels(Path(config.data_root)) if config.action_balance else {}
+            model = build_language_model(config, sorted({c for clip in clips for c in clip.captions}),
+                                         motion_tokenizer.config.code_num, output_dir / "lm_init")
+        captions = sorted({c for clip in clips for c in clip.captions})
         model.network.to(context.device)
         tasks = load_templates(config.templates)
         weights = None
         if config.action_balance:
-            actions = read_action_labels(Path(config.data_root))
+            if not actions:
+                raise LMConfigError("action_balance needs action labels (actions.json of the dataset)")
             weights = action_balanced_weights([clip.name for clip in clips], actions, config.action_balance)
         dropout = model.conditioning.caption_dropout if model.conditioning is not None else 0.0
         if model.sentence_vectors is not None:  # every training caption's vector stays cached
