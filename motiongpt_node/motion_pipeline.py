@@ -134,6 +134,7 @@ def resolve_device(device: str) -> str:
 class HumanMotion:
     joints: np.ndarray  # (T,22,3), Y up, metres, 20 fps
     seconds: float  # time the model took
+    codes: np.ndarray | None = None  # the motion codes the joints were decoded from (None: not from codes)
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,7 @@ class MotionPipeline:
                 raise GenerationCancelled("cancelled during generation") from None
             finally:
                 self._cancel = None
-        return HumanMotion(_joints_of(result, "command"), time.perf_counter() - start)
+        return HumanMotion(_joints_of(result, "command"), time.perf_counter() - start, _codes_of(result))
 
     def predict(self, joints: np.ndarray, seconds: float, cancelled: threading.Event | None = None) -> HumanMotion:
         """The predicted continuation of `joints` (only the new frames)."""
@@ -281,14 +282,27 @@ class MotionPipeline:
         return meanings, (index.threshold if meanings is not None and index is not None else None)
 
     def describe(self, joints: np.ndarray) -> str:
-        """The model's caption of (T,22,3) joints; an empty caption is an error, not an answer."""
+        """The model's caption of (T,22,3) joints (encoded to codes first); an empty caption is an error."""
         with self._model_lock:
             text = self.model.motion_to_text(np.asarray(joints, dtype=np.float32))
+        return self._caption(text, len(joints))
+
+    def describe_motion(self, motion: HumanMotion) -> str:
+        """The caption of a generated motion: from the codes it was decoded from (no re-encoding of the
+        joints, which gives other codes), or from its joints when it has none."""
+        if motion.codes is None:
+            return self.describe(motion.joints)
+        with self._model_lock:
+            text = self.model.captions_for_codes([motion.codes])[0]
+        return self._caption(text, len(motion.joints))
+
+    @staticmethod
+    def _caption(text: Any, frames: int) -> str:
         if not isinstance(text, str):
             raise PipelineError(f"motion_to_text returned {type(text).__name__}, not text")
         caption = " ".join(text.split())
         if not caption:
-            raise PipelineError(f"the model gave an empty caption for {len(joints) / FPS:.1f} s of motion "
+            raise PipelineError(f"the model gave an empty caption for {frames / FPS:.1f} s of motion "
                                 f"(noise or implausible motion?)")
         return caption
 
@@ -306,6 +320,14 @@ class MotionPipeline:
             seconds=time.perf_counter() - start,
             report=getattr(motion, "report", None),
         )
+
+
+def _codes_of(result: Any) -> np.ndarray | None:
+    codes = getattr(result, "codes", None)
+    if codes is None:
+        return None
+    codes = np.asarray(codes).reshape(-1)
+    return codes.astype(np.int64) if codes.size and np.issubdtype(codes.dtype, np.integer) else None
 
 
 def _joints_of(result: Any, call: str) -> np.ndarray:

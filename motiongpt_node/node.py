@@ -436,7 +436,7 @@ class MotionGPTNode(Node):
             return
         if job.kind == "command" and self.config.caption_generated:
             try:
-                caption = self.pipeline.describe(human.joints)
+                caption = self.pipeline.describe_motion(human)
             except ValueError as error:  # an empty caption: the trajectory is out, only the caption is missing
                 self._report("warn", f"no caption for command '{_short(job.payload)}': {error}")
                 return

@@ -68,7 +68,8 @@ def register(groups) -> None:
     generate = groups["top"].add_parser(
         "generate", help="generate a motion from text (multi-step commands allowed)",
         description='Generate motion for TEXT, e.g. "walk forward, then turn left, then wave". Writes '
-                    "joints.npy (T,22,3), features.npy (T,263), caption.txt, codes.npy and animation.gif "
+                    "joints.npy (T,22,3), features.npy (T,263), codes.npy, command.txt, caption.txt (the model's own "
+                    "description of the generated motion), steps.json and animation.gif "
                     "(and motion.bvh with --bvh).")
     generate.add_argument("text")
     generate.add_argument("--model", default=DEFAULT_MODEL)
@@ -153,7 +154,9 @@ def run_generate(args: argparse.Namespace) -> int:
     np.save(out / "joints.npy", result.joints.astype(np.float32))
     np.save(out / "features.npy", result.features.astype(np.float32))
     np.save(out / "codes.npy", result.codes)
-    (out / "caption.txt").write_text(args.text.strip() + "\n")
+    (out / "command.txt").write_text(args.text.strip() + "\n")
+    # the model's own description of what it generated, from the codes it chose (its motion-to-text task)
+    (out / "caption.txt").write_text(model.captions_for_codes([result.codes])[0].strip() + "\n")
     (out / "steps.json").write_text(json.dumps(
         [{"text": t, "first_frame": a, "end_frame": b} for t, a, b in result.steps], indent=1) + "\n")
     if args.bvh:

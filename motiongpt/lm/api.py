@@ -315,7 +315,8 @@ class MotionGPT:
         settings = self._settings(greedy, None, None)
         settings.max_new_tokens = int(max_new_tokens)
         responses = self.language_model.generate(self._m2t_prompts(codes), settings, seed=seed)
-        return [MOTION_TOKEN_PATTERN.sub("", r).strip() for r in responses]
+        # training quotes half of the captions (PromptFiller.quote_probability): a caption is returned without them
+        return [MOTION_TOKEN_PATTERN.sub("", r).strip().strip('"').strip() for r in responses]
 
     def _choose(self, texts: list[str], options: list[tuple[np.ndarray, str]]) -> int:
         """Index of the candidate motion that fits the request ``texts[0]`` (and its neighbour captions

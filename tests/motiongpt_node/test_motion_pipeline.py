@@ -38,6 +38,20 @@ def test_empty_caption_is_an_error_with_the_reason():
     assert MotionPipeline(CaptionModel(" a person  waves\n"), retargeter=None).describe(noise) == "a person waves"
 
 
+def test_a_generated_motion_is_captioned_from_the_codes_it_was_decoded_from(tiny_model_folder):
+    pipeline = MotionPipeline.load(str(tiny_model_folder), "g1", "cpu", seed=5, cpu_threads=1)
+    motion = pipeline.command_to_motion("a person walks forward, then jumps", seconds_per_step=1.2)
+    model = MotionGPT.from_pretrained(tiny_model_folder)
+    expected = model.command("a person walks forward, then jumps", seconds_per_step=1.2, seed=5)
+    np.testing.assert_array_equal(motion.codes, expected.codes)  # kept from generation, not re-encoded
+    caption = pipeline.describe_motion(motion)
+    assert caption == " ".join(model.captions_for_codes([expected.codes])[0].split())
+    # joints without codes (a pose stream) are encoded first, as before
+    from motiongpt_node.motion_pipeline import HumanMotion
+    stream = HumanMotion(motion.joints, 0.0)
+    assert pipeline.describe_motion(stream) == pipeline.describe(motion.joints)
+
+
 # ---------------------------------------------------------------------- bounded work per command (issue 15, item 2)
 from motiongpt_node.motion_pipeline import (  # noqa: E402
     CommandRefused, GenerationCancelled, MIN_FITTED_STEP_S, TRANSITION_SECONDS, plan_command,

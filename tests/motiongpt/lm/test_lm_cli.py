@@ -15,7 +15,10 @@ def test_generate_writes_joints_features_caption_and_animation(tiny_motiongpt, t
     assert joints.ndim == 3 and joints.shape[1:] == (22, 3)
     assert features.shape == (joints.shape[0], 263)
     assert joints.shape[0] == 4 * (6 + 4 + 6)  # two steps of 1.2 s joined by a 0.8 s transition
-    assert (out / "caption.txt").read_text().strip() == "walk forward, then wave"
+    assert (out / "command.txt").read_text().strip() == "walk forward, then wave"
+    # caption.txt: the model's description of the codes it generated, not the command
+    codes = np.load(out / "codes.npy")
+    assert (out / "caption.txt").read_text().strip() == tiny_motiongpt.captions_for_codes([codes])[0].strip()
     assert (out / "animation.gif").stat().st_size > 0
 
 
