@@ -31,7 +31,8 @@ from tests.motiongpt_node.wire import (  # noqa: E402
     wait_until_loaded,
 )
 
-COMMANDS = ["a person walks forward", "a person waves with the right hand", "a person jumps in place",
+# within the node's default allowed_motions (locomotion and gestures): a refused command gets no trajectory
+COMMANDS = ["a person walks forward", "a person waves with the right hand", "a person walks backwards",
             "a person turns left", "a person raises both arms"]
 PARTS = ("latency_s", "generation_s", "retargeting_s", "shaping_s", "transport_s", "queue_wait_s")
 
@@ -74,7 +75,11 @@ def measure(length_s: float, args, domain: int) -> dict:
             marks = client.mark(trajectory), client.mark(status)
             sent = time.perf_counter()
             command.write(t.String(data=text))
-            message = client.wait_for(trajectory, lambda m: True, 600, marks[0])
+            try:
+                message = client.wait_for(trajectory, lambda m: True, 120, marks[0])
+            except TimeoutError as error:
+                raise SystemExit(f"no trajectory for {text!r} within 120 s (refused or failed?): {error}\n"
+                                 f"{node.log()[-2000:]}") from None
             latency = time.perf_counter() - sent
             report = client.wait_for(status, lambda s: s.status[0].message.startswith("published command"), 60, marks[1])
             values = {key: float(v) for key, v in status_values(report).items() if key.endswith("_s")}
