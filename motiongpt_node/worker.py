@@ -68,10 +68,6 @@ class LatestWinsWorker:
         with self._condition:
             return self._running
 
-    def pending_count(self) -> int:
-        with self._condition:
-            return len(self._pending)
-
     def submit(self, job: Job) -> bool:
         """Queue `job`; False (and nothing queued) when it does not preempt and the worker is busy."""
         dropped: list[tuple[Job, str]] = []

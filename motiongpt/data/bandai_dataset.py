@@ -192,17 +192,6 @@ class BandaiSettings:
     normal_style_probability: float = 0.3
 
 
-@dataclass
-class BandaiMotion:
-    name: str
-    take: object          # motiongpt.data.bandai.BandaiTake
-    split: str
-    speed: float
-    piece: int
-    pieces: int
-    mirrored: bool
-
-
 def _rng(seed: int, *keys: str) -> np.random.Generator:
     return np.random.default_rng([seed] + [zlib.crc32(key.encode()) for key in keys])
 

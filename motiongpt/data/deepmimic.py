@@ -286,11 +286,6 @@ def frame_times(duration: float, fps: float = FPS, speed: float = 1.0, start_tim
     return start_time + np.arange(frames) * step
 
 
-def resample(clip: DeepMimicClip, fps: float = FPS) -> tuple[np.ndarray, np.ndarray]:
-    """Root positions (T,3) and rotations (T,13,4) at ``fps`` over the whole clip."""
-    return sample(clip, frame_times(clip.duration, fps))
-
-
 def forward_kinematics(root_positions: np.ndarray, quats: np.ndarray) -> dict[str, tuple[np.ndarray, Rotation]]:
     """World position (T,3) and rotation of every DeepMimic joint (DeepMimic frame: x forward, y up, z right)."""
     names = ["root"] + [name for name, _, _ in ROTATION_COLUMNS]

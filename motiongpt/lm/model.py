@@ -307,9 +307,6 @@ class MotionLanguageModel:
     def device(self) -> torch.device:
         return next(self.t5.parameters()).device
 
-    def motion_token_id(self, index: int) -> int:
-        return self.first_motion_id + int(index)
-
     def tokenize(self, texts: Sequence[str], max_length: int | None = None) -> dict[str, torch.Tensor]:
         batch = self.tokenizer(
             list(texts), padding=True, truncation=True, max_length=max_length or self.max_input_length,

@@ -189,9 +189,6 @@ class OnnxLanguageModel:
     def device(self) -> str:
         return self.graphs.device_type
 
-    def motion_token_id(self, index: int) -> int:
-        return self.first_motion_id + int(index)
-
     # ------------------------------------------------------------------ text
     def tokenize(self, texts: Sequence[str], max_length: int | None = None) -> dict[str, Any]:
         import torch
