@@ -10,7 +10,7 @@ also a read-only parameter, see node_config.py):
 - out: joint_trajectory (trajectory_msgs/JointTrajectory) or the follow_joint_trajectory action when
        control_msgs is importable (the launch file remaps both to joint_trajectory_controller/...), ~/base_path (nav_msgs/Path),
        ~/description (std_msgs/String), ~/skeleton (visualization_msgs/MarkerArray),
-       ~/status (diagnostic_msgs/DiagnosticArray)
+       ~/status (diagnostic_msgs/DiagnosticArray), and the same status on /diagnostics (ROS convention)
 - services: ~/cancel and ~/describe (std_srvs/Trigger), request queues `service_queue_depth` deep
 
 Failures: a model or retargeter that cannot be loaded ends the process with exit code 1 and one line
@@ -116,6 +116,8 @@ class MotionGPTNode(Node):
         self.description_pub = self.create_publisher(String, cfg.description_topic, 10)
         self.skeleton_pub = self.create_publisher(MarkerArray, cfg.skeleton_topic, 10)
         self.status_pub = self.create_publisher(DiagnosticArray, cfg.status_topic, 10)
+        self.diagnostics_pub = (self.create_publisher(DiagnosticArray, cfg.diagnostics_topic, 10)
+                                if cfg.diagnostics_topic else None)
         subscriptions = {
             # Raw bytes: rclpy's String conversion cuts at a NUL and hides invalid UTF-8 behind U+FFFD.
             "command": self.create_subscription(String, cfg.command_topic, self._on_command, 10, callback_group=inputs,
@@ -574,8 +576,11 @@ class MotionGPTNode(Node):
             values.update(self._timings)
             values["robot_joints"] = len(self.limits.joint_names)
             values["model_path"] = getattr(self, "_model_path", "")
-        status = ros_messages.status_msg(self.get_clock().now().to_msg(), STATUS_NAME, level, message, values)
-        self._publish(self.status_pub, status)
+        stamp = self.get_clock().now().to_msg()
+        self._publish(self.status_pub, ros_messages.status_msg(stamp, STATUS_NAME, level, message, values))
+        if self.diagnostics_pub is not None:  # one topic for every node: the name says which node it is
+            name = f"{self.get_fully_qualified_name().lstrip('/')}: motion pipeline"
+            self._publish(self.diagnostics_pub, ros_messages.status_msg(stamp, name, level, message, values))
 
     def worker_busy(self) -> bool:
         worker = getattr(self, "worker", None)

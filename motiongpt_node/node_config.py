@@ -54,6 +54,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("description_topic", "~/description", "std_msgs/String out: caption of the motion just generated or of the pose stream"),
     ParameterSpec("skeleton_topic", "~/skeleton", "visualization_msgs/MarkerArray out: stick-figure preview of the human motion"),
     ParameterSpec("status_topic", "~/status", "diagnostic_msgs/DiagnosticArray out: state, last error, drops, timings"),
+    ParameterSpec("diagnostics_topic", "/diagnostics", "diagnostic_msgs/DiagnosticArray out: the same status, named after the node's full name, on the topic diagnostic_aggregator and rqt_runtime_monitor read (absolute by ROS convention); empty: not published"),
     ParameterSpec("use_action", True, "send FollowJointTrajectory goals when control_msgs is importable and the server is up; else the topic"),
     ParameterSpec("action_name", "follow_joint_trajectory", "the controller's FollowJointTrajectory action; the launch file remaps it to joint_trajectory_controller/follow_joint_trajectory"),
     ParameterSpec("world_frame", "world", "frame_id of the base path and the skeleton preview", **DYNAMIC),
@@ -108,6 +109,7 @@ class NodeConfig:
     description_topic: str
     skeleton_topic: str
     status_topic: str
+    diagnostics_topic: str
     use_action: bool
     action_name: str
     world_frame: str

@@ -20,8 +20,9 @@ def test_shipped_yaml_sets_every_parameter_to_a_valid_value():
 
 def test_topic_names_are_relative_and_outputs_private():
     for spec in PARAMETERS:
-        if spec.name.endswith("_topic") or spec.name == "action_name":
+        if (spec.name.endswith("_topic") or spec.name == "action_name") and spec.name != "diagnostics_topic":
             assert not spec.default.startswith("/"), spec.name
+    assert SPECS["diagnostics_topic"].default == "/diagnostics"  # the one absolute name, by ROS convention
     assert {s.default for s in PARAMETERS if s.default in ("command", "joint_states", "human_pose", "joint_trajectory")} \
         == {"command", "joint_states", "human_pose", "joint_trajectory"}
     assert all(SPECS[f"{name}_topic"].default == f"~/{name}" for name in ("base_path", "description", "skeleton", "status"))

@@ -30,8 +30,10 @@ class Wire:
         self.joint_states = c.writer("/joint_states", t.JointState)
         self.human_pose = c.writer("/human_pose", t.PoseArray)
         self.status = c.reader(f"{NODE}/status", t.DiagnosticArray)
+        self.diagnostics = c.reader("/diagnostics", t.DiagnosticArray)
         self.trajectory = c.reader("/joint_trajectory", t.JointTrajectory)
-        for endpoint in (self.command, self.joint_states, self.human_pose, self.status, self.trajectory):
+        for endpoint in (self.command, self.joint_states, self.human_pose, self.status, self.diagnostics,
+                         self.trajectory):
             c.wait_matched(endpoint)
         # Loading the model is CPU-heavy; inputs sent meanwhile could be overwritten in the node's queue.
         self.loaded = wait_until_loaded(c, self.status, self.node)
@@ -72,6 +74,17 @@ def test_command_before_any_joint_state_is_refused(wire):
     mark = wire.send(wire.command, t.String(data="wave with the right hand"))
     status = wire.expect_status("no joint state received on /joint_states", mark)
     assert status.status[0].level == 1  # WARN
+
+
+def test_the_status_also_goes_to_diagnostics_under_the_node_name(wire):
+    mark = wire.client.mark(wire.diagnostics)
+    sent = wire.send(wire.command, t.String(data=""))
+    status = wire.expect_status("command is empty", sent)
+    copy = wire.client.wait_for(wire.diagnostics, lambda s: "command is empty" in s.status[0].message,
+                                STATUS_TIMEOUT, mark)
+    assert copy.status[0].name == "motiongpt_node: motion pipeline"
+    assert copy.status[0].level == status.status[0].level and copy.status[0].message == status.status[0].message
+    assert status_values(copy)["state"] == status_values(status)["state"]
 
 
 def test_nan_joint_state_is_refused(wire):
