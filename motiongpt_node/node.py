@@ -10,8 +10,10 @@ also a read-only parameter, see node_config.py):
 - out: joint_trajectory (trajectory_msgs/JointTrajectory) or the follow_joint_trajectory action when
        control_msgs is importable (the launch file remaps both to joint_trajectory_controller/...), ~/base_path (nav_msgs/Path),
        ~/description (std_msgs/String), ~/skeleton (visualization_msgs/MarkerArray),
+       ~/preview (trajectory_msgs/JointTrajectory, preview mode only),
        ~/status (diagnostic_msgs/DiagnosticArray), and the same status on /diagnostics (ROS convention)
-- services: ~/cancel and ~/describe (std_srvs/Trigger), request queues `service_queue_depth` deep
+- services: ~/cancel, ~/describe and ~/execute (std_srvs/Trigger; ~/execute sends the previewed command in
+  preview mode), request queues `service_queue_depth` deep
 
 Failures: a model or retargeter that cannot be loaded ends the process with exit code 1 and one line
 (`motiongpt_node: error: ...`) unless `stay_up_on_error` is true (then state=error, commands refused).
@@ -95,8 +97,8 @@ class MotionGPTNode(Node):
         self._last_input_report: dict[str, tuple[str, float]] = {}
         self._unknown_joints: tuple[str, ...] = ()
         self._state = "loading"
-        self._counters = {"commands": 0, "published": 0, "dropped": 0, "rejected_inputs": 0, "errors": 0,
-                          "interrupted": 0}
+        self._counters = {"commands": 0, "published": 0, "previewed": 0, "dropped": 0, "rejected_inputs": 0,
+                          "errors": 0, "interrupted": 0}
         self._last = {"error": "", "dropped": "", "command": "", "timings": ""}
         self._timings: dict[str, float] = {}
         self._error_log: dict[tuple[str, str], tuple[float, int]] = {}  # (job kind, error type) -> (logged at, suppressed)
@@ -116,6 +118,8 @@ class MotionGPTNode(Node):
         self.description_pub = self.create_publisher(String, cfg.description_topic, 10)
         self.skeleton_pub = self.create_publisher(MarkerArray, cfg.skeleton_topic, 10)
         self.status_pub = self.create_publisher(DiagnosticArray, cfg.status_topic, 10)
+        self.preview_pub = self.create_publisher(JointTrajectory, cfg.preview_topic, 10)
+        self._preview: dict[str, Any] | None = None  # preview mode: the command waiting for ~/execute
         self.diagnostics_pub = (self.create_publisher(DiagnosticArray, cfg.diagnostics_topic, 10)
                                 if cfg.diagnostics_topic else None)
         subscriptions = {
@@ -139,6 +143,8 @@ class MotionGPTNode(Node):
         self.create_service(Trigger, "~/cancel", self._on_cancel, qos_profile=services_qos,
                             callback_group=MutuallyExclusiveCallbackGroup())
         self.create_service(Trigger, "~/describe", self._on_describe, qos_profile=services_qos,
+                            callback_group=MutuallyExclusiveCallbackGroup())
+        self.create_service(Trigger, "~/execute", self._on_execute, qos_profile=services_qos,
                             callback_group=MutuallyExclusiveCallbackGroup())
         self.create_timer(cfg.status_period, self._publish_status, callback_group=inputs)
         if cfg.prediction_enabled:
@@ -344,6 +350,7 @@ class MotionGPTNode(Node):
     def _on_cancel(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
         with self._publish_lock:
             dropped = self.worker.cancel_all("cancelled by ~/cancel")
+            self._preview = None  # a previewed command is dropped too
             if self._goal_handle is not None:
                 self._goal_handle.cancel_goal_async()
                 self._goal_handle = None
@@ -450,15 +457,14 @@ class MotionGPTNode(Node):
         with self._publish_lock:
             if job.cancelled.is_set():
                 return False
-            state = self._current_state()
-            check_start_state(state, self.limits, self.config.start_state_tolerance)
-            names, positions = expand_to_robot_joints(plan.joint_names, plan.positions, self.limits.joint_names, state)
-            if self.config.moving_joints != ["*"]:
-                positions = hold_masked_joints(positions, state, moving_mask(names, self.config.moving_joints))
-            trajectory, shaping = shape_trajectory(names, plan.times, positions, state, self.limits, self.shaping)
-            check_trajectory(trajectory, state, self.limits, self.config.max_duration)  # the gate
+            trajectory, shaping = self._shaped(plan)
             timings["shaping_s"] = time.perf_counter() - started
-            sent_at = self._send_trajectory(trajectory)
+            previewed = job.kind == "command" and self.config.preview
+            if previewed:  # held for ~/execute, which shapes it again from the state of that moment
+                sent_at = self._publish(self.preview_pub, ros_messages.trajectory_msg(trajectory))
+                self._preview = {"command": job.payload, "plan": plan, "meaning": job.meaning}
+            else:
+                sent_at = self._send_trajectory(trajectory)
             job.delivered = True
             timings["total_s"] = sent_at - job.received  # command callback -> trajectory handed to DDS
         stamp = self.get_clock().now().to_msg()
@@ -470,9 +476,15 @@ class MotionGPTNode(Node):
         self._publish(self.skeleton_pub,
                       ros_messages.skeleton_markers(human_joints, self.config.world_frame, stamp))
         with self._lock:
-            self._counters["published"] += 1
+            self._counters["previewed" if previewed else "published"] += 1
             self._timings.update({k: round(v, 4) for k, v in timings.items()})
             self._timings["trajectory_s"] = round(trajectory.duration, 3)
+        if previewed:
+            self._log_command(job.payload, f"meaning {job.meaning}; previewed in {timings['total_s']:.2f} s, "
+                                           f"waiting for ~/execute", trajectory.duration)
+            self._report("ok", f"preview of command '{_short(job.payload)}': {len(trajectory.times)} points, "
+                               f"{trajectory.duration:.2f} s on {self.preview_pub.topic_name}; ~/execute sends it")
+            return True
         if job.kind == "command":
             self._log_command(job.payload, f"meaning {job.meaning}; published in {timings['total_s']:.2f} s",
                               trajectory.duration)
@@ -480,6 +492,43 @@ class MotionGPTNode(Node):
         self._report("ok", f"published {what}: {len(trajectory.times)} points, {trajectory.duration:.2f} s"
                      + (f", {shaping.dropped_s:.1f} s cut at max_duration" if shaping.dropped_s else ""))
         return True
+
+    def _shaped(self, plan: Any) -> tuple[JointTrajectoryData, Any]:
+        """The robot trajectory of ``plan`` from the current joint state: all robot joints, masked joints held,
+        timed and limited by the one shaper, then gated by the contract check (raises ValueError)."""
+        state = self._current_state()
+        check_start_state(state, self.limits, self.config.start_state_tolerance)
+        names, positions = expand_to_robot_joints(plan.joint_names, plan.positions, self.limits.joint_names, state)
+        if self.config.moving_joints != ["*"]:
+            positions = hold_masked_joints(positions, state, moving_mask(names, self.config.moving_joints))
+        trajectory, shaping = shape_trajectory(names, plan.times, positions, state, self.limits, self.shaping)
+        check_trajectory(trajectory, state, self.limits, self.config.max_duration)  # the gate
+        return trajectory, shaping
+
+    def _on_execute(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        """Preview mode: send the previewed command's trajectory, shaped from the robot's state now."""
+        with self._publish_lock:
+            pending = self._preview
+            try:
+                if pending is None:
+                    raise ValueError("nothing to execute: no previewed command waiting"
+                                     + ("" if self.config.preview else " (preview mode is off)"))
+                trajectory, _ = self._shaped(pending["plan"])
+                self._send_trajectory(trajectory)
+            except ValueError as error:
+                response.success, response.message = False, f"~/execute: {error}"
+                self._report("warn", response.message)
+                return response
+            self._preview = None
+        with self._lock:
+            self._counters["published"] += 1
+        self._log_command(pending["command"], f"meaning {pending['meaning']}; executed after preview",
+                          trajectory.duration)
+        response.success = True
+        response.message = (f"executing command '{_short(pending['command'])}': {len(trajectory.times)} points, "
+                            f"{trajectory.duration:.2f} s")
+        self._report("ok", response.message)
+        return response
 
     def _on_dropped(self, job: Job, reason: str) -> None:
         if job.delivered:

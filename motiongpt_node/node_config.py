@@ -54,6 +54,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("description_topic", "~/description", "std_msgs/String out: caption of the motion just generated or of the pose stream"),
     ParameterSpec("skeleton_topic", "~/skeleton", "visualization_msgs/MarkerArray out: stick-figure preview of the human motion"),
     ParameterSpec("status_topic", "~/status", "diagnostic_msgs/DiagnosticArray out: state, last error, drops, timings"),
+    ParameterSpec("preview_topic", "~/preview", "trajectory_msgs/JointTrajectory out: in preview mode, the trajectory a command would run, before ~/execute"),
     ParameterSpec("diagnostics_topic", "/diagnostics", "diagnostic_msgs/DiagnosticArray out: the same status, named after the node's full name, on the topic diagnostic_aggregator and rqt_runtime_monitor read (absolute by ROS convention); empty: not published"),
     ParameterSpec("use_action", True, "send FollowJointTrajectory goals when control_msgs is importable and the server is up; else the topic"),
     ParameterSpec("action_name", "follow_joint_trajectory", "the controller's FollowJointTrajectory action; the launch file remaps it to joint_trajectory_controller/follow_joint_trajectory"),
@@ -67,6 +68,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("allowed_motions", list(DEFAULT_ALLOWED_MOTIONS), "actions a command may mean (the model's action names, see motiongpt_node/command_policy.py); a step that means anything else is refused. Default: locomotion and gestures; flips, cartwheels, rolls, spins, kicks, jumps, crawling, getting up and dancing need a balancing controller. '*' allows every action", **DYNAMIC),
     ParameterSpec("refuse_unknown", True, "refuse a command step that is far from anything the model was taught (meaning similarity below the threshold) instead of executing the nearest motion", **DYNAMIC),
     ParameterSpec("min_meaning_similarity", 0.0, "threshold of refuse_unknown (cosine similarity of the request to the nearest training caption); 0: the model's own, chosen on its val split", low=0.0, high=1.0, **DYNAMIC),
+    ParameterSpec("preview", False, "preview mode: a command's trajectory goes to the preview topic (with its base path and skeleton) and is sent to the controller only on ~/execute, shaped again from the robot's state at that time; recommended on real hardware", **DYNAMIC),
     ParameterSpec("moving_joints", ["*"], "fnmatch patterns of the joints a trajectory may move (e.g. ['*_shoulder_*', '*_elbow_joint', '*_wrist_*'] for arms only); the other joints hold their current position", **DYNAMIC),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
     ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0, **DYNAMIC),
@@ -109,6 +111,7 @@ class NodeConfig:
     description_topic: str
     skeleton_topic: str
     status_topic: str
+    preview_topic: str
     diagnostics_topic: str
     use_action: bool
     action_name: str
@@ -122,6 +125,7 @@ class NodeConfig:
     allowed_motions: list
     refuse_unknown: bool
     min_meaning_similarity: float
+    preview: bool
     moving_joints: list
     max_pending: int
     max_joint_velocity: float
