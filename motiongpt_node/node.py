@@ -25,14 +25,15 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
 
 import numpy as np
 from geometry_msgs.msg import PoseArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
+from rclpy.task import Future as RclpyFuture
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -112,7 +113,8 @@ class MotionGPTNode(Node):
 
             self.recorder = BagRecorder(cfg.record_bag)
 
-        inputs = MutuallyExclusiveCallbackGroup()
+        # One executor thread (main.py) runs every callback below; they only convert, check and queue. Model
+        # work runs off it: commands and predictions in the worker thread, ~/describe in its own thread.
         self.trajectory_pub = self.create_publisher(JointTrajectory, cfg.trajectory_topic, 10)
         self.path_pub = self.create_publisher(Path, cfg.base_path_topic, 10)
         self.description_pub = self.create_publisher(String, cfg.description_topic, 10)
@@ -124,13 +126,9 @@ class MotionGPTNode(Node):
                                 if cfg.diagnostics_topic else None)
         subscriptions = {
             # Raw bytes: rclpy's String conversion cuts at a NUL and hides invalid UTF-8 behind U+FFFD.
-            "command": self.create_subscription(String, cfg.command_topic, self._on_command, 10, callback_group=inputs,
-                                                raw=True),
-            # Its own group: the robot state stays current however busy the other inputs are.
-            "joint_states": self.create_subscription(JointState, cfg.joint_states_topic, self._on_joint_state, 10,
-                                                     callback_group=MutuallyExclusiveCallbackGroup()),
-            "human_pose": self.create_subscription(PoseArray, cfg.human_pose_topic, self._on_human_pose, 10,
-                                                   callback_group=inputs),
+            "command": self.create_subscription(String, cfg.command_topic, self._on_command, 10, raw=True),
+            "joint_states": self.create_subscription(JointState, cfg.joint_states_topic, self._on_joint_state, 10),
+            "human_pose": self.create_subscription(PoseArray, cfg.human_pose_topic, self._on_human_pose, 10),
         }
         # Fully qualified names (command -> /<namespace>/command, ~/status -> /<namespace>/motiongpt_node/status), for the bag, the status and the messages.
         self.topic = {key: subscription.topic_name for key, subscription in subscriptions.items()}
@@ -140,21 +138,19 @@ class MotionGPTNode(Node):
         # Deep request queues: a burst of requests written back to back is served, not silently cut at rclpy's
         # default depth of 10 (issue 15, item 7). Requests beyond the depth may still be lost by the middleware.
         services_qos = QoSProfile(depth=cfg.service_queue_depth)
-        self.create_service(Trigger, "~/cancel", self._on_cancel, qos_profile=services_qos,
-                            callback_group=MutuallyExclusiveCallbackGroup())
-        self.create_service(Trigger, "~/describe", self._on_describe, qos_profile=services_qos,
-                            callback_group=MutuallyExclusiveCallbackGroup())
-        self.create_service(Trigger, "~/execute", self._on_execute, qos_profile=services_qos,
-                            callback_group=MutuallyExclusiveCallbackGroup())
-        self.create_timer(cfg.status_period, self._publish_status, callback_group=inputs)
+        self.create_service(Trigger, "~/cancel", self._on_cancel, qos_profile=services_qos)
+        self.create_service(Trigger, "~/describe", self._on_describe, qos_profile=services_qos)
+        self.create_service(Trigger, "~/execute", self._on_execute, qos_profile=services_qos)
+        self.create_timer(cfg.status_period, self._publish_status)
         if cfg.prediction_enabled:
-            self.create_timer(cfg.prediction_period, self._on_prediction_tick, callback_group=inputs)
+            self.create_timer(cfg.prediction_period, self._on_prediction_tick)
 
         self.action_client = None
         self._goal_handle = None
         if cfg.use_action:
             self.action_client = self._make_action_client(cfg.action_name)
 
+        self._describe_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
         self.worker = LatestWinsWorker(self._run_job, self._on_dropped, self._on_job_error, cfg.max_pending)
         self.add_on_set_parameters_callback(self._on_set_parameters)
         self.worker.start(setup=self._load_pipeline)
@@ -369,12 +365,14 @@ class MotionGPTNode(Node):
         self._report("ok", response.message)
         return response
 
-    def _on_describe(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+    async def _on_describe(self, request: Trigger.Request, response: Trigger.Response) -> Trigger.Response:
+        """Caption the recent pose stream. The model runs in the describe thread; this coroutine waits for it
+        without holding the executor, which keeps serving joint states, commands and the other services."""
         try:
             if self.pipeline is None:
                 raise ValueError(f"model not ready ({self._state}) {self._load_error}".strip())
             joints = self.poses.recent(self.config.describe_seconds)
-            caption = self.pipeline.describe(joints)  # raises PipelineError (a ValueError) for an empty caption
+            caption = await self._off_executor(self.pipeline.describe, joints)  # PipelineError for an empty caption
         except Exception as error:  # noqa: BLE001 - every failure is an answer with success=False and the reason
             response.success = False
             reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
@@ -384,6 +382,21 @@ class MotionGPTNode(Node):
         self._publish(self.description_pub, String(data=caption))
         response.success, response.message = True, caption
         return response
+
+    async def _off_executor(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Await ``function(*args)`` run in the describe thread. Completing the rclpy future from that thread
+        schedules its done callback on the executor, which wakes it and resumes this coroutine."""
+        future = RclpyFuture(executor=self.executor)
+        future.add_done_callback(lambda _: None)
+
+        def run() -> None:
+            try:
+                future.set_result(function(*args))
+            except BaseException as error:  # noqa: BLE001 - handed to the awaiting coroutine
+                future.set_exception(error)
+
+        self._describe_thread.submit(run)
+        return await future
 
     def _on_prediction_tick(self) -> None:
         if self.pipeline is None or self.worker.busy:
@@ -637,6 +650,7 @@ class MotionGPTNode(Node):
 
     def close(self) -> None:
         self.worker.stop()
+        self._describe_thread.shutdown(wait=True, cancel_futures=True)
         if self.recorder is not None:
             self.recorder.close()
 
