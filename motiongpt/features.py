@@ -86,13 +86,23 @@ def facing_directions(joints: np.ndarray, smooth_sigma: float | None = None, sou
     forward = cross(up, across), optionally smoothed over time with a Gaussian (mode 'nearest')
     before normalising. The default (r_hip, l_hip, r_shoulder, l_shoulder) is the true facing.
     """
-    a, b, c, d = face_joints
-    across = (joints[:, a] - joints[:, b]) + (joints[:, c] - joints[:, d])
+    across = _across(joints, face_joints)
     across = across / _norms(across, source, "the across vector (hips + shoulders)")
     forward = np.cross(_UP, across)
     if smooth_sigma:
         forward = gaussian_filter1d(forward, smooth_sigma, axis=0, mode="nearest")
     return forward / _norms(forward, source, "the facing direction (body lying flat or hips/shoulders vertical)")
+
+
+def facing_yaw(pose: np.ndarray) -> float:
+    """Heading (rad about +Y, 0 = facing +Z) of one (22, 3) pose from its hips and shoulders, unsmoothed (the
+    facing of `facing_directions` for a single frame; a degenerate pose gives 0 instead of raising)."""
+    return float(headings(np.cross(_UP, _across(np.asarray(pose, dtype=np.float64), FACE_JOINTS))))
+
+
+def _across(joints: np.ndarray, face_joints: tuple[int, int, int, int]) -> np.ndarray:
+    a, b, c, d = face_joints
+    return (joints[..., a, :] - joints[..., b, :]) + (joints[..., c, :] - joints[..., d, :])
 
 
 def headings(forward: np.ndarray) -> np.ndarray:

@@ -1,12 +1,26 @@
-"""The 22-joint SMPL skeleton used by HumanML3D and MotionGPT (Guo et al., CVPR 2022; Jiang et al., NeurIPS 2023).
-
-Coordinates: Y up, metres, 20 frames per second.
+"""The 22-joint SMPL skeleton used by HumanML3D and MotionGPT (Guo et al., CVPR 2022; Jiang et al., NeurIPS 2023),
+and the conventions every layer shares: human motion is (T, 22, 3) joint positions in this order, Y up, metres,
+`FPS` frames per second; the robot side and ROS are Z up (`yup_to_zup`, `zup_to_yup`). This module is the one
+owner of the frame rate and the axes; `motiongpt`, `retargeting` and `motiongpt_node` import them from here.
 """
 from __future__ import annotations
 
 import numpy as np
 
 FPS: float = 20.0
+
+# Human Y-up (x, y, z) -> robot/ROS Z-up (x', y', z') = (x, -z, y): a rotation of +90 degrees about x.
+Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+
+
+def yup_to_zup(points: np.ndarray) -> np.ndarray:
+    """Human Y-up points (..., 3) in the Z-up frame of the robot and ROS: x' = x, y' = -z, z' = y."""
+    return np.asarray(points, dtype=np.float64) @ Y_UP_TO_Z_UP.T
+
+
+def zup_to_yup(points: np.ndarray) -> np.ndarray:
+    """The inverse of `yup_to_zup`: x = x', y = z', z = -y'."""
+    return np.asarray(points, dtype=np.float64) @ Y_UP_TO_Z_UP
 NUM_JOINTS: int = 22
 FEATURE_DIM: int = 263
 

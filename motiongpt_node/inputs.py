@@ -10,7 +10,7 @@ import unicodedata
 
 import numpy as np
 
-from motiongpt.skeleton import NUM_JOINTS
+from motiongpt.skeleton import NUM_JOINTS, zup_to_yup
 
 ALLOWED_CONTROL_CHARACTERS = {"\n", "\t", "\r"}
 DEFAULT_MAX_JOINT_STATE_NAMES = 512  # the node parameter max_joint_state_names
@@ -122,10 +122,4 @@ def pose_array_joints(points: list[tuple[float, float, float]], source: str = "~
     zup = np.asarray(points, dtype=np.float64).reshape(NUM_JOINTS, 3)
     if not np.all(np.isfinite(zup)):
         raise InputError(f"{source}: pose positions contain NaN or infinity")
-    return np.stack([zup[:, 0], zup[:, 2], -zup[:, 1]], axis=1)
-
-
-def yup_to_zup(points: np.ndarray) -> np.ndarray:
-    """Human Y-up frame to the ROS Z-up frame: x' = x, y' = -z, z' = y (works on (...,3) arrays)."""
-    points = np.asarray(points, dtype=np.float64)
-    return np.stack([points[..., 0], -points[..., 2], points[..., 1]], axis=-1)
+    return zup_to_yup(zup)

@@ -10,8 +10,7 @@ from std_msgs.msg import ColorRGBA, Header
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 from visualization_msgs.msg import Marker, MarkerArray
 
-from motiongpt.skeleton import PARENTS
-from motiongpt_node.inputs import yup_to_zup
+from motiongpt.skeleton import FPS, PARENTS, yup_to_zup
 from motiongpt_node.trajectory_contract import JointTrajectoryData
 
 STATUS_LEVELS = {"ok": DiagnosticStatus.OK, "warn": DiagnosticStatus.WARN, "error": DiagnosticStatus.ERROR}
@@ -64,7 +63,7 @@ def base_path_msg(times: np.ndarray, positions: np.ndarray, orientations_xyzw: n
     return path
 
 
-def skeleton_markers(joints_yup: np.ndarray, frame_id: str, stamp: Time, fps: float = 20.0, every_s: float = 0.5) -> MarkerArray:
+def skeleton_markers(joints_yup: np.ndarray, frame_id: str, stamp: Time, fps: float = FPS, every_s: float = 0.5) -> MarkerArray:
     """A stick-figure preview: one LINE_LIST of bones per `every_s` seconds of motion, later frames more opaque."""
     points = yup_to_zup(joints_yup)
     header = Header(stamp=stamp, frame_id=frame_id)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from motiongpt.skeleton import FPS
 from retargeting import metrics
 from retargeting.errors import RetargetError
 from retargeting.mujoco_check import build_model, self_collision_frames
@@ -74,7 +75,7 @@ def dataset_clips(data_dir: str | Path) -> list[Path]:
     return clips
 
 
-def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, fps: float = 20.0,
+def evaluate_robot(robot: str, data_dir: str | Path, limit: int | None = None, fps: float = FPS,
                    settings: RetargetSettings = RetargetSettings(), progress=None, match: str | None = None) -> dict:
     """``match``: a regular expression; only clips whose name it finds are evaluated (``limit`` applies after)."""
     retargeter = Retargeter.from_robot(robot, settings)

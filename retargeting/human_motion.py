@@ -10,11 +10,8 @@ import dataclasses
 
 import numpy as np
 
-from motiongpt.skeleton import NUM_JOINTS, PARENTS
+from motiongpt.skeleton import NUM_JOINTS, PARENTS, yup_to_zup
 from retargeting.errors import RetargetError
-
-# Human Y-up (x, y, z) -> robot Z-up (x', y', z') = (x, -z, y): a rotation of +90 degrees about x.
-Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,7 +86,7 @@ def clean_motion(joints_yup, source: str = "motion", checks: FrameChecks = Frame
         frames = np.arange(len(joints))
         filled = np.stack([np.interp(frames, good, flat[:, c]) for c in range(flat.shape[1])], axis=1)
         repaired = filled.reshape(joints.shape)
-    zup = repaired @ Y_UP_TO_Z_UP.T
+    zup = yup_to_zup(repaired)
     return CleanMotion(joints=zup, bad_frames=bad, reasons=reasons)
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pinocchio as pin
 
+from motiongpt.skeleton import FPS
 from retargeting.motion import RobotMotion
 from retargeting.robot_model import RobotModel
 
@@ -104,7 +105,7 @@ def render_frames_drawing(robot: RobotModel, motion: RobotMotion, out_path: Path
 
 
 def render_robot_motion(robot: RobotModel, motion: RobotMotion, out_path: str | Path, size: int = 320,
-                        fps: float = 20.0, backend: str = "auto") -> tuple[Path, str]:
+                        fps: float = FPS, backend: str = "auto") -> tuple[Path, str]:
     """Write an animation; returns (path, backend used: "mujoco" or "frames")."""
     out_path = Path(out_path)
     if backend in ("auto", "mujoco"):

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pinocchio as pin
 
+from motiongpt.skeleton import FPS
 from retargeting import metrics
 from retargeting.contacts import ContactSettings, detect_contacts
 from retargeting.errors import RetargetError
@@ -68,7 +69,7 @@ class Retargeter:
                                 f"limits [{self.robot.lower[j]:.3f}, {self.robot.upper[j]:.3f}]")
         return np.clip(start, self.robot.lower, self.robot.upper)
 
-    def solve_frames(self, targets, fps: float = 20.0) -> tuple[np.ndarray, dict]:
+    def solve_frames(self, targets, fps: float = FPS) -> tuple[np.ndarray, dict]:
         """Per-frame IK over the whole clip; returns (T, nq) configurations and solver statistics.
 
         Each frame is warm-started from the previous one and each joint may move at most
@@ -199,7 +200,7 @@ class Retargeter:
                     "restarts_taken": restarts_taken, "frames_feet_lifted": lifted,
                     "frames_box_widened": widened}
 
-    def retarget(self, human_joints_yup, fps: float = 20.0, start_positions=None, source: str = "motion") -> RobotMotion:
+    def retarget(self, human_joints_yup, fps: float = FPS, start_positions=None, source: str = "motion") -> RobotMotion:
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):
             raise RetargetError(f"{source}: fps must be a positive number, got {fps!r}")
         robot, settings = self.robot, self.settings

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from motiongpt.skeleton import JOINT_NAMES, NUM_JOINTS, PARENTS
+from motiongpt.skeleton import FPS, JOINT_NAMES, NUM_JOINTS, PARENTS
 
 POSITION_CHANNELS = ("Xposition", "Yposition", "Zposition")
 ROTATION_CHANNELS = ("Xrotation", "Yrotation", "Zrotation")
@@ -370,7 +370,7 @@ def fit_rotations(joints: np.ndarray, offsets: np.ndarray, parents: tuple[int, .
     return rotations
 
 
-def write_bvh(path: str | Path, joints: np.ndarray, fps: float = 20.0, translations: bool = False,
+def write_bvh(path: str | Path, joints: np.ndarray, fps: float = FPS, translations: bool = False,
               scale: float = 1.0, names: tuple[str, ...] = JOINT_NAMES) -> Path:
     """Write SMPL joints (T, 22, 3), Y up, metres, as a BVH (see the module docstring); returns the path.
 

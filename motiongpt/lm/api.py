@@ -43,6 +43,8 @@ from motiongpt.lm.templates import (
     T2M_PROMPT_FRAMES,
 )
 from motiongpt.lm.vocabulary import MOTION_TOKEN_PATTERN, NoMotionError, parse_motion
+from motiongpt.features import facing_yaw
+from motiongpt.skeleton import FPS
 
 LOGGER = logging.getLogger(__name__)
 
@@ -64,7 +66,6 @@ def resolve_backend(folder: str | Path, backend: str = "auto") -> str:
         raise ValueError(f"backend must be auto or one of {BACKENDS}, got {backend!r}")
     return backend
 MAX_COMMAND_STEPS = 8  # steps of one multi-step command (each generated and joined): bounds the work per message
-FPS = 20.0
 
 
 @dataclass
@@ -89,13 +90,6 @@ def seconds_to_codes(seconds: float, what: str = "seconds") -> int:
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{what} must be a positive number, got {seconds!r}")
     return max(1, int(round(value * FPS / FRAMES_PER_CODE)))
-
-
-def facing_yaw(frame: np.ndarray) -> float:
-    """Heading (radians about +Y, 0 = facing +Z) of one (22, 3) pose from its hips and shoulders."""
-    across = (frame[2] - frame[1]) + (frame[17] - frame[16])  # (r_hip - l_hip) + (r_shoulder - l_shoulder)
-    forward = np.cross(np.array([0.0, 1.0, 0.0]), across)
-    return float(np.arctan2(forward[0], forward[2]))
 
 
 def rigid_placement(motion: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:

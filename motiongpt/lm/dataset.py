@@ -14,9 +14,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from motiongpt.lm.templates import CAPTION, PromptFiller, TemplateTask
+from motiongpt.lm.templates import CAPTION, FRAMES_PER_CODE, PromptFiller, TemplateTask
 
-FRAMES_PER_CODE = 4
 MIN_CODES = 4  # prediction and in-between need a few codes to split
 
 

@@ -27,10 +27,11 @@ from pathlib import Path
 
 import numpy as np
 
+from motiongpt.lm.templates import FRAMES_PER_CODE
+from motiongpt.skeleton import FPS
+
 LOGGER = logging.getLogger(__name__)
 
-FRAMES_PER_CODE = 4
-FPS = 20.0
 MULTI_STEP_COMMANDS = (
     "a person walks forward, then turns left, then jumps",
     "someone runs forward and then kicks",

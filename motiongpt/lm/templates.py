@@ -22,6 +22,7 @@ from typing import Sequence
 import numpy as np
 
 from motiongpt.lm.vocabulary import MotionVocabulary
+from motiongpt.skeleton import FPS
 
 CAPTION = "<Caption_Placeholder>"
 MOTION = "<Motion_Placeholder>"
@@ -31,8 +32,7 @@ MOTION_HEAD = "<Motion_Placeholder_s1>"
 MOTION_TAIL = "<Motion_Placeholder_s2>"
 MOTION_MASKED = "<Motion_Placeholder_Masked>"
 
-FRAMES_PER_CODE = 4
-FPS = 20.0
+FRAMES_PER_CODE = 4  # motion codes: one per 4 frames (the tokenizer's temporal downsampling, 2**down_t)
 
 # Inference prompts (section 4.4).
 T2M_PROMPT = f"Generate motion: {CAPTION}"

@@ -11,8 +11,8 @@ from motiongpt_node.inputs import (
     joint_state_positions,
     pose_array_joints,
     validate_command,
-    yup_to_zup,
 )
+from motiongpt.skeleton import yup_to_zup
 
 
 def string_cdr(payload: bytes, little: bool = True, encapsulation: int = 1) -> bytes:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from motiongpt.data.deepmimic import load_joints
-from motiongpt_node.inputs import yup_to_zup
+from motiongpt.skeleton import yup_to_zup
 from motiongpt_node.joint_limits import JointLimits
 from tests.motiongpt_node import dds_types as t
 from tests.motiongpt_node.conftest import g1_urdf_path

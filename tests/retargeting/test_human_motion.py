@@ -3,7 +3,8 @@ import pytest
 
 from retargeting import RetargetError
 from retargeting.contacts import detect_contacts
-from retargeting.human_motion import Y_UP_TO_Z_UP, clean_motion
+from motiongpt.skeleton import Y_UP_TO_Z_UP
+from retargeting.human_motion import clean_motion
 
 
 def test_y_up_becomes_z_up(walking_clip):

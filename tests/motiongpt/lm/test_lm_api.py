@@ -131,7 +131,8 @@ def test_save_and_load_folder(tiny_motiongpt, tmp_path):
 
 
 def test_rigid_placement_maps_source_pose_onto_target():
-    from motiongpt.lm.api import facing_yaw, rigid_placement
+    from motiongpt.features import facing_yaw
+    from motiongpt.lm.api import rigid_placement
     motion = walking_joints(10).astype(np.float64)
     angle = 1.1
     rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])

@@ -15,7 +15,7 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
 from motiongpt.data.deepmimic import load_joints
-from motiongpt_node.inputs import yup_to_zup
+from motiongpt.skeleton import yup_to_zup
 from motiongpt_node.joint_limits import JointLimits
 
 FOLDER = Path(__file__).resolve().parent / "golden_input"
