@@ -108,25 +108,45 @@ def _blend_weights(contacts: Contacts, frames: int, blend_frames: int) -> tuple[
 
 
 def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, blend_frames: int = 3) -> TaskTargets:
+    """Per-frame IK targets for (T, 22, 3) Z-up human joints: scaled keypoint positions, limbs kept clear of the
+    body, segment orientations, feet planted during contacts, in that order."""
     config = robot.config
-    calibration = robot.calibration
-    frames = len(joints)
     smpl_ids = [JOINT_INDEX[k.smpl] for k in config.keypoints]
     slot_of_joint = {j: k for k, j in enumerate(smpl_ids)}
-    ground = contacts.ground_height
+    J = JOINT_INDEX
+    segment_rotations = {
+        "pelvis": frames_from_axes(joints[:, J["left_hip"]] - joints[:, J["right_hip"]], joints[:, J["spine1"]] - joints[:, J["pelvis"]]),
+        "torso": frames_from_axes(joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]], joints[:, J["neck"]] - joints[:, J["spine3"]]),
+    }
+    positions, keypoint_scales, root_scale = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint,
+                                                               segment_rotations)
+    _keep_limbs_clear(config, positions, slot_of_joint, segment_rotations)
+    calibration_segments = _limb_orientations(robot, joints, slot_of_joint, segment_rotations)
+    alpha, segment_of = _blend_weights(contacts, len(joints), blend_frames)
+    position_weights = np.tile(np.array([k.weight for k in config.keypoints] + [0.0, 0.0]), (len(joints), 1))
+    for side in (0, 1):
+        _plant_foot(robot, joints, contacts, side, alpha[:, side], segment_of[:, side], slot_of_joint,
+                    positions, position_weights, segment_rotations)
+    rotations, rotation_weights = _orientation_targets(robot, segment_rotations, calibration_segments, alpha)
+    return TaskTargets(positions, position_weights, rotations, rotation_weights, alpha, keypoint_scales, root_scale,
+                       segment_rotations["pelvis"])
 
-    # --- scales -------------------------------------------------------------------------------------
+
+def _scaled_positions(robot: RobotModel, joints: np.ndarray, ground: float, slot_of_joint: dict[int, int],
+                      segment_rotations: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, float], float]:
+    """Keypoint targets (T, K + 2, 3) (the last two rows: the soles, filled by `_plant_foot`): the hip centre
+    scaled by standing heights, every other keypoint hung on its mapped parent by the bone scaled to the
+    robot's bone length (rigid keypoints: the robot's own offset, turned with the human segment)."""
+    config, calibration = robot.config, robot.calibration
+    J = JOINT_INDEX
+    smpl_ids = [J[k.smpl] for k in config.keypoints]
+
     def mapped_parent(joint: int) -> int:
         parent = PARENTS[joint]
         while parent not in slot_of_joint:
             parent = PARENTS[parent]
         return parent
 
-    J = JOINT_INDEX
-    segment_rotations = {
-        "pelvis": frames_from_axes(joints[:, J["left_hip"]] - joints[:, J["right_hip"]], joints[:, J["spine1"]] - joints[:, J["pelvis"]]),
-        "torso": frames_from_axes(joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]], joints[:, J["neck"]] - joints[:, J["spine3"]]),
-    }
     # Root: the hip centre is scaled by the ratio of standing hip heights (robot / human), the pelvis
     # hangs on it with the robot's own pelvis-to-hips offset (robots differ most there).
     robot_hips = 0.5 * (calibration.keypoint_positions[slot_of_joint[J["left_hip"]]] + calibration.keypoint_positions[slot_of_joint[J["right_hip"]]])
@@ -140,8 +160,8 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     human_standing = STANDING_PER_LEG * float(np.median(leg))
     root_scale = float(robot_standing / max(human_standing, 0.2)) * config.scales["root"]
 
-    positions = np.zeros((frames, len(smpl_ids) + 2, 3))
-    hips_target = np.empty((frames, 3))
+    positions = np.zeros((len(joints), len(smpl_ids) + 2, 3))
+    hips_target = np.empty((len(joints), 3))
     hips_target[:, :2] = root_scale * (hip_centre[:, :2] - joints[0, 0, :2])
     hips_target[:, 2] = root_scale * (hip_centre[:, 2] - ground)
     positions[:, 0] = hips_target - segment_rotations["pelvis"] @ (robot_hips - calibration.keypoint_positions[0])
@@ -164,8 +184,15 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         scale = (robot_length / human_length if human_length > 1e-3 else 1.0) * config.scales[GROUP_OF_JOINT[name]]
         keypoint_scales[name] = scale
         positions[:, slot] = positions[:, slot_of_joint[parent]] + scale * bone
+    return positions, keypoint_scales, root_scale
 
-    # --- limbs clear of the body ----------------------------------------------------------------------
+
+def _keep_limbs_clear(config, positions: np.ndarray, slot_of_joint: dict[int, int],
+                      segment_rotations: dict[str, np.ndarray]) -> None:
+    """Push the keypoints of ``config.clearance`` out sideways to at least their distance from the body centre
+    line (legs: in the pelvis frame; arms: in the torso frame, only in front of its back and within
+    ``clearance_depth``), in place."""
+    J = JOINT_INDEX
     for name, distance in config.clearance.items():
         if J.get(name) not in slot_of_joint:
             continue
@@ -184,8 +211,13 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         local[inside, 1] = side * distance
         positions[:, slot] = centre + np.einsum("tij,tj->ti", frame, local)
 
-    # --- segment orientations ----------------------------------------------------------------------
-    robot_kp = {k.smpl: calibration.keypoint_positions[i] for i, k in enumerate(config.keypoints)}
+
+def _limb_orientations(robot: RobotModel, joints: np.ndarray, slot_of_joint: dict[int, int],
+                       segment_rotations: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Adds the upper-arm and thigh frames of the human to ``segment_rotations``; returns the same frames of
+    the robot at calibration (the orientation targets are taken relative to them)."""
+    J = JOINT_INDEX
+    robot_kp = {k.smpl: robot.calibration.keypoint_positions[i] for i, k in enumerate(robot.config.keypoints)}
     calibration_segments = {}
     limbs = {"upper_arm": (("shoulder", "elbow", "wrist"), "torso", 1.0), "thigh": (("hip", "knee", "ankle"), "pelvis", -1.0)}
     for side in ("left", "right"):
@@ -196,72 +228,87 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
                     *(joints[:, J[n]] for n in names), segment_rotations[body], sign)
                 calibration_segments[f"{side}_{limb}"] = limb_frames(
                     *(robot_kp[n][None] for n in names), np.eye(3)[None], sign)[0]
-    alpha, segment_of = _blend_weights(contacts, frames, blend_frames)
-    settings = config.solver
-    foot_names = ("left", "right")
-    position_weights = np.tile(np.array([k.weight for k in config.keypoints] + [0.0, 0.0]), (frames, 1))
-    for side, name in enumerate(foot_names):
-        ankle, toe = J[f"{name}_ankle"], J[f"{name}_foot"]
-        vector = joints[:, toe] - joints[:, ankle]
-        horizontal = np.linalg.norm(vector[:, :2], axis=-1)
-        elevation = np.arctan2(vector[:, 2], horizontal)
-        # The heading of a steeply pitched foot (toe pointing down) is ill-defined: blend towards the
-        # pelvis heading as the ankle-to-toe vector leaves the horizontal (fully beyond 60 degrees).
-        trust = np.clip((np.cos(elevation) - 0.5) / 0.3, 0.0, 1.0)[:, None]
-        # Blend on the circle (an angle, not a vector sum: two opposite headings would sum to nothing and
-        # the yaw would flip by up to 180 degrees in one frame, whirling the hip yaw joint).
-        pelvis_yaw = np.arctan2(segment_rotations["pelvis"][:, 1, 0], segment_rotations["pelvis"][:, 0, 0])
-        foot_yaw = np.arctan2(vector[:, 1], vector[:, 0])
-        yaw = np.unwrap(pelvis_yaw + trust[:, 0] * np.angle(np.exp(1j * (foot_yaw - pelvis_yaw))))
-        in_contact = contacts.in_contact[:, side]
-        rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
-        pitch = -(elevation - rest_elevation)
-        # Contact headings: circular mean over each contact.
-        # The yaw is unwrapped (continuous over the clip); each contact's mean heading is taken on the
-        # branch nearest the contact's own yaw, so blending in and out of a contact never wraps around.
-        contact_yaw = []
-        for s, e in contacts.segments[side]:
-            mean = float(np.arctan2(np.sin(yaw[s:e + 1]).mean(), np.cos(yaw[s:e + 1]).mean()))
-            middle = float(yaw[(s + e) // 2])
-            contact_yaw.append(middle + float(np.angle(np.exp(1j * (mean - middle)))))
-        seg = segment_of[:, side]
-        a = alpha[:, side]
-        target_yaw = yaw.copy()
-        has = seg >= 0
-        if has.any():
-            fixed_yaw = np.array(contact_yaw)[seg[has]]
-            delta = fixed_yaw - yaw[has]
-            target_yaw[has] = yaw[has] + a[has] * delta
-        rotation = _rot_z(target_yaw) @ _rot_y(pitch * (1.0 - a))
-        segment_rotations[f"{name}_foot"] = rotation
+    return calibration_segments
 
-        # Free sole centre from the planned ankle, then lift above ground, then plant during contacts.
-        ankle_slot = slot_of_joint[ankle]
-        ankle_cal = calibration.keypoint_positions[ankle_slot]
-        sole_cal = calibration.sole_points[side]
-        sole_center_cal = sole_cal.mean(axis=0)
-        free_sole = positions[:, ankle_slot] + rotation @ (sole_center_cal - ankle_cal)
-        corners = free_sole[:, None, :] + np.einsum("tij,cj->tci", rotation, sole_cal - sole_center_cal)
-        lift = np.maximum(0.0, -corners[:, :, 2].min(axis=1))
-        free_sole[:, 2] += lift
-        positions[:, ankle_slot, 2] += lift
-        if toe in slot_of_joint:
-            positions[:, slot_of_joint[toe], 2] += lift
-        sole_target = free_sole.copy()
-        if has.any():
-            planted = np.array([[*free_sole[s:e + 1, :2].mean(axis=0), 0.0] for s, e in contacts.segments[side]])
-            sole_target[has] = (1 - a[has, None]) * free_sole[has] + a[has, None] * planted[seg[has]]
-        slot = len(smpl_ids) + side
-        positions[:, slot] = sole_target
-        position_weights[:, slot] = settings.contact_weight * a
-        position_weights[:, ankle_slot] *= 1.0 - a
-        if toe in slot_of_joint:
-            position_weights[:, slot_of_joint[toe]] *= 1.0 - a
 
+def _plant_foot(robot: RobotModel, joints: np.ndarray, contacts: Contacts, side: int, alpha: np.ndarray,
+                segment_of: np.ndarray, slot_of_joint: dict[int, int], positions: np.ndarray,
+                position_weights: np.ndarray, segment_rotations: dict[str, np.ndarray]) -> None:
+    """One foot (side 0: left, 1: right), in place: its orientation (heading from the ankle-to-toe vector,
+    held at each contact's mean heading), its sole target (lifted above the ground, planted at each
+    contact's mean position, blended in and out by ``alpha``) and the weights that hand the foot from the
+    ankle and toe keypoints to the sole during contacts."""
+    J = JOINT_INDEX
+    calibration, settings = robot.calibration, robot.config.solver
+    name = ("left", "right")[side]
+    ankle, toe = J[f"{name}_ankle"], J[f"{name}_foot"]
+    vector = joints[:, toe] - joints[:, ankle]
+    horizontal = np.linalg.norm(vector[:, :2], axis=-1)
+    elevation = np.arctan2(vector[:, 2], horizontal)
+    # The heading of a steeply pitched foot (toe pointing down) is ill-defined: blend towards the
+    # pelvis heading as the ankle-to-toe vector leaves the horizontal (fully beyond 60 degrees).
+    trust = np.clip((np.cos(elevation) - 0.5) / 0.3, 0.0, 1.0)[:, None]
+    # Blend on the circle (an angle, not a vector sum: two opposite headings would sum to nothing and
+    # the yaw would flip by up to 180 degrees in one frame, whirling the hip yaw joint).
+    pelvis_yaw = np.arctan2(segment_rotations["pelvis"][:, 1, 0], segment_rotations["pelvis"][:, 0, 0])
+    foot_yaw = np.arctan2(vector[:, 1], vector[:, 0])
+    yaw = np.unwrap(pelvis_yaw + trust[:, 0] * np.angle(np.exp(1j * (foot_yaw - pelvis_yaw))))
+    in_contact = contacts.in_contact[:, side]
+    rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
+    pitch = -(elevation - rest_elevation)
+    # Contact headings: circular mean over each contact.
+    # The yaw is unwrapped (continuous over the clip); each contact's mean heading is taken on the
+    # branch nearest the contact's own yaw, so blending in and out of a contact never wraps around.
+    contact_yaw = []
+    for s, e in contacts.segments[side]:
+        mean = float(np.arctan2(np.sin(yaw[s:e + 1]).mean(), np.cos(yaw[s:e + 1]).mean()))
+        middle = float(yaw[(s + e) // 2])
+        contact_yaw.append(middle + float(np.angle(np.exp(1j * (mean - middle)))))
+    a = alpha
+    target_yaw = yaw.copy()
+    has = segment_of >= 0
+    if has.any():
+        fixed_yaw = np.array(contact_yaw)[segment_of[has]]
+        delta = fixed_yaw - yaw[has]
+        target_yaw[has] = yaw[has] + a[has] * delta
+    rotation = _rot_z(target_yaw) @ _rot_y(pitch * (1.0 - a))
+    segment_rotations[f"{name}_foot"] = rotation
+
+    # Free sole centre from the planned ankle, then lift above ground, then plant during contacts.
+    ankle_slot = slot_of_joint[ankle]
+    ankle_cal = calibration.keypoint_positions[ankle_slot]
+    sole_cal = calibration.sole_points[side]
+    sole_center_cal = sole_cal.mean(axis=0)
+    free_sole = positions[:, ankle_slot] + rotation @ (sole_center_cal - ankle_cal)
+    corners = free_sole[:, None, :] + np.einsum("tij,cj->tci", rotation, sole_cal - sole_center_cal)
+    lift = np.maximum(0.0, -corners[:, :, 2].min(axis=1))
+    free_sole[:, 2] += lift
+    positions[:, ankle_slot, 2] += lift
+    if toe in slot_of_joint:
+        positions[:, slot_of_joint[toe], 2] += lift
+    sole_target = free_sole.copy()
+    if has.any():
+        planted = np.array([[*free_sole[s:e + 1, :2].mean(axis=0), 0.0] for s, e in contacts.segments[side]])
+        sole_target[has] = (1 - a[has, None]) * free_sole[has] + a[has, None] * planted[segment_of[has]]
+    slot = len(robot.config.keypoints) + side
+    positions[:, slot] = sole_target
+    position_weights[:, slot] = settings.contact_weight * a
+    position_weights[:, ankle_slot] *= 1.0 - a
+    if toe in slot_of_joint:
+        position_weights[:, slot_of_joint[toe]] *= 1.0 - a
+
+
+def _orientation_targets(robot: RobotModel, segment_rotations: dict[str, np.ndarray],
+                         calibration_segments: dict[str, np.ndarray], alpha: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation targets (T, M, 3, 3) and weights (T, M) of the config's orientation tasks: each segment's frame
+    times the robot's calibration offset; foot weights rise to the contact weight during contacts."""
+    config, settings = robot.config, robot.config.solver
+    frames = len(alpha)
     rotations = np.zeros((frames, len(config.orientations), 3, 3))
     rotation_weights = np.zeros((frames, len(config.orientations)))
     for m, spec in enumerate(config.orientations):
-        offset = calibration.orientation_offsets[m]
+        offset = robot.calibration.orientation_offsets[m]
         if spec.segment in calibration_segments:  # the robot's own segment frame at calibration
             offset = calibration_segments[spec.segment].T @ offset
         rotations[:, m] = segment_rotations[spec.segment] @ offset
@@ -269,5 +316,4 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         if spec.segment.endswith("_foot"):
             a = alpha[:, 0 if spec.segment.startswith("left") else 1]
             rotation_weights[:, m] = spec.weight + a * (settings.contact_weight - spec.weight)
-    return TaskTargets(positions, position_weights, rotations, rotation_weights, alpha, keypoint_scales, root_scale,
-                       segment_rotations["pelvis"])
+    return rotations, rotation_weights
