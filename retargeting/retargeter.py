@@ -83,16 +83,16 @@ class Retargeter:
         nothing marks the target as out of reach (a crawl, a roll): the next ``retry_frames`` frames are
         not recovered again unless their cost rises ``stuck_jump`` times (this keeps the recovery to
         genuinely stuck frames and the throughput at the level without it)."""
-        robot, model, solver = self.robot, self.robot.model, self.solver
+        robot, model = self.robot, self.robot.model
         frames = len(targets.positions)
         qs = np.empty((frames, model.nq))
         base_rotation = targets.pelvis_rotations[0] @ robot.calibration.base_rotation
         q = robot.configuration(targets.positions[0, 0], base_rotation, robot.rest_posture)
-        iterations = rejected = restarts = restarts_taken = lifted = widened = 0
         settings = robot.config.solver
         box = settings.velocity_box * robot.velocity_limits / fps if settings.velocity_box > 0 else None
+        stats = _SolveStats()
         task_costs = np.zeros(frames)
-        last_futile, futile_cost = -frames - 1, np.inf  # the last recovery that gained nothing, and its cost
+        futility = _Futility(last=-frames - 1, cost=np.inf)  # the last recovery that gained nothing, and its cost
         for t in range(frames):
             prior = None
             low, high = robot.lower, robot.upper
@@ -106,99 +106,114 @@ class Retargeter:
             elif t >= 1:
                 q = qs[t - 1].copy()
                 prior = q[7:].copy()
-            task = (targets.positions[t], targets.position_weights[t], targets.rotations[t], targets.rotation_weights[t])
+            frame = _Frame(t, (targets.positions[t], targets.position_weights[t], targets.rotations[t],
+                               targets.rotation_weights[t]), prior, low, high,
+                           qs[t - 1] if t >= 1 else None, task_costs[t - 1] if t >= 1 else np.inf)
             budget = 3 * settings.max_iterations if t == 0 else settings.warm_iterations
-            q, info = solver.solve(q, *task, prior=prior, max_iterations=budget, lower=low, upper=high)
-            iterations += info.iterations
-            previous_cost = task_costs[t - 1] if t >= 1 else np.inf
-
-            def stuck(frame_info) -> bool:
-                # High task cost, or a cost jumping well above the previous frame's while the target moves on.
-                return frame_info.task_cost > settings.restart_cost or (
-                    frame_info.task_cost > settings.stuck_jump * previous_cost
-                    and frame_info.task_cost > 0.25 * settings.restart_cost)
-
+            q, info = self.solver.solve(q, *frame.task, prior=prior, max_iterations=budget, lower=low, upper=high)
+            stats.iterations += info.iterations
             # A frame whose target is merely out of reach (a crawl's hands and feet, a roll) keeps a high cost
             # frame after frame, and re-seeding it again is futile: after a recovery that gained nothing, the
             # next frames are tried again only when their cost rises, or every ``retry_frames`` frames.
-            futile = t - last_futile < settings.retry_frames and info.task_cost < settings.stuck_jump * futile_cost
-            if stuck(info) and not futile:
-                restarts += 1
+            futile = t - futility.last < settings.retry_frames and info.task_cost < settings.stuck_jump * futility.cost
+            if self._stuck(info, frame) and not futile:
                 cost_before = info.cost
-                pelvis = targets.pelvis_rotations[t] @ robot.calibration.base_rotation
-                # 1. Continue from the warm solution when its budget ran out (merely slow, not trapped): the
-                #    result stays continuous with the previous frame.
-                if info.iterations >= budget:
-                    q_try, info_try = solver.solve(q, *task, prior=prior, max_iterations=settings.recover_iterations,
-                                                   lower=low, upper=high)
-                    iterations += info_try.iterations
-                    if info_try.cost < info.cost:
-                        q, info = q_try, info_try
-                if stuck(info):
-                    # 2. Re-seat: the previous frame's joints with the base on this frame's pelvis target (a base
-                    #    lagging behind a fast turn holds every limb off its target). The joints stay
-                    #    continuous, so any gain is taken.
-                    seat = robot.configuration(targets.positions[t, 0], pelvis, np.clip(qs[t - 1, 7:] if t >= 1 else robot.rest_posture, low, high))
-                    q_try, info_try = solver.solve(seat, *task, prior=prior,
-                                                   max_iterations=settings.recover_iterations, lower=low, upper=high)
-                    iterations += info_try.iterations
-                    if info_try.cost < info.cost:
-                        q, info = q_try, info_try
-                        restarts_taken += 1
-                if stuck(info):
-                    # 3. Another basin: the rest posture on the pelvis target (within the box). It is a jump
-                    #    away from the previous frame (the free base, outside the joint box, may turn fast, and
-                    #    the servos then overshoot): taken only for a clear gain, never for a marginal one.
-                    seed = robot.configuration(targets.positions[t, 0], pelvis, np.clip(robot.rest_posture, low, high))
-                    q_try, info_try = solver.solve(seed, *task, prior=prior,
-                                                   max_iterations=settings.recover_iterations, lower=low, upper=high)
-                    iterations += info_try.iterations
-                    if info_try.cost < settings.reseed_gain * info.cost:
-                        q, info = q_try, info_try
-                        restarts_taken += 1
-                if box is not None and settings.stuck_box > settings.velocity_box and info.task_cost > settings.restart_cost:
-                    # Still stuck: the box may hold the limb on the wrong side of a limit or a twist. Allow a
-                    # faster move (the retime then stretches this interval) when it at least halves the cost.
-                    wide = settings.stuck_box / settings.velocity_box * box
-                    low_w = np.maximum(robot.lower, qs[t - 1, 7:] - wide)
-                    high_w = np.minimum(robot.upper, qs[t - 1, 7:] + wide)
-                    # Seeds: the stuck solution and the rest posture on the pelvis target (never stay collapsed).
-                    cold = robot.configuration(targets.positions[t, 0], pelvis, robot.rest_posture)
-                    wide_best = None
-                    for seed in (q, cold):
-                        q_try, info_try = solver.solve(seed, *task, prior=prior, max_iterations=settings.recover_iterations,
-                                                       lower=low_w, upper=high_w)
-                        iterations += info_try.iterations
-                        if wide_best is None or info_try.cost < wide_best[1].cost:
-                            wide_best = (q_try, info_try)
-                    if wide_best[1].cost < settings.stuck_box_gain * info.cost:
-                        q, info = wide_best
-                        low, high = low_w, high_w
-                        widened += 1
+                q, info, frame = self._recover(q, info, frame, budget, box, targets, stats)
                 if info.cost > 0.9 * cost_before:
-                    last_futile, futile_cost = t, info.task_cost
-            # A free foot whose sole dips below the ground (its orientation target out of reach): solve
-            # the frame again with that sole pulled up just above the ground.
-            lowest = robot.sole_points(q)[:, :, 2].min(axis=1)
-            dipping = lowest < -PENETRATION_TOLERANCE
-            if dipping.any():
-                positions = targets.positions[t].copy()
-                weights = targets.position_weights[t].copy()
-                centres = robot.sole_points()[:, :, :].mean(axis=1)
-                for side in np.flatnonzero(dipping):
-                    slot = len(robot.keypoint_frame_ids) + side
-                    positions[slot] = centres[side] + [0.0, 0.0, -lowest[side] + PENETRATION_TOLERANCE]
-                    weights[slot] = max(weights[slot], 0.1 * settings.contact_weight)
-                q, info_lift = solver.solve(q, positions, weights, targets.rotations[t], targets.rotation_weights[t],
-                                            prior=prior, max_iterations=settings.warm_iterations, lower=low, upper=high)
-                lifted += 1
-                iterations += info_lift.iterations
+                    futility.last, futility.cost = t, info.task_cost
+            q = self._lift_dipping_feet(q, frame, targets, stats)
             qs[t] = q
             task_costs[t] = info.task_cost
-            rejected += info.rejected_steps
-        return qs, {"mean_iterations": iterations / frames, "rejected_steps": rejected, "restarts_tried": restarts,
-                    "restarts_taken": restarts_taken, "frames_feet_lifted": lifted,
-                    "frames_box_widened": widened}
+            stats.rejected += info.rejected_steps
+        return qs, stats.report(frames)
+
+    def _stuck(self, info, frame: "_Frame") -> bool:
+        """High task cost, or a cost jumping well above the previous frame's while the target moves on."""
+        settings = self.robot.config.solver
+        return info.task_cost > settings.restart_cost or (
+            info.task_cost > settings.stuck_jump * frame.previous_cost
+            and info.task_cost > 0.25 * settings.restart_cost)
+
+    def _recover(self, q: np.ndarray, info, frame: "_Frame", budget: int, box, targets, stats: "_SolveStats"):
+        """The recovery stages of a stuck frame (see `solve_frames`), each only while it is still stuck.
+        Returns the best (q, info) and the frame, whose joint bounds are wider when the widened box was taken."""
+        robot, solver, settings = self.robot, self.solver, self.robot.config.solver
+        task, prior, low, high = frame.task, frame.prior, frame.low, frame.high
+        stats.restarts += 1
+        pelvis = targets.pelvis_rotations[frame.t] @ robot.calibration.base_rotation
+        pelvis_target = targets.positions[frame.t, 0]
+
+        def attempt(seed, lower=low, upper=high):
+            q_try, info_try = solver.solve(seed, *task, prior=prior, max_iterations=settings.recover_iterations,
+                                           lower=lower, upper=upper)
+            stats.iterations += info_try.iterations
+            return q_try, info_try
+
+        # 1. Continue from the warm solution when its budget ran out (merely slow, not trapped): the result
+        #    stays continuous with the previous frame.
+        if info.iterations >= budget:
+            q_try, info_try = attempt(q)
+            if info_try.cost < info.cost:
+                q, info = q_try, info_try
+        if self._stuck(info, frame):
+            # 2. Re-seat: the previous frame's joints with the base on this frame's pelvis target (a base lagging
+            #    behind a fast turn holds every limb off its target). The joints stay continuous, so any gain is
+            #    taken.
+            joints = frame.previous_q[7:] if frame.previous_q is not None else robot.rest_posture
+            q_try, info_try = attempt(robot.configuration(pelvis_target, pelvis, np.clip(joints, low, high)))
+            if info_try.cost < info.cost:
+                q, info = q_try, info_try
+                stats.restarts_taken += 1
+        if self._stuck(info, frame):
+            # 3. Another basin: the rest posture on the pelvis target (within the box). It is a jump away from
+            #    the previous frame (the free base, outside the joint box, may turn fast, and the servos then
+            #    overshoot): taken only for a clear gain, never for a marginal one.
+            q_try, info_try = attempt(robot.configuration(pelvis_target, pelvis, np.clip(robot.rest_posture, low, high)))
+            if info_try.cost < settings.reseed_gain * info.cost:
+                q, info = q_try, info_try
+                stats.restarts_taken += 1
+        if (box is not None and frame.previous_q is not None and settings.stuck_box > settings.velocity_box
+                and info.task_cost > settings.restart_cost):
+            # Still stuck: the box may hold the limb on the wrong side of a limit or a twist. Allow a faster move
+            # (the retime then stretches this interval) when it at least halves the cost. Seeds: the stuck
+            # solution and the rest posture on the pelvis target (never stay collapsed). The first frame has no
+            # box to widen (it was read from uninitialised memory before).
+            wide = settings.stuck_box / settings.velocity_box * box
+            low_w = np.maximum(robot.lower, frame.previous_q[7:] - wide)
+            high_w = np.minimum(robot.upper, frame.previous_q[7:] + wide)
+            cold = robot.configuration(pelvis_target, pelvis, robot.rest_posture)
+            wide_best = None
+            for seed in (q, cold):
+                q_try, info_try = attempt(seed, low_w, high_w)
+                if wide_best is None or info_try.cost < wide_best[1].cost:
+                    wide_best = (q_try, info_try)
+            if wide_best[1].cost < settings.stuck_box_gain * info.cost:
+                q, info = wide_best
+                frame = dataclasses.replace(frame, low=low_w, high=high_w)
+                stats.widened += 1
+        return q, info, frame
+
+    def _lift_dipping_feet(self, q: np.ndarray, frame: "_Frame", targets, stats: "_SolveStats"):
+        """A free foot whose sole dips below the ground (its orientation target out of reach): solve the frame
+        again with that sole pulled up just above the ground."""
+        robot, settings = self.robot, self.robot.config.solver
+        lowest = robot.sole_points(q)[:, :, 2].min(axis=1)
+        dipping = lowest < -PENETRATION_TOLERANCE
+        if not dipping.any():
+            return q
+        positions = targets.positions[frame.t].copy()
+        weights = targets.position_weights[frame.t].copy()
+        centres = robot.sole_points()[:, :, :].mean(axis=1)
+        for side in np.flatnonzero(dipping):
+            slot = len(robot.keypoint_frame_ids) + side
+            positions[slot] = centres[side] + [0.0, 0.0, -lowest[side] + PENETRATION_TOLERANCE]
+            weights[slot] = max(weights[slot], 0.1 * settings.contact_weight)
+        q, info_lift = self.solver.solve(q, positions, weights, targets.rotations[frame.t],
+                                         targets.rotation_weights[frame.t], prior=frame.prior,
+                                         max_iterations=settings.warm_iterations, lower=frame.low, upper=frame.high)
+        stats.lifted += 1
+        stats.iterations += info_lift.iterations
+        return q
 
     def retarget(self, human_joints_yup, fps: float = FPS, start_positions=None, source: str = "motion") -> RobotMotion:
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):
@@ -282,3 +297,37 @@ class Retargeter:
         )
         motion.validate(source)
         return motion
+
+
+@dataclasses.dataclass(frozen=True)
+class _Frame:
+    """One frame of `Retargeter.solve_frames`: its index, task (positions, weights, rotations, weights), the
+    posture prior, the joint bounds (the velocity box), the previous frame's solution and task cost."""
+    t: int
+    task: tuple
+    prior: np.ndarray | None
+    low: np.ndarray
+    high: np.ndarray
+    previous_q: np.ndarray | None
+    previous_cost: float
+
+
+@dataclasses.dataclass
+class _Futility:
+    last: int      # frame of the last recovery that gained nothing
+    cost: float    # its task cost
+
+
+@dataclasses.dataclass
+class _SolveStats:
+    iterations: int = 0
+    rejected: int = 0
+    restarts: int = 0
+    restarts_taken: int = 0
+    lifted: int = 0
+    widened: int = 0
+
+    def report(self, frames: int) -> dict:
+        return {"mean_iterations": self.iterations / frames, "rejected_steps": self.rejected,
+                "restarts_tried": self.restarts, "restarts_taken": self.restarts_taken,
+                "frames_feet_lifted": self.lifted, "frames_box_widened": self.widened}
