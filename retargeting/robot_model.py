@@ -33,6 +33,29 @@ class RobotModel:
     def __init__(self, config: RobotConfig):
         self.config = config
         self.urdf_path: Path = config.urdf_path()
+        model = self._load_reduced_model()
+        self.joint_names: list[str] = [model.names[j] for j in range(2, model.njoints)]
+        self.nj = len(self.joint_names)
+        capsule_ends = self._add_task_frames(model)
+        self.model = model
+        self.data = model.createData()
+        spec = config.self_collision
+        self.capsule_pairs = None
+        if spec.pairs:
+            index = {c.name: k for k, c in enumerate(spec.capsules)}
+            self.capsule_pairs = CapsulePairs(model, np.array(capsule_ends), np.array([c.radius for c in spec.capsules]),
+                                              np.array([(index[a], index[b]) for a, b in spec.pairs]),
+                                              spec.margin, spec.weight)
+        self._set_limits_and_posture(model)
+        # Sole rectangle corners in each sole frame (x forward, y left).
+        self.sole_corners_local = np.array([
+            [[sx * f.half_length, sy * f.half_width, 0.0] for sx in (1, -1) for sy in (1, -1)] for f in config.feet])
+        self.calibration = self._calibrate()
+
+    def _load_reduced_model(self) -> pin.Model:
+        """The URDF on a free-flyer base with ``locked_joints`` fixed at their values; every remaining joint
+        must be 1-DoF. Sets ``full_model`` and ``locked_reference``."""
+        config = self.config
         try:
             full = pin.buildModelFromUrdf(str(self.urdf_path), pin.JointModelFreeFlyer())
         except Exception as error:  # pinocchio raises plain RuntimeError/ValueError on a bad URDF
@@ -61,8 +84,12 @@ class RobotModel:
                 raise RetargetError(
                     f"{config.source}: joint '{model.names[jid]}' has {model.joints[jid].nq} position coordinates; "
                     "only 1-DoF joints can be retargeted: lock it in locked_joints")
-        self.joint_names: list[str] = [model.names[j] for j in range(2, model.njoints)]
-        self.nj = len(self.joint_names)
+        return model
+
+    def _add_task_frames(self, model: pin.Model) -> list[tuple[int, int]]:
+        """Frame ids of the root, the orientation tasks, and point frames added for the keypoints, the soles and
+        the self-collision capsules' end points; returns the capsules' (start, end) frame ids."""
+        config = self.config
 
         def frame_id(name: str) -> int:
             if not model.existFrame(name):
@@ -81,19 +108,14 @@ class RobotModel:
         self.orientation_frame_ids: list[int] = [frame_id(o.frame) for o in config.orientations]
         self.sole_frame_ids: list[int] = [
             add_point_frame(f"retarget_sole_{f.side}", f.frame, f.sole_center) for f in config.feet]
-        spec = config.self_collision
-        capsule_ends = [(add_point_frame(f"retarget_capsule_{c.name}_start", c.start_frame, c.start_offset),
-                         add_point_frame(f"retarget_capsule_{c.name}_end", c.end_frame, c.end_offset))
-                        for c in spec.capsules]
-        self.model = model
-        self.data = model.createData()
-        self.capsule_pairs = None
-        if spec.pairs:
-            index = {c.name: k for k, c in enumerate(spec.capsules)}
-            self.capsule_pairs = CapsulePairs(model, np.array(capsule_ends), np.array([c.radius for c in spec.capsules]),
-                                              np.array([(index[a], index[b]) for a, b in spec.pairs]),
-                                              spec.margin, spec.weight)
+        return [(add_point_frame(f"retarget_capsule_{c.name}_start", c.start_frame, c.start_offset),
+                 add_point_frame(f"retarget_capsule_{c.name}_end", c.end_frame, c.end_offset))
+                for c in config.self_collision.capsules]
 
+    def _set_limits_and_posture(self, model: pin.Model) -> None:
+        """Position and velocity limits (finite limits required), the rest posture inside them, and the
+        per-joint posture weights (``posture_weights``: regex -> weight, each must match a joint)."""
+        config = self.config
         self.lower = model.lowerPositionLimit[7:].copy()
         self.upper = model.upperPositionLimit[7:].copy()
         bad = ~(np.isfinite(self.lower) & np.isfinite(self.upper) & (self.lower <= self.upper))
@@ -117,10 +139,6 @@ class RobotModel:
             if not matched:
                 raise RetargetError(f"{config.source}: posture_weights pattern {pattern!r} matches no joint")
             self.posture_weights[matched] = weight
-        # Sole rectangle corners in each sole frame (x forward, y left).
-        self.sole_corners_local = np.array([
-            [[sx * f.half_length, sy * f.half_width, 0.0] for sx in (1, -1) for sy in (1, -1)] for f in config.feet])
-        self.calibration = self._calibrate()
 
     def _velocity_limits(self, urdf_limits: np.ndarray) -> np.ndarray:
         config = self.config

@@ -1,0 +1,58 @@
+"""The robot model (`retargeting.robot_model.RobotModel`): the reduced Pinocchio model, the task frames added
+to it, limits, rest posture and posture weights. Loading errors are in test_robot_config.py."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pinocchio as pin
+import pytest
+import yaml
+
+from retargeting import RetargetError, load_robot_config
+from retargeting.robot_config import ROBOTS_DIR
+from retargeting.robot_model import RobotModel
+
+
+@pytest.fixture(scope="module")
+def g1() -> RobotModel:
+    return RobotModel(load_robot_config("g1"))
+
+
+def test_keypoint_frames_sit_at_their_offsets_on_their_links(g1):
+    q = pin.neutral(g1.model)
+    pin.framesForwardKinematics(g1.model, g1.data, q)
+    for k, frame_id in zip(g1.config.keypoints, g1.keypoint_frame_ids):
+        link = g1.data.oMf[g1.model.getFrameId(k.frame)]
+        expected = link.act(np.asarray(k.offset, dtype=float))
+        np.testing.assert_allclose(g1.data.oMf[frame_id].translation, expected, atol=1e-12)
+    assert len(g1.sole_frame_ids) == 2 and len(g1.orientation_frame_ids) == len(g1.config.orientations)
+
+
+def test_limits_rest_posture_and_self_collision_pairs(g1):
+    assert g1.model.nq == 7 + g1.nj
+    assert np.all(g1.lower < g1.upper) and np.all(np.isfinite(g1.lower))
+    assert np.all((g1.lower <= g1.rest_posture) & (g1.rest_posture <= g1.upper))
+    assert g1.capsule_pairs is not None and len(g1.capsule_pairs.pairs) > 0
+    assert g1.sole_corners_local.shape == (2, 4, 3)
+
+
+def _write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "robot.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_posture_weights_and_locked_joints_are_checked(tmp_path):
+    data = yaml.safe_load((ROBOTS_DIR / "g1.yaml").read_text())
+    weights = RobotModel(load_robot_config(_write(tmp_path, dict(data, posture_weights={".*_knee_joint": 7.5}))))
+    knees = [i for i, n in enumerate(weights.joint_names) if n.endswith("_knee_joint")]
+    assert len(knees) == 2 and np.all(weights.posture_weights[knees] == 7.5)
+    with pytest.raises(RetargetError, match="matches no joint"):
+        RobotModel(load_robot_config(_write(tmp_path, dict(data, posture_weights={"tail_.*": 1.0}))))
+    with pytest.raises(RetargetError, match="is not a regex"):
+        RobotModel(load_robot_config(_write(tmp_path, dict(data, posture_weights={"(": 1.0}))))
+    with pytest.raises(RetargetError, match="outside its limits"):
+        RobotModel(load_robot_config(_write(tmp_path, dict(data, locked_joints={"waist_yaw_joint": 9.0}))))
+    locked = RobotModel(load_robot_config(_write(tmp_path, dict(data, locked_joints={"waist_yaw_joint": 0.1}))))
+    assert locked.nj == 28 and "waist_yaw_joint" not in locked.joint_names
