@@ -125,83 +125,128 @@ class FrameSolver:
         # Pinned joints stay at their bound for this step; the next iteration starts with all free.
         return dq
 
-    def solve(self, q_init, positions, position_weights, rotations, rotation_weights, prior=None, max_iterations=None,
-              lower=None, upper=None):
-        """One frame's IK from ``q_init``. ``lower``/``upper`` (joint boxes within the position limits, e.g.
-        the reach of the joint velocity limits from the previous frame) replace the position limits."""
+    def solve(self, q_init: np.ndarray, positions: np.ndarray, position_weights: np.ndarray, rotations: np.ndarray,
+              rotation_weights: np.ndarray, prior: np.ndarray | None = None, max_iterations: int | None = None,
+              lower: np.ndarray | None = None, upper: np.ndarray | None = None) -> tuple[np.ndarray, SolveInfo]:
+        """One frame's IK from ``q_init``: damped Gauss-Newton (Levenberg-Marquardt) on the weighted position
+        and orientation errors of the task frames, with the posture, smoothness (towards ``prior``) and
+        self-collision terms, each step boxed in the joint bounds. ``lower``/``upper`` (joint boxes within the
+        position limits, e.g. the reach of the joint velocity limits from the previous frame) replace the
+        position limits."""
         model, data, s = self.model, self.data, self.settings
         lower = self.lower if lower is None else lower
         upper = self.upper if upper is None else upper
         max_iterations = s.max_iterations if max_iterations is None else max_iterations
-        pos_idx = np.flatnonzero(position_weights > 0)
-        rot_idx = np.flatnonzero(rotation_weights > 0)
-        pos_w, rot_w = position_weights[pos_idx], rotation_weights[rot_idx]
-        pos_frames = [self.position_frames[i] for i in pos_idx]
-        rot_frames = [self.rotation_frames[i] for i in rot_idx]
+        task = _Task(positions, rotations, np.flatnonzero(position_weights > 0), np.flatnonzero(rotation_weights > 0),
+                     prior)
+        task.position_weights = position_weights[task.position_rows]
+        task.rotation_weights = rotation_weights[task.rotation_rows]
         q = q_init.copy()
         q[7:] = np.clip(q[7:], lower, upper)
         pin.computeJointJacobians(model, data, q)
-        pos_err, rot_err = self._residuals(q, positions, pos_idx, rotations, rot_idx)
-        cost = self._cost(q, pos_err, pos_w, rot_err, rot_w, prior)
+        pos_err, rot_err = self._residuals(q, positions, task.position_rows, rotations, task.rotation_rows)
+        cost = self._cost(q, pos_err, task.position_weights, rot_err, task.rotation_weights, prior)
         damping = s.damping
-        regular = self.robot.posture_weights + (s.smoothness_weight if prior is not None else 0.0)
         iterations = rejected = 0
-        sqrt_pos_w = np.sqrt(np.repeat(pos_w, 3))
-        sqrt_rot_w = np.sqrt(np.repeat(rot_w, 3))
         for iterations in range(1, max_iterations + 1):
-            J = np.empty((3 * (len(pos_frames) + len(rot_frames)), self.nv))
-            row = 0
-            for f in pos_frames:
-                J[row:row + 3] = pin.getFrameJacobian(model, data, f, LWA)[:3]
-                row += 3
-            for f in rot_frames:
-                J[row:row + 3] = pin.getFrameJacobian(model, data, f, LWA)[3:]
-                row += 3
-            weights = np.concatenate([sqrt_pos_w, sqrt_rot_w])
-            Jw = J * weights[:, None]
-            error = np.concatenate([pos_err.ravel(), rot_err.ravel()]) * weights
-            H = Jw.T @ Jw
-            g = Jw.T @ error
-            if self.capsules is not None:
-                # capsule pairs within the margin: residual (margin - d), linearised as (margin - d) - grad(d) dq
-                violation, gradient = self.capsules.active_rows(data, self.nv, q)
-                if violation.size:
-                    H += self.capsules.weight * gradient.T @ gradient
-                    g += self.capsules.weight * gradient.T @ violation
-            qj = q[7:]
-            g[6:] += self.robot.posture_weights * (self.robot.rest_posture - qj)
-            if prior is not None:
-                g[6:] += s.smoothness_weight * (prior - qj)
-            H[np.diag_indices(6, 2)] += 1e-9
-            H[np.arange(6, self.nv), np.arange(6, self.nv)] += regular
-            accepted = False
-            for _ in range(s.max_step_halvings + 1):
-                Hd = H + damping * self._eye
-                dq = self._box_solve(Hd, g, lower - qj, upper - qj)
-                largest = float(np.abs(dq[6:]).max())
-                if largest > s.max_step:  # trust region: near singularities (a straight knee) steps explode
-                    dq *= s.max_step / largest
-                predicted = 2.0 * float(g @ dq) - float(dq @ (H @ dq))  # model decrease of the cost
-                if predicted < s.tolerance * (1.0 + cost):
-                    break  # converged: the step cannot lower the cost by more than the tolerance
-                q_new = pin.integrate(model, q, dq)
-                q_new[7:] = np.clip(q_new[7:], lower, upper)
-                pin.computeJointJacobians(model, data, q_new)
-                new_pos_err, new_rot_err = self._residuals(q_new, positions, pos_idx, rotations, rot_idx)
-                new_cost = self._cost(q_new, new_pos_err, pos_w, new_rot_err, rot_w, prior)
-                if new_cost < cost:
-                    accepted = True
-                    break
-                rejected += 1
-                if new_cost - cost < s.tolerance * (1.0 + cost):
-                    break  # at a minimum up to the tolerance: more damping would not help
-                damping *= 10.0
-            if not accepted:
+            H, g = self._normal_equations(q, task, pos_err, rot_err)
+            step = self._damped_step(q, task, H, g, cost, damping, lower, upper)
+            rejected += step.rejected
+            damping = step.damping
+            if step.q is None:
                 break  # (self.data may hold a rejected configuration: callers run their own kinematics)
-            improvement = cost - new_cost
-            q, cost, pos_err, rot_err = q_new, new_cost, new_pos_err, new_rot_err
+            improvement = cost - step.cost
+            q, cost, pos_err, rot_err = step.q, step.cost, step.position_errors, step.rotation_errors
             damping = max(s.min_damping, damping * 0.1)
             if improvement < s.tolerance * (1.0 + cost):
                 break
-        task_cost = float(pos_w @ np.einsum("ij,ij->i", pos_err, pos_err)) + float(rot_w @ np.einsum("ij,ij->i", rot_err, rot_err))
+        task_cost = float(task.position_weights @ np.einsum("ij,ij->i", pos_err, pos_err)) \
+            + float(task.rotation_weights @ np.einsum("ij,ij->i", rot_err, rot_err))
         return q, SolveInfo(iterations, rejected, cost, task_cost)
+
+    def _normal_equations(self, q: np.ndarray, task: "_Task", pos_err: np.ndarray, rot_err: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+        """Gauss-Newton system (H, g) at ``q`` (its joint Jacobians computed): the weighted task Jacobian, the
+        active self-collision rows, and the posture and smoothness regularisers."""
+        model, data, s = self.model, self.data, self.settings
+        pos_frames = [self.position_frames[i] for i in task.position_rows]
+        rot_frames = [self.rotation_frames[i] for i in task.rotation_rows]
+        J = np.empty((3 * (len(pos_frames) + len(rot_frames)), self.nv))
+        row = 0
+        for f in pos_frames:
+            J[row:row + 3] = pin.getFrameJacobian(model, data, f, LWA)[:3]
+            row += 3
+        for f in rot_frames:
+            J[row:row + 3] = pin.getFrameJacobian(model, data, f, LWA)[3:]
+            row += 3
+        weights = np.concatenate([np.sqrt(np.repeat(task.position_weights, 3)),
+                                  np.sqrt(np.repeat(task.rotation_weights, 3))])
+        Jw = J * weights[:, None]
+        error = np.concatenate([pos_err.ravel(), rot_err.ravel()]) * weights
+        H = Jw.T @ Jw
+        g = Jw.T @ error
+        if self.capsules is not None:
+            # capsule pairs within the margin: residual (margin - d), linearised as (margin - d) - grad(d) dq
+            violation, gradient = self.capsules.active_rows(data, self.nv, q)
+            if violation.size:
+                H += self.capsules.weight * gradient.T @ gradient
+                g += self.capsules.weight * gradient.T @ violation
+        qj = q[7:]
+        g[6:] += self.robot.posture_weights * (self.robot.rest_posture - qj)
+        if task.prior is not None:
+            g[6:] += s.smoothness_weight * (task.prior - qj)
+        H[np.diag_indices(6, 2)] += 1e-9
+        regular = self.robot.posture_weights + (s.smoothness_weight if task.prior is not None else 0.0)
+        H[np.arange(6, self.nv), np.arange(6, self.nv)] += regular
+        return H, g
+
+    def _damped_step(self, q: np.ndarray, task: "_Task", H: np.ndarray, g: np.ndarray, cost: float, damping: float,
+                     lower: np.ndarray, upper: np.ndarray) -> "_Step":
+        """A boxed, trust-region-limited step that lowers the cost, raising the damping tenfold after each
+        rejected try (at most ``max_step_halvings`` times); ``q`` None when no step helps (converged)."""
+        model, data, s = self.model, self.data, self.settings
+        qj = q[7:]
+        rejected = 0
+        for _ in range(s.max_step_halvings + 1):
+            dq = self._box_solve(H + damping * self._eye, g, lower - qj, upper - qj)
+            largest = float(np.abs(dq[6:]).max())
+            if largest > s.max_step:  # trust region: near singularities (a straight knee) steps explode
+                dq *= s.max_step / largest
+            predicted = 2.0 * float(g @ dq) - float(dq @ (H @ dq))  # model decrease of the cost
+            if predicted < s.tolerance * (1.0 + cost):
+                break  # converged: the step cannot lower the cost by more than the tolerance
+            q_new = pin.integrate(model, q, dq)
+            q_new[7:] = np.clip(q_new[7:], lower, upper)
+            pin.computeJointJacobians(model, data, q_new)
+            pos_err, rot_err = self._residuals(q_new, task.positions, task.position_rows, task.rotations,
+                                               task.rotation_rows)
+            new_cost = self._cost(q_new, pos_err, task.position_weights, rot_err, task.rotation_weights, task.prior)
+            if new_cost < cost:
+                return _Step(q_new, new_cost, pos_err, rot_err, rejected, damping)
+            rejected += 1
+            if new_cost - cost < s.tolerance * (1.0 + cost):
+                break  # at a minimum up to the tolerance: more damping would not help
+            damping *= 10.0
+        return _Step(None, cost, None, None, rejected, damping)
+
+
+@dataclasses.dataclass
+class _Task:
+    """One frame's targets: all rows, the indices of the rows with a weight, and the posture prior."""
+    positions: np.ndarray
+    rotations: np.ndarray
+    position_rows: np.ndarray
+    rotation_rows: np.ndarray
+    prior: np.ndarray | None
+    position_weights: np.ndarray | None = None  # weights of the rows in use
+    rotation_weights: np.ndarray | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Step:
+    q: np.ndarray | None  # None: no step lowered the cost
+    cost: float
+    position_errors: np.ndarray | None
+    rotation_errors: np.ndarray | None
+    rejected: int
+    damping: float
