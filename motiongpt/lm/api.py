@@ -337,6 +337,15 @@ class MotionGPT:
         with greedy decoding) are sampled in one batch, from the text and, with grounding, from its nearest
         training captions, and the best fit to the text is kept (`motiongpt.lm.text_grounding`)."""
         texts = [text] if isinstance(text, str) else list(text)
+        chosen = self._text_to_codes(texts, seconds, seed, top_k, temperature, greedy, candidates)
+        results = [self.decode(codes, prompt, response) for codes, prompt, response in chosen]
+        return results[0] if isinstance(text, str) else results
+
+    def _text_to_codes(self, texts: list[str], seconds: float | None, seed: int | None, top_k: int | None,
+                       temperature: float | None, greedy: bool, candidates: int | None
+                       ) -> list[tuple[np.ndarray, str, str]]:
+        """The chosen motion codes of each text, with the prompt and response they came from (nothing decoded:
+        `command` joins the codes of its steps and decodes them once)."""
         if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
             raise ValueError("text_to_motion: expected non-empty text")
         texts = [t.strip() for t in texts]
@@ -362,14 +371,14 @@ class MotionGPT:
         requests = [s for group in sources for s in group for _ in range(count)]
         generated = self._generate_codes([p for group in prompts for p in group], low, high,
                                          self._settings(greedy, top_k, temperature), seed, requests)
-        results, position = [], 0
+        chosen, position = [], 0
         for source, group in zip(sources, prompts):
             options = generated[position:position + len(group)]
             position += len(group)
             best = self._choose(source, options)
             codes, response = options[best]
-            results.append(self.decode(codes, group[best], response))
-        return results[0] if isinstance(text, str) else results
+            chosen.append((codes, group[best], response))
+        return chosen
 
     def motion_to_text(self, motion: np.ndarray | Sequence[np.ndarray], greedy: bool = True, seed: int | None = None,
                        max_new_tokens: int = 40) -> str | list[str]:
@@ -478,9 +487,9 @@ class MotionGPT:
         if len(steps) > MAX_COMMAND_STEPS:
             raise ValueError(f"command: {len(steps)} steps, more than {MAX_COMMAND_STEPS}; send fewer at a time")
         settings = self._settings(greedy, top_k, temperature)
-        motions = self.text_to_motion([as_caption(step) for step in steps], seconds=seconds_per_step, seed=seed,
-                                      top_k=top_k, temperature=temperature, greedy=greedy, candidates=candidates)
-        step_codes = [m.codes for m in motions]
+        chosen = self._text_to_codes([as_caption(step) for step in steps], seconds_per_step, seed, top_k,
+                                     temperature, greedy, candidates)
+        step_codes = [codes for codes, _, _ in chosen]  # decoded once, joined, below
         gaps: list[np.ndarray] = []
         if len(step_codes) > 1:
             gap_codes = seconds_to_codes(transition_seconds, "transition_seconds")
