@@ -42,7 +42,7 @@ from motiongpt.lm.templates import (
     T2M_PROMPT,
     T2M_PROMPT_FRAMES,
 )
-from motiongpt.lm.vocabulary import MOTION_TOKEN_PATTERN, NoMotionError, parse_motion
+from motiongpt.lm.vocabulary import MOTION_TOKEN_PATTERN, NoMotionError, codes_from_ids
 from motiongpt.features import facing_yaw
 from motiongpt.skeleton import FPS
 
@@ -286,13 +286,14 @@ class MotionGPT:
 
     def _generate_codes(self, prompts: list[str], min_codes: int, max_codes: int, settings: GenerationSettings,
                         seed: int | None, request_texts: list[str] | None = None) -> list[tuple[np.ndarray, str]]:
-        responses = self.language_model.generate(prompts, settings, motion_codes=(min_codes, max_codes), seed=seed,
-                                                 request_texts=request_texts)
-        results = []
-        for prompt, response in zip(prompts, responses):
-            parsed = parse_motion(response, self.vocabulary, source=f"response to {prompt[:60]!r}")
-            results.append((parsed.codes, response))
-        return results
+        # The constrained decoding guarantees start, codes, end: the codes are read from the token ids (the
+        # response text is kept for MotionResult.response only).
+        ids = self.language_model.generate_ids(prompts, settings, motion_codes=(min_codes, max_codes), seed=seed,
+                                               request_texts=request_texts)
+        responses = self.language_model.tokenizer.batch_decode(np.asarray(ids).tolist(), skip_special_tokens=True)
+        return [(codes_from_ids(row, self.language_model.first_motion_id, self.vocabulary,
+                                source=f"response to {prompt[:60]!r}"), response)
+                for prompt, row, response in zip(prompts, ids, responses)]
 
     # ------------------------------------------------------------------ tasks
     def _m2t_prompts(self, codes: Sequence[np.ndarray]) -> list[str]:

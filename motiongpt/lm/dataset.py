@@ -3,7 +3,7 @@
 Each motion record (features + captions) is encoded once by the frozen motion tokenizer, at the four
 possible frame offsets of the 4-frame code grid (cheap augmentation). A batch draws, per example, a clip,
 one of its captions, a subtask of the template set (uniformly), one input and one output template, and
-fills them (section 3.5); with probability 1/3 one code is dropped from the head or the tail (section 4.1).
+fills them; with probability 1/3 one code is dropped from the head or the tail (as MotionGPT's training does).
 """
 from __future__ import annotations
 
@@ -157,6 +157,6 @@ def action_balanced_weights(names: Sequence[str], actions: dict[str, str], power
 
 
 def seq2seq_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]):
-    """Loss function for the Trainer: T5's token cross-entropy (section 3.5)."""
+    """Loss function for the Trainer: T5's token cross-entropy."""
     output = model(**batch)
     return output.loss, {}

@@ -9,7 +9,7 @@
   when it names the motion's action (`CaptionActionClassifier`: nearest training caption by word overlap).
 - prediction: the first 20% of a test motion's codes are given (as real joints), the rest (same number of
   frames as the real motion) is predicted; in-between: the first and last 25% are given (real joints), the
-  middle 50% is generated. ADE / FDE (section 6.1: per-frame L2 norm of the 66-dim joint difference, mean over the
+  middle 50% is generated. ADE / FDE (as in MotionGPT's evaluation: per-frame L2 norm of the 66-dim joint difference, mean over the
   window / at its last frame, metres) over the generated window against the real joints, next to
   baselines on the same windows: zero velocity and constant velocity (prediction) and linear interpolation
   (in-between), computed from the real frames.

@@ -1,4 +1,4 @@
-"""The motion-language model: a T5 encoder-decoder over one text+motion vocabulary (motiongpt_spec.md section 3).
+"""The motion-language model: a T5 encoder-decoder over one text+motion vocabulary (Jiang et al., "MotionGPT: Human Motion as a Foreign Language", NeurIPS 2023).
 
 `MotionLanguageModel` couples a Hugging Face T5 (with an untied output layer) and its tokenizer extended by
 the motion tokens of `MotionVocabulary`. It can be built from a config (the small model trained here),
@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 from transformers import (AutoTokenizer, LogitsProcessor, LogitsProcessorList, StoppingCriteria,
                           StoppingCriteriaList, T5Config, T5ForConditionalGeneration)
@@ -143,7 +144,7 @@ def allowed_motion_tokens(sequences: Sequence[Sequence[int]], first_motion_id: i
 
 @dataclass
 class GenerationSettings:
-    """Sampling controls. Defaults follow section 3.6 for motion (top-k 50, temperature 1)."""
+    """Sampling controls. Motion defaults: top-k 50, temperature 1, as in MotionGPT."""
 
     do_sample: bool = True
     top_k: int = 50
@@ -332,7 +333,7 @@ class MotionLanguageModel:
 
     def loss(self, inputs: Sequence[str], targets: Sequence[str],
              request_texts: Sequence[str | None] | None = None) -> torch.Tensor:
-        """Token-level cross-entropy of ``targets`` given ``inputs`` (section 3.5); pads are ignored."""
+        """Token-level cross-entropy of ``targets`` given ``inputs``; pads are ignored."""
         labels = self.tokenize(targets)
         label_ids = labels["input_ids"].masked_fill(labels["attention_mask"] == 0, -100)
         output = self.t5(**self.encoder_inputs(inputs, request_texts), labels=label_ids,
@@ -364,11 +365,21 @@ class MotionLanguageModel:
     def generate(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
                  motion_codes: tuple[int, int] | None = None, seed: int | None = None,
                  request_texts: Sequence[str | None] | None = None) -> list[str]:
-        """Generate one answer per prompt (batched). ``motion_codes=(min, max)`` constrains the answer to a
-        well-formed motion with that many codes (see `MotionConstraintProcessor`)."""
-        settings = settings or GenerationSettings()
+        """Generate one answer per prompt (batched), as text. ``motion_codes=(min, max)`` constrains the answer
+        to a well-formed motion with that many codes (see `MotionConstraintProcessor`)."""
         if not prompts:
             return []
+        ids = self.generate_ids(prompts, settings, motion_codes, seed, request_texts)
+        return self.tokenizer.batch_decode(ids.tolist(), skip_special_tokens=True)
+
+    def generate_ids(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
+                     motion_codes: tuple[int, int] | None = None, seed: int | None = None,
+                     request_texts: Sequence[str | None] | None = None) -> np.ndarray:
+        """Token ids (B, 1 + n) of one answer per prompt, starting with the decoder start token, finished rows
+        padded (as Hugging Face generate returns them)."""
+        settings = settings or GenerationSettings()
+        if not prompts:
+            return np.zeros((0, 1), dtype=np.int64)
         raise_if_interrupted(self.interrupt)
         if seed is not None:
             torch.manual_seed(int(seed))
@@ -395,11 +406,11 @@ class MotionLanguageModel:
         self.network.eval()
         output = self.t5.generate(**encoded, **kwargs)
         raise_if_interrupted(self.interrupt)
-        return self.tokenizer.batch_decode(output, skip_special_tokens=True)
+        return output.cpu().numpy()
 
 
 def add_motion_tokens(tokenizer, vocabulary: MotionVocabulary) -> int:
-    """Add the motion tokens (as ordinary added tokens, section 3.2) unless present; returns how many were added."""
+    """Add the motion tokens (as ordinary added tokens) unless present; returns how many were added."""
     missing = [t for t in vocabulary.tokens() if tokenizer.convert_tokens_to_ids(t) in (None, tokenizer.unk_token_id)]
     if not missing:
         return 0

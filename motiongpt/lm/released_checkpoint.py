@@ -1,4 +1,4 @@
-"""The released MotionGPT checkpoint layout (motiongpt_spec.md sections 3.8 and 2.6).
+"""The released MotionGPT checkpoint layout of Jiang et al., NeurIPS 2023 (the public OpenMotionLab/MotionGPT release: one file holding the VQ-VAE and the T5).
 
 One ``torch.save`` file whose ``state_dict`` holds ``lm.language_model.*`` (a T5, vocabulary 32,615 for
 flan-t5-base, untied ``lm_head``) and ``vae.*`` (the motion tokenizer), plus evaluator copies and loss

@@ -1,4 +1,4 @@
-"""Instruction templates as data, and filling their placeholders (motiongpt_spec.md sections 3.4, 4.3, 4.4).
+"""Instruction templates as data, and filling their placeholders (the MotionGPT paper's instruction templates, Jiang et al., NeurIPS 2023).
 
 A template file is JSON ``{group: {subtask: {"class": str, "input": [str, ...], "output": [str, ...]}}}``,
 the structure of the reference ``template_pretrain.json`` / ``template_instructions.json``, so those files
@@ -6,7 +6,7 @@ can be dropped in. Placeholders: ``<Caption_Placeholder>``, ``<Motion_Placeholde
 ``<Frame_Placeholder>``, ``<Second_Placeholder>``, ``<Motion_Placeholder_s1>`` (prediction input),
 ``<Motion_Placeholder_s2>`` (prediction target) and ``<Motion_Placeholder_Masked>`` (in-between input).
 
-Deliberate choices (the reference mixes units, section 3.4): lengths are always the frame count of the
+Deliberate choices (the reference implementation mixes units): lengths are always the frame count of the
 motion the codes decode to (4 frames per code), seconds are that count / 20 with one decimal, and the
 prediction / in-between splits are fractions of the code count.
 """
@@ -34,7 +34,7 @@ MOTION_MASKED = "<Motion_Placeholder_Masked>"
 
 FRAMES_PER_CODE = 4  # motion codes: one per 4 frames (the tokenizer's temporal downsampling, 2**down_t)
 
-# Inference prompts (section 4.4).
+# Inference prompts.
 T2M_PROMPT = f"Generate motion: {CAPTION}"
 T2M_PROMPT_FRAMES = f"Generate motion with {FRAMES} frames: {CAPTION}"
 M2T_PROMPT = f"Generate text: {MOTION}"
@@ -122,7 +122,7 @@ def split_for_inbetween(n_codes: int, ratio: float = 0.25) -> tuple[int, int]:
 
 @dataclass
 class PromptFiller:
-    """Fills placeholders for one sample (caption, codes) following section 3.4."""
+    """Fills placeholders for one sample (caption, codes) following the template rules above."""
 
     vocabulary: MotionVocabulary
     quote_probability: float = 0.5

@@ -4,7 +4,7 @@
     motiongpt train lm --stage instruct --config models/configs/lm_small_instruct.yaml
     torchrun --nproc-per-node 2 -m motiongpt.cli train lm --stage pretrain --config ...   # DDP
 
-Both stages keep the motion tokenizer frozen and train every T5 weight (section 4.1). Pretraining builds a
+Both stages keep the motion tokenizer frozen and train every T5 weight (as MotionGPT does). Pretraining builds a
 new model (or loads ``init``: a T5 folder such as flan-t5-base, or a saved model); the small model's text
 tokenizer is trained here with SentencePiece on the training captions and both template files. Instruction
 tuning starts from the pretrained model folder. The step loop, checkpoints/resume, progress bar and

@@ -1,4 +1,4 @@
-"""The motion part of the shared text+motion vocabulary (motiongpt_spec.md sections 3.2, 3.3 and 3.6).
+"""The motion part of the shared text+motion vocabulary (MotionGPT, Jiang et al., NeurIPS 2023: one token per motion code plus start, end and mask).
 
 A codebook of K codes adds K + 3 tokens to the text vocabulary: ``<motion_id_0>`` ... ``<motion_id_{K-1}>``
 for the codes, then ``<motion_id_K>`` (start of motion), ``<motion_id_{K+1}>`` (end of motion) and
@@ -86,7 +86,7 @@ class MotionVocabulary:
         return array
 
     def codes_to_string(self, codes: Sequence[int] | np.ndarray) -> str:
-        """``<motion_id_K><motion_id_c0>...<motion_id_K+1>`` (section 3.3)."""
+        """``<motion_id_K><motion_id_c0>...<motion_id_K+1>``: start, codes, end."""
         array = self.check_codes(codes)
         return self.start_token + "".join(self.token(c) for c in array) + self.end_token
 
@@ -108,6 +108,27 @@ class MotionVocabulary:
         return parse_motion(text, self, source)
 
 
+def codes_from_ids(ids: Sequence[int] | np.ndarray, first_motion_id: int, vocabulary: MotionVocabulary,
+                   source: str = "model output") -> np.ndarray:
+    """The codes of a generated answer read straight from its token ids (no detour through text): the ids
+    between the first start-of-motion token and the end-of-motion token after it that fall in the codebook.
+    Under `MotionConstraintProcessor` that span is exactly start, codes, end; anything else raises
+    `NoMotionError` (use `parse_motion` on the decoded text to read unconstrained answers robustly)."""
+    relative = np.asarray(ids, dtype=np.int64) - int(first_motion_id)
+    starts = np.flatnonzero(relative == vocabulary.start_index)
+    if not starts.size:
+        raise NoMotionError(f"{source}: no start-of-motion token among the generated ids")
+    body = relative[starts[0] + 1:]
+    ends = np.flatnonzero(body == vocabulary.end_index)
+    if not ends.size:
+        raise NoMotionError(f"{source}: no end-of-motion token after the start (generation cut short?)")
+    body = body[:ends[0]]
+    if not body.size or ((body < 0) | (body >= vocabulary.code_num)).any():
+        raise NoMotionError(f"{source}: the motion span holds ids outside the codebook or none at all: "
+                            f"{(body + int(first_motion_id)).tolist()[:20]}")
+    return body.copy()
+
+
 @dataclass
 class ParsedMotion:
     """Codes found in a generated string, the text around them, and what was dropped on the way."""
@@ -127,7 +148,7 @@ def parse_motion(text: str, vocabulary: MotionVocabulary, source: str = "model o
       dropped with a warning.
     - No usable code raises :class:`NoMotionError` (the reference silently returns one code, a 4-frame motion).
 
-    The returned ``text`` is ``text`` with the span replaced by ``<Motion_Placeholder>`` (section 3.6).
+    The returned ``text`` is ``text`` with the span replaced by ``<Motion_Placeholder>``.
     """
     if not isinstance(text, str):
         raise NoMotionError(f"{source}: expected a string, got {type(text).__name__}")
