@@ -76,3 +76,18 @@ def test_small_codebook_drops_ids_beyond_it():
     small = MotionVocabulary(16)
     parsed = parse_motion("<motion_id_16><motion_id_15><motion_id_20><motion_id_17>", small)
     np.testing.assert_array_equal(parsed.codes, [15])
+
+
+def test_codes_are_read_from_token_ids_between_start_and_end():
+    from motiongpt.lm.vocabulary import MotionVocabulary, NoMotionError, codes_from_ids
+
+    vocabulary = MotionVocabulary(16)
+    first = 100  # id of <motion_id_0>
+    start, end = first + vocabulary.start_index, first + vocabulary.end_index
+    ids = [0, 5, start, first + 3, first + 0, first + 15, end, 1, 0, 0]
+    np.testing.assert_array_equal(codes_from_ids(ids, first, vocabulary), [3, 0, 15])
+    for bad, reason in (([0, first + 3, end], "no start"), ([start, first + 3], "no end"),
+                        ([start, end], "outside the codebook or none"),
+                        ([start, first + 3, first + vocabulary.mask_index, end], "outside the codebook")):
+        with pytest.raises(NoMotionError, match=reason):
+            codes_from_ids(bad, first, vocabulary)
