@@ -224,25 +224,10 @@ class Retargeter:
         targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames)
         qs, solver_stats = self.solve_frames(targets, fps)
 
-        # One forward kinematics per solved frame (before any blend or retiming: same geometry): keypoint
-        # error, root pose and the lowest sole corner.
-        kp_count = len(robot.keypoint_frame_ids)
-        keypoint_errors = np.full((len(qs), kp_count), np.nan)  # NaN: the keypoint has no target that frame
-        base_positions = np.empty((len(qs), 3))
-        base_orientations = np.empty((len(qs), 4))
-        lowest_sole = np.empty(len(qs))
-        for t, q in enumerate(qs):
-            reached = robot.keypoint_positions(q)  # runs the forward kinematics the two calls below read
-            mask = targets.position_weights[t, :kp_count] > 0
-            keypoint_errors[t, mask] = np.linalg.norm(reached[mask] - targets.positions[t, :kp_count][mask], axis=-1)
-            base_positions[t], base_orientations[t] = robot.root_pose(q)
-            lowest_sole[t] = robot.sole_points()[:, :, 2].min()
-        all_errors = keypoint_errors[np.isfinite(keypoint_errors)]
-        by_keypoint = {k.smpl: round(float(np.nanmean(keypoint_errors[:, i])) * 100, 2)
-                       for i, k in enumerate(robot.config.keypoints) if np.isfinite(keypoint_errors[:, i]).any()}
+        frames = self._measure_frames(qs, targets)
         positions = qs[:, 7:].copy()
+        base_positions, base_orientations = frames.base_positions, frames.base_orientations
         contact_flags = contacts.in_contact.copy()
-
         blend_frames = 0
         if start_positions is not None:
             start = self._check_start(start_positions, source)
@@ -252,17 +237,7 @@ class Retargeter:
             base_positions = np.concatenate([np.repeat(base_positions[:1], blend_frames, 0), base_positions])
             base_orientations = np.concatenate([np.repeat(base_orientations[:1], blend_frames, 0), base_orientations])
             contact_flags = np.concatenate([np.repeat(contact_flags[:1], blend_frames, 0), contact_flags])
-
-        # No sole below the floor: a planted foot the IK left a centimetre or two under its z = 0 target, or
-        # the start blend's postures under the first frame's base, would be pushed by the ground with the
-        # robot's weight (and, with the base driven, roll the pelvis under the torso): such a frame is raised
-        # by that depth.
-        lowest = np.concatenate([np.empty(blend_frames), lowest_sole])
-        for t in range(blend_frames):  # blend postures under the first frame's base
-            q = qs[0].copy()
-            q[7:] = positions[t]
-            lowest[t] = robot.sole_points(q)[:, :, 2].min()
-        raised = np.maximum(0.0, -lowest)
+        raised = self._floor_clearance(qs[0], positions[:blend_frames], frames.lowest_sole)
         base_positions[:, 2] += raised
 
         times = np.arange(len(positions)) / float(fps)
@@ -284,9 +259,9 @@ class Retargeter:
             "start_blend_frames": blend_frames,
             "velocity": dataclasses.asdict(velocity_report),
             "solver": solver_stats,
-            "keypoint_error_cm": {"mean": float(all_errors.mean() * 100), "max": float(all_errors.max() * 100)},
+            "keypoint_error_cm": {"mean": float(frames.all_errors.mean() * 100), "max": float(frames.all_errors.max() * 100)},
             "raised_off_the_floor": {"frames": int((raised > 0).sum()), "max_cm": round(float(raised.max()) * 100, 2)},
-            "keypoint_error_cm_by_keypoint": by_keypoint,  # mean over the frames that keypoint had a target
+            "keypoint_error_cm_by_keypoint": frames.error_cm_by_keypoint(robot),  # mean over frames with a target
             "limits": metrics.limit_violations(robot, positions, velocities, times),
             "velocity_limits_rad_s": dict(zip(robot.joint_names, robot.velocity_limits.tolist())),
         }
@@ -297,6 +272,51 @@ class Retargeter:
         )
         motion.validate(source)
         return motion
+
+    def _measure_frames(self, qs: np.ndarray, targets) -> "_FrameMeasures":
+        """One forward kinematics per solved frame (before any blend or retiming: same geometry): keypoint
+        error, root pose and the lowest sole corner."""
+        robot = self.robot
+        kp_count = len(robot.keypoint_frame_ids)
+        measures = _FrameMeasures(np.full((len(qs), kp_count), np.nan), np.empty((len(qs), 3)),
+                                  np.empty((len(qs), 4)), np.empty(len(qs)))
+        for t, q in enumerate(qs):
+            reached = robot.keypoint_positions(q)  # runs the forward kinematics the two calls below read
+            mask = targets.position_weights[t, :kp_count] > 0
+            measures.keypoint_errors[t, mask] = np.linalg.norm(
+                reached[mask] - targets.positions[t, :kp_count][mask], axis=-1)
+            measures.base_positions[t], measures.base_orientations[t] = robot.root_pose(q)
+            measures.lowest_sole[t] = robot.sole_points()[:, :, 2].min()
+        return measures
+
+    def _floor_clearance(self, first_q: np.ndarray, blend: np.ndarray, lowest_sole: np.ndarray) -> np.ndarray:
+        """How far (m) to raise each output frame so that no sole is below the floor: a planted foot the IK
+        left a centimetre or two under its z = 0 target, or the start blend's postures under the first
+        frame's base, would be pushed by the ground with the robot's weight (and, with the base driven, roll
+        the pelvis under the torso). ``blend``: the blend's joint positions, placed on the first frame's base."""
+        lowest = np.concatenate([np.empty(len(blend)), lowest_sole])
+        for t, joints in enumerate(blend):
+            q = first_q.copy()
+            q[7:] = joints
+            lowest[t] = self.robot.sole_points(q)[:, :, 2].min()
+        return np.maximum(0.0, -lowest)
+
+
+@dataclasses.dataclass(frozen=True)
+class _FrameMeasures:
+    """Per solved frame: keypoint errors (T, K) (NaN: no target that frame), root pose, lowest sole height."""
+    keypoint_errors: np.ndarray
+    base_positions: np.ndarray
+    base_orientations: np.ndarray
+    lowest_sole: np.ndarray
+
+    @property
+    def all_errors(self) -> np.ndarray:
+        return self.keypoint_errors[np.isfinite(self.keypoint_errors)]
+
+    def error_cm_by_keypoint(self, robot) -> dict[str, float]:
+        return {k.smpl: round(float(np.nanmean(self.keypoint_errors[:, i])) * 100, 2)
+                for i, k in enumerate(robot.config.keypoints) if np.isfinite(self.keypoint_errors[:, i]).any()}
 
 
 @dataclasses.dataclass(frozen=True)
