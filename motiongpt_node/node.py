@@ -88,7 +88,7 @@ class MotionGPTNode(Node):
         self._urdf_limits = JointLimits.from_urdf(robot_urdf_path(cfg))
         self.limits = self._urdf_limits.with_velocity_cap(cfg.max_joint_velocity)
         self.shaping = ShapingConfig(cfg.max_duration, cfg.min_transition, cfg.transition_velocity, cfg.velocity_scale,
-                                     cfg.max_points)
+                                     cfg.max_joint_acceleration, cfg.max_points)
         self.pipeline: Any = None
         self._load_error = ""
 
@@ -200,7 +200,7 @@ class MotionGPTNode(Node):
         if config.max_joint_velocity != self.config.max_joint_velocity:
             self.limits = self._urdf_limits.with_velocity_cap(config.max_joint_velocity)
         self.shaping = ShapingConfig(config.max_duration, config.min_transition, config.transition_velocity,
-                                     config.velocity_scale, config.max_points)
+                                     config.velocity_scale, config.max_joint_acceleration, config.max_points)
         self.config = config
         pipeline = self.pipeline
         if pipeline is not None:

@@ -73,6 +73,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
     ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0, **DYNAMIC),
     ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0, **DYNAMIC),
+    ParameterSpec("max_joint_acceleration", 80.0, "cap on every joint's acceleration (rad/s^2): faster changes of speed are slowed down in time (servos lag in proportion to acceleration); 0: no cap", low=0.0, high=1000.0, **DYNAMIC),
     ParameterSpec("transition_velocity", 1.0, "joint speed of the move from the current state to the motion's first pose (rad/s)", low=0.05, high=10.0, **DYNAMIC),
     ParameterSpec("min_transition", 0.1, "shortest move from the current state to the motion's first pose (s)", low=0.0, high=5.0, **DYNAMIC),
     ParameterSpec("joint_state_timeout", 1.0, "a joint state older than this (s) is stale: nothing is published", low=0.05, high=60.0, **DYNAMIC),
@@ -130,6 +131,7 @@ class NodeConfig:
     max_pending: int
     max_joint_velocity: float
     velocity_scale: float
+    max_joint_acceleration: float
     transition_velocity: float
     min_transition: float
     joint_state_timeout: float

@@ -3,6 +3,7 @@ import pytest
 
 from motiongpt_node.trajectory_contract import TrajectoryContractError, check_trajectory
 from motiongpt_node.trajectory_shaping import ShapingConfig, hold_trajectory, shape_trajectory
+from motiongpt_node.joint_limits import JointLimits
 
 
 def wave_motion(limits, seconds=4.0, fps=20.0, amplitude=0.4, frequency=0.5):
@@ -112,3 +113,37 @@ def test_long_motions_are_thinned_to_max_points_within_the_limits(g1_limits, sta
     for j in range(len(g1_limits.joint_names)):
         np.testing.assert_allclose(traj.positions[1:, j], np.interp(traj.times[1:], full.times[1:], full.positions[1:, j]))
     assert len(serialize_message(trajectory_msg(traj))) < 64 * 1024 < len(serialize_message(trajectory_msg(full)))
+
+
+def test_acceleration_cap_slows_a_fast_oscillation_and_nothing_else():
+    from motiongpt_node.trajectory_shaping import limit_acceleration
+
+    times = np.arange(0, 4.0, 0.05)
+    wave = np.where(times > 2.0, 0.4 * np.sin(2 * np.pi * 2.5 * times), 0.3 * times / 2.0)  # slow ramp, then a wave
+    path = np.stack([wave, 0.1 * times], axis=1)
+    steps = np.diff(times)
+    durations, stretched = limit_acceleration(path, steps, 40.0)
+    assert np.all(durations >= steps - 1e-12) and stretched > 0
+    velocity = np.diff(path, axis=0) / durations[:, None]
+    acceleration = np.abs(np.diff(velocity, axis=0)) / (0.5 * (durations[:-1] + durations[1:]))[:, None]
+    assert acceleration.max() <= 40.0 * (1 + 1e-6)
+    assert np.all(np.abs(velocity) <= np.abs(np.diff(path, axis=0) / steps[:, None]) + 1e-12)  # never faster
+    ramp = times[1:] <= 1.9
+    np.testing.assert_allclose(durations[ramp], steps[ramp])  # the slow part keeps its timing
+    before = np.abs(np.diff(np.diff(path, axis=0) / steps[:, None], axis=0)).max() / 0.05
+    assert before > 2 * 40.0  # the uncapped wave asked for more than twice the cap
+
+
+def test_shaped_trajectory_respects_the_acceleration_cap():
+    limits = JointLimits(("a", "b"), np.array([-2.0, -2.0]), np.array([2.0, 2.0]), np.array([10.0, 10.0]))
+    times = np.arange(0, 3.0, 0.05)
+    positions = np.stack([0.5 * np.sin(2 * np.pi * 2.0 * times), np.zeros_like(times)], axis=1)
+    capped, report = shape_trajectory(("a", "b"), times, positions, np.zeros(2), limits,
+                                      ShapingConfig(max_duration=60.0, max_acceleration=50.0, max_points=100000))
+    free, _ = shape_trajectory(("a", "b"), times, positions, np.zeros(2), limits,
+                               ShapingConfig(max_duration=60.0, max_points=100000))
+    assert report.accelerated_segments > 0 and capped.duration > free.duration
+    t, q = capped.times[1:], capped.positions[1:, 0]  # after the transition
+    velocity = np.diff(q) / np.diff(t)
+    acceleration = np.abs(np.diff(velocity)) / (0.5 * (np.diff(t)[:-1] + np.diff(t)[1:]))
+    assert acceleration.max() <= 50.0 * (1 + 1e-6)
