@@ -6,6 +6,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from pathlib import Path
+
+import yaml
+
 from retargeting import Retargeter
 from retargeting.robot_config import SelfCollisionSpec, load_robot_config
 from retargeting.robot_model import RobotModel
@@ -36,3 +40,10 @@ def walking_clip(sample_joints) -> np.ndarray:
 @pytest.fixture(scope="session")
 def g1_motion(g1_retargeter, walking_clip):
     return g1_retargeter.retarget(walking_clip, fps=20.0, source="012314")
+
+
+def write_robot_yaml(folder: Path, data: dict) -> Path:
+    """A robot YAML file in ``folder`` (tests of the config and model errors)."""
+    path = folder / "robot.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path

@@ -1,4 +1,3 @@
-from pathlib import Path
 
 import pytest
 import yaml
@@ -6,7 +5,7 @@ import yaml
 from retargeting import RetargetError, available_robots, load_robot_config
 from retargeting.robot_config import ROBOTS_DIR
 from retargeting.robot_model import RobotModel
-
+from tests.retargeting.conftest import write_robot_yaml
 
 def test_shipped_robots_load_with_their_urdf_joints():
     assert {"g1", "talos", "romeo"} <= set(available_robots())
@@ -21,20 +20,12 @@ def test_shipped_robots_load_with_their_urdf_joints():
         assert (model.lower <= model.rest_posture).all() and (model.rest_posture <= model.upper).all()
         assert (model.velocity_limits > 0).all()
 
-
 def test_velocity_cap_and_urdf_limits():
     g1 = RobotModel(load_robot_config("g1"))
     assert g1.velocity_limits.max() == pytest.approx(9.42)  # the YAML cap below the URDF's 20-37 rad/s
     talos = RobotModel(load_robot_config("talos"))
     i = talos.joint_names.index("arm_left_6_joint")
     assert talos.velocity_limits[i] == pytest.approx(1.76)  # from the URDF, below the cap
-
-
-def _write(tmp_path: Path, data: dict) -> Path:
-    path = tmp_path / "robot.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
 
 def test_errors_name_the_file_and_the_problem(tmp_path):
     data = yaml.safe_load((ROBOTS_DIR / "g1.yaml").read_text())
@@ -43,16 +34,16 @@ def test_errors_name_the_file_and_the_problem(tmp_path):
     broken = dict(data)
     del broken["feet"]
     with pytest.raises(RetargetError, match=r"robot.yaml: missing required key 'feet'"):
-        load_robot_config(_write(tmp_path, broken))
+        load_robot_config(write_robot_yaml(tmp_path, broken))
     bad_frame = dict(data, keypoints=[dict(data["keypoints"][0], frame="no_such_link")] + data["keypoints"][1:])
     with pytest.raises(RetargetError, match="frame 'no_such_link' is not in g1_29dof"):
-        RobotModel(load_robot_config(_write(tmp_path, bad_frame)))
+        RobotModel(load_robot_config(write_robot_yaml(tmp_path, bad_frame)))
     bad_joint = dict(data, locked_joints={"no_such_joint": 0.0})
     with pytest.raises(RetargetError, match="joint 'no_such_joint'"):
-        RobotModel(load_robot_config(_write(tmp_path, bad_joint)))
+        RobotModel(load_robot_config(write_robot_yaml(tmp_path, bad_joint)))
     missing_urdf = dict(data, urdf="does/not/exist.urdf")
     with pytest.raises(RetargetError, match="URDF file not found"):
-        load_robot_config(_write(tmp_path, missing_urdf)).urdf_path()
+        load_robot_config(write_robot_yaml(tmp_path, missing_urdf)).urdf_path()
     (tmp_path / "bad.yaml").write_text("name: [unclosed")
     with pytest.raises(RetargetError, match="bad.yaml: not valid YAML"):
         load_robot_config(tmp_path / "bad.yaml")

@@ -2,7 +2,6 @@
 to it, limits, rest posture and posture weights. Loading errors are in test_robot_config.py."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pinocchio as pin
@@ -12,6 +11,7 @@ import yaml
 from retargeting import RetargetError, load_robot_config
 from retargeting.robot_config import ROBOTS_DIR
 from retargeting.robot_model import RobotModel
+from tests.retargeting.conftest import write_robot_yaml
 
 
 @pytest.fixture(scope="module")
@@ -37,22 +37,17 @@ def test_limits_rest_posture_and_self_collision_pairs(g1):
     assert g1.sole_corners_local.shape == (2, 4, 3)
 
 
-def _write(tmp_path: Path, data: dict) -> Path:
-    path = tmp_path / "robot.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
-
 
 def test_posture_weights_and_locked_joints_are_checked(tmp_path):
     data = yaml.safe_load((ROBOTS_DIR / "g1.yaml").read_text())
-    weights = RobotModel(load_robot_config(_write(tmp_path, dict(data, posture_weights={".*_knee_joint": 7.5}))))
+    weights = RobotModel(load_robot_config(write_robot_yaml(tmp_path, dict(data, posture_weights={".*_knee_joint": 7.5}))))
     knees = [i for i, n in enumerate(weights.joint_names) if n.endswith("_knee_joint")]
     assert len(knees) == 2 and np.all(weights.posture_weights[knees] == 7.5)
     with pytest.raises(RetargetError, match="matches no joint"):
-        RobotModel(load_robot_config(_write(tmp_path, dict(data, posture_weights={"tail_.*": 1.0}))))
+        RobotModel(load_robot_config(write_robot_yaml(tmp_path, dict(data, posture_weights={"tail_.*": 1.0}))))
     with pytest.raises(RetargetError, match="is not a regex"):
-        RobotModel(load_robot_config(_write(tmp_path, dict(data, posture_weights={"(": 1.0}))))
+        RobotModel(load_robot_config(write_robot_yaml(tmp_path, dict(data, posture_weights={"(": 1.0}))))
     with pytest.raises(RetargetError, match="outside its limits"):
-        RobotModel(load_robot_config(_write(tmp_path, dict(data, locked_joints={"waist_yaw_joint": 9.0}))))
-    locked = RobotModel(load_robot_config(_write(tmp_path, dict(data, locked_joints={"waist_yaw_joint": 0.1}))))
+        RobotModel(load_robot_config(write_robot_yaml(tmp_path, dict(data, locked_joints={"waist_yaw_joint": 9.0}))))
+    locked = RobotModel(load_robot_config(write_robot_yaml(tmp_path, dict(data, locked_joints={"waist_yaw_joint": 0.1}))))
     assert locked.nj == 28 and "waist_yaw_joint" not in locked.joint_names
