@@ -2,7 +2,6 @@
 to it, limits, rest posture and posture weights. Loading errors are in test_robot_config.py."""
 from __future__ import annotations
 
-
 import numpy as np
 import pinocchio as pin
 import pytest
