@@ -1,4 +1,3 @@
-
 import pytest
 import yaml
 
@@ -6,6 +5,7 @@ from retargeting import RetargetError, available_robots, load_robot_config
 from retargeting.robot_config import ROBOTS_DIR
 from retargeting.robot_model import RobotModel
 from tests.retargeting.conftest import write_robot_yaml
+
 
 def test_shipped_robots_load_with_their_urdf_joints():
     assert {"g1", "talos", "romeo"} <= set(available_robots())
@@ -20,12 +20,14 @@ def test_shipped_robots_load_with_their_urdf_joints():
         assert (model.lower <= model.rest_posture).all() and (model.rest_posture <= model.upper).all()
         assert (model.velocity_limits > 0).all()
 
+
 def test_velocity_cap_and_urdf_limits():
     g1 = RobotModel(load_robot_config("g1"))
     assert g1.velocity_limits.max() == pytest.approx(9.42)  # the YAML cap below the URDF's 20-37 rad/s
     talos = RobotModel(load_robot_config("talos"))
     i = talos.joint_names.index("arm_left_6_joint")
     assert talos.velocity_limits[i] == pytest.approx(1.76)  # from the URDF, below the cap
+
 
 def test_errors_name_the_file_and_the_problem(tmp_path):
     data = yaml.safe_load((ROBOTS_DIR / "g1.yaml").read_text())
