@@ -58,6 +58,8 @@ class CapsulePairs:
         self.margin = float(margin)
         self.weight = float(weight)
         self._memo = None
+        self._end_ids = [int(f) for f in self.end_frame_ids.ravel()]
+        self._ends = np.empty((len(self._end_ids), 3))
 
     def _geometry(self, data: pin.Data, q: np.ndarray | None = None):
         """Closest points of every pair: (s, t, difference (P,3), length (P,), surface distance (P,)).
@@ -69,8 +71,11 @@ class CapsulePairs:
         return result
 
     def _compute_geometry(self, data: pin.Data):
-        update = pin.updateFramePlacement
-        ends = np.array([[update(self.model, data, int(f)).translation for f in pair] for pair in self.end_frame_ids])
+        update, model = pin.updateFramePlacement, self.model
+        ends = self._ends
+        for k, f in enumerate(self._end_ids):  # (C*2,) filled in place: no list of arrays to stack
+            ends[k] = update(model, data, f).translation
+        ends = ends.reshape(-1, 2, 3)
         first, second = ends[self.pairs[:, 0]], ends[self.pairs[:, 1]]  # (P, 2, 3)
         s, t = segment_closest_parameters(first[:, 0], first[:, 1], second[:, 0], second[:, 1])
         difference = (second[:, 0] + t[:, None] * (second[:, 1] - second[:, 0])) \

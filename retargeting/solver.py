@@ -81,8 +81,13 @@ class FrameSolver:
         frames only are updated: cheaper than all frames)."""
         model, data = self.model, self.data
         update = pin.updateFramePlacement
-        pos_err = positions[pos_idx] - np.array([update(model, data, self.position_frames[i]).translation for i in pos_idx]).reshape(-1, 3)
-        current = np.array([update(model, data, self.rotation_frames[i]).rotation for i in rot_idx]).reshape(-1, 3, 3)
+        reached = np.empty((len(pos_idx), 3))  # filled in place: no list of small arrays to stack
+        for k, i in enumerate(pos_idx):
+            reached[k] = update(model, data, self.position_frames[i]).translation
+        current = np.empty((len(rot_idx), 3, 3))
+        for k, i in enumerate(rot_idx):
+            current[k] = update(model, data, self.rotation_frames[i]).rotation
+        pos_err = positions[pos_idx] - reached
         rot_err = _batch_log3(np.einsum("mij,mkj->mik", rotations[rot_idx], current))
         return pos_err, rot_err
 
