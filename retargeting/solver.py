@@ -142,10 +142,7 @@ class FrameSolver:
         lower = self.lower if lower is None else lower
         upper = self.upper if upper is None else upper
         max_iterations = s.max_iterations if max_iterations is None else max_iterations
-        task = _Task(positions, rotations, np.flatnonzero(position_weights > 0), np.flatnonzero(rotation_weights > 0),
-                     prior)
-        task.position_weights = position_weights[task.position_rows]
-        task.rotation_weights = rotation_weights[task.rotation_rows]
+        task = _Task.of(positions, position_weights, rotations, rotation_weights, prior)
         q = q_init.copy()
         q[7:] = np.clip(q[7:], lower, upper)
         pin.computeJointJacobians(model, data, q)
@@ -235,16 +232,22 @@ class FrameSolver:
         return _Step(None, cost, None, None, rejected, damping)
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class _Task:
-    """One frame's targets: all rows, the indices of the rows with a weight, and the posture prior."""
+    """One frame's targets: all rows, the indices and weights of the rows with a weight, and the posture prior."""
     positions: np.ndarray
     rotations: np.ndarray
     position_rows: np.ndarray
     rotation_rows: np.ndarray
+    position_weights: np.ndarray
+    rotation_weights: np.ndarray
     prior: np.ndarray | None
-    position_weights: np.ndarray | None = None  # weights of the rows in use
-    rotation_weights: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, positions, position_weights, rotations, rotation_weights, prior) -> "_Task":
+        position_rows, rotation_rows = np.flatnonzero(position_weights > 0), np.flatnonzero(rotation_weights > 0)
+        return cls(positions, rotations, position_rows, rotation_rows, position_weights[position_rows],
+                   rotation_weights[rotation_rows], prior)
 
 
 @dataclasses.dataclass(frozen=True)

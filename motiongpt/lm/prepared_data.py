@@ -22,7 +22,7 @@ from typing import Sequence
 
 import numpy as np
 
-from motiongpt.lm.dataset import EncodedClip
+from motiongpt.lm.dataset import EncodedClip, encode_records
 
 FORMAT_VERSION = 1
 TOKENIZER_WEIGHTS = "model.safetensors"
@@ -56,7 +56,7 @@ def tokenizer_fingerprint(tokenizer_folder: str | Path) -> str:
 
 def save_prepared(path: str | Path, data: PreparedData) -> Path:
     path = Path(path)
-    captions = sorted({c for clip in data.clips for c in clip.captions})
+    captions = data.captions
     caption_index = {c: i for i, c in enumerate(captions)}
     variants = [v for clip in data.clips for v in clip.variants]
     arrays = {
@@ -145,8 +145,6 @@ def _unpack_clips(arrays: dict[str, np.ndarray]) -> list[EncodedClip]:
 def prepare(records: Sequence, motion_tokenizer, tokenizer_folder: str | Path, actions: dict[str, str],
             sentence_encoder_name: str | None = None, encoder=None) -> PreparedData:
     """Encode ``records`` (and, with ``encoder``, embed their captions) into a `PreparedData`."""
-    from motiongpt.lm.dataset import encode_records
-
     clips = encode_records(records, motion_tokenizer)
     data = PreparedData(clips, {c.name: actions[c.name] for c in clips if c.name in actions},
                         tokenizer_fingerprint(tokenizer_folder))

@@ -83,15 +83,16 @@ class SentenceVectors:
     texts (bounded memory in a long-running node; training raises it to hold every training caption);
     ``None`` gives a zero vector.
 
-    ``encoder``: a `SentenceEncoder`, or a callable that loads one on the first text not already cached
-    (training from prepared data, whose captions come with their vectors, needs no encoder at all)."""
+    Give a `SentenceEncoder`, or ``load_encoder`` and ``dim``: the encoder is then loaded on the first text
+    not already cached (training from prepared data, whose captions come with their vectors, needs none)."""
 
-    def __init__(self, encoder, cache_size: int = 4096, dim: int | None = None):
-        self._encoder = None if callable(encoder) and not hasattr(encoder, "encode") else encoder
-        self._load_encoder = encoder if self._encoder is None else None
+    def __init__(self, encoder=None, cache_size: int = 4096, *, load_encoder=None, dim: int | None = None):
+        if (encoder is None) == (load_encoder is None) or (encoder is None and dim is None):
+            raise ValueError("SentenceVectors: give an encoder, or load_encoder with dim")
+        self._encoder, self._load_encoder = encoder, load_encoder
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.dim = int(dim) if dim is not None else int(self._encoder.model.config.hidden_size)
+        self.dim = int(dim) if dim is not None else int(encoder.model.config.hidden_size)
 
     @property
     def loaded(self) -> bool:
@@ -150,7 +151,7 @@ def load_sentence_vectors(config: TextConditioningConfig, base: Path | None = No
         return SentenceEncoder(resolve_encoder_folder(config.sentence_encoder, base=base))
 
     if lazy:
-        return SentenceVectors(load, dim=int(config.embedding_dim))
+        return SentenceVectors(load_encoder=load, dim=int(config.embedding_dim))
     vectors = SentenceVectors(load())
     if vectors.dim != int(config.embedding_dim):
         raise TextConditioningError(f"sentence encoder {config.sentence_encoder!r} gives {vectors.dim}-d vectors, "

@@ -203,9 +203,9 @@ def prepare_training_data(config: LMTrainingConfig, out: str | Path) -> Path:
     encoder, encoder_name = None, None
     conditioning = config.text_conditioning  # prepare with the pretrain config: every stage reads the file
     if conditioning is not None:
-        from motiongpt.lm.text_conditioning import load_sentence_vectors
+        from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
         encoder_name = conditioning.sentence_encoder
-        encoder = load_sentence_vectors(conditioning).encoder
+        encoder = SentenceEncoder(resolve_encoder_folder(encoder_name))
     data = prepare(records, motion_tokenizer, config.motion_tokenizer, actions, encoder_name, encoder)
     path = save_prepared(out, data)
     LOGGER.info("prepared %s: %d clips, %d captions%s", path, len(data.clips), len(data.captions),
@@ -233,21 +233,20 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         motion_tokenizer = MotionTokenizer.from_pretrained(config.motion_tokenizer, device=context.device)
         motion_tokenizer.requires_grad_(False)
         output_dir = Path(config.output_dir)
-        if config.prepared_data and records is None:
-            prepared = load_training_data(config)
+        prepared = load_training_data(config) if config.prepared_data and records is None else None
+        if prepared is not None:
             clips, actions = prepared.clips, prepared.actions
-            model = build_language_model(config, prepared.captions, motion_tokenizer.config.code_num,
-                                         output_dir / "lm_init", lazy_encoder=prepared.vectors is not None)
-            prefill_sentence_vectors(model, prepared, config.prepared_data)
         else:
             if records is None:
                 from motiongpt.data.humanml3d import load_split
                 records = load_split(config.data_root, config.split)
             clips = encode_records(records, motion_tokenizer)
             actions = read_action_labels(Path(config.data_root)) if config.action_balance else {}
-            model = build_language_model(config, sorted({c for clip in clips for c in clip.captions}),
-                                         motion_tokenizer.config.code_num, output_dir / "lm_init")
         captions = sorted({c for clip in clips for c in clip.captions})
+        model = build_language_model(config, captions, motion_tokenizer.config.code_num, output_dir / "lm_init",
+                                     lazy_encoder=prepared is not None and prepared.vectors is not None)
+        if prepared is not None:
+            prefill_sentence_vectors(model, prepared, config.prepared_data)
         model.network.to(context.device)
         tasks = load_templates(config.templates)
         weights = None

@@ -150,7 +150,7 @@ def test_sentence_vectors_prefill_and_lazy_encoder():
         loads.append(1)
         return Encoder()
 
-    vectors = SentenceVectors(load, cache_size=1, dim=3)
+    vectors = SentenceVectors(cache_size=1, load_encoder=load, dim=3)
     vectors.prefill(["a", "b"], np.eye(3, dtype=np.float32)[:2])
     assert vectors.cache_size >= 2 and not vectors.loaded
     np.testing.assert_array_equal(vectors(["b", None, "a"]).numpy(), [[0, 1, 0], [0, 0, 0], [1, 0, 0]])
