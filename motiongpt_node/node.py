@@ -14,6 +14,9 @@ also a read-only parameter, see node_config.py):
        ~/status (diagnostic_msgs/DiagnosticArray), and the same status on /diagnostics (ROS convention)
 - services: ~/cancel, ~/describe and ~/execute (std_srvs/Trigger; ~/execute sends the previewed command in
   preview mode), request queues `service_queue_depth` deep
+- action: ~/execute_command (motiongpt_interfaces/action/ExecuteCommand, when that package is built): a
+  command with feedback per stage and a result (outcome, trajectory, steps, meanings, caption, timings, the
+  controller's result); cancelling it stops the command and holds the robot (command_action.py)
 
 Failures: a model or retargeter that cannot be loaded ends the process with exit code 1 and one line
 (`motiongpt_node: error: ...`) unless `stay_up_on_error` is true (then state=error, commands refused).
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
@@ -43,6 +47,9 @@ from trajectory_msgs.msg import JointTrajectory
 from visualization_msgs.msg import MarkerArray
 
 from motiongpt_node import ros_messages
+from motiongpt_node.command_action import (CANCELLED, EXECUTING, FAILED, GENERATING, PREVIEWED, PUBLISHED, REFUSED,
+                                           RETARGETING, SUCCESSFUL_OUTCOMES, UNDERSTANDING, CommandGoal,
+                                           ControllerResult, controller_outcome, import_action_type)
 from motiongpt_node.inputs import (
     InputError,
     command_from_cdr,
@@ -146,9 +153,12 @@ class MotionGPTNode(Node):
             self.create_timer(cfg.prediction_period, self._on_prediction_tick)
 
         self.action_client = None
-        self._goal_handle = None
+        self._goal_handle = None  # the controller's goal for the trajectory executing now
+        self._executing_goal: CommandGoal | None = None  # the command goal whose trajectory that is
         if cfg.use_action:
             self.action_client = self._make_action_client(cfg.action_name)
+        self._command_goals: dict[bytes, CommandGoal] = {}  # ~/execute_command goals not yet ended, by goal id
+        self.command_action = self._make_command_action()
 
         self._describe_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="describe")
         self.worker = LatestWinsWorker(self._run_job, self._on_dropped, self._on_job_error, cfg.max_pending)
@@ -217,6 +227,19 @@ class MotionGPTNode(Node):
             return None
         self._follow_joint_trajectory = FollowJointTrajectory
         return ActionClient(self, FollowJointTrajectory, action_name)
+
+    def _make_command_action(self):
+        """The ~/execute_command action server, or None (logged) when motiongpt_interfaces is not built."""
+        action_type, why = import_action_type()
+        if action_type is None:
+            self.get_logger().info(f"{why}: ~/execute_command is not served; build ros2_ws/motiongpt_interfaces "
+                                   "in the workspace (the command topic works without it)")
+            return None
+        from rclpy.action import ActionServer
+
+        self._command_action_type = action_type
+        return ActionServer(self, action_type, "~/execute_command", execute_callback=self._execute_command_goal,
+                            cancel_callback=self._on_cancel_command_goal)
 
     def _load_pipeline(self) -> None:
         from motiongpt_node.motion_pipeline import MotionPipeline, shipped_model_path
@@ -295,27 +318,76 @@ class MotionGPTNode(Node):
         except InputError as error:
             self._input_rejected("command", str(error), always=True)
             return
+        self._start_command(text)
+
+    def _start_command(self, text: str, goal: CommandGoal | None = None) -> None:
+        """Queue a valid command (from the topic or an ~/execute_command goal), or refuse it with the reason."""
         with self._lock:
             self._counters["commands"] += 1
             has_state = self._joint_state is not None
+        refusal = ""
         if not has_state:
-            self._input_rejected("command", f"command dropped: no joint state received on {self.topic['joint_states']} yet", always=True)
-            self._log_command(text, f"refused: no joint state received on {self.topic['joint_states']} yet")
-            return
-        if self.pipeline is None and self._state == "error":
-            self._input_rejected("command", f"command dropped: {self._load_error}", always=True)
-            self._log_command(text, f"refused: {self._load_error}")
-            return
-        pipeline = self.pipeline
-        if pipeline is not None:  # while loading, the job plans it (and refuses it) before generating
+            refusal = f"no joint state received on {self.topic['joint_states']} yet"
+        elif self.pipeline is None and self._state == "error":
+            refusal = self._load_error
+        elif self.pipeline is not None:  # while loading, the job plans it (and refuses it) before generating
             try:
-                self._plan(pipeline, text)
+                self._plan(self.pipeline, text, goal)
             except CommandRefused as error:  # a refused command does not preempt the running one
                 self._input_rejected("command", f"{error} ('{_short(text)}')", always=True)
-                self._log_command(text, f"refused: {error}")
+                self._end_command(text, goal, REFUSED, str(error))
                 return
-        self.worker.submit(Job("command", text))
+        if refusal:
+            self._input_rejected("command", f"command dropped: {refusal}", always=True)
+            self._end_command(text, goal, REFUSED, refusal)
+            return
+        job = Job("command", text, goal=goal)
+        if goal is not None:
+            goal.job = job
+        self.worker.submit(job)
         self._report("ok", f"busy: command '{_short(text)}'", command=text)
+
+    async def _execute_command_goal(self, handle: Any) -> Any:
+        """~/execute_command: run the goal's command like one from the topic and answer when it has ended."""
+        goal = CommandGoal(self._command_action_type, handle, self._executor_future())
+        self._command_goals[bytes(handle.goal_id.uuid)] = goal
+        try:
+            text = validate_command(goal.text, self.config.max_command_chars, source="~/execute_command goal")
+        except InputError as error:
+            self._input_rejected("command", str(error), always=True)
+            goal.finish(REFUSED, str(error))
+        else:
+            self._start_command(text, goal)
+        result = await goal.done
+        self._command_goals.pop(bytes(handle.goal_id.uuid), None)
+        if result.outcome in SUCCESSFUL_OUTCOMES:
+            handle.succeed()
+        elif result.outcome == CANCELLED and handle.is_cancel_requested:
+            handle.canceled()
+        else:
+            handle.abort()
+        return result
+
+    def _on_cancel_command_goal(self, handle: Any) -> Any:
+        """A client cancels its ~/execute_command goal: stop its command wherever it is, and hold the robot."""
+        from rclpy.action import CancelResponse
+
+        goal = self._command_goals.get(bytes(handle.goal_id.uuid))
+        if goal is None or goal.finished:
+            return CancelResponse.REJECT
+        reason = "cancelled by the ~/execute_command client"
+        job = goal.job
+        if job is not None and not job.delivered and self.worker.cancel(job, reason):
+            return CancelResponse.ACCEPT  # _on_dropped ends the goal
+        goal.stopped_reason = reason
+        with self._publish_lock:
+            if self._executing_goal is goal:  # its trajectory is the one the controller runs
+                hold_error = self._hold_current_position()
+                message = reason + ("; holding the current position" if not hold_error else f"; cannot hold: {hold_error}")
+            else:
+                message = reason + " (its trajectory was not executing)"
+        self._end_command(goal.text, goal, CANCELLED, message)
+        return CancelResponse.ACCEPT
 
     def _on_human_pose(self, message: PoseArray) -> None:
         self._record(self.topic["human_pose"], message)
@@ -347,17 +419,12 @@ class MotionGPTNode(Node):
         with self._publish_lock:
             dropped = self.worker.cancel_all("cancelled by ~/cancel")
             self._preview = None  # a previewed command is dropped too
-            if self._goal_handle is not None:
-                self._goal_handle.cancel_goal_async()
-                self._goal_handle = None
-            try:
-                state = self._current_state()
-                hold = hold_trajectory(state, self.limits)
-                check_trajectory(hold, state, self.limits, self.config.max_duration)
-                self._send_trajectory(hold)
-            except ValueError as error:
+            if self._executing_goal is not None:
+                self._executing_goal.stopped_reason = "cancelled by ~/cancel"
+            hold_error = self._hold_current_position()
+            if hold_error:
                 response.success = False
-                response.message = f"cancelled {len(dropped)} job(s) but cannot hold: {error}"
+                response.message = f"cancelled {len(dropped)} job(s) but cannot hold: {hold_error}"
                 self._report("warn", response.message)
                 return response
         response.success = True
@@ -383,11 +450,31 @@ class MotionGPTNode(Node):
         response.success, response.message = True, caption
         return response
 
-    async def _off_executor(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Await ``function(*args)`` run in the describe thread. Completing the rclpy future from that thread
-        schedules its done callback on the executor, which wakes it and resumes this coroutine."""
+    def _hold_current_position(self) -> str:
+        """Cancel the controller's goal and send a trajectory holding the current joint state (caller holds
+        the publish lock); returns why it could not hold, or ''."""
+        if self._goal_handle is not None:
+            self._goal_handle.cancel_goal_async()
+            self._goal_handle = None
+        try:
+            state = self._current_state()
+            hold = hold_trajectory(state, self.limits)
+            check_trajectory(hold, state, self.limits, self.config.max_duration)
+            self._send_trajectory(hold)
+        except ValueError as error:
+            return str(error)
+        return ""
+
+    def _executor_future(self) -> RclpyFuture:
+        """A future that may be completed from any thread: its (empty) done callback, scheduled on the
+        executor when it completes, wakes the executor, which resumes the coroutine awaiting it."""
         future = RclpyFuture(executor=self.executor)
         future.add_done_callback(lambda _: None)
+        return future
+
+    async def _off_executor(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Await ``function(*args)`` run in the describe thread (see _executor_future)."""
+        future = self._executor_future()
 
         def run() -> None:
             try:
@@ -410,9 +497,10 @@ class MotionGPTNode(Node):
         self.worker.submit(Job("predict", joints, preempts=False))
 
     # ------------------------------------------------------------------ worker
-    def _plan(self, pipeline: Any, text: str):
+    def _plan(self, pipeline: Any, text: str, goal: CommandGoal | None = None):
         cfg = self.config
-        return pipeline.plan(text, cfg.seconds_per_step or None, cfg.max_duration, cfg.max_command_steps)
+        seconds = goal.seconds_per_step if goal is not None and goal.seconds_per_step > 0 else cfg.seconds_per_step
+        return pipeline.plan(text, seconds or None, cfg.max_duration, cfg.max_command_steps)
 
     def _run_job(self, job: Job) -> None:
         if self.pipeline is None:
@@ -421,22 +509,29 @@ class MotionGPTNode(Node):
         waited = time.monotonic() - job.received
         try:
             if job.kind == "command":
+                goal = job.goal
+                if goal is not None:
+                    goal.feedback(UNDERSTANDING, "splitting into steps and matching their meanings")
                 try:
-                    plan = self._plan(self.pipeline, job.payload)
+                    plan = self._plan(self.pipeline, job.payload, goal)
                 except CommandRefused as error:  # the log line first, then the status that reports it
-                    self._log_command(job.payload, f"refused: {error}")
+                    self._end_command(job.payload, goal, REFUSED, str(error))
                     self._input_rejected("command", f"{error} ('{_short(job.payload)}')", always=True)
                     return
                 meanings, threshold = self.pipeline.meanings(plan.steps)
                 job.meaning = describe_meanings(meanings)
+                if goal is not None:
+                    goal.understood(plan.steps, [f"{m.action} {m.similarity:.2f}" for m in meanings or ()])
                 if meanings is not None:
                     try:
                         check_meanings(meanings, self.config.allowed_motions, self.config.refuse_unknown,
                                        self.config.min_meaning_similarity, threshold)
                     except MotionNotAllowed as error:
-                        self._log_command(job.payload, f"refused: {error}")
+                        self._end_command(job.payload, goal, REFUSED, str(error))
                         self._input_rejected("command", f"command refused: {error}", always=True)
                         return
+                if goal is not None:
+                    goal.feedback(GENERATING, f"{plan.summary()}, meaning {job.meaning}")
                 human = self.pipeline.command_to_motion(job.payload, plan.seconds_per_step, cancelled=job.cancelled)
             else:
                 seconds = min(self.config.prediction_seconds, self.config.max_duration)
@@ -447,6 +542,8 @@ class MotionGPTNode(Node):
             return  # the worker already reported it as dropped, with the reason
         if job.cancelled.is_set():
             return
+        if job.goal is not None:
+            job.goal.feedback(RETARGETING, f"{human.joints.shape[0]} frames to {self.config.robot}")
         names = self.pipeline.robot_joint_names
         order = [self.limits.joint_names.index(n) for n in names]
         start = np.clip(warm_start, self.limits.lower, self.limits.upper)[order]
@@ -461,9 +558,13 @@ class MotionGPTNode(Node):
                 caption = self.pipeline.describe_motion(human)
             except ValueError as error:  # an empty caption: the trajectory is out, only the caption is missing
                 self._report("warn", f"no caption for command '{_short(job.payload)}': {error}")
-                return
-            if not job.cancelled.is_set():
+                caption = ""
+            if caption and not job.cancelled.is_set():
                 self._publish(self.description_pub, String(data=caption))
+                if job.goal is not None:
+                    job.goal.result.caption = caption
+        if job.goal is not None and job.goal.outcome_when_done:  # topic or preview: nothing more will come
+            job.goal.finish(job.goal.outcome_when_done, job.goal.result.message)
 
     def _publish_plan(self, job: Job, human_joints: np.ndarray, plan: Any, timings: dict[str, float]) -> bool:
         started = time.perf_counter()
@@ -472,14 +573,27 @@ class MotionGPTNode(Node):
                 return False
             trajectory, shaping = self._shaped(plan)
             timings["shaping_s"] = time.perf_counter() - started
-            previewed = job.kind == "command" and self.config.preview
+            goal = job.goal
+            previewed = job.kind == "command" and (self.config.preview or (goal is not None and goal.preview_only))
+            message = ros_messages.trajectory_msg(trajectory)
             if previewed:  # held for ~/execute, which shapes it again from the state of that moment
-                sent_at = self._publish(self.preview_pub, ros_messages.trajectory_msg(trajectory))
+                sent_at = self._publish(self.preview_pub, message)
                 self._preview = {"command": job.payload, "plan": plan, "meaning": job.meaning}
             else:
-                sent_at = self._send_trajectory(trajectory)
+                sent_at = self._send_trajectory(trajectory, goal, message)
             job.delivered = True
             timings["total_s"] = sent_at - job.received  # command callback -> trajectory handed to DDS
+            if goal is not None:
+                goal.delivered(message, timings, trajectory.duration)
+                if previewed:
+                    goal.outcome_when_done = PREVIEWED
+                    goal.result.message = f"on {self.preview_pub.topic_name}; ~/execute sends it"
+                elif goal.via_controller:
+                    goal.feedback(EXECUTING, f"sent to {self.config.action_name}")
+                else:
+                    goal.outcome_when_done = PUBLISHED
+                    goal.result.message = (f"published on {self.trajectory_pub.topic_name} (no controller action "
+                                           "server: no execution result)")
         stamp = self.get_clock().now().to_msg()
         # The base path on the joint trajectory's time grid: each motion sample at its shaped time.
         keep = shaping.sample_times <= trajectory.duration + 1e-9
@@ -544,8 +658,11 @@ class MotionGPTNode(Node):
         return response
 
     def _on_dropped(self, job: Job, reason: str) -> None:
-        if job.delivered:
-            return  # its trajectory is out; only its caption is skipped
+        if job.delivered:  # its trajectory is out; only its caption is skipped
+            goal = job.goal
+            if goal is not None and goal.outcome_when_done:
+                goal.finish(goal.outcome_when_done, goal.result.message)
+            return
         with self._lock:
             self._counters["dropped"] += 1
             text = f"dropped {job.kind} #{job.id}"
@@ -553,7 +670,7 @@ class MotionGPTNode(Node):
                 text += f" '{_short(job.payload)}'"
             self._last["dropped"] = f"{text}: {reason}"
         if job.kind == "command":
-            self._log_command(job.payload, f"cancelled: {reason}")
+            self._end_command(job.payload, job.goal, CANCELLED, reason)
         self._report("ok" if job.kind == "predict" else "warn", self._last["dropped"])
 
     def _on_job_error(self, job: Job, error: BaseException) -> None:
@@ -574,8 +691,16 @@ class MotionGPTNode(Node):
             self.get_logger().error(text + (f" ({suppressed} more like it not logged since the last one)"
                                             if suppressed else ""))
         if job.kind == "command" and not job.delivered:
-            self._log_command(job.payload, f"failed: {type(error).__name__}: {error}")
+            self._end_command(job.payload, job.goal, FAILED, f"{type(error).__name__}: {error}")
+        elif job.goal is not None and job.goal.outcome_when_done:  # only the caption failed
+            job.goal.finish(job.goal.outcome_when_done, f"{job.goal.result.message}; no caption: {error}")
         self._report("error", text, log=False)
+
+    def _end_command(self, text: str, goal: CommandGoal | None, outcome: str, reason: str) -> None:
+        """A command that ends without a trajectory (refused, cancelled, failed): its log line and its goal."""
+        self._log_command(text, f"{outcome}: {reason}")
+        if goal is not None:
+            goal.finish(outcome, reason)
 
     def _log_command(self, text: str, outcome: str, duration_s: float | None = None) -> None:
         """The one INFO line a command gets when it is finished (published, refused, cancelled or failed)."""
@@ -593,24 +718,62 @@ class MotionGPTNode(Node):
                 f"last joint state is {age:.2f} s old (joint_state_timeout {self.config.joint_state_timeout} s)")
         return positions.copy()
 
-    def _send_trajectory(self, trajectory: JointTrajectoryData) -> float:
-        """Send on the action (when available) or the topic; returns time.monotonic() right after sending."""
-        message = ros_messages.trajectory_msg(trajectory)
+    def _send_trajectory(self, trajectory: JointTrajectoryData, goal: CommandGoal | None = None,
+                         message: JointTrajectory | None = None) -> float:
+        """Send on the controller's action (when its server is up) or the topic; returns time.monotonic()
+        right after sending. The command goal whose trajectory was executing is told it was superseded."""
+        message = message if message is not None else ros_messages.trajectory_msg(trajectory)
+        previous, self._executing_goal = self._executing_goal, goal
+        if previous is not None and previous is not goal and not previous.stopped_reason:
+            previous.stopped_reason = "superseded by a newer trajectory"
         if self.action_client is not None and self.action_client.server_is_ready():
-            goal = self._follow_joint_trajectory.Goal(trajectory=message)
-            future = self.action_client.send_goal_async(goal)
+            request = self._follow_joint_trajectory.Goal(trajectory=message)
+            feedback = partial(self._on_controller_feedback, goal) if goal is not None else None
+            future = self.action_client.send_goal_async(request, feedback_callback=feedback)
             sent_at = time.monotonic()
-            future.add_done_callback(self._on_goal_response)
+            if goal is not None:
+                goal.via_controller = True
+            future.add_done_callback(partial(self._on_goal_response, goal))
             self._record(self.config.action_name + "/goal", message)
             return sent_at
         return self._publish(self.trajectory_pub, message)
 
-    def _on_goal_response(self, future) -> None:
+    def _on_goal_response(self, goal: CommandGoal | None, future) -> None:
         handle = future.result()
-        if handle is not None and handle.accepted:
-            self._goal_handle = handle
-        else:
-            self._report("error", f"{self.config.action_name} rejected the trajectory goal")
+        if handle is None or not handle.accepted:
+            text = f"{self.config.action_name} rejected the trajectory goal"
+            self._report("error", text)
+            if goal is not None:
+                goal.finish(FAILED, text)
+            return
+        self._goal_handle = handle
+        handle.get_result_async().add_done_callback(partial(self._on_controller_result, goal, handle))
+
+    def _on_controller_feedback(self, goal: CommandGoal, message: Any) -> None:
+        desired = message.feedback.desired.time_from_start
+        goal.controller_progress(desired.sec + desired.nanosec * 1e-9)
+
+    def _on_controller_result(self, goal: CommandGoal | None, handle: Any, future) -> None:
+        """The controller has ended a trajectory goal: say so when it failed, and end its command goal."""
+        from action_msgs.msg import GoalStatus
+
+        response = future.result()
+        names = {GoalStatus.STATUS_SUCCEEDED: "SUCCEEDED", GoalStatus.STATUS_ABORTED: "ABORTED",
+                 GoalStatus.STATUS_CANCELED: "CANCELED"}
+        status = names.get(response.status, f"status {response.status}")
+        result = ControllerResult(succeeded=response.status == GoalStatus.STATUS_SUCCEEDED,
+                                  cancelled=response.status == GoalStatus.STATUS_CANCELED,
+                                  error_code=int(response.result.error_code),
+                                  error_string=str(response.result.error_string), status=status)
+        if self._goal_handle is handle:
+            self._goal_handle = None
+        stopped = goal.stopped_reason if goal is not None else ""
+        if not (result.succeeded and result.error_code == 0) and not stopped:
+            self._report("warn", f"{self.config.action_name}: trajectory {status}, error_code {result.error_code}"
+                                 + (f": {result.error_string}" if result.error_string else ""))
+        if goal is not None:
+            outcome, message = controller_outcome(result, bool(stopped))
+            goal.finish(outcome, f"{stopped}; {message}" if stopped else message, result)
 
     def _publish(self, publisher, message: Any) -> float:
         if not self.context.ok():
@@ -637,6 +800,8 @@ class MotionGPTNode(Node):
             values.update({f"last_{k}": v for k, v in self._last.items()})
             values.update(self._timings)
             values["robot_joints"] = len(self.limits.joint_names)
+            values["joint_state_age_s"] = ("none" if self._joint_state is None
+                                           else round(time.monotonic() - self._joint_state[1], 3))
             values["model_path"] = getattr(self, "_model_path", "")
         stamp = self.get_clock().now().to_msg()
         self._publish(self.status_pub, ros_messages.status_msg(stamp, STATUS_NAME, level, message, values))

@@ -26,6 +26,7 @@ class Job:
     cancel_reason: str = ""
     delivered: bool = False  # its result went out; cancelling now only skips follow-up work
     meaning: str = ""  # a command's meaning per step, for its log line (command_policy.describe_meanings)
+    goal: Any = None  # the ~/execute_command goal following this command (command_action.CommandGoal), if any
 
     def cancel(self, reason: str) -> None:
         if not self.cancelled.is_set():
@@ -102,6 +103,17 @@ class LatestWinsWorker:
         for job in jobs:
             self._on_dropped(job, reason)
         return jobs
+
+    def cancel(self, job: Job, reason: str) -> bool:
+        """Cancel one job, waiting or running; False when it has already ended or was cancelled."""
+        with self._condition:
+            if job in self._pending:
+                self._pending.remove(job)
+            elif job is not self._running or job.cancelled.is_set():
+                return False
+            job.cancel(reason)
+        self._on_dropped(job, reason)
+        return True
 
     def stop(self, timeout: float = 5.0) -> None:
         with self._condition:

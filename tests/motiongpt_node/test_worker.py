@@ -99,3 +99,20 @@ def test_thousand_submissions_run_at_most_a_few(worker):
     assert rec.finished[-1] == 999
     assert len(rec.started) <= 3
     assert len(rec.dropped) == 1000 - len(rec.finished)
+
+
+def test_cancel_one_job_running_or_waiting_and_not_twice(worker):
+    worker, rec = worker
+    running, waiting = Job("command", "a"), Job("command", "b")
+    worker.submit(running)
+    assert rec.running.wait(5)
+    worker.submit(Job("predict", "p", preempts=False))  # refused while busy: nothing else queued
+    assert worker.cancel(running, "goal cancelled")
+    assert not worker.cancel(running, "again")
+    worker.submit(waiting)
+    assert worker.cancel(waiting, "goal cancelled before it started")
+    rec.release.set()
+    wait_idle(worker)
+    assert rec.finished == []
+    assert rec.dropped == [("a", "goal cancelled"), ("b", "goal cancelled before it started")]
+    assert not worker.cancel(Job("command", "never queued"), "nothing")
