@@ -728,6 +728,7 @@ class MotionGPTNode(Node):
             previous.stopped_reason = "superseded by a newer trajectory"
         if self.action_client is not None and self.action_client.server_is_ready():
             request = self._follow_joint_trajectory.Goal(trajectory=message)
+            self._set_goal_tolerances(request)
             feedback = partial(self._on_controller_feedback, goal) if goal is not None else None
             future = self.action_client.send_goal_async(request, feedback_callback=feedback)
             sent_at = time.monotonic()
@@ -737,6 +738,16 @@ class MotionGPTNode(Node):
             self._record(self.config.action_name + "/goal", message)
             return sent_at
         return self._publish(self.trajectory_pub, message)
+
+    def _set_goal_tolerances(self, request: Any) -> None:
+        """goal_tolerance on every joint and goal_time_tolerance, when set (0: the controller's own)."""
+        from control_msgs.msg import JointTolerance
+
+        if self.config.goal_tolerance > 0:
+            request.goal_tolerance = [JointTolerance(name=name, position=self.config.goal_tolerance)
+                                      for name in request.trajectory.joint_names]
+        if self.config.goal_time_tolerance > 0:
+            request.goal_time_tolerance = ros_messages.duration_msg(self.config.goal_time_tolerance)
 
     def _on_goal_response(self, goal: CommandGoal | None, future) -> None:
         handle = future.result()

@@ -58,6 +58,8 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("diagnostics_topic", "/diagnostics", "diagnostic_msgs/DiagnosticArray out: the same status, named after the node's full name, on the topic diagnostic_aggregator and rqt_runtime_monitor read (absolute by ROS convention); empty: not published"),
     ParameterSpec("use_action", True, "send FollowJointTrajectory goals when control_msgs is importable and the server is up; else the topic"),
     ParameterSpec("action_name", "follow_joint_trajectory", "the controller's FollowJointTrajectory action; the launch file remaps it to joint_trajectory_controller/follow_joint_trajectory"),
+    ParameterSpec("goal_tolerance", 0.0, "FollowJointTrajectory goal tolerance on every joint's final position (rad): the controller aborts the goal (GOAL_TOLERANCE_VIOLATED) when a joint is further off goal_time_tolerance after the end; 0: the controller's own constraints", low=0.0, high=3.2, **DYNAMIC),
+    ParameterSpec("goal_time_tolerance", 0.0, "FollowJointTrajectory goal_time_tolerance (s): how long after the trajectory's end the joints may take to come within goal_tolerance; 0: the controller's own", low=0.0, high=60.0, **DYNAMIC),
     ParameterSpec("world_frame", "world", "frame_id of the base path and the skeleton preview", **DYNAMIC),
     ParameterSpec("max_duration", 10.0, "longest trajectory ever published (s)", low=0.5, high=60.0, **DYNAMIC),
     ParameterSpec("max_points", 120, "most points of one published trajectory; longer motions are resampled evenly in time (120 x 29 G1 joints = about 57 KB: Cyclone DDS readers may miss JointTrajectory samples above 64 KB, see README)", low=3, high=100000, **DYNAMIC),
@@ -116,6 +118,8 @@ class NodeConfig:
     diagnostics_topic: str
     use_action: bool
     action_name: str
+    goal_tolerance: float
+    goal_time_tolerance: float
     world_frame: str
     max_duration: float
     max_points: int

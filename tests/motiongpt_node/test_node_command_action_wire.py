@@ -25,7 +25,7 @@ from tests.motiongpt_node.conftest import g1_urdf_path
 from tests.motiongpt_node.wire import NodeProcess, isolate_environment, temp_workdir
 
 try:
-    from control_msgs.action import FollowJointTrajectory  # noqa: F401  (the node's controller client needs it)
+    from control_msgs.action import FollowJointTrajectory
     from motiongpt_interfaces.action import ExecuteCommand
 except ImportError as error:  # a failure, not a skip: `make test` builds and sources them
     raise ImportError(f"{error}: build the interface packages (bash scripts/build_interfaces.sh) and source "
@@ -363,3 +363,30 @@ def test_a_newer_goal_supersedes_the_executing_one(controller_side):
     second_status, second_result = second.result()
     assert status_name(second_status) == "SUCCEEDED", second_result.message
     assert second_result.outcome == ExecuteCommand.Result.OUTCOME_EXECUTED
+
+
+def set_node_parameters(side: ActionClientSide, **values: Any) -> None:
+    """`ros2 param set` over the wire (rcl_interfaces/srv/SetParameters of /motiongpt_node)."""
+    from rclpy.parameter import Parameter
+    from rclpy.parameter_client import AsyncParameterClient
+
+    client = AsyncParameterClient(side.node, "/motiongpt_node")
+    assert client.wait_for_services(timeout_sec=TIMEOUT)
+    response = wait(client.set_parameters([Parameter(name, value=value) for name, value in values.items()]))
+    assert all(result.successful for result in response.results), response.results
+
+
+def test_goal_tolerances_reach_the_controller_and_a_violation_fails_the_command(controller_side):
+    side, node = controller_side
+    # servos under gravity settle about 0.01 rad off their targets: 0.1 mrad cannot be met
+    set_node_parameters(side, goal_tolerance=1e-4, goal_time_tolerance=0.2)
+    try:
+        status, result = side.send("raise the right hand", seconds_per_step=2.0).result()
+    finally:
+        set_node_parameters(side, goal_tolerance=0.0, goal_time_tolerance=0.0)
+    assert status_name(status) == "ABORTED", result.message
+    assert result.outcome == ExecuteCommand.Result.OUTCOME_FAILED
+    assert result.controller_result_received
+    assert result.controller_error_code == FollowJointTrajectory.Result.GOAL_TOLERANCE_VIOLATED
+    assert "ABORTED" in result.message and result.controller_error_string in result.message
+    assert len(result.trajectory.points) > 2  # it was sent and executed, only the end was off
