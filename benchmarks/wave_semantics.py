@@ -6,7 +6,7 @@ from its shoulder in the body's frame (the shoulder line, horizontal), over the 
 the shoulder, minus its 9-frame moving average; a wave when that oscillation's standard deviation exceeds
 ``--threshold`` (2.5 cm: real Bandai Namco waves measure 1.7-19 cm, a hand held up 0-0.4 cm).
 
-    python benchmarks/wave_semantics.py --model models/motiongpt-small --candidates 1 4 8 --seeds 12
+    python benchmarks/wave_semantics.py --model models/motiongpt-small --candidates 1 4 8 --seeds 12 [--rerank meaning]
 """
 from __future__ import annotations
 
@@ -43,11 +43,17 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=12)
     parser.add_argument("--threshold", type=float, default=0.025)
     parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"))
+    parser.add_argument("--rerank", default=None, choices=("likelihood", "similarity", "meaning"),
+                        help="how the best of several candidates is chosen (default: the model folder's)")
     args = parser.parse_args()
+
+    import dataclasses
 
     from motiongpt.lm import MotionGPT
 
     model = MotionGPT.from_pretrained(args.model, backend=args.backend)
+    if args.rerank:
+        model.set_text_to_motion(dataclasses.replace(model.text_to_motion_settings, rerank=args.rerank))
     rows = []
     for prompt in args.prompts:
         side = "left" if "left" in prompt else "right"
@@ -55,7 +61,8 @@ def main() -> int:
             values = [sideways_oscillation(model.text_to_motion(prompt, seed=seed, candidates=candidates).joints, side)
                       for seed in range(args.seeds)]
             waves = sum(v is not None and v > args.threshold for v in values)
-            rows.append({"prompt": prompt, "candidates": candidates, "waves": waves, "seeds": args.seeds,
+            rows.append({"prompt": prompt, "candidates": candidates, "rerank": model.text_to_motion_settings.rerank,
+                         "waves": waves, "seeds": args.seeds,
                          "oscillation_cm": [None if v is None else round(100 * v, 2) for v in values]})
             print(f"{prompt!r:42} candidates {candidates}: {waves:2d} / {args.seeds} wave", flush=True)
     print(json.dumps({"model": args.model, "threshold_m": args.threshold, "rows": rows}, indent=1))

@@ -55,7 +55,7 @@ def register(groups) -> None:
                                "(default: the model folder's text_to_motion.candidates)")
     evaluate.add_argument("--neighbours", type=int, default=None,
                           help="text-to-motion: nearest training captions used as extra prompts (default: the model's)")
-    evaluate.add_argument("--rerank", choices=("likelihood", "similarity"), default=None,
+    evaluate.add_argument("--rerank", choices=("likelihood", "similarity", "meaning"), default=None,
                           help="text-to-motion: how the best candidate is chosen (default: the model's)")
     evaluate.add_argument("--no-grounding", action="store_true",
                           help="text-to-motion from the caption alone (ignore the model folder's caption grounding)")

@@ -207,6 +207,9 @@ class MotionGPT:
         model = cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)),
                     text_to_motion=settings, grounding=grounding)
         model.load_meaning_index(folder)
+        if settings.rerank == "meaning" and model.meaning_index is None:
+            raise ModelLoadError(f"{manifest_path}: text_to_motion.rerank 'meaning' needs {folder}/meaning_index.npz "
+                                 "(motiongpt export meaning-index)")
         return model
 
     @classmethod
@@ -319,7 +322,9 @@ class MotionGPT:
         if len(options) == 1:
             return 0
         codes = [c for c, _ in options]
-        if self.text_to_motion_settings.rerank == "similarity" and self.grounding is not None:
+        if self.text_to_motion_settings.rerank == "meaning":
+            scores = self._meaning_scores(texts[0], self.captions_for_codes(codes))
+        elif self.text_to_motion_settings.rerank == "similarity" and self.grounding is not None:
             scores = self.grounding.similarity(texts[0], self.captions_for_codes(codes))
         else:
             lengths = np.asarray([int(self.language_model.tokenize([t])["attention_mask"].sum()) for t in texts])
@@ -327,6 +332,14 @@ class MotionGPT:
             per_text = self.caption_log_likelihood(pairs_codes, texts * len(codes)).reshape(len(codes), len(texts))
             scores = (per_text / lengths[None]).mean(axis=1)
         return int(np.argmax(scores))
+
+    def _meaning_scores(self, request: str, captions: Sequence[str]) -> np.ndarray:
+        """For each caption, its similarity to the nearest training caption of the request's meaning."""
+        if self.meaning_index is None:
+            raise ModelLoadError("text_to_motion.rerank 'meaning' needs the model folder's meaning index "
+                                 "(motiongpt export meaning-index)")
+        best = self.meaning_index.similarities(self._meaning_encoder.encode([request, *captions]))
+        return best[1:, int(best[0].argmax())]
 
     def text_to_motion(self, text: str | Sequence[str], seconds: float | None = None, seed: int | None = None,
                        top_k: int | None = None, temperature: float | None = None, greedy: bool = False,

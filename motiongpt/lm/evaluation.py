@@ -52,7 +52,7 @@ class EvaluationSettings:
     inbetween_candidates: int = 8   # gaps sampled per window; the one fitting the given motions best is kept
     text_to_motion_candidates: int | None = None  # motions sampled per prompt (None: the model folder's)
     text_to_motion_neighbours: int | None = None  # nearest training captions as extra prompts (None: the folder's)
-    text_to_motion_rerank: str | None = None       # "likelihood" or "similarity" (None: the folder's)
+    text_to_motion_rerank: str | None = None       # "likelihood", "similarity" or "meaning" (None: the folder's)
     grounding: bool = True             # use the model folder's caption grounding, if it has one
     text_to_motion_only: bool = False  # skip motion-to-text, prediction, in-between and commands
     held_out_commands: bool = True     # spoken multi-step commands of held_out_phrasings.yaml, step by step

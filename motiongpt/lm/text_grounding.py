@@ -13,6 +13,10 @@ prompt, and the one to keep is chosen by reading each candidate back (``rerank``
   included.
 - ``similarity``: the model captions each candidate (greedy motion-to-text) and the caption closest in
   meaning to the request (sentence encoder) wins. Needs the sentence encoder.
+- ``meaning``: the model captions each candidate, and the one whose caption is closest to the training
+  captions of the request's meaning (its nearest action in the folder's meaning index,
+  `motiongpt.lm.command_meaning`) wins: a candidate is judged by which action its caption names, not by
+  how it is worded. Needs the folder's ``meaning_index.npz``.
 
 The settings live in the model folder's ``motiongpt.yaml`` under ``text_to_motion`` (see
 `TextToMotionSettings`); a folder without them samples one motion from the request, as the reference does.
@@ -29,7 +33,7 @@ from motiongpt.config_files import build_dataclass
 from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
 
 MAX_CANDIDATES = 64
-RERANKERS = ("likelihood", "similarity")
+RERANKERS = ("likelihood", "similarity", "meaning")
 
 
 class GroundingConfigError(ValueError):
@@ -42,7 +46,7 @@ class TextToMotionSettings:
     neighbours: int = 0                 # nearest training captions used as extra prompts (needs the two below)
     sentence_encoder: str | None = None  # "all-MiniLM-L6-v2" (packaged) or a folder, relative to the model folder
     captions: str | None = None         # caption file in the model folder, one per line
-    rerank: str = "likelihood"          # "likelihood" or "similarity" (see the module docstring)
+    rerank: str = "likelihood"          # "likelihood", "similarity" or "meaning" (see the module docstring)
 
     def __post_init__(self) -> None:
         for name in ("candidates", "neighbours"):

@@ -114,3 +114,29 @@ def test_cached_embeddings_equal_fresh_ones(encoder):
     many = [f"a person walks {i} steps" for i in range(10)]  # more than the cache holds: it is emptied, not wrong
     np.testing.assert_allclose(grounding.encode(many), encoder.encode(many), atol=1e-6)
     assert len(grounding._cache) <= 10 and grounding.encode([]).shape == (0, 384)
+
+
+def test_meaning_rerank_keeps_the_candidate_whose_caption_names_the_requested_action(tiny_motiongpt, encoder,
+                                                                                     monkeypatch):
+    from motiongpt.lm.command_meaning import MeaningIndex
+
+    index = MeaningIndex.build({"walk": CAPTIONS[:2], "backflip": [CAPTIONS[2]], "kick": [CAPTIONS[3]]},
+                               encoder.encode, "all-MiniLM-L6-v2")
+    monkeypatch.setattr(tiny_motiongpt, "meaning_index", index)
+    monkeypatch.setattr(tiny_motiongpt, "_meaning_encoder", encoder, raising=False)
+    monkeypatch.setattr(tiny_motiongpt, "text_to_motion_settings", TextToMotionSettings(candidates=3, rerank="meaning"))
+    captions = ["a man strolls ahead slowly", "someone flips over backwards", "a person kicks with one leg"]
+    monkeypatch.setattr(tiny_motiongpt, "captions_for_codes", lambda codes: captions[:len(codes)])
+    options = [(np.array([i]), "") for i in range(3)]
+    assert tiny_motiongpt._choose(["robot, do a back flip"], options) == 1
+    assert tiny_motiongpt._choose(["boot the ball"], options) == 2
+    assert tiny_motiongpt._choose(["go forward on foot"], options) == 0
+
+
+def test_meaning_rerank_without_a_meaning_index_is_a_load_error(tiny_motiongpt, tmp_path):
+    folder = tiny_motiongpt.save_pretrained(tmp_path / "model")
+    manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())
+    manifest["text_to_motion"] = {"candidates": 2, "rerank": "meaning"}
+    (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
+    with pytest.raises(ModelLoadError, match="meaning_index.npz"):
+        MotionGPT.from_pretrained(folder)
