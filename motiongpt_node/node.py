@@ -106,7 +106,7 @@ class MotionGPTNode(Node):
         self._unknown_joints: tuple[str, ...] = ()
         self._state = "loading"
         self._counters = {"commands": 0, "published": 0, "previewed": 0, "dropped": 0, "rejected_inputs": 0,
-                          "errors": 0, "interrupted": 0}
+                          "errors": 0, "interrupted": 0, "idle_prediction_ticks": 0}
         self._last = {"error": "", "dropped": "", "command": "", "timings": ""}
         self._timings: dict[str, float] = {}
         self._error_log: dict[tuple[str, str], tuple[float, int]] = {}  # (job kind, error type) -> (logged at, suppressed)
@@ -489,7 +489,9 @@ class MotionGPTNode(Node):
         if self.pipeline is None or self.worker.busy:
             return
         if self._pose_received is None or time.monotonic() - self._pose_received > LIVE_STREAM_AGE:
-            return  # no live pose stream: nothing to anticipate
+            with self._lock:
+                self._counters["idle_prediction_ticks"] += 1  # no live pose stream: nothing to anticipate
+            return
         try:
             joints = self.poses.recent(self.config.prediction_context, min_seconds=min(1.0, self.config.prediction_context))
         except PoseHistoryError:

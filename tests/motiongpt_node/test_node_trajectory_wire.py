@@ -42,7 +42,7 @@ class Wire:
         self.node = NodeProcess({"model_path": str(model_folder), "device": "cpu", "seed": 3,
                                  "max_duration": MAX_DURATION, "max_joint_velocity": VELOCITY_CAP,
                                  "joint_state_timeout": JOINT_STATE_TIMEOUT,
-                                 "status_period": 5.0, "prediction_enabled": True, "prediction_period": 0.5,
+                                 "status_period": 1.0, "prediction_enabled": True, "prediction_period": 0.5,
                                  "prediction_context": 1.5, "prediction_seconds": 1.0, "describe_seconds": 2.0},
                                 temp_workdir())
         c = self.client = WireClient(domain)
@@ -252,11 +252,18 @@ def test_live_pose_stream_is_predicted_and_described(wire):
         reply = client.call_trigger(f"{NODE}/describe")
         assert reply.success and reply.message.strip()
         wire.next("description", marks["description"], timeout=10.0, predicate=lambda m: m.data == reply.message)
+        idle_before = int(status_values(client.poll(wire.status)[-1])["idle_prediction_ticks"])
     finally:
         poses.stop()
-    stopped = client.mark(wire.trajectory)
-    time.sleep(3.0)  # six prediction periods: at most the one prediction already under way may still come out
-    assert len(client.poll(wire.trajectory)[stopped:]) <= 1
+
+    def idle_ticks(sample) -> int:
+        return int(status_values(sample)["idle_prediction_ticks"])
+
+    # The node's own counters, not a sleep: once a prediction tick has found the stream stale and the worker is
+    # idle, any prediction under way is out; three more stale ticks must then publish nothing.
+    settled = wire.next("status", client.mark(wire.status) - 1, timeout=30.0, predicate=lambda s: (
+        idle_ticks(s) > idle_before and status_values(s)["state"] == "ready"))
     after = client.mark(wire.trajectory)
-    time.sleep(1.5)  # three more prediction periods
+    wire.next("status", client.mark(wire.status) - 1, timeout=30.0,
+              predicate=lambda s: idle_ticks(s) >= idle_ticks(settled) + 3)
     assert client.poll(wire.trajectory)[after:] == []  # the stream stopped: nothing more to anticipate
