@@ -173,8 +173,11 @@ class MotionPipeline:
     @staticmethod
     def load_retargeter(robot: str) -> Any:
         from retargeting import Retargeter
+        from retargeting.retargeter import RetargetSettings
 
-        return Retargeter.from_robot(robot)
+        # The node retimes once, in trajectory_shaping (velocity scale, acceleration cap, the move from the current
+        # state): the retargeter keeps the motion's own timing.
+        return Retargeter.from_robot(robot, RetargetSettings(velocity_mode="none"))
 
     @staticmethod
     def load_model(model_path: str, device: str = "auto", cpu_threads: int = 1, backend: str = "auto") -> Any:

@@ -1,5 +1,8 @@
 """Turn a retargeted robot motion into a trajectory that meets the contract (ROS-free, numpy only).
 
+The retargeter leaves the timing to this one pass (`RetargetSettings(velocity_mode="none")`, see
+motion_pipeline.py); the stretching itself is `retargeting.timing`'s, the one owner of time scaling.
+
 Steps, in order: reorder columns to the robot's joints; clamp positions to the URDF limits; prepend a
 transition from the current joint state (t = 0) to the motion's first pose at a gentle speed;
 stretch any segment that would exceed the velocity limits (the path is kept, only time grows); stretch the
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from motiongpt_node.joint_limits import JointLimits
+from retargeting.timing import limit_acceleration, stretch_for_velocity
 from motiongpt_node.trajectory_contract import JointTrajectoryData, TrajectoryContractError
 
 MIN_STEP = 1e-3  # s: the smallest time between two points
@@ -93,9 +97,8 @@ def shape_trajectory(
     nominal = np.concatenate([[0.0, transition], transition + (times[1:] - times[0])])
 
     steps = np.diff(nominal)
-    needed = np.max(np.abs(np.diff(path, axis=0)) / speed, axis=1)
-    stretched = np.maximum(np.maximum(steps, needed), MIN_STEP)
-    slowed = int(np.count_nonzero(stretched > steps + 1e-12))
+    stretched, slowed = stretch_for_velocity(path, steps, speed, margin=0.0)
+    stretched = np.maximum(stretched, MIN_STEP)
     accelerated = 0
     if config.max_acceleration > 0:
         stretched, accelerated = limit_acceleration(path, stretched, config.max_acceleration)
@@ -129,31 +132,6 @@ def shape_trajectory(
     trajectory = JointTrajectoryData(tuple(limits.joint_names), new_times, path, velocities)
     return trajectory, ShapingReport(transition, clamped_values, slowed, dropped, accelerated, thinned_from,
                                      sample_times)
-
-
-def limit_acceleration(path: np.ndarray, steps: np.ndarray, max_acceleration: float, passes: int = 60
-                       ) -> tuple[np.ndarray, int]:
-    """Interval durations (N-1,) such that the finite-difference acceleration at every inner sample of ``path``
-    (N, J) is at most ``max_acceleration``: the two intervals around a sample that asks for more are stretched
-    by sqrt(demand) (time scaling by s divides velocities by s and accelerations by s^2), repeated until none
-    does (or ``passes`` runs). Only time grows: velocities only fall. Returns (durations, stretched count)."""
-    durations = steps.astype(np.float64).copy()
-    if len(durations) < 2:
-        return durations, 0
-    original = durations.copy()
-    increments = np.diff(path, axis=0)
-    for _ in range(passes):
-        velocity = increments / durations[:, None]
-        acceleration = np.abs(np.diff(velocity, axis=0)) / (0.5 * (durations[:-1] + durations[1:]))[:, None]
-        demand = acceleration.max(axis=1) / max_acceleration
-        if demand.max() <= 1.0 + 1e-9:
-            break
-        scale = np.ones_like(durations)
-        factor = np.where(demand > 1.0, np.sqrt(demand) * (1.0 + 1e-6), 1.0)
-        np.maximum.at(scale, np.arange(len(demand)), factor)
-        np.maximum.at(scale, np.arange(1, len(demand) + 1), factor)
-        durations *= scale
-    return durations, int(np.count_nonzero(durations > original * (1.0 + 1e-9)))
 
 
 def hold_trajectory(start_positions: np.ndarray, limits: JointLimits, hold_time: float = 0.1) -> JointTrajectoryData:

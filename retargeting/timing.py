@@ -1,10 +1,14 @@
-"""Timing across frames: joint velocity limits, the blend from the robot's current posture, velocities.
+"""Timing across frames: joint velocity and acceleration limits, the blend from the robot's current posture,
+velocities. The one owner of time scaling: the retargeter and the ROS node's trajectory shaping both stretch
+intervals with `stretch_for_velocity` and `limit_acceleration` (only time grows: the path is kept).
 
-Velocity limits are enforced on the whole trajectory after the per-frame solve, in one of two modes:
+Velocity limits are enforced on the whole trajectory after the per-frame solve, in one of three modes:
 ``retime`` (default) stretches every interval that would need more than a joint's limit, so the
 geometry of the motion (planted feet included) is kept and only the timing slows; ``clip`` keeps the
-timing and limits each joint's step, so the joints lag behind the motion where it is too fast.
-Positions never leave the joint limits in either mode (they are interpolations of in-limit points).
+timing and limits each joint's step, so the joints lag behind the motion where it is too fast; ``none``
+leaves the timing to the caller (the ROS node retimes once, with its own velocity scale and acceleration
+cap, after prepending the move from the robot's current state).
+Positions never leave the joint limits in any mode (they are interpolations of in-limit points).
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-VELOCITY_MODES = ("retime", "clip")
+VELOCITY_MODES = ("retime", "clip", "none")
 _MARGIN = 1e-6  # relative safety margin on velocity limits against rounding
 
 
@@ -37,9 +41,9 @@ def enforce_velocity_limits(positions: np.ndarray, times: np.ndarray, limits: np
     report = VelocityReport(mode, int(limited.sum()), float(times[-1] - times[0]), float(times[-1] - times[0]),
                             float(demand.max()) if len(demand) else 0.0)
     if mode == "retime":
-        new_intervals = np.maximum(intervals, needed.max(axis=1) * (1.0 + _MARGIN))
+        new_intervals, _ = stretch_for_velocity(positions, intervals, limits)
         times = times[0] + np.concatenate([[0.0], np.cumsum(new_intervals)])
-    else:
+    elif mode == "clip":
         out = positions.copy()
         max_step = limits[None, :] * intervals[:, None] / (1.0 + _MARGIN)
         for t in range(1, len(out)):
@@ -47,6 +51,40 @@ def enforce_velocity_limits(positions: np.ndarray, times: np.ndarray, limits: np
         positions = out
     report.duration_after = float(times[-1] - times[0])
     return positions, times, report
+
+
+def stretch_for_velocity(path: np.ndarray, intervals: np.ndarray, limits: np.ndarray, margin: float = _MARGIN
+                         ) -> tuple[np.ndarray, int]:
+    """Interval durations (N-1,) at least as long as every joint of ``path`` (N, J) needs at ``limits`` (J,)
+    rad/s (times 1 + ``margin``); returns (durations, number of intervals stretched)."""
+    needed = (np.abs(np.diff(path, axis=0)) / limits).max(axis=1) * (1.0 + margin) if len(path) > 1 else np.zeros(0)
+    durations = np.maximum(np.asarray(intervals, dtype=np.float64), needed)
+    return durations, int(np.count_nonzero(durations > intervals))
+
+
+def limit_acceleration(path: np.ndarray, steps: np.ndarray, max_acceleration: float, passes: int = 60
+                       ) -> tuple[np.ndarray, int]:
+    """Interval durations (N-1,) such that the finite-difference acceleration at every inner sample of ``path``
+    (N, J) is at most ``max_acceleration``: the two intervals around a sample that asks for more are stretched
+    by sqrt(demand) (time scaling by s divides velocities by s and accelerations by s^2), repeated until none
+    does (or ``passes`` runs). Only time grows: velocities only fall. Returns (durations, stretched count)."""
+    durations = steps.astype(np.float64).copy()
+    if len(durations) < 2:
+        return durations, 0
+    original = durations.copy()
+    increments = np.diff(path, axis=0)
+    for _ in range(passes):
+        velocity = increments / durations[:, None]
+        acceleration = np.abs(np.diff(velocity, axis=0)) / (0.5 * (durations[:-1] + durations[1:]))[:, None]
+        demand = acceleration.max(axis=1) / max_acceleration
+        if demand.max() <= 1.0 + 1e-9:
+            break
+        scale = np.ones_like(durations)
+        factor = np.where(demand > 1.0, np.sqrt(demand) * (1.0 + 1e-6), 1.0)
+        np.maximum.at(scale, np.arange(len(demand)), factor)
+        np.maximum.at(scale, np.arange(1, len(demand) + 1), factor)
+        durations *= scale
+    return durations, int(np.count_nonzero(durations > original * (1.0 + 1e-9)))
 
 
 def joint_velocities(positions: np.ndarray, times: np.ndarray) -> np.ndarray:

@@ -115,25 +115,6 @@ def test_long_motions_are_thinned_to_max_points_within_the_limits(g1_limits, sta
     assert len(serialize_message(trajectory_msg(traj))) < 64 * 1024 < len(serialize_message(trajectory_msg(full)))
 
 
-def test_acceleration_cap_slows_a_fast_oscillation_and_nothing_else():
-    from motiongpt_node.trajectory_shaping import limit_acceleration
-
-    times = np.arange(0, 4.0, 0.05)
-    wave = np.where(times > 2.0, 0.4 * np.sin(2 * np.pi * 2.5 * times), 0.3 * times / 2.0)  # slow ramp, then a wave
-    path = np.stack([wave, 0.1 * times], axis=1)
-    steps = np.diff(times)
-    durations, stretched = limit_acceleration(path, steps, 40.0)
-    assert np.all(durations >= steps - 1e-12) and stretched > 0
-    velocity = np.diff(path, axis=0) / durations[:, None]
-    acceleration = np.abs(np.diff(velocity, axis=0)) / (0.5 * (durations[:-1] + durations[1:]))[:, None]
-    assert acceleration.max() <= 40.0 * (1 + 1e-6)
-    assert np.all(np.abs(velocity) <= np.abs(np.diff(path, axis=0) / steps[:, None]) + 1e-12)  # never faster
-    ramp = times[1:] <= 1.9
-    np.testing.assert_allclose(durations[ramp], steps[ramp])  # the slow part keeps its timing
-    before = np.abs(np.diff(np.diff(path, axis=0) / steps[:, None], axis=0)).max() / 0.05
-    assert before > 2 * 40.0  # the uncapped wave asked for more than twice the cap
-
-
 def test_shaped_trajectory_respects_the_acceleration_cap():
     limits = JointLimits(("a", "b"), np.array([-2.0, -2.0]), np.array([2.0, 2.0]), np.array([10.0, 10.0]))
     times = np.arange(0, 3.0, 0.05)
