@@ -10,6 +10,8 @@ unchanged until limbs come close.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pinocchio as pin
 
@@ -58,8 +60,14 @@ class CapsulePairs:
         self.margin = float(margin)
         self.weight = float(weight)
         self._memo = None
+        self._state_memo = None
         self._end_ids = [int(f) for f in self.end_frame_ids.ravel()]
         self._ends = np.empty((len(self._end_ids), 3))
+        # For `evaluate`: pair end indices, summed radii, and the bound a pair must exceed to be skipped.
+        self._first, self._second = self.pairs[:, 0].copy(), self.pairs[:, 1].copy()
+        self._pair_radii = self.radii[self._first] + self.radii[self._second]
+        self._far_bound = 2.0 * (self.margin + self._pair_radii + FAR_SLACK)
+        self._pair_list = [(int(i), int(j), float(r)) for (i, j), r in zip(self.pairs, self._pair_radii)]
 
     def _geometry(self, data: pin.Data, q: np.ndarray | None = None):
         """Closest points of every pair: (s, t, difference (P,3), length (P,), surface distance (P,)).
@@ -95,23 +103,137 @@ class CapsulePairs:
         return np.maximum(0.0, self.margin - self._geometry(data, q)[4])
 
     def cost(self, data: pin.Data, q: np.ndarray | None = None) -> float:
-        violation = self.violations(data, q)
-        return self.weight * float(violation @ violation)
+        return self.evaluate(data, q).cost
 
     def active_rows(self, data: pin.Data, nv: int, q: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Violations (A,) of the pairs within the margin and the gradients (A, nv) of their distances;
         ``data`` must hold joint Jacobians (pin.computeJointJacobians) at the current configuration."""
-        if not len(self.pairs):
-            return np.zeros(0), np.zeros((0, nv))
-        s, t, difference, length, distance = self._geometry(data, q)
-        active = np.flatnonzero((self.margin - distance > 0.0) & (length > 1e-9))
-        rows = np.zeros((active.size, nv))
-        for row, k in enumerate(active):
-            i, j = self.pairs[k]
+        return self.evaluate(data, q).active_rows(data, nv)
+
+    def evaluate(self, data: pin.Data, q: np.ndarray | None = None) -> "CapsuleState":
+        """The pairs' violations at the placements ``data`` holds, for the IK (its cost and active rows).
+
+        The same numbers as `_compute_geometry` (bit for bit), computed for fewer pairs: a pair whose capsules'
+        bounding spheres are more than the margin apart (plus ``FAR_SLACK``) cannot be within the margin and is
+        skipped; the few near pairs are computed with Python floats (numpy's per-call overhead dominates on
+        arrays this small), in the same operations and order as `segment_closest_parameters`. With ``q``
+        (the configuration ``data`` holds), the last result for the same q is reused."""
+        memo = self._state_memo if q is not None else None
+        if memo is not None and np.array_equal(memo[0], q):
+            return memo[1]
+        state = self._evaluate(data)
+        self._state_memo = None if q is None else (q.copy(), state)
+        return state
+
+
+    def _evaluate(self, data: pin.Data) -> "CapsuleState":
+        count = len(self._pair_list)
+        violation = np.zeros(count)
+        if not count:
+            return CapsuleState(self, violation, [])
+        update, model = pin.updateFramePlacement, self.model
+        ends = self._ends
+        for k, f in enumerate(self._end_ids):
+            ends[k] = update(model, data, f).translation
+        pairs = ends.reshape(-1, 2, 3)
+        doubled_mid = pairs[:, 0] + pairs[:, 1]
+        axis = pairs[:, 1] - pairs[:, 0]
+        length = np.sqrt(np.einsum("ij,ij->i", axis, axis))  # twice each capsule's half length
+        apart = doubled_mid[self._first] - doubled_mid[self._second]
+        # twice (centre distance - half lengths): a lower bound on twice the segments' distance
+        bound = np.sqrt(np.einsum("ij,ij->i", apart, apart)) - length[self._first] - length[self._second]
+        near = np.flatnonzero(~(bound > self._far_bound))  # NaN: near (computed, and propagated)
+        if not near.size:
+            return CapsuleState(self, violation, [])
+        points = ends.tolist()
+        margin = self.margin
+        rows = []
+        for k in near.tolist():
+            i, j, radii = self._pair_list[k]
+            s, t, dx, dy, dz, length_k = _closest(points[2 * i], points[2 * i + 1], points[2 * j], points[2 * j + 1])
+            distance = length_k - radii
+            excess = margin - distance
+            violation[k] = excess if not excess <= 0.0 else 0.0  # np.maximum(0, x) (NaN kept)
+            if excess > 0.0 and length_k > 1e-9:
+                rows.append((k, s, t, (dx, dy, dz), length_k, excess))
+        return CapsuleState(self, violation, rows)
+
+
+FAR_SLACK = 1e-6  # m: a pair is skipped only when its bounding spheres are this much beyond the margin
+
+
+def _unit_scalar(x: float) -> float:
+    """`_unit` on a Python float (NaN passes)."""
+    return 0.0 if x < 0.0 else (1.0 if x > 1.0 else x)
+
+
+def _closest(a0, a1, b0, b1):
+    """`segment_closest_parameters` and the closest points' difference for one pair of segments, in Python
+    floats with numpy's operations in numpy's order (a (P, 3) sum over the last axis adds left to right):
+    (s, t, difference x, y, z, its length)."""
+    a0x, a0y, a0z = a0
+    a1x, a1y, a1z = a1
+    b0x, b0y, b0z = b0
+    b1x, b1y, b1z = b1
+    ux, uy, uz = a1x - a0x, a1y - a0y, a1z - a0z
+    vx, vy, vz = b1x - b0x, b1y - b0y, b1z - b0z
+    wx, wy, wz = a0x - b0x, a0y - b0y, a0z - b0z
+    a = ux * ux + uy * uy + uz * uz
+    b = ux * vx + uy * vy + uz * vz
+    c = vx * vx + vy * vy + vz * vz
+    d = ux * wx + uy * wy + uz * wz
+    e = vx * wx + vy * wy + vz * wz
+    safe_a = a if (a >= 1e-12 or a != a) else 1e-12
+    safe_c = c if (c >= 1e-12 or c != c) else 1e-12
+    denominator = a * c - b * b
+    ac = a * c
+    general = denominator > 1e-12 * (ac if (ac >= 1e-24 or ac != ac) else 1e-24)
+    if general:
+        s = _unit_scalar((b * e - c * d) / denominator)
+    else:
+        s = _unit_scalar((b * e - c * d) / 1.0) * 0.0
+    t = (b * s + e) / safe_c
+    if t < 0.0:
+        s = _unit_scalar(-d / safe_a)
+    elif t > 1.0:
+        s = _unit_scalar((b - d) / safe_a)
+    t = _unit_scalar(t)
+    point_a, point_b = a < 1e-12, c < 1e-12
+    if point_a or point_b:
+        s = 0.0 if point_a else _unit_scalar(-d / safe_a)
+        t = 0.0 if point_b else _unit_scalar(e / safe_c)
+    dx = (b0x + t * vx) - (a0x + s * ux)
+    dy = (b0y + t * vy) - (a0y + s * uy)
+    dz = (b0z + t * vz) - (a0z + s * uz)
+    return s, t, dx, dy, dz, math.sqrt(dx * dx + dy * dy + dz * dz)
+
+
+class CapsuleState:
+    """`CapsulePairs.evaluate`: the violations (P,) (zero for pairs beyond the margin) and, for the active
+    pairs (within the margin), (pair, s, t, difference, length, margin - distance)."""
+
+    def __init__(self, pairs: CapsulePairs, violation: np.ndarray, active: list):
+        self.capsules = pairs
+        self.violation = violation
+        self.active = active
+
+    @property
+    def cost(self) -> float:
+        violation = self.violation
+        return self.capsules.weight * float(violation @ violation)
+
+    def active_rows(self, data: pin.Data, nv: int) -> tuple[np.ndarray, np.ndarray]:
+        """As `CapsulePairs.active_rows`, from this state (``data`` holds its configuration's Jacobians)."""
+        capsules = self.capsules
+        rows = np.zeros((len(self.active), nv))
+        if not self.active:
+            return np.zeros(0), rows
+        model, ends = capsules.model, capsules.end_frame_ids
+        for row, (k, s, t, difference, length, _) in enumerate(self.active):
+            i, j = capsules.pairs[k]
             jacobian = np.zeros((3, nv))
-            for frame, weight in ((self.end_frame_ids[j][0], 1.0 - t[k]), (self.end_frame_ids[j][1], t[k]),
-                                  (self.end_frame_ids[i][0], -(1.0 - s[k])), (self.end_frame_ids[i][1], -s[k])):
+            for frame, weight in ((ends[j][0], 1.0 - t), (ends[j][1], t), (ends[i][0], -(1.0 - s)), (ends[i][1], -s)):
                 if weight != 0.0:
-                    jacobian += weight * pin.getFrameJacobian(self.model, data, int(frame), LWA)[:3]
-            rows[row] = (difference[k] / length[k]) @ jacobian
-        return self.margin - distance[active], rows
+                    jacobian += weight * pin.getFrameJacobian(model, data, int(frame), LWA)[:3]
+            rows[row] = (np.array(difference) / length) @ jacobian
+        return np.array([a[5] for a in self.active]), rows

@@ -116,3 +116,38 @@ def test_shipped_capsules_are_clear_at_the_calibration_posture(name):
     q = robot.configuration(np.zeros(3), robot.calibration.base_rotation, robot.calibration_joints)
     pin.forwardKinematics(robot.model, data, q)
     assert robot.capsule_pairs.distances(data).min() >= robot.config.self_collision.margin
+
+
+def test_fast_capsule_evaluation_matches_the_vectorised_geometry_bit_for_bit(g1_model):
+    """`CapsulePairs.evaluate` (bounding-sphere skip, near pairs in Python floats) gives the same violations,
+    cost and active pairs as the vectorised `_compute_geometry`, to the last bit; so do the scalar closest
+    points on random, degenerate and parallel segments."""
+    from retargeting.self_collision import _closest
+
+    rng = np.random.default_rng(5)
+    segments = rng.normal(size=(4, 400, 3))
+    segments[1, ::7] = segments[0, ::7]
+    segments[3, ::11] = segments[2, ::11]
+    segments[3, 5] = segments[2, 5] + 2 * (segments[1, 5] - segments[0, 5])
+    s, t = segment_closest_parameters(*segments)
+    for k in range(segments.shape[1]):
+        found = _closest(*(segments[i, k].tolist() for i in range(4)))
+        assert found[0] == s[k] and found[1] == t[k]
+    robot, capsules = g1_model, g1_model.capsule_pairs
+    data = robot.model.createData()
+    active_seen = 0
+    for _ in range(200):
+        joints = np.clip(robot.rest_posture + rng.normal(scale=0.8, size=robot.nj), robot.lower, robot.upper)
+        pin.computeJointJacobians(robot.model, data, robot.configuration([0.0, 0.0, 0.8], np.eye(3), joints))
+        state = capsules.evaluate(data)
+        s, t, difference, length, distance = capsules._compute_geometry(data)
+        violation = np.maximum(0.0, capsules.margin - distance)
+        assert np.array_equal(state.violation, violation)
+        assert state.cost == capsules.weight * float(violation @ violation)
+        active = np.flatnonzero((capsules.margin - distance > 0.0) & (length > 1e-9))
+        assert [row[0] for row in state.active] == active.tolist()
+        for k, s_k, t_k, difference_k, length_k, excess in state.active:
+            assert (s_k, t_k, length_k, excess) == (s[k], t[k], length[k], capsules.margin - distance[k])
+            assert np.array_equal(np.array(difference_k), difference[k])
+        active_seen += len(active)
+    assert active_seen > 0

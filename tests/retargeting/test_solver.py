@@ -67,3 +67,35 @@ def test_steps_never_raise_the_cost(g1_retargeter):
         costs.append(info.cost)
     assert all(b <= a + 1e-12 for a, b in zip(costs, costs[1:]))
     assert costs[-1] < costs[0]
+
+
+def test_task_jacobians_match_pinocchio_frame_jacobians(g1_retargeter):
+    """The solver forms the task frames' LOCAL_WORLD_ALIGNED Jacobians from data.J at once: the same numbers
+    as pin.getFrameJacobian frame by frame, to the last bit."""
+    from retargeting.solver import _Task
+
+    robot = g1_retargeter.robot
+    solver = FrameSolver(robot)
+    rng = np.random.default_rng(2)
+    lwa = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+    weights_p = np.ones(len(solver.position_frames))
+    weights_p[3] = 0.0  # a row without a target is left out
+    weights_r = np.ones(len(solver.rotation_frames))
+    positions = rng.normal(size=(len(solver.position_frames), 3))
+    rotations = np.array([pin.exp3(rng.normal(size=3)) for _ in solver.rotation_frames])
+    task = _Task.of(solver, positions, weights_p, rotations, weights_r, None)
+    for _ in range(20):
+        joints = np.clip(robot.rest_posture + rng.normal(scale=0.8, size=robot.nj), robot.lower, robot.upper)
+        q = robot.configuration(rng.normal(size=3), pin.exp3(rng.normal(size=3)), joints)
+        current = solver._evaluate(q, task)
+        H, g = solver._normal_equations(current, task)
+        rows = [pin.getFrameJacobian(solver.model, solver.data, f, lwa)[:3] for f in task.position_frames]
+        rows += [pin.getFrameJacobian(solver.model, solver.data, f, lwa)[3:] for f in task.rotation_frames]
+        Jw = np.concatenate(rows) * task.sqrt_weights[:, None]
+        expected = Jw.T @ Jw
+        if current.capsules is not None:
+            violation, gradient = current.capsules.active_rows(solver.data, solver.nv)
+            if violation.size:
+                expected += robot.capsule_pairs.weight * gradient.T @ gradient
+        expected[np.arange(solver.nv), np.arange(solver.nv)] += task.diagonal
+        assert np.array_equal(H, expected)
