@@ -44,10 +44,8 @@ def percentile(values: list[float], q: float) -> float:
 
 def measure(length_s: float, args, domain: int) -> dict:
     from motiongpt_node.joint_limits import JointLimits
-    from motiongpt_node.node import robot_urdf_path
-    from motiongpt_node.node_config import NodeConfig
 
-    limits = JointLimits.from_urdf(robot_urdf_path(NodeConfig.from_values({"robot": args.robot})))
+    limits = JointLimits.for_robot(args.robot)
     overrides = {"seconds_per_step": float(length_s), "device": args.device, "backend": args.backend,
                  "cpu_threads": args.threads, "seed": 11, "robot": args.robot,
                  "max_duration": max(10.0, 2 * length_s), "caption_generated": False, "status_period": 5.0}

@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     from motiongpt_node.joint_limits import JointLimits
 
     robot = RobotModel(load_robot_config(args.robot))
-    limits = JointLimits.from_urdf(robot.urdf_path)
+    limits = JointLimits.for_robot(args.robot)
     standing = np.clip(np.zeros(len(limits.joint_names)), limits.lower, limits.upper)
     for name, value in zip(robot.joint_names, robot.rest_posture):
         standing[limits.joint_names.index(name)] = value

@@ -1,4 +1,8 @@
-"""Joint position and velocity limits of a robot, read from its URDF (ROS-free, numpy only)."""
+"""Joint position and velocity limits of a robot, read from its URDF (ROS-free, numpy only).
+
+`JointLimits.for_robot` gives the limits the retargeter uses: the URDF's position limits, and velocity limits by
+the robot config's rule (`retargeting.robot_config.velocity_limits`, the one owner of that rule: the YAML's
+per-joint limits and its `max_joint_velocity` cap, 9.42 rad/s for the G1)."""
 from __future__ import annotations
 
 import math
@@ -72,6 +76,17 @@ class JointLimits:
             raise JointLimitsError(f"URDF {path} has no movable joints named {missing}")
         rows = np.array([found[name] for name in names], dtype=np.float64).reshape(-1, 3)
         return cls(names, rows[:, 0], rows[:, 1], rows[:, 2])
+
+    @classmethod
+    def for_robot(cls, robot: str | Path, urdf: str | Path | None = None) -> "JointLimits":
+        """Limits of every movable joint of a retargeting robot (a shipped name or a YAML path): ``urdf`` (default:
+        the robot config's URDF) read as `from_urdf` does, velocity limits by the robot config's rule."""
+        from retargeting.robot_config import load_robot_config, velocity_limits
+
+        config = load_robot_config(robot)
+        limits = cls.from_urdf(urdf or config.urdf_path())
+        return cls(limits.joint_names, limits.lower, limits.upper,
+                   velocity_limits(config, limits.joint_names, limits.velocity))
 
     def with_velocity_cap(self, cap: float) -> "JointLimits":
         """The same limits with every velocity limit lowered to at most `cap`."""

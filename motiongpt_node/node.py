@@ -78,22 +78,13 @@ class StaleJointStateError(ValueError):
     """No joint state yet, or the last one is too old to start a trajectory from."""
 
 
-def robot_urdf_path(config: NodeConfig) -> str:
-    """The URDF giving the robot's joints and limits: the parameter, or the retargeting robot config's."""
-    if config.urdf_path:
-        return config.urdf_path
-    from retargeting.robot_config import load_robot_config
-
-    return str(load_robot_config(config.robot).urdf_path())
-
-
 class MotionGPTNode(Node):
     def __init__(self) -> None:
         super().__init__(NODE_NAME)
         self.config = self._declare_parameters()
         cfg = self.config
-        self._urdf_limits = JointLimits.from_urdf(robot_urdf_path(cfg))
-        self.limits = self._urdf_limits.with_velocity_cap(cfg.max_joint_velocity)
+        self._robot_limits = JointLimits.for_robot(cfg.robot, cfg.urdf_path or None)
+        self.limits = self._capped(self._robot_limits, cfg.max_joint_velocity)
         self.shaping = ShapingConfig(cfg.max_duration, cfg.min_transition, cfg.transition_velocity, cfg.velocity_scale,
                                      cfg.max_joint_acceleration, cfg.max_points)
         self.pipeline: Any = None
@@ -208,7 +199,7 @@ class MotionGPTNode(Node):
     def _apply_config(self, config: NodeConfig) -> None:
         changed = sorted(name for name in SPECS if getattr(config, name) != getattr(self.config, name))
         if config.max_joint_velocity != self.config.max_joint_velocity:
-            self.limits = self._urdf_limits.with_velocity_cap(config.max_joint_velocity)
+            self.limits = self._capped(self._robot_limits, config.max_joint_velocity)
         self.shaping = ShapingConfig(config.max_duration, config.min_transition, config.transition_velocity,
                                      config.velocity_scale, config.max_joint_acceleration, config.max_points)
         self.config = config
@@ -217,6 +208,11 @@ class MotionGPTNode(Node):
             pipeline.seed, pipeline.candidates = config.seed, config.candidates
         if changed:
             self.get_logger().info("parameters changed: " + ", ".join(f"{n}={getattr(config, n)!r}" for n in changed))
+
+    @staticmethod
+    def _capped(limits: JointLimits, cap: float) -> JointLimits:
+        """The robot's limits with the node's extra velocity cap (0: none)."""
+        return limits.with_velocity_cap(cap) if cap > 0 else limits
 
     def _make_action_client(self, action_name: str):
         try:

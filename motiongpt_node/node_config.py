@@ -73,7 +73,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("preview", False, "preview mode: a command's trajectory goes to the preview topic (with its base path and skeleton) and is sent to the controller only on ~/execute, shaped again from the robot's state at that time; recommended on real hardware", **DYNAMIC),
     ParameterSpec("moving_joints", ["*"], "fnmatch patterns of the joints a trajectory may move (e.g. ['*_shoulder_*', '*_elbow_joint', '*_wrist_*'] for arms only); the other joints hold their current position", **DYNAMIC),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
-    ParameterSpec("max_joint_velocity", 9.42, "cap on every joint speed (rad/s) on top of the URDF velocity limits; 9.42 = 3*pi as in retargeting/robots/g1.yaml", low=0.1, high=50.0, **DYNAMIC),
+    ParameterSpec("max_joint_velocity", 0.0, "extra cap on every joint speed (rad/s) on top of the robot's limits (the URDF's, with the robot config's per-joint limits and cap: retargeting/robots/<robot>.yaml, 9.42 rad/s for the G1); 0: none", low=0.0, high=50.0, **DYNAMIC),
     ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0, **DYNAMIC),
     ParameterSpec("max_joint_acceleration", 80.0, "cap on every joint's acceleration (rad/s^2): faster changes of speed are slowed down in time (servos lag in proportion to acceleration); 0: no cap", low=0.0, high=1000.0, **DYNAMIC),
     ParameterSpec("transition_velocity", 1.0, "joint speed of the move from the current state to the motion's first pose (rad/s)", low=0.05, high=10.0, **DYNAMIC),

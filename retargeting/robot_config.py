@@ -11,6 +11,7 @@ import importlib.metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from retargeting.errors import RetargetError
@@ -312,6 +313,25 @@ def _self_collision(value: Any, source: str) -> SelfCollisionSpec:
     if margin < 0 or not weight > 0:
         raise RetargetError(f"{source}: self_collision needs margin >= 0 and weight > 0")
     return SelfCollisionSpec(tuple(capsules), tuple(pairs), margin, weight)
+
+
+def velocity_limits(config: RobotConfig, joint_names: list[str] | tuple[str, ...], urdf_limits: np.ndarray
+                    ) -> np.ndarray:
+    """The robot's velocity limit per joint (rad/s), the one rule the retargeter and the ROS node both use: the
+    URDF's limit (``default_velocity_limit`` where it is 0 or missing), lowered by the YAML's per-joint
+    ``velocity_limits`` (which replace a missing URDF limit) and capped at ``max_joint_velocity``."""
+    urdf_limits = np.asarray(urdf_limits, dtype=np.float64)
+    limits = np.where(np.isfinite(urdf_limits) & (urdf_limits > 0), urdf_limits, config.default_velocity_limit)
+    names = list(joint_names)
+    for name, value in config.velocity_limits.items():
+        if name in names:
+            i = names.index(name)
+            limits[i] = value if not (urdf_limits[i] > 0) else min(value, urdf_limits[i])
+    if config.max_joint_velocity is not None:
+        limits = np.minimum(limits, config.max_joint_velocity)
+    if not (limits > 0).all():
+        raise RetargetError(f"{config.source}: every joint needs a positive velocity limit")
+    return limits
 
 
 def available_robots() -> list[str]:

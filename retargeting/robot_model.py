@@ -141,17 +141,9 @@ class RobotModel:
             self.posture_weights[matched] = weight
 
     def _velocity_limits(self, urdf_limits: np.ndarray) -> np.ndarray:
-        config = self.config
-        limits = np.where(np.isfinite(urdf_limits) & (urdf_limits > 0), urdf_limits, config.default_velocity_limit)
-        for name, value in config.velocity_limits.items():
-            if name in self.joint_names:
-                i = self.joint_names.index(name)
-                limits[i] = value if not (urdf_limits[i] > 0) else min(value, urdf_limits[i])
-        if config.max_joint_velocity is not None:
-            limits = np.minimum(limits, config.max_joint_velocity)
-        if not (limits > 0).all():
-            raise RetargetError(f"{config.source}: every joint needs a positive velocity limit")
-        return limits
+        from retargeting.robot_config import velocity_limits
+
+        return velocity_limits(self.config, self.joint_names, urdf_limits)
 
     # ------------------------------------------------------------------ configuration helpers
     def configuration(self, base_position, base_rotation, joints) -> np.ndarray:

@@ -40,3 +40,18 @@ def test_missing_file_and_unknown_joint_and_bad_xml(tmp_path):
     no_limit.write_text("<robot name='x'><joint name='j' type='revolute'/></robot>")
     with pytest.raises(JointLimitsError, match="has no <limit"):
         JointLimits.from_urdf(no_limit)
+
+
+@pytest.mark.parametrize("robot", ["g1", "talos", "romeo"])
+def test_the_node_and_the_retargeter_use_the_same_limits(robot):
+    from retargeting.robot_config import load_robot_config
+    from retargeting.robot_model import RobotModel
+
+    limits = JointLimits.for_robot(robot)
+    model = RobotModel(load_robot_config(robot))
+    for name, lower, upper, velocity in zip(model.joint_names, model.lower, model.upper, model.velocity_limits):
+        i = limits.joint_names.index(name)
+        assert (limits.lower[i], limits.upper[i]) == pytest.approx((lower, upper))
+        assert limits.velocity[i] == pytest.approx(velocity)
+    if robot == "g1":  # the YAML's cap applies to the node too, without copying it into the node's parameters
+        assert limits.velocity.max() == pytest.approx(9.42)
