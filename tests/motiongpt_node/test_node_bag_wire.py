@@ -16,7 +16,7 @@ from tests.motiongpt_node.wire import (
 
 TRAJECTORY_TOPIC = "/joint_trajectory"
 MAX_DURATION = 10.0
-VELOCITY_CAP = 9.42  # the default max_joint_velocity
+VELOCITY_CAP = 9.42  # the G1 robot config's max_joint_velocity (retargeting/robots/g1.yaml)
 
 
 @pytest.fixture(scope="module")
