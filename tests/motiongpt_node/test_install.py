@@ -82,6 +82,38 @@ def test_plain_colcon_build_installs_model_config_launch_and_gazebo(tmp_path):
     assert (tmp_path / "install" / "motiongpt_node" / "lib" / "motiongpt_node" / "motiongpt_node").is_file()
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git to list the package's files")
+def test_workspace_build_with_the_interface_package_as_ros2_ws_readme_says(tmp_path):
+    """ros2_ws/README.md section 1: the clone in src/, motiongpt_interfaces linked beside it, both built by colcon
+    (ament_cmake + rosidl from this venv's ros-jazzy wheels, as scripts/build_interfaces.sh does); the installed
+    workspace serves the action type and the mujoco_controller executable."""
+    pytest.importorskip("colcon_core", reason="colcon is in the test extra: pip install -e '.[test]'")
+    if not (Path(sys.prefix) / "share" / "rosidl_default_generators").is_dir():
+        pytest.fail("the 'interfaces' extra is not installed: pip install -e '.[ros,test,interfaces]' (make setup does)")
+    source = tmp_path / "src" / "motiongpt_node"
+    for name in source_files():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, source / name)
+    (tmp_path / "src" / "motiongpt_interfaces").symlink_to(Path("motiongpt_node") / "ros2_ws" / "motiongpt_interfaces")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(AMENT_PREFIX_PATH=sys.prefix, CMAKE_PREFIX_PATH=sys.prefix,
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
+    result = subprocess.run([sys.executable, "-m", "colcon", "build", "--packages-select", "motiongpt_interfaces",
+                             "motiongpt_node", "--event-handlers", "console_direct+", "--cmake-args",
+                             f"-DPython3_EXECUTABLE={sys.executable}", "-DBUILD_TESTING=OFF"],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    install = tmp_path / "install"
+    assert (install / "motiongpt_node" / "lib" / "motiongpt_node" / "mujoco_controller").is_file()
+    check = subprocess.run(["bash", "-c", f"source {install / 'setup.bash'} && {sys.executable} -c "
+                            "'from motiongpt_interfaces.action import ExecuteCommand as A; import motiongpt_interfaces; "
+                            "print(A.Result.OUTCOME_EXECUTED, motiongpt_interfaces.__file__)'"],
+                           capture_output=True, text=True, timeout=60, env=env)
+    assert check.returncode == 0, check.stderr[-2000:]
+    outcome, module = check.stdout.split()
+    assert outcome == "executed" and module.startswith(str(install / "motiongpt_interfaces")), check.stdout
+
+
 def test_default_model_is_found_in_share_then_in_the_checkout(tmp_path, monkeypatch):
     from motiongpt_node.motion_pipeline import shipped_model_path
 
