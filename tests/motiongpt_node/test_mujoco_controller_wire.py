@@ -7,7 +7,6 @@ Run inside scripts/run_isolated.sh.
 """
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from sensor_msgs.msg import JointState  # noqa: E402
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint  # noqa: E402
 
 from motiongpt_node.ros_messages import duration_msg  # noqa: E402
-from tests.motiongpt_node.wire import REPO, isolate_environment, temp_workdir  # noqa: E402
+from tests.motiongpt_node.wire import REPO, isolate_environment, stop_process, temp_workdir  # noqa: E402
 
 JOINTS = ["left_elbow_joint", "right_shoulder_pitch_joint"]
 TIMEOUT = 60.0
@@ -89,15 +88,9 @@ class ControllerWire:
         self.node.destroy_node()
         self.executor.shutdown()
         rclpy.try_shutdown(context=self.context)
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        code = stop_process(self.process)
         self._log.close()
-        return self.process.returncode
+        return code
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from tests.motiongpt_node.conftest import g1_urdf_path
-from tests.motiongpt_node.wire import NodeProcess, isolate_environment, temp_workdir
+from tests.motiongpt_node.wire import NodeProcess, isolate_environment, stop_process, temp_workdir
 
 try:
     from control_msgs.action import FollowJointTrajectory
@@ -126,6 +126,12 @@ class ActionClientSide:
             time.sleep(0.02)
         raise TimeoutError(f"the joints did not come to rest within {timeout} s")
 
+    def connect(self, node: NodeProcess, timeout: float = TIMEOUT) -> None:
+        """Until the node serves the action, its model is loaded and it has the robot's joint state."""
+        if not self.client.wait_for_server(timeout_sec=timeout):
+            raise AssertionError(f"{ACTION} not served:\n{node.log()[-3000:]}")
+        self.wait_ready(node, timeout)
+
     def wait_ready(self, node: NodeProcess, timeout: float = TIMEOUT) -> None:
         """Until the node's status says its model is loaded and it has the robot's joint state."""
         from diagnostic_msgs.msg import DiagnosticArray
@@ -224,9 +230,7 @@ def topic_side():
     publisher = threading.Thread(target=publish_joint_state, daemon=True)
     publisher.start()
     try:
-        if not side.client.wait_for_server(timeout_sec=TIMEOUT):
-            raise AssertionError(f"{ACTION} not served:\n{node.log()[-3000:]}")
-        side.wait_ready(node)
+        side.connect(node)
         yield side, node
     finally:
         stop.set()
@@ -299,17 +303,15 @@ def controller_side():
     node = NodeProcess(NODE_PARAMETERS, workdir)
     side = ActionClientSide()
     try:
-        if not side.client.wait_for_server(timeout_sec=TIMEOUT):
-            raise AssertionError(f"{ACTION} not served:\n{node.log()[-3000:]}")
-        side.wait_ready(node)
+        side.connect(node)
         yield side, node
     finally:
         side.close()
         code = node.stop()
-        controller.terminate()
-        controller.wait(timeout=10)
+        controller_code = stop_process(controller)
         controller_log.close()
     assert code == 0, node.log()[-3000:]
+    assert controller_code == 0, (workdir / "controller.log").read_text()[-3000:]
 
 
 def test_the_controller_executes_the_goal_and_its_result_comes_back(controller_side):

@@ -71,15 +71,21 @@ class NodeProcess:
         return self.log_file.read_text(errors="replace")
 
     def stop(self) -> int:
-        if self.alive():
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        code = stop_process(self.process)
         self._log.close()
-        return self.process.returncode
+        return code
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 10.0) -> int:
+    """SIGINT (a ROS node's clean shutdown), then SIGKILL if it hangs; the exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    return process.returncode
 
 
 class WireClient:
