@@ -62,12 +62,28 @@ class CapsulePairs:
         self._memo = None
         self._state_memo = None
         self._end_ids = [int(f) for f in self.end_frame_ids.ravel()]
+        self.end_frame_list = list(self._end_ids)  # the (2C,) end frames in `evaluate`'s ``ends`` order
         self._ends = np.empty((len(self._end_ids), 3))
         # For `evaluate`: pair end indices, summed radii, and the bound a pair must exceed to be skipped.
         self._first, self._second = self.pairs[:, 0].copy(), self.pairs[:, 1].copy()
         self._pair_radii = self.radii[self._first] + self.radii[self._second]
         self._far_bound = 2.0 * (self.margin + self._pair_radii + FAR_SLACK)
         self._pair_list = [(int(i), int(j), float(r)) for (i, j), r in zip(self.pairs, self._pair_radii)]
+        # The bound's vectors from the (2C, 3) capsule ends in one product: rows 0..P-1 twice the pairs' centre
+        # differences (a0_i + a1_i) - (a0_j + a1_j), rows P.. the capsules' axes a1 - a0 (twice their half
+        # lengths); ``_length_sum`` (P, C) adds each pair's two axis lengths. (Rounding differs from the
+        # elementwise form by ulps: the bound is only used against the margin plus FAR_SLACK.)
+        count, capsules = len(self.pairs), len(self.end_frame_ids)
+        self._bound_matrix = np.zeros((count + capsules, 2 * capsules))
+        self._length_sum = np.zeros((count, capsules))
+        for k, (i, j) in enumerate(self.pairs):
+            self._bound_matrix[k, [2 * i, 2 * i + 1]] += 1.0
+            self._bound_matrix[k, [2 * j, 2 * j + 1]] -= 1.0
+            self._length_sum[k, i] += 1.0
+            self._length_sum[k, j] += 1.0
+        for c in range(capsules):
+            self._bound_matrix[count + c, 2 * c] = -1.0
+            self._bound_matrix[count + c, 2 * c + 1] = 1.0
 
     def _geometry(self, data: pin.Data, q: np.ndarray | None = None):
         """Closest points of every pair: (s, t, difference (P,3), length (P,), surface distance (P,)).
@@ -110,38 +126,35 @@ class CapsulePairs:
         ``data`` must hold joint Jacobians (pin.computeJointJacobians) at the current configuration."""
         return self.evaluate(data, q).active_rows(data, nv)
 
-    def evaluate(self, data: pin.Data, q: np.ndarray | None = None) -> "CapsuleState":
+    def evaluate(self, data: pin.Data, q: np.ndarray | None = None, ends: np.ndarray | None = None) -> "CapsuleState":
         """The pairs' violations at the placements ``data`` holds, for the IK (its cost and active rows).
 
         The same numbers as `_compute_geometry` (bit for bit), computed for fewer pairs: a pair whose capsules'
         bounding spheres are more than the margin apart (plus ``FAR_SLACK``) cannot be within the margin and is
         skipped; the few near pairs are computed with Python floats (numpy's per-call overhead dominates on
         arrays this small), in the same operations and order as `segment_closest_parameters`. With ``q``
-        (the configuration ``data`` holds), the last result for the same q is reused."""
+        (the configuration ``data`` holds), the last result for the same q is reused. ``ends``: the (2C, 3)
+        translations of `end_frame_list` at these placements, when the caller has read them already."""
         memo = self._state_memo if q is not None else None
         if memo is not None and np.array_equal(memo[0], q):
             return memo[1]
-        state = self._evaluate(data)
+        state = self._evaluate(data, ends)
         self._state_memo = None if q is None else (q.copy(), state)
         return state
 
 
-    def _evaluate(self, data: pin.Data) -> "CapsuleState":
+    def _evaluate(self, data: pin.Data, ends: np.ndarray | None = None) -> "CapsuleState":
         count = len(self._pair_list)
         violation = np.zeros(count)
         if not count:
             return CapsuleState(self, violation, [])
-        update, model = pin.updateFramePlacement, self.model
-        ends = self._ends
-        for k, f in enumerate(self._end_ids):
-            ends[k] = update(model, data, f).translation
-        pairs = ends.reshape(-1, 2, 3)
-        doubled_mid = pairs[:, 0] + pairs[:, 1]
-        axis = pairs[:, 1] - pairs[:, 0]
-        length = np.sqrt(np.einsum("ij,ij->i", axis, axis))  # twice each capsule's half length
-        apart = doubled_mid[self._first] - doubled_mid[self._second]
+        if ends is None:
+            update, model = pin.updateFramePlacement, self.model
+            ends = np.array([update(model, data, f).translation for f in self._end_ids])
+        vectors = self._bound_matrix @ ends
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
         # twice (centre distance - half lengths): a lower bound on twice the segments' distance
-        bound = np.sqrt(np.einsum("ij,ij->i", apart, apart)) - length[self._first] - length[self._second]
+        bound = norms[:count] - self._length_sum @ norms[count:]
         near = np.flatnonzero(~(bound > self._far_bound))  # NaN: near (computed, and propagated)
         if not near.size:
             return CapsuleState(self, violation, [])

@@ -38,20 +38,32 @@ def _spd_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
 
 def _batch_log3(R: np.ndarray) -> np.ndarray:
     """(M,3) rotation vectors of (M,3,3) rotations (pin.log3 where the angle is near pi)."""
-    cos = np.minimum(np.maximum((R[:, 0, 0] + R[:, 1, 1] + R[:, 2, 2] - 1.0) * 0.5, -1.0), 1.0)  # np.clip, cheaper
+    parts = R.reshape(len(R), 9)[:, _LOG3_ORDER]  # one gather: the diagonal, then the vee's two halves
+    cos = np.minimum(np.maximum((parts[:, 0] + parts[:, 1] + parts[:, 2] - 1.0) * 0.5, -1.0), 1.0)  # np.clip, cheaper
     angle = np.arccos(cos)
-    vee = 0.5 * (R[:, _VEE_ROWS, _VEE_COLS] - R[:, _VEE_COLS, _VEE_ROWS])
-    small = angle < 1e-4
-    factor = np.where(small, 1.0 + angle * angle / 6.0, angle / np.where(small, 1.0, np.sqrt(1.0 - cos * cos)))
+    vee = 0.5 * (parts[:, 3:6] - parts[:, 6:9])  # (R21 - R12, R02 - R20, R10 - R01) / 2
+    # The rare branches are found on Python floats (cheaper than numpy's comparisons and any() on a few rows).
+    small = near_pi = False
+    for value in angle.tolist():
+        if value < 1e-4:
+            small = True
+        elif value > _NEAR_PI:
+            near_pi = True
+    if small:
+        small = angle < 1e-4
+        factor = np.where(small, 1.0 + angle * angle / 6.0, angle / np.where(small, 1.0, np.sqrt(1.0 - cos * cos)))
+    else:  # the same values as the np.where above, without its extra passes
+        factor = angle / np.sqrt(1.0 - cos * cos)
     out = vee * factor[:, None]
-    if (angle > np.pi - 1e-3).any():
-        for m in np.flatnonzero(angle > np.pi - 1e-3):
+    if near_pi:
+        for m in np.flatnonzero(angle > _NEAR_PI):
             out[m] = pin.log3(R[m])
     return out
 
 
-_VEE_ROWS = np.array([2, 0, 1])
-_VEE_COLS = np.array([1, 2, 0])
+_NEAR_PI = np.pi - 1e-3
+# flat indices of R[0,0], R[1,1], R[2,2], then R[2,1], R[0,2], R[1,0], then R[1,2], R[2,0], R[0,1]
+_LOG3_ORDER = np.array([0, 4, 8, 7, 2, 3, 5, 6, 1])
 
 
 @dataclasses.dataclass
@@ -73,10 +85,10 @@ class FrameSolver:
         self.nv = self.model.nv
         self.lower, self.upper = robot.lower, robot.upper
         self._eye = np.eye(self.nv)
-        self._diagonal = np.arange(self.nv)
         self.capsules = robot.capsule_pairs  # self-collision pairs (None: no avoidance)
         # (frames, 1, nv): the generalised velocities that move each task frame (its parent joint's support)
         self._position_support = self._support(self.position_frames)
+        self._task_cache = {}  # see _Task.of
         self._rotation_support = self._support(self.rotation_frames)
 
     def _support(self, frames: list[int]) -> np.ndarray:
@@ -96,12 +108,10 @@ class FrameSolver:
         model, data, s = self.model, self.data, self.settings
         pin.computeJointJacobians(model, data, q)
         update = pin.updateFramePlacement
-        reached = np.empty((len(task.position_frames), 3))  # filled in place: no list of small arrays to stack
-        for k, f in enumerate(task.position_frames):
-            reached[k] = update(model, data, f).translation
-        current = np.empty((len(task.rotation_frames), 3, 3))
-        for k, f in enumerate(task.rotation_frames):
-            current[k] = update(model, data, f).rotation
+        # the position frames' and the capsule ends' translations in one array (one read per frame)
+        points = np.array([update(model, data, f).translation for f in task.point_frames]).reshape(-1, 3)
+        reached = points[:len(task.position_frames)]
+        current = np.array([update(model, data, f).rotation for f in task.rotation_frames]).reshape(-1, 3, 3)
         pos_err = task.position_targets - reached
         rot_err = _batch_log3(np.einsum("mij,mkj->mik", task.rotation_targets, current))
         task_cost = float(task.position_weights @ np.einsum("ij,ij->i", pos_err, pos_err)) \
@@ -109,10 +119,10 @@ class FrameSolver:
         qj = q[7:]
         cost = task_cost + float(self.robot.posture_weights @ (qj - self.robot.rest_posture) ** 2)
         if task.prior is not None:
-            cost += s.smoothness_weight * float(np.sum((qj - task.prior) ** 2))
+            cost += s.smoothness_weight * float(np.add.reduce((qj - task.prior) ** 2))  # np.sum, less overhead
         capsules = None
         if self.capsules is not None:  # placements of the current kinematics
-            capsules = self.capsules.evaluate(data)
+            capsules = self.capsules.evaluate(data, ends=points[len(task.position_frames):])
             cost += capsules.cost
         return _Evaluation(q, reached, pos_err, rot_err, cost, task_cost, capsules)
 
@@ -186,12 +196,18 @@ class FrameSolver:
         s = self.settings
         joint_jacobians = self.data.J  # (6, nv), world frame; a view, valid until the next kinematics
         angular = joint_jacobians[3:]
-        reached = current.reached
-        cross = reached[:, _CROSS_A, None] * angular[_CROSS_B] - reached[:, _CROSS_B, None] * angular[_CROSS_A]
-        J = np.concatenate([np.where(task.position_support, joint_jacobians[:3] - cross, 0.0).reshape(-1, self.nv),
-                            np.where(task.rotation_support, angular, 0.0).reshape(-1, self.nv)])
+        work = task.work  # preallocated per weight pattern; its rows outside the supports stay zero
+        permuted_reached = current.reached[:, _CROSS_REACHED]  # (p1, p2, p0, p2, p0, p1) per frame
+        permuted_angular = angular[_CROSS_ANGULAR]              # (w2, w0, w1, w1, w2, w0)
+        cross, other = work.cross, work.other
+        np.multiply(permuted_reached[:, :3, None], permuted_angular[:3], out=cross)
+        np.multiply(permuted_reached[:, 3:, None], permuted_angular[3:], out=other)
+        np.subtract(cross, other, out=cross)
+        np.subtract(joint_jacobians[:3], cross, out=cross)  # the linear rows minus p x angular
+        np.copyto(work.position_rows, cross, where=task.position_support)
+        np.copyto(work.rotation_rows, angular, where=task.rotation_support)
         weights = task.sqrt_weights
-        Jw = J * weights[:, None]
+        Jw = np.multiply(work.jacobian, work.weight_column, out=work.weighted)
         error = np.concatenate([current.position_errors.ravel(), current.rotation_errors.ravel()]) * weights
         H = Jw.T @ Jw
         g = Jw.T @ error
@@ -205,7 +221,7 @@ class FrameSolver:
         g[6:] += self.robot.posture_weights * (self.robot.rest_posture - qj)
         if task.prior is not None:
             g[6:] += s.smoothness_weight * (task.prior - qj)
-        H[self._diagonal, self._diagonal] += task.diagonal
+        H.ravel()[::self.nv + 1] += task.diagonal  # the diagonal, in place (a strided view)
         return H, g
 
     def _damped_step(self, current: "_Evaluation", task: "_Task", H: np.ndarray, g: np.ndarray, damping: float,
@@ -240,9 +256,25 @@ class FrameSolver:
 # pin's cross product p x w, row by row: (p1 w2 - p2 w1, p2 w0 - p0 w2, p0 w1 - p1 w0)
 _CROSS_A = np.array([1, 2, 0])
 _CROSS_B = np.array([2, 0, 1])
+_CROSS_REACHED = np.concatenate([_CROSS_A, _CROSS_B])
+_CROSS_ANGULAR = np.concatenate([_CROSS_B, _CROSS_A])
 
 
-@dataclasses.dataclass(frozen=True)
+class _Workspace:
+    """Buffers of `FrameSolver._normal_equations` for one weight pattern (P position, R rotation frames): the
+    task Jacobian (its rows outside the frames' supports are zero and never written), its weighted copy, two
+    (P, 3, nv) scratch arrays and the weights as a column."""
+
+    def __init__(self, positions: int, rotations: int, nv: int, sqrt_weights: np.ndarray):
+        self.jacobian = np.zeros((3 * (positions + rotations), nv))
+        self.position_rows = self.jacobian[:3 * positions].reshape(positions, 3, nv)
+        self.rotation_rows = self.jacobian[3 * positions:].reshape(rotations, 3, nv)
+        self.weighted = np.empty_like(self.jacobian)
+        self.cross, self.other = np.empty((positions, 3, nv)), np.empty((positions, 3, nv))
+        self.weight_column = sqrt_weights[:, None]
+
+
+@dataclasses.dataclass(slots=True)  # not frozen: its __init__ would pay object.__setattr__ per field
 class _Task:
     """One frame's targets, for the rows with a weight: their frames, targets, weights (and their square roots
     per Jacobian row), the frames' supports, the posture prior, and what the regularisers add to H's diagonal."""
@@ -257,20 +289,39 @@ class _Task:
     rotation_support: np.ndarray
     prior: np.ndarray | None
     diagonal: np.ndarray
+    work: _Workspace
+    point_frames: list  # the position frames, then the capsule end frames (if any): read together
 
     @classmethod
     def of(cls, solver: FrameSolver, positions, position_weights, rotations, rotation_weights, prior) -> "_Task":
-        position_rows, rotation_rows = np.flatnonzero(position_weights > 0), np.flatnonzero(rotation_weights > 0)
-        position_weights, rotation_weights = position_weights[position_rows], rotation_weights[rotation_rows]
-        sqrt_weights = np.concatenate([np.sqrt(np.repeat(position_weights, 3)), np.sqrt(np.repeat(rotation_weights, 3))])
-        regular = solver.robot.posture_weights + (solver.settings.smoothness_weight if prior is not None else 0.0)
-        diagonal = np.concatenate([np.full(6, 1e-9), regular])
-        return cls([solver.position_frames[i] for i in position_rows], [solver.rotation_frames[i] for i in rotation_rows],
-                   positions[position_rows], rotations[rotation_rows], position_weights, rotation_weights, sqrt_weights,
-                   solver._position_support[position_rows], solver._rotation_support[rotation_rows], prior, diagonal)
+        # Everything but the targets and the prior depends on the weights alone (and whether there is a prior):
+        # reused while they repeat (they usually do, frame after frame). The cached arrays are never written.
+        key = (position_weights.dtype.char, position_weights.tobytes(), rotation_weights.dtype.char,
+               rotation_weights.tobytes(), prior is None, solver.settings.smoothness_weight)
+        cached = solver._task_cache.get(key)
+        if cached is None:
+            if len(solver._task_cache) >= 64:  # a bounded memo: patterns repeat, but clips may bring new ones
+                solver._task_cache.clear()
+            position_rows, rotation_rows = np.flatnonzero(position_weights > 0), np.flatnonzero(rotation_weights > 0)
+            kept_position, kept_rotation = position_weights[position_rows], rotation_weights[rotation_rows]
+            sqrt_weights = np.concatenate([np.sqrt(np.repeat(kept_position, 3)), np.sqrt(np.repeat(kept_rotation, 3))])
+            regular = solver.robot.posture_weights + (solver.settings.smoothness_weight if prior is not None else 0.0)
+            diagonal = np.concatenate([np.full(6, 1e-9), regular])
+            work = _Workspace(len(position_rows), len(rotation_rows), solver.nv, sqrt_weights)
+            position_frames = [solver.position_frames[i] for i in position_rows]
+            point_frames = position_frames + (solver.capsules.end_frame_list if solver.capsules is not None else [])
+            cached = solver._task_cache[key] = (key, position_rows, rotation_rows, (work, point_frames), (
+                position_frames, [solver.rotation_frames[i] for i in rotation_rows]),
+                (kept_position, kept_rotation, sqrt_weights, solver._position_support[position_rows],
+                 solver._rotation_support[rotation_rows]), diagonal)
+        _, position_rows, rotation_rows, (work, point_frames), (position_frames, rotation_frames), (kept_position, kept_rotation, sqrt_weights,
+                                                                              position_support, rotation_support), diagonal = cached
+        return cls(position_frames, rotation_frames, positions[position_rows], rotations[rotation_rows], kept_position,
+                   kept_rotation, sqrt_weights, position_support, rotation_support, prior, diagonal, work,
+                   point_frames)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class _Evaluation:
     """A configuration with its task frame positions, errors, cost, task cost and self-collision state."""
     q: np.ndarray
@@ -282,7 +333,7 @@ class _Evaluation:
     capsules: object
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)
 class _Step:
     evaluation: _Evaluation | None  # None: no step lowered the cost
     rejected: int

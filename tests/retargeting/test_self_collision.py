@@ -140,6 +140,9 @@ def test_fast_capsule_evaluation_matches_the_vectorised_geometry_bit_for_bit(g1_
         joints = np.clip(robot.rest_posture + rng.normal(scale=0.8, size=robot.nj), robot.lower, robot.upper)
         pin.computeJointJacobians(robot.model, data, robot.configuration([0.0, 0.0, 0.8], np.eye(3), joints))
         state = capsules.evaluate(data)
+        ends = np.array([pin.updateFramePlacement(robot.model, data, f).translation for f in capsules.end_frame_list])
+        given = capsules.evaluate(data, ends=ends)  # the solver passes the ends it has read
+        assert np.array_equal(given.violation, state.violation) and given.active == state.active
         s, t, difference, length, distance = capsules._compute_geometry(data)
         violation = np.maximum(0.0, capsules.margin - distance)
         assert np.array_equal(state.violation, violation)

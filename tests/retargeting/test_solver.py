@@ -99,3 +99,53 @@ def test_task_jacobians_match_pinocchio_frame_jacobians(g1_retargeter):
                 expected += robot.capsule_pairs.weight * gradient.T @ gradient
         expected[np.arange(solver.nv), np.arange(solver.nv)] += task.diagonal
         assert np.array_equal(H, expected)
+
+
+def test_memoised_tasks_give_the_same_systems_as_fresh_ones(g1_retargeter):
+    """`_Task.of` reuses the rows, supports and buffers of a weight pattern it has seen: alternating patterns
+    on one solver give the same costs and normal equations, to the last bit, as a fresh solver each time."""
+    from retargeting.solver import _Task
+
+    robot = g1_retargeter.robot
+    solver = FrameSolver(robot)
+    rng = np.random.default_rng(3)
+    patterns = []
+    for dropped in (3, 7):
+        weights_p = rng.uniform(0.5, 2.0, size=len(solver.position_frames))
+        weights_p[dropped] = 0.0
+        weights_r = rng.uniform(0.5, 2.0, size=len(solver.rotation_frames))
+        weights_r[dropped % len(weights_r)] = 0.0
+        patterns.append((weights_p, weights_r))
+    for k in range(8):
+        weights_p, weights_r = patterns[k % 2]
+        positions = rng.normal(size=(len(solver.position_frames), 3))
+        rotations = np.array([pin.exp3(rng.normal(size=3)) for _ in solver.rotation_frames])
+        prior = None if k % 3 == 0 else np.clip(robot.rest_posture + rng.normal(scale=0.3, size=robot.nj),
+                                                robot.lower, robot.upper)
+        joints = np.clip(robot.rest_posture + rng.normal(scale=0.8, size=robot.nj), robot.lower, robot.upper)
+        q = robot.configuration(rng.normal(size=3), pin.exp3(rng.normal(size=3)), joints)
+        fresh = FrameSolver(robot)
+        results = []
+        for s in (solver, fresh):
+            task = _Task.of(s, positions, weights_p.copy(), rotations, weights_r.copy(), prior)
+            current = s._evaluate(q, task)
+            H, g = s._normal_equations(current, task)
+            results.append((current.cost, current.task_cost, H, g))
+        assert results[0][:2] == results[1][:2]
+        assert np.array_equal(results[0][2], results[1][2]) and np.array_equal(results[0][3], results[1][3])
+    assert len(solver._task_cache) == 4  # two weight patterns, with and without a prior
+
+
+def test_batch_log3_matches_pinocchio():
+    """`_batch_log3` against pin.log3, with small angles and angles near pi among ordinary ones."""
+    from retargeting.solver import _batch_log3
+
+    rng = np.random.default_rng(4)
+    axes = rng.normal(size=(12, 3))
+    axes /= np.linalg.norm(axes, axis=1, keepdims=True)
+    angles = np.array([0.3, 1.0, 2.0, 3.0, 1e-6, 0.0, 5e-5, np.pi - 1e-4, np.pi - 2e-3, 1.5, 0.01, 2.5])
+    rotations = np.array([pin.exp3(a * w) for a, w in zip(angles, axes)])
+    found = _batch_log3(rotations)
+    expected = np.array([pin.log3(R) for R in rotations])
+    assert np.allclose(found, expected, rtol=0.0, atol=1e-9)
+    assert np.allclose(_batch_log3(rotations[:4]), expected[:4], rtol=0.0, atol=1e-12)
