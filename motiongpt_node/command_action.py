@@ -62,7 +62,6 @@ class CommandGoal:
         self.via_controller = False  # the trajectory went to the FollowJointTrajectory action
         self.stopped_reason = ""  # set when a newer trajectory or a cancel stops the one executing
         self.outcome_when_done = ""  # published or previewed: the outcome once the caption is made
-        self.controller_goal: Any = None  # its client goal handle, for cancel
         self._lock = threading.Lock()
         self._finished = False
 

@@ -42,6 +42,13 @@ class ServoSettings:
     max_tracking_error: float = 0.15  # rad
 
 
+def servo_setpoint(settings: ServoSettings, positions: np.ndarray, velocities: np.ndarray) -> np.ndarray:
+    """The position servos' control input for a reference (positions, velocities): kp (q* - q) + kv (qd* - qd)
+    = kp (q* + kv / kp qd* - q) - kv qd, i.e. the velocity reference enters the set point (the actuators' bias
+    supplies -kp q - kv qd), so the joint's effort limit clamps the whole torque."""
+    return positions + settings.kv / settings.kp * velocities
+
+
 def _urdf_for_mujoco(robot: RobotModel) -> str:
     text = robot.urdf_path.read_text()
     share = Path(robot.mesh_package_dirs()[0])
@@ -203,10 +210,8 @@ def check_motion(robot: RobotModel, motion: RobotMotion, settings: ServoSettings
         data.qpos[3:7] = [xyzw[3], xyzw[0], xyzw[1], xyzw[2]]
         data.qvel[:3] = base_velocity[k]
         data.qvel[3:6] = 0.0
-        # kp (q* - q) + kv (qd* - qd) = kp (q* + kv / kp qd* - q) - kv qd: the velocity reference enters
-        # the servo's set point, so the joint's effort limit clamps the whole torque
         target_velocity = np.array([np.interp(t, times, motion.velocities[:, j]) for j in range(robot.nj)])
-        data.ctrl[: robot.nj] = target + settings.kv / settings.kp * target_velocity
+        data.ctrl[: robot.nj] = servo_setpoint(settings, target, target_velocity)
         mujoco.mj_step(model, data)
         while sample_index < len(times) and times[sample_index] <= t + 1e-9:
             tracking.append(data.qpos[qpos_adr] - motion.positions[sample_index])

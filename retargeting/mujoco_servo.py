@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 import pinocchio as pin
 
-from retargeting.mujoco_check import ServoSettings, _set_pose, build_model
+from retargeting.mujoco_check import ServoSettings, _set_pose, build_model, servo_setpoint
 from retargeting.robot_model import RobotModel
 
 GROUND_CLEARANCE = 0.001  # m between the lowest sole corner and the ground at the initial posture
@@ -186,13 +186,11 @@ class ServoSimulation:
         """Advance the physics to ``sim_time`` (to the last whole step before it); returns the steps taken."""
         mujoco, model, data = self._mujoco, self.model, self.data
         target = int(np.floor(sim_time / self.settings.timestep + 1e-9))
-        gain = self.settings.kv / self.settings.kp
         taken = 0
         nj = len(self.joint_names)
         while self._steps < target:
             positions, velocities = self._reference.sample(self.time)
-            # kp (q* - q) + kv (qd* - qd) as one set point (see check_motion)
-            data.ctrl[:nj] = positions + gain * velocities
+            data.ctrl[:nj] = servo_setpoint(self.settings, positions, velocities)
             data.qpos[:3] = self._base_position
             data.qpos[3:7] = self._base_xyzw[[3, 0, 1, 2]]
             data.qvel[:6] = 0.0
