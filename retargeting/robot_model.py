@@ -168,23 +168,29 @@ class RobotModel:
         soles = self.sole_points(q)
         return Calibration(keypoints, offsets, soles, base_rotation)
 
+    # The frames below are placed one by one (pin.updateFramePlacement, from the joint placements in ``data``):
+    # cheaper than placing all frames and reading data.oMf.
     def sole_points(self, q: np.ndarray | None = None) -> np.ndarray:
         """(2,4,3) world corners of the left and right soles (runs forward kinematics if q given)."""
+        model, data = self.model, self.data
         if q is not None:
-            pin.framesForwardKinematics(self.model, self.data, q)
+            pin.forwardKinematics(model, data, q)
         out = np.empty((2, 4, 3))
         for k, fid in enumerate(self.sole_frame_ids):
-            placement = self.data.oMf[fid]
+            placement = pin.updateFramePlacement(model, data, fid)
             out[k] = self.sole_corners_local[k] @ placement.rotation.T + placement.translation
         return out
 
     def keypoint_positions(self, q: np.ndarray) -> np.ndarray:
-        pin.framesForwardKinematics(self.model, self.data, q)
-        return np.array([self.data.oMf[i].translation for i in self.keypoint_frame_ids])
+        """(K,3) world positions of the keypoint frames at q (runs forward kinematics)."""
+        model, data = self.model, self.data
+        pin.forwardKinematics(model, data, q)
+        update = pin.updateFramePlacement
+        return np.array([update(model, data, i).translation for i in self.keypoint_frame_ids])
 
     def root_pose(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position, xyzw quaternion) of the root frame; call after forward kinematics at q."""
-        placement = self.data.oMf[self.root_frame_id]
+        placement = pin.updateFramePlacement(self.model, self.data, self.root_frame_id)
         return placement.translation.copy(), pin.Quaternion(placement.rotation).coeffs().copy()
 
     def mesh_package_dirs(self) -> list[str]:

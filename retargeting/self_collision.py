@@ -64,26 +64,14 @@ class CapsulePairs:
         self._end_ids = [int(f) for f in self.end_frame_ids.ravel()]
         self.end_frame_list = list(self._end_ids)  # the (2C,) end frames in `evaluate`'s ``ends`` order
         self._ends = np.empty((len(self._end_ids), 3))
-        # For `evaluate`: pair end indices, summed radii, and the bound a pair must exceed to be skipped.
-        self._first, self._second = self.pairs[:, 0].copy(), self.pairs[:, 1].copy()
-        self._pair_radii = self.radii[self._first] + self.radii[self._second]
-        self._far_bound = 2.0 * (self.margin + self._pair_radii + FAR_SLACK)
+        # For `evaluate`: the pairs' four end rows in ``ends`` (a0, a1 of the first capsule, b0, b1 of the
+        # second), summed radii, and each pair's last exactly computed ends and surface distance (NaN: none yet).
+        self._pair_radii = self.radii[self.pairs[:, 0]] + self.radii[self.pairs[:, 1]]
         self._pair_list = [(int(i), int(j), float(r)) for (i, j), r in zip(self.pairs, self._pair_radii)]
-        # The bound's vectors from the (2C, 3) capsule ends in one product: rows 0..P-1 twice the pairs' centre
-        # differences (a0_i + a1_i) - (a0_j + a1_j), rows P.. the capsules' axes a1 - a0 (twice their half
-        # lengths); ``_length_sum`` (P, C) adds each pair's two axis lengths. (Rounding differs from the
-        # elementwise form by ulps: the bound is only used against the margin plus FAR_SLACK.)
-        count, capsules = len(self.pairs), len(self.end_frame_ids)
-        self._bound_matrix = np.zeros((count + capsules, 2 * capsules))
-        self._length_sum = np.zeros((count, capsules))
-        for k, (i, j) in enumerate(self.pairs):
-            self._bound_matrix[k, [2 * i, 2 * i + 1]] += 1.0
-            self._bound_matrix[k, [2 * j, 2 * j + 1]] -= 1.0
-            self._length_sum[k, i] += 1.0
-            self._length_sum[k, j] += 1.0
-        for c in range(capsules):
-            self._bound_matrix[count + c, 2 * c] = -1.0
-            self._bound_matrix[count + c, 2 * c + 1] = 1.0
+        self._pair_ends = np.stack([2 * self.pairs[:, 0], 2 * self.pairs[:, 0] + 1,
+                                    2 * self.pairs[:, 1], 2 * self.pairs[:, 1] + 1], axis=1)  # (P, 4)
+        self._known_ends = np.full((len(self.pairs), 4, 3), np.nan)
+        self._known_distance = np.full(len(self.pairs), np.nan)
 
     def _geometry(self, data: pin.Data, q: np.ndarray | None = None):
         """Closest points of every pair: (s, t, difference (P,3), length (P,), surface distance (P,)).
@@ -129,9 +117,9 @@ class CapsulePairs:
     def evaluate(self, data: pin.Data, q: np.ndarray | None = None, ends: np.ndarray | None = None) -> "CapsuleState":
         """The pairs' violations at the placements ``data`` holds, for the IK (its cost and active rows).
 
-        The same numbers as `_compute_geometry` (bit for bit), computed for fewer pairs: a pair whose capsules'
-        bounding spheres are more than the margin apart (plus ``FAR_SLACK``) cannot be within the margin and is
-        skipped; the few near pairs are computed with Python floats (numpy's per-call overhead dominates on
+        The same numbers as `_compute_geometry` (bit for bit), computed for fewer pairs: a pair whose distance
+        is surely beyond the margin (plus ``FAR_SLACK``), judged from its last computed distance and how far its
+        ends have moved since, is skipped; the few near pairs are computed with Python floats (numpy's per-call overhead dominates on
         arrays this small), in the same operations and order as `segment_closest_parameters`. With ``q``
         (the configuration ``data`` holds), the last result for the same q is reused. ``ends``: the (2C, 3)
         translations of `end_frame_list` at these placements, when the caller has read them already."""
@@ -142,7 +130,6 @@ class CapsulePairs:
         self._state_memo = None if q is None else (q.copy(), state)
         return state
 
-
     def _evaluate(self, data: pin.Data, ends: np.ndarray | None = None) -> "CapsuleState":
         count = len(self._pair_list)
         violation = np.zeros(count)
@@ -151,20 +138,26 @@ class CapsulePairs:
         if ends is None:
             update, model = pin.updateFramePlacement, self.model
             ends = np.array([update(model, data, f).translation for f in self._end_ids])
-        vectors = self._bound_matrix @ ends
-        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
-        # twice (centre distance - half lengths): a lower bound on twice the segments' distance
-        bound = norms[:count] - self._length_sum @ norms[count:]
-        near = np.flatnonzero(~(bound > self._far_bound))  # NaN: near (computed, and propagated)
+        # Skip the pairs that cannot be within the margin: a segment whose ends each moved at most delta moved
+        # every point at most delta, so a pair's distance is at least its last computed distance minus the
+        # largest moves of its two segments' ends. Between solver iterations and frames the ends move little,
+        # so most pairs are skipped until they come near. (NaN, e.g. no distance yet: computed.)
+        pair_ends = ends[self._pair_ends]  # (P, 4, 3)
+        moved = pair_ends - self._known_ends
+        moved = np.sqrt(np.einsum("pki,pki->pk", moved, moved))
+        lower = self._known_distance - np.maximum(moved[:, 0], moved[:, 1]) - np.maximum(moved[:, 2], moved[:, 3])
+        near = np.flatnonzero(~(lower > self.margin + FAR_SLACK))
         if not near.size:
             return CapsuleState(self, violation, [])
+        self._known_ends[near] = pair_ends[near]
         points = ends.tolist()
-        margin = self.margin
+        margin, known = self.margin, self._known_distance
         rows = []
         for k in near.tolist():
             i, j, radii = self._pair_list[k]
             s, t, dx, dy, dz, length_k = _closest(points[2 * i], points[2 * i + 1], points[2 * j], points[2 * j + 1])
             distance = length_k - radii
+            known[k] = distance
             excess = margin - distance
             violation[k] = excess if not excess <= 0.0 else 0.0  # np.maximum(0, x) (NaN kept)
             if excess > 0.0 and length_k > 1e-9:
@@ -172,7 +165,7 @@ class CapsulePairs:
         return CapsuleState(self, violation, rows)
 
 
-FAR_SLACK = 1e-6  # m: a pair is skipped only when its bounding spheres are this much beyond the margin
+FAR_SLACK = 1e-6  # m: a pair is skipped only when its distance is surely this much beyond the margin
 
 
 def _unit_scalar(x: float) -> float:

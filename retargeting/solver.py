@@ -90,6 +90,7 @@ class FrameSolver:
         self._position_support = self._support(self.position_frames)
         self._task_cache = {}  # see _Task.of
         self._rotation_support = self._support(self.rotation_frames)
+        self._last = None  # (task key, evaluation) where the last solve ended: see _start
 
     def _support(self, frames: list[int]) -> np.ndarray:
         model = self.model
@@ -105,26 +106,41 @@ class FrameSolver:
     def _evaluate(self, q: np.ndarray, task: "_Task") -> "_Evaluation":
         """Kinematics (joint placements and Jacobians, in ``data``) at ``q``, the task errors and the cost.
         Placements of the task frames only are updated: cheaper than all frames."""
-        model, data, s = self.model, self.data, self.settings
+        model, data = self.model, self.data
         pin.computeJointJacobians(model, data, q)
         update = pin.updateFramePlacement
         # the position frames' and the capsule ends' translations in one array (one read per frame)
         points = np.array([update(model, data, f).translation for f in task.point_frames]).reshape(-1, 3)
-        reached = points[:len(task.position_frames)]
         current = np.array([update(model, data, f).rotation for f in task.rotation_frames]).reshape(-1, 3, 3)
+        capsules = None
+        if self.capsules is not None:  # placements of the current kinematics
+            capsules = self.capsules.evaluate(data, ends=points[len(task.position_frames):])
+        return self._errors(q, task, _Kinematics(points, current, capsules))
+
+    def _errors(self, q: np.ndarray, task: "_Task", kinematics: "_Kinematics") -> "_Evaluation":
+        """The task errors and the cost of ``q`` whose kinematics are known."""
+        reached = kinematics.points[:len(task.position_frames)]
         pos_err = task.position_targets - reached
-        rot_err = _batch_log3(np.einsum("mij,mkj->mik", task.rotation_targets, current))
+        rot_err = _batch_log3(np.matmul(task.rotation_targets, kinematics.rotations.transpose(0, 2, 1)))
         task_cost = float(task.position_weights @ np.einsum("ij,ij->i", pos_err, pos_err)) \
             + float(task.rotation_weights @ np.einsum("ij,ij->i", rot_err, rot_err))
         qj = q[7:]
         cost = task_cost + float(self.robot.posture_weights @ (qj - self.robot.rest_posture) ** 2)
         if task.prior is not None:
-            cost += s.smoothness_weight * float(np.add.reduce((qj - task.prior) ** 2))  # np.sum, less overhead
-        capsules = None
-        if self.capsules is not None:  # placements of the current kinematics
-            capsules = self.capsules.evaluate(data, ends=points[len(task.position_frames):])
-            cost += capsules.cost
-        return _Evaluation(q, reached, pos_err, rot_err, cost, task_cost, capsules)
+            cost += self.settings.smoothness_weight * float(np.add.reduce((qj - task.prior) ** 2))  # np.sum, less overhead
+        if kinematics.capsules is not None:
+            cost += kinematics.capsules.cost
+        return _Evaluation(q, reached, pos_err, rot_err, cost, task_cost, kinematics)
+
+    def _start(self, q: np.ndarray, task: "_Task") -> "_Evaluation":
+        """The evaluation a solve starts from. A frame usually starts where the previous frame's solve ended,
+        with the same task frames: its kinematics are then reused (only the joint Jacobians are computed
+        again, ``data`` may hold a rejected trial) and only the errors against the new targets are new."""
+        last = self._last
+        if last is not None and last[0] == task.frames_key and np.array_equal(last[1].q, q):
+            pin.computeJointJacobians(self.model, self.data, q)
+            return self._errors(q, task, last[1].kinematics)
+        return self._evaluate(q, task)
 
     def _box_solve(self, H, g, low, high):
         """min 0.5 dq'H dq - g'dq with low <= dq[6:] <= high (active set, a few passes).
@@ -169,7 +185,7 @@ class FrameSolver:
         task = _Task.of(self, positions, position_weights, rotations, rotation_weights, prior)
         q = q_init.copy()
         q[7:] = np.minimum(np.maximum(q[7:], lower), upper)  # np.clip, without its per-call overhead
-        current = self._evaluate(q, task)
+        current = self._start(q, task)
         damping = s.damping
         iterations = rejected = 0
         for iterations in range(1, max_iterations + 1):
@@ -184,6 +200,7 @@ class FrameSolver:
             damping = max(s.min_damping, damping * 0.1)
             if improvement < s.tolerance * (1.0 + current.cost):
                 break
+        self._last = (task.frames_key, current)
         return current.q, SolveInfo(iterations, rejected, current.cost, current.task_cost)
 
     def _normal_equations(self, current: "_Evaluation", task: "_Task") -> tuple[np.ndarray, np.ndarray]:
@@ -211,9 +228,9 @@ class FrameSolver:
         error = np.concatenate([current.position_errors.ravel(), current.rotation_errors.ravel()]) * weights
         H = Jw.T @ Jw
         g = Jw.T @ error
-        if current.capsules is not None:
+        if current.kinematics.capsules is not None:
             # capsule pairs within the margin: residual (margin - d), linearised as (margin - d) - grad(d) dq
-            violation, gradient = current.capsules.active_rows(self.data, self.nv)
+            violation, gradient = current.kinematics.capsules.active_rows(self.data, self.nv)
             if violation.size:
                 H += self.capsules.weight * gradient.T @ gradient
                 g += self.capsules.weight * gradient.T @ violation
@@ -291,6 +308,7 @@ class _Task:
     diagonal: np.ndarray
     work: _Workspace
     point_frames: list  # the position frames, then the capsule end frames (if any): read together
+    frames_key: tuple  # which position and rotation rows have a weight: tasks with equal keys read the same frames
 
     @classmethod
     def of(cls, solver: FrameSolver, positions, position_weights, rotations, rotation_weights, prior) -> "_Task":
@@ -310,27 +328,37 @@ class _Task:
             work = _Workspace(len(position_rows), len(rotation_rows), solver.nv, sqrt_weights)
             position_frames = [solver.position_frames[i] for i in position_rows]
             point_frames = position_frames + (solver.capsules.end_frame_list if solver.capsules is not None else [])
-            cached = solver._task_cache[key] = (key, position_rows, rotation_rows, (work, point_frames), (
+            frames_key = (tuple(position_rows.tolist()), tuple(rotation_rows.tolist()))
+            cached = solver._task_cache[key] = (frames_key, position_rows, rotation_rows, (work, point_frames), (
                 position_frames, [solver.rotation_frames[i] for i in rotation_rows]),
                 (kept_position, kept_rotation, sqrt_weights, solver._position_support[position_rows],
                  solver._rotation_support[rotation_rows]), diagonal)
-        _, position_rows, rotation_rows, (work, point_frames), (position_frames, rotation_frames), (kept_position, kept_rotation, sqrt_weights,
+        frames_key, position_rows, rotation_rows, (work, point_frames), (position_frames, rotation_frames), (kept_position, kept_rotation, sqrt_weights,
                                                                               position_support, rotation_support), diagonal = cached
         return cls(position_frames, rotation_frames, positions[position_rows], rotations[rotation_rows], kept_position,
                    kept_rotation, sqrt_weights, position_support, rotation_support, prior, diagonal, work,
-                   point_frames)
+                   point_frames, frames_key)
+
+
+@dataclasses.dataclass(slots=True)
+class _Kinematics:
+    """What the solver reads of a configuration: the point frames' translations (task position frames, then
+    capsule ends), the rotation frames' rotations and the self-collision state (None: no avoidance)."""
+    points: np.ndarray
+    rotations: np.ndarray
+    capsules: object
 
 
 @dataclasses.dataclass(slots=True)
 class _Evaluation:
-    """A configuration with its task frame positions, errors, cost, task cost and self-collision state."""
+    """A configuration with its task frame positions, errors, cost, task cost and kinematics."""
     q: np.ndarray
     reached: np.ndarray
     position_errors: np.ndarray
     rotation_errors: np.ndarray
     cost: float
     task_cost: float
-    capsules: object
+    kinematics: _Kinematics
 
 
 @dataclasses.dataclass(slots=True)

@@ -154,3 +154,40 @@ def test_fast_capsule_evaluation_matches_the_vectorised_geometry_bit_for_bit(g1_
             assert np.array_equal(np.array(difference_k), difference[k])
         active_seen += len(active)
     assert active_seen > 0
+
+
+def test_capsule_pairs_skipped_between_nearby_configurations_are_beyond_the_margin(g1_model):
+    """Along a slow joint path (as between solver iterations and frames) most pairs are skipped on their last
+    distance and how far their ends moved since; the violations, cost and active pairs stay exactly those of
+    the full vectorised geometry, including when the path brings a hand into the torso."""
+    import retargeting.self_collision as self_collision
+
+    robot, capsules = g1_model, g1_model.capsule_pairs
+    data = robot.model.createData()
+    rng = np.random.default_rng(11)
+    closest = self_collision._closest
+    calls = {"count": 0}
+
+    def counted(*points):
+        calls["count"] += 1
+        return closest(*points)
+
+    joints = robot.rest_posture.copy()
+    elbow = [i for i, name in enumerate(robot.joint_names) if name == "right_elbow_joint"]
+    active_seen = 0
+    self_collision._closest = counted
+    try:
+        for step in range(300):
+            joints = np.clip(joints + rng.normal(scale=0.02, size=robot.nj), robot.lower, robot.upper)
+            joints[elbow] = np.clip(joints[elbow] + 0.02, robot.lower[elbow], robot.upper[elbow])  # the hand in
+            pin.computeJointJacobians(robot.model, data, robot.configuration([0.0, 0.0, 0.8], np.eye(3), joints))
+            state = capsules.evaluate(data)
+            distance = capsules._compute_geometry(data)[4]
+            violation = np.maximum(0.0, capsules.margin - distance)
+            assert np.array_equal(state.violation, violation)
+            assert [row[0] for row in state.active] == np.flatnonzero(violation > 0.0).tolist()
+            active_seen += len(state.active)
+    finally:
+        self_collision._closest = closest
+    assert calls["count"] < 0.5 * 300 * len(capsules.pairs)  # most pairs were skipped
+    assert active_seen > 0

@@ -93,8 +93,8 @@ def test_task_jacobians_match_pinocchio_frame_jacobians(g1_retargeter):
         rows += [pin.getFrameJacobian(solver.model, solver.data, f, lwa)[3:] for f in task.rotation_frames]
         Jw = np.concatenate(rows) * task.sqrt_weights[:, None]
         expected = Jw.T @ Jw
-        if current.capsules is not None:
-            violation, gradient = current.capsules.active_rows(solver.data, solver.nv)
+        if current.kinematics.capsules is not None:
+            violation, gradient = current.kinematics.capsules.active_rows(solver.data, solver.nv)
             if violation.size:
                 expected += robot.capsule_pairs.weight * gradient.T @ gradient
         expected[np.arange(solver.nv), np.arange(solver.nv)] += task.diagonal
@@ -134,6 +134,37 @@ def test_memoised_tasks_give_the_same_systems_as_fresh_ones(g1_retargeter):
         assert results[0][:2] == results[1][:2]
         assert np.array_equal(results[0][2], results[1][2]) and np.array_equal(results[0][3], results[1][3])
     assert len(solver._task_cache) == 4  # two weight patterns, with and without a prior
+
+
+def test_a_solve_starting_where_the_last_one_ended_gives_what_a_fresh_solver_gives(g1_retargeter, walking_clip):
+    """Frame after frame, a solve starts from the previous frame's solution and reuses its kinematics (one
+    evaluation fewer); the joints and the solver's report are those of a fresh solver, to the last bit."""
+    robot = g1_retargeter.robot
+    from retargeting.contacts import detect_contacts
+    from retargeting.targets import build_targets
+
+    targets = build_targets(robot, walking_clip[:12], detect_contacts(walking_clip[:12], 20.0), 3)
+    chained = FrameSolver(robot)
+    evaluations = {"count": 0}
+    evaluate = chained._evaluate
+
+    def counted(q, task):
+        evaluations["count"] += 1
+        return evaluate(q, task)
+
+    chained._evaluate = counted
+    q = robot.configuration(targets.positions[0, 0], targets.pelvis_rotations[0] @ robot.calibration.base_rotation,
+                            robot.rest_posture)
+    reused = 0
+    for t in range(len(targets.positions)):
+        task = (targets.positions[t], targets.position_weights[t], targets.rotations[t], targets.rotation_weights[t])
+        fresh_q, fresh_info = FrameSolver(robot).solve(q, *task, prior=None if t == 0 else q[7:].copy())
+        before = evaluations["count"]
+        q, info = chained.solve(q, *task, prior=None if t == 0 else q[7:].copy())
+        assert np.array_equal(q, fresh_q) and info == fresh_info
+        # the fresh solver evaluated its start and each trial; the chained one its trials only when it reused
+        reused += evaluations["count"] - before == info.iterations + info.rejected_steps - 1
+    assert reused >= len(targets.positions) // 2
 
 
 def test_batch_log3_matches_pinocchio():
