@@ -131,27 +131,30 @@ class MotionGPT:
         (`motiongpt.lm.command_meaning`); None when the model folder has no meaning index."""
         if self.meaning_index is None:
             return None
-        return self.meaning_index.match(list(texts), self._meaning_encoder.encode(list(texts)))
+        return self.meaning_index.match(list(texts), self._meaning_vectors(list(texts)).numpy())
 
     def load_meaning_index(self, folder: str | Path) -> None:
-        """Read ``folder``'s meaning index, if it has one, with the sentence encoder that made it (the text
-        conditioning's own when it is the same one, else loaded from its package or folder)."""
+        """Read ``folder``'s meaning index, if it has one, with the sentence encoder that made it. When that is
+        the text conditioning's encoder, its vectors come through the conditioning's cache: a command's steps,
+        embedded to find their meaning, are then not embedded again to generate them."""
         from motiongpt.lm.command_meaning import MeaningIndex, MeaningIndexError
         from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
+        from motiongpt.lm.text_conditioning import SentenceVectors
 
         try:
             index = MeaningIndex.load(folder)
             if index is None:
                 return
-            encoder = self.language_model.loaded_encoders().get(index.encoder)
-            if encoder is None:
-                encoder = SentenceEncoder(resolve_encoder_folder(index.encoder, base=Path(folder)))
-            if int(encoder.model.config.hidden_size) != index.vectors.shape[1]:
+            if index.encoder in self.language_model.loaded_encoders():
+                vectors = self.language_model.sentence_vectors
+            else:
+                vectors = SentenceVectors(SentenceEncoder(resolve_encoder_folder(index.encoder, base=Path(folder))))
+            if vectors.dim != index.vectors.shape[1]:
                 raise MeaningIndexError(f"{folder}: meaning index vectors of size {index.vectors.shape[1]}, "
-                                        f"its encoder {index.encoder!r} gives {encoder.model.config.hidden_size}")
+                                        f"its encoder {index.encoder!r} gives {vectors.dim}")
         except (MeaningIndexError, SentenceEncoderError) as error:
             raise ModelLoadError(str(error)) from error
-        self.meaning_index, self._meaning_encoder = index, encoder
+        self.meaning_index, self._meaning_vectors = index, vectors
 
     def set_interrupt(self, check) -> None:
         """``check()`` -> True stops the generation in progress at the next decoding step with
@@ -338,7 +341,7 @@ class MotionGPT:
         if self.meaning_index is None:
             raise ModelLoadError("text_to_motion.rerank 'meaning' needs the model folder's meaning index "
                                  "(motiongpt export meaning-index)")
-        best = self.meaning_index.similarities(self._meaning_encoder.encode([request, *captions]))
+        best = self.meaning_index.similarities(self._meaning_vectors([request, *captions]).numpy())
         return best[1:, int(best[0].argmax())]
 
     def text_to_motion(self, text: str | Sequence[str], seconds: float | None = None, seed: int | None = None,

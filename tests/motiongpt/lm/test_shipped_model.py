@@ -55,3 +55,20 @@ def test_every_task_answers(shipped):
                            seed=0)
     assert [s[0] for s in plan.steps] == ["walk forward", "wave with your right hand"]
     assert np.isfinite(plan.joints).all()
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_a_command_is_embedded_once_for_its_meaning_and_its_generation(backend, monkeypatch):
+    """The meaning index shares the text conditioning's sentence encoder and its cache: a one-step command's
+    text goes through the encoder once, not once to find its meaning and again to generate it."""
+    from motiongpt.lm.sentence_encoder import SentenceEncoder
+
+    model = MotionGPT.from_pretrained(MODEL_DIR, backend=backend)
+    encoded = []
+    encode = SentenceEncoder.encode
+    monkeypatch.setattr(SentenceEncoder, "encode", lambda self, texts: encoded.append(list(texts)) or encode(self, texts))
+    text = "a person walks forward slowly and carefully"
+    meanings = model.meanings([text])
+    assert meanings[0].action == "walk"
+    model.command(text, seconds_per_step=2.0, seed=3)
+    assert encoded == [[text]]

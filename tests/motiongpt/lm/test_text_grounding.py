@@ -9,6 +9,7 @@ import yaml
 from motiongpt.lm.api import MotionGPT
 from motiongpt.lm.model import ModelLoadError
 from motiongpt.lm.sentence_encoder import SentenceEncoder, SentenceEncoderError, resolve_encoder_folder
+from motiongpt.lm.text_conditioning import SentenceVectors
 from motiongpt.lm.text_grounding import (CaptionGrounding, GroundingConfigError, TextToMotionSettings,
                                          read_caption_file)
 
@@ -123,7 +124,7 @@ def test_meaning_rerank_keeps_the_candidate_whose_caption_names_the_requested_ac
     index = MeaningIndex.build({"walk": CAPTIONS[:2], "backflip": [CAPTIONS[2]], "kick": [CAPTIONS[3]]},
                                encoder.encode, "all-MiniLM-L6-v2")
     monkeypatch.setattr(tiny_motiongpt, "meaning_index", index)
-    monkeypatch.setattr(tiny_motiongpt, "_meaning_encoder", encoder, raising=False)
+    monkeypatch.setattr(tiny_motiongpt, "_meaning_vectors", SentenceVectors(encoder), raising=False)
     monkeypatch.setattr(tiny_motiongpt, "text_to_motion_settings", TextToMotionSettings(candidates=3, rerank="meaning"))
     captions = ["a man strolls ahead slowly", "someone flips over backwards", "a person kicks with one leg"]
     monkeypatch.setattr(tiny_motiongpt, "captions_for_codes", lambda codes: captions[:len(codes)])
