@@ -90,7 +90,7 @@ class FrameSolver:
         self._position_support = self._support(self.position_frames)
         self._task_cache = {}  # see _Task.of
         self._rotation_support = self._support(self.rotation_frames)
-        self._last = None  # (task key, evaluation) where the last solve ended: see _start
+        self._last = None  # (frames key, evaluation) where the last solve ended: see _start
 
     def _support(self, frames: list[int]) -> np.ndarray:
         model = self.model
