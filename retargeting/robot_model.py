@@ -108,6 +108,10 @@ class RobotModel:
         self.orientation_frame_ids: list[int] = [frame_id(o.frame) for o in config.orientations]
         self.sole_frame_ids: list[int] = [
             add_point_frame(f"retarget_sole_{f.side}", f.frame, f.sole_center) for f in config.feet]
+        # Each leg's joints (indices into the joint positions): those between the root and its sole.
+        self.leg_joints: list[np.ndarray] = [
+            np.array([model.joints[j].idx_q - 7 for j in model.supports[model.frames[f].parentJoint] if j > 1], dtype=int)
+            for f in self.sole_frame_ids]
         return [(add_point_frame(f"retarget_capsule_{c.name}_start", c.start_frame, c.start_offset),
                  add_point_frame(f"retarget_capsule_{c.name}_end", c.end_frame, c.end_offset))
                 for c in config.self_collision.capsules]
