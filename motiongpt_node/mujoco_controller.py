@@ -370,34 +370,17 @@ class MujocoController(Node):
 def main(argv: list[str] | None = None) -> int:
     """Run the controller until SIGINT; exit code 2 with one line on bad parameters or robot."""
     import rclpy
-    from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
+    from motiongpt_node.spinning import spin_until_shutdown
     from retargeting.errors import RetargetError
 
-    rclpy.init(args=argv if argv is not None else sys.argv)
-    node = None
-    try:
-        node = MujocoController()
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        executor.spin()
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (ValueError, RetargetError) as error:
-        print(f"{NODE_NAME}: error: {error}", file=sys.stderr)
-        return 2
-    except Exception:
-        if rclpy.ok():  # SIGINT during a wait can surface as an invalid-context RCLError: a clean shutdown
-            raise
-    finally:
-        if node is not None:
-            if rclpy.ok():
-                node.get_logger().info(node.physics_load())
-            else:  # after SIGINT the log can no longer reach /rosout
-                print(f"{NODE_NAME}: {node.physics_load()}", file=sys.stderr)
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    def report_load(node: MujocoController) -> None:
+        if rclpy.ok():
+            node.get_logger().info(node.physics_load())
+        else:  # after SIGINT the log can no longer reach /rosout
+            print(f"{NODE_NAME}: {node.physics_load()}", file=sys.stderr)
+
+    return spin_until_shutdown(MujocoController, NODE_NAME, (ValueError, RetargetError), argv, close=report_load)[1]
 
 
 if __name__ == "__main__":
