@@ -37,6 +37,7 @@ from rclpy.task import Future
 from sensor_msgs.msg import JointState
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
+from motiongpt_node.spinning import executor_future
 from motiongpt_node.ros_messages import duration_msg, duration_seconds, trajectory_from_msg
 from motiongpt_node.trajectory_contract import JointTrajectoryData
 
@@ -298,8 +299,7 @@ class MujocoController(Node):
         trajectory = goal.trajectory
         start = self._start_time(goal.stamp_ns)
         self.sim.follow(trajectory.joint_names, trajectory.times, trajectory.positions, trajectory.velocities, start)
-        outcome = Future(executor=self.executor)
-        outcome.add_done_callback(lambda _: None)  # completing it wakes the executor, which resumes _execute
+        outcome = executor_future(self)  # completed from the physics timer; resumes _execute
         self._outcomes[bytes(handle.goal_id.uuid)] = outcome
         self._active = _ActiveGoal(handle, goal, self.sim.joint_indices(trajectory.joint_names), start,
                                    start + float(trajectory.times[-1]), outcome)

@@ -37,7 +37,6 @@ from geometry_msgs.msg import PoseArray
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.node import Node
 from rclpy.qos import QoSProfile
-from rclpy.task import Future as RclpyFuture
 from sensor_msgs.msg import JointState
 from std_msgs.msg import String
 from std_srvs.srv import Trigger
@@ -63,6 +62,7 @@ from motiongpt_node.command_policy import (MotionNotAllowed, check_meanings, des
                                            moving_mask)
 from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
+from motiongpt_node.spinning import executor_future
 from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
 from motiongpt_node.trajectory_shaping import ShapingConfig, hold_trajectory, shape_trajectory
 from motiongpt_node.worker import Job, LatestWinsWorker
@@ -345,7 +345,7 @@ class MotionGPTNode(Node):
 
     async def _execute_command_goal(self, handle: Any) -> Any:
         """~/execute_command: run the goal's command like one from the topic and answer when it has ended."""
-        goal = CommandGoal(self._command_action_type, handle, self._executor_future())
+        goal = CommandGoal(self._command_action_type, handle, executor_future(self))
         self._command_goals[bytes(handle.goal_id.uuid)] = goal
         try:
             text = validate_command(goal.text, self.config.max_command_chars, source="~/execute_command goal")
@@ -461,16 +461,9 @@ class MotionGPTNode(Node):
             return str(error)
         return ""
 
-    def _executor_future(self) -> RclpyFuture:
-        """A future that may be completed from any thread: its (empty) done callback, scheduled on the
-        executor when it completes, wakes the executor, which resumes the coroutine awaiting it."""
-        future = RclpyFuture(executor=self.executor)
-        future.add_done_callback(lambda _: None)
-        return future
-
     async def _off_executor(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Await ``function(*args)`` run in the describe thread (see _executor_future)."""
-        future = self._executor_future()
+        """Await ``function(*args)`` run in the describe thread (see spinning.executor_future)."""
+        future = executor_future(self)
 
         def run() -> None:
             try:

@@ -43,3 +43,13 @@ def spin_until_shutdown(make_node: Callable[[], Any], name: str, configuration_e
             node.destroy_node()
         rclpy.try_shutdown()
     return node, code
+
+
+def executor_future(node: Any) -> Any:
+    """An rclpy Future that may be completed from any thread: its (empty) done callback, scheduled on the node's
+    executor when the future completes, wakes that executor, which then resumes the coroutine awaiting it."""
+    from rclpy.task import Future
+
+    future = Future(executor=node.executor)
+    future.add_done_callback(lambda _: None)
+    return future
