@@ -39,11 +39,14 @@ def import_action_type():
 class ControllerResult:
     """What the FollowJointTrajectory server answered: the goal status and its result fields."""
 
-    succeeded: bool
-    cancelled: bool
+    status: str  # SUCCEEDED, ABORTED, CANCELED, REJECTED ...
     error_code: int
     error_string: str
-    status: str  # SUCCEEDED, ABORTED, CANCELED, REJECTED ...
+
+    @property
+    def executed(self) -> bool:
+        """The goal succeeded with error code 0 (SUCCESSFUL)."""
+        return self.status == "SUCCEEDED" and self.error_code == 0
 
 
 class CommandGoal:
@@ -111,10 +114,10 @@ class CommandGoal:
 
 def controller_outcome(result: ControllerResult, preempted: bool) -> tuple[str, str]:
     """The command's outcome and message from the controller's answer to its trajectory."""
-    if result.succeeded and result.error_code == 0:
+    if result.executed:
         return EXECUTED, "the controller executed the trajectory"
     detail = f"controller: {result.status}, error_code {result.error_code}" + (
         f" ({result.error_string})" if result.error_string else "")
-    if preempted or result.cancelled:
+    if preempted or result.status == "CANCELED":
         return CANCELLED, detail
     return FAILED, detail

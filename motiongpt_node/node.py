@@ -763,14 +763,11 @@ class MotionGPTNode(Node):
         names = {GoalStatus.STATUS_SUCCEEDED: "SUCCEEDED", GoalStatus.STATUS_ABORTED: "ABORTED",
                  GoalStatus.STATUS_CANCELED: "CANCELED"}
         status = names.get(response.status, f"status {response.status}")
-        result = ControllerResult(succeeded=response.status == GoalStatus.STATUS_SUCCEEDED,
-                                  cancelled=response.status == GoalStatus.STATUS_CANCELED,
-                                  error_code=int(response.result.error_code),
-                                  error_string=str(response.result.error_string), status=status)
+        result = ControllerResult(status, int(response.result.error_code), str(response.result.error_string))
         if self._goal_handle is handle:
             self._goal_handle = None
         stopped = goal.stopped_reason if goal is not None else ""
-        if not (result.succeeded and result.error_code == 0) and not stopped:
+        if not result.executed and not stopped:
             self._report("warn", f"{self.config.action_name}: trajectory {status}, error_code {result.error_code}"
                                  + (f": {result.error_string}" if result.error_string else ""))
         if goal is not None:
