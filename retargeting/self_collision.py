@@ -93,8 +93,7 @@ class CapsulePairs:
         difference = (second[:, 0] + t[:, None] * (second[:, 1] - second[:, 0])) \
             - (first[:, 0] + s[:, None] * (first[:, 1] - first[:, 0]))
         length = np.linalg.norm(difference, axis=1)
-        radii = self.radii[self.pairs[:, 0]] + self.radii[self.pairs[:, 1]]
-        return s, t, difference, length, length - radii
+        return s, t, difference, length, length - self._pair_radii
 
     def distances(self, data: pin.Data) -> np.ndarray:
         """(P,) surface distances (negative: overlapping) at the joint placements ``data`` holds."""
