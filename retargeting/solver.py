@@ -324,20 +324,37 @@ class _Task:
             kept_position, kept_rotation = position_weights[position_rows], rotation_weights[rotation_rows]
             sqrt_weights = np.concatenate([np.sqrt(np.repeat(kept_position, 3)), np.sqrt(np.repeat(kept_rotation, 3))])
             regular = solver.robot.posture_weights + (solver.settings.smoothness_weight if prior is not None else 0.0)
-            diagonal = np.concatenate([np.full(6, 1e-9), regular])
-            work = _Workspace(len(position_rows), len(rotation_rows), solver.nv, sqrt_weights)
             position_frames = [solver.position_frames[i] for i in position_rows]
-            point_frames = position_frames + (solver.capsules.end_frame_list if solver.capsules is not None else [])
-            frames_key = (tuple(position_rows.tolist()), tuple(rotation_rows.tolist()))
-            cached = solver._task_cache[key] = (frames_key, position_rows, rotation_rows, (work, point_frames), (
-                position_frames, [solver.rotation_frames[i] for i in rotation_rows]),
-                (kept_position, kept_rotation, sqrt_weights, solver._position_support[position_rows],
-                 solver._rotation_support[rotation_rows]), diagonal)
-        frames_key, position_rows, rotation_rows, (work, point_frames), (position_frames, rotation_frames), (kept_position, kept_rotation, sqrt_weights,
-                                                                              position_support, rotation_support), diagonal = cached
-        return cls(position_frames, rotation_frames, positions[position_rows], rotations[rotation_rows], kept_position,
-                   kept_rotation, sqrt_weights, position_support, rotation_support, prior, diagonal, work,
-                   point_frames, frames_key)
+            cached = solver._task_cache[key] = _WeightPattern(
+                position_rows, rotation_rows, position_frames, [solver.rotation_frames[i] for i in rotation_rows],
+                kept_position, kept_rotation, sqrt_weights, solver._position_support[position_rows],
+                solver._rotation_support[rotation_rows], np.concatenate([np.full(6, 1e-9), regular]),
+                _Workspace(len(position_rows), len(rotation_rows), solver.nv, sqrt_weights),
+                position_frames + (solver.capsules.end_frame_list if solver.capsules is not None else []),
+                (tuple(position_rows.tolist()), tuple(rotation_rows.tolist())))
+        p = cached
+        return cls(p.position_frames, p.rotation_frames, positions[p.position_rows], rotations[p.rotation_rows],
+                   p.position_weights, p.rotation_weights, p.sqrt_weights, p.position_support, p.rotation_support,
+                   prior, p.diagonal, p.work, p.point_frames, p.frames_key)
+
+
+@dataclasses.dataclass(frozen=True)
+class _WeightPattern:
+    """What `_Task` takes from the weights alone (and whether there is a prior): the rows with a weight, their
+    frames, weights and supports, the regularisers' diagonal, the buffers, the frames read, their key."""
+    position_rows: np.ndarray
+    rotation_rows: np.ndarray
+    position_frames: list
+    rotation_frames: list
+    position_weights: np.ndarray
+    rotation_weights: np.ndarray
+    sqrt_weights: np.ndarray
+    position_support: np.ndarray
+    rotation_support: np.ndarray
+    diagonal: np.ndarray
+    work: _Workspace
+    point_frames: list
+    frames_key: tuple
 
 
 @dataclasses.dataclass(slots=True)
