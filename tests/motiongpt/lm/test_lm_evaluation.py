@@ -99,6 +99,12 @@ def test_evaluate_model_end_to_end(tiny_motiongpt, tmp_path):
     t2m = report["text_to_motion"]
     assert t2m["captions"] == 2 and t2m["captions_unseen_in_training"] == 2
     assert 0.0 <= t2m["action_accuracy"] <= 1.0
+    # the classifier's references are the training motions; its check is on the real held-out motions,
+    # which this tiny dataset makes easy (still vs moving): it must get every one right
+    assert t2m["classifier"].endswith("real training motions")
+    assert t2m["classifier_accuracy_on_real_held_out_motions"] == 1.0
+    assert t2m["classifier_accuracy_on_real_held_out_motions_per_action"] == {"jump": 1.0, "walk": 1.0}
+    assert 0.0 <= t2m["split_referenced_classifier"]["action_accuracy"] <= 1.0
     assert report["motion_to_text"]["motions"] == 4
     for name in ("model", "zero_velocity", "constant_velocity", "tokenizer_reconstruction"):
         assert report["prediction"][name]["n"] == 4 and report["prediction"][name]["ADE"] >= 0
