@@ -217,8 +217,9 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
     """Run one stage; returns the folder of the trained `MotionGPT` model (``<output_dir>/model``)."""
     import torch
 
+    from motiongpt.data.action_balance import action_balanced_weights
     from motiongpt.lm.api import MotionGPT
-    from motiongpt.lm.dataset import (ExampleSampler, LanguageModelBatches, action_balanced_weights, encode_records,
+    from motiongpt.lm.dataset import (ExampleSampler, LanguageModelBatches, encode_records,
                                       seq2seq_loss)
     from motiongpt.lm.templates import PromptFiller, load_templates
     from motiongpt.tokenizer import MotionTokenizer

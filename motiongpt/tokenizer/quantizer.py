@@ -12,6 +12,10 @@
 - Under torch.distributed (DDP) the counts and sums are summed over all processes and the random reset
   latents and the initial codebook come from rank 0, so every rank keeps the same codebook.
 
+`frozen = True` keeps the codebook as it is in training too (no initialisation, no EMA update, no reset): a
+decoder fine-tuned on a frozen encoder and codebook then decodes exactly the codes the old one did, so a
+language model trained on those codes stays valid.
+
 Only `codebook` is saved in the state dict (as in the release). `code_sum`/`code_count` are kept in
 non-persistent buffers; `ema_state_dict()` exposes them for training checkpoints.
 """
@@ -54,6 +58,7 @@ class EMAResetQuantizer(nn.Module):
         self.register_buffer("code_sum", torch.zeros(code_num, code_dim), persistent=False)
         self.register_buffer("code_count", torch.zeros(code_num), persistent=False)
         self.initialized = False
+        self.frozen = False
         self.register_load_state_dict_post_hook(EMAResetQuantizer._after_load)
 
     @staticmethod
@@ -124,10 +129,11 @@ class EMAResetQuantizer(nn.Module):
         """latents (B, code_dim, T') -> straight-through quantised latents and the codes."""
         batch, dim, length = latents.shape
         flat = latents.permute(0, 2, 1).reshape(-1, dim)
-        if self.training and not self.initialized:
+        updating = self.training and not self.frozen
+        if updating and not self.initialized:
             self.initialize(flat.detach())
         codes = self.nearest_codes(flat.detach())
-        if self.training:
+        if updating:
             counts = self._ema_update(flat.detach(), codes)
         else:
             counts = torch.bincount(codes, minlength=self.code_num).to(flat.dtype)

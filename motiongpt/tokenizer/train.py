@@ -3,9 +3,12 @@
 One process:   motiongpt train tokenizer --config models/configs/tokenizer_small.yaml
 Several (DDP): torchrun --standalone --nproc_per_node N "$(command -v motiongpt)" train tokenizer --config ...
 
-Per process: random 64-frame windows of the normalised training clips (`RandomWindowSampler`, its own
+Per process: random fixed-length windows of the normalised training clips (`RandomWindowSampler`, its own
 seed per rank), the loss of `losses.tokenizer_loss`, AdamW and the configured LR schedule. The codebook's
 EMA statistics are summed over processes inside the quantizer, so all ranks keep identical weights.
+`run.init_from` starts from a saved tokenizer; with `optim.trainable: decoder` only the decoder learns (the
+encoder and the codebook are frozen), so every motion keeps its codes and a language model trained on them
+stays valid while the reconstruction improves. `data.action_balance` draws windows balanced by action.
 The run folder gets checkpoints/, metrics.csv + TensorBoard events, `final/` (save_pretrained) and
 `run_summary.json` (config, wall time, hardware, final metrics).
 """
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from motiongpt.tokenizer.errors import TokenizerError
 from motiongpt.tokenizer.evaluate import evaluate_tokenizer
 from motiongpt.tokenizer.losses import tokenizer_loss
 from motiongpt.tokenizer.model import MotionTokenizer
@@ -66,6 +70,20 @@ def hardware_description(device: torch.device) -> dict[str, Any]:
     return info
 
 
+def starting_weights(config: TokenizerTrainingConfig, normalizer) -> dict[str, torch.Tensor]:
+    """The float32 weights of `run.init_from`, a saved tokenizer with the architecture `config.model` and the
+    dataset's normalisation (other statistics would change what every code means)."""
+    start = MotionTokenizer.from_pretrained(config.run.init_from)
+    if start.config != config.model:
+        raise TokenizerError(f"{config.run.init_from}: its model section {start.config.to_dict()} differs from the "
+                             f"training config's {config.model.to_dict()}")
+    if start.normalizer is None or not (
+            np.allclose(start.normalizer.mean, normalizer.mean) and np.allclose(start.normalizer.std, normalizer.std)):
+        raise TokenizerError(f"{config.run.init_from}: its mean/std differ from {config.data.root}'s Mean/Std: "
+                             "fine-tune on the dataset it was trained with")
+    return start.state_dict()
+
+
 def train_tokenizer(config: TokenizerTrainingConfig, context: DistributedContext | None = None) -> TokenizerTrainingRun:
     from motiongpt.data.humanml3d import load_normalizer, load_split
     if config.run.num_threads:
@@ -80,13 +98,26 @@ def train_tokenizer(config: TokenizerTrainingConfig, context: DistributedContext
     if data.eval_split:
         eval_features = [r.features for r in load_split(data.root, data.eval_split, min_frames=data.min_frames,
                                                          max_frames=data.max_frames, cap_frames=data.cap_frames)]
-    model = MotionTokenizer(config.model, normalizer).to(context.device)
+    model = MotionTokenizer(config.model, normalizer)
+    if config.run.init_from:
+        model.load_weights(starting_weights(config, normalizer), source=config.run.init_from)
+    model = model.to(context.device)
+    if config.optim.trainable == "decoder":
+        model.encoder.requires_grad_(False)
+        model.quantizer.frozen = True
     seed_everything(config.run.seed, context.rank)
+    clip_weights = None
+    if data.action_balance:
+        from motiongpt.data.action_balance import action_balanced_weights
+        from motiongpt.data.humanml3d import load_actions
+        clip_weights = action_balanced_weights([getattr(r, "source_name", "") or r.name for r in train_records],
+                                               load_actions(data.root), data.action_balance)
     sampler = RandomWindowSampler([normalizer.normalize(r.features) for r in train_records], data.window_frames,
                                   config.optim.batch_size, seed=config.run.seed * 1000 + context.rank,
-                                  device=context.device, source=f"{data.root} ({data.train_split})")
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.optim.lr, betas=config.optim.betas,
-                                  weight_decay=config.optim.weight_decay)
+                                  device=context.device, source=f"{data.root} ({data.train_split})",
+                                  clip_weights=clip_weights)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=config.optim.lr,
+                                  betas=config.optim.betas, weight_decay=config.optim.weight_decay)
     scheduler = build_lr_scheduler(optimizer, config.optim.schedule, config.loop.max_steps)
 
     yaw_velocity_std = float(np.asarray(normalizer.std, dtype=np.float64)[0])

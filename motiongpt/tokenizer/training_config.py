@@ -25,6 +25,8 @@ class TokenizerDataConfig:
     min_frames: int = 40
     max_frames: int = 200
     cap_frames: int = 196
+    action_balance: float = 0.0       # windows drawn so each action's share ~ (its clip count)^(1 - this)
+                                      # (actions.json of the dataset; 0 = clips drawn uniformly)
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,11 @@ class OptimizerConfig:
     betas: tuple[float, float] = (0.9, 0.99)
     weight_decay: float = 0.0
     schedule: LRScheduleConfig = field(default_factory=LRScheduleConfig)
+    trainable: str = "all"            # all | decoder (encoder and codebook frozen: the codes stay the same)
+
+    def __post_init__(self) -> None:
+        if self.trainable not in ("all", "decoder"):
+            raise ValueError(f"optim.trainable must be 'all' or 'decoder', got {self.trainable!r}")
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ class RunConfig:
     num_threads: int = 0                 # torch CPU threads per process; 0 = leave torch's default
     export_dir: str | None = None        # also save_pretrained the final model here
     export_dtype: str = "float32"        # float32 | float16
+    init_from: str | None = None         # start from this tokenizer folder's weights (a fine-tune; its model
+                                         # section must match `model`); a run's own checkpoints come first
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,22 @@ from motiongpt.tokenizer.errors import TokenizerError
 
 
 class RandomWindowSampler:
-    """Batches of random `window_frames`-long windows: a clip chosen uniformly, then a uniform start.
-    Clips shorter than the window are skipped (as in MotionGPT's MotionDatasetVQ). Each process gets its own
-    `seed`; `state_dict()` captures the generator so a resumed run draws the same windows."""
+    """Batches of random `window_frames`-long windows: a clip chosen uniformly (or in proportion to
+    `clip_weights`, one per clip), then a uniform start. Clips shorter than the window are skipped (as in
+    MotionGPT's MotionDatasetVQ). Each process gets its own `seed`; `state_dict()` captures the generator so a
+    resumed run draws the same windows."""
 
     def __init__(self, features_normalized: Sequence[np.ndarray], window_frames: int, batch_size: int,
-                 seed: int, device: torch.device | str = "cpu", source: str = "dataset") -> None:
+                 seed: int, device: torch.device | str = "cpu", source: str = "dataset",
+                 clip_weights: Sequence[float] | None = None) -> None:
         if window_frames < 1 or batch_size < 1:
             raise TokenizerError(f"{source}: window_frames and batch_size must be positive")
-        self.clips = [torch.as_tensor(np.asarray(f, dtype=np.float32)) for f in features_normalized
-                      if len(f) >= window_frames]
+        if clip_weights is not None and len(clip_weights) != len(features_normalized):
+            raise TokenizerError(f"{source}: {len(clip_weights)} clip weights for {len(features_normalized)} clips")
+        usable = [i for i, f in enumerate(features_normalized) if len(f) >= window_frames]
+        self.clips = [torch.as_tensor(np.asarray(features_normalized[i], dtype=np.float32)) for i in usable]
+        self.clip_weights = (None if clip_weights is None else
+                             torch.as_tensor([float(clip_weights[i]) for i in usable], dtype=torch.float64))
         if not self.clips:
             longest = max((len(f) for f in features_normalized), default=0)
             raise TokenizerError(f"{source}: no clip has at least {window_frames} frames "
@@ -33,7 +39,11 @@ class RandomWindowSampler:
         return len(self.clips)
 
     def next_batch(self) -> torch.Tensor:
-        clip_ids = torch.randint(len(self.clips), (self.batch_size,), generator=self.generator).tolist()
+        if self.clip_weights is None:
+            clip_ids = torch.randint(len(self.clips), (self.batch_size,), generator=self.generator).tolist()
+        else:
+            clip_ids = torch.multinomial(self.clip_weights, self.batch_size, replacement=True,
+                                         generator=self.generator).tolist()
         windows = []
         for clip_id in clip_ids:
             clip = self.clips[clip_id]

@@ -88,7 +88,8 @@ def test_action_balanced_sampling_and_caption_dropout():
 
     import numpy as np
 
-    from motiongpt.lm.dataset import EncodedClip, ExampleSampler, action_balanced_weights
+    from motiongpt.data.action_balance import action_balanced_weights
+    from motiongpt.lm.dataset import EncodedClip, ExampleSampler
     from motiongpt.lm.templates import PromptFiller, TemplateTask
     from motiongpt.lm.vocabulary import MotionVocabulary
 

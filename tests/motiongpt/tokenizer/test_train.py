@@ -93,3 +93,68 @@ def test_config_errors_name_the_file(tmp_path):
     path.write_text("data: {window_frames: 64\n")
     with pytest.raises(TokenizerError, match="bad.yaml: not valid YAML"):
         TokenizerTrainingConfig.from_yaml(path)
+
+
+def test_decoder_fine_tune_keeps_every_code_and_improves_the_reconstruction(tiny_dataset, tmp_path, capsys):
+    start = tmp_path / "start"
+    config = write_config(tmp_path / "a.yaml", tiny_dataset, tmp_path / "a", max_steps=40)
+    assert main(["train", "tokenizer", "--config", str(config), "--export", str(start)]) == 0
+    document = yaml.safe_load(config.read_text())
+    document["run"].update(output_dir=str(tmp_path / "fine"), init_from=str(start))
+    document["optim"].update(trainable="decoder", lr=3e-3)
+    document["loop"]["max_steps"] = 60
+    (tmp_path / "fine.yaml").write_text(yaml.safe_dump(document))
+    assert main(["train", "tokenizer", "--config", str(tmp_path / "fine.yaml")]) == 0
+    before = MotionTokenizer.from_pretrained(start)
+    after = MotionTokenizer.from_pretrained(tmp_path / "fine" / "final")
+    old, new = before.state_dict(), after.state_dict()
+    for key in old:
+        if key.startswith("decoder."):
+            continue
+        assert torch.equal(old[key], new[key]), key  # encoder and codebook untouched
+    assert any(not torch.equal(old[k], new[k]) for k in old if k.startswith("decoder."))
+    capsys.readouterr()
+    reports = []
+    for model in (start, tmp_path / "fine" / "final"):
+        assert main(["eval", "tokenizer", "--model", str(model), "--data", str(tiny_dataset), "--split", "train"]) == 0
+        reports.append(json.loads(capsys.readouterr().out))
+    assert reports[1]["mpjpe_mm"] < reports[0]["mpjpe_mm"]
+    clip = before.normalizer.normalize(np.load(tiny_dataset / "new_joint_vecs" / "t1.npy"))
+    assert torch.equal(before.encode(clip), after.encode(clip))  # the same codes for a held-out clip
+
+
+def test_fine_tune_refuses_a_start_of_another_architecture(tiny_dataset, tmp_path, capsys):
+    config = write_config(tmp_path / "a.yaml", tiny_dataset, tmp_path / "a", max_steps=5)
+    assert main(["train", "tokenizer", "--config", str(config), "--export", str(tmp_path / "start")]) == 0
+    document = yaml.safe_load(config.read_text())
+    document["model"]["width"] = 24
+    document["run"].update(output_dir=str(tmp_path / "b"), init_from=str(tmp_path / "start"))
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(document))
+    capsys.readouterr()
+    assert main(["train", "tokenizer", "--config", str(tmp_path / "b.yaml")]) == 2
+    assert "differs from the training config's" in capsys.readouterr().err
+    document["model"]["width"] = TINY_MODEL.width
+    document["optim"]["trainable"] = "encoder"
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(document))
+    assert main(["train", "tokenizer", "--config", str(tmp_path / "b.yaml")]) == 2
+    assert "optim.trainable must be 'all' or 'decoder'" in capsys.readouterr().err
+
+
+def test_windows_are_drawn_in_proportion_to_the_clip_weights():
+    from motiongpt.data.action_balance import action_balanced_weights
+    from motiongpt.tokenizer.windows import RandomWindowSampler
+
+    clips = [np.full((10, 2), i, dtype=np.float32) for i in range(4)] + [np.zeros((3, 2), np.float32)]
+    names = ["walk_a", "walk_b", "walk_c", "kick_a", "short"]
+    actions = {"walk_a": "walk", "walk_b": "walk", "walk_c": "walk", "kick_a": "kick", "short": "kick"}
+    weights = action_balanced_weights(names, actions, power=1.0)
+    sampler = RandomWindowSampler(clips, 5, 4000, seed=0, clip_weights=weights)
+    drawn = sampler.next_batch()[:, 0, 0].numpy()
+    # walk's three clips share half of the windows, the one usable kick clip (the short one is skipped) the
+    # other half (its weight is 1/2 of kick's two labelled clips, walk's 1/3 each of three: 0.5 vs 1.0 total)
+    kick_share = float(np.mean(drawn == 3))
+    assert abs(kick_share - 0.5 / 1.5) < 0.03
+    uniform = RandomWindowSampler(clips, 5, 4000, seed=0).next_batch()[:, 0, 0].numpy()
+    assert abs(float(np.mean(uniform == 3)) - 0.25) < 0.03
+    with pytest.raises(TokenizerError, match="3 clip weights for 5 clips"):
+        RandomWindowSampler(clips, 5, 8, seed=0, clip_weights=[1.0, 1.0, 1.0])
