@@ -24,7 +24,8 @@ from retargeting.robot_model import RobotModel
 from retargeting.smoothing import smooth_joints
 from retargeting.solver import FrameSolver
 from retargeting.targets import build_targets
-from retargeting.timing import VELOCITY_MODES, enforce_velocity_limits, joint_velocities, start_blend
+from retargeting.timing import (VELOCITY_MODES, enforce_velocity_limits, fit_within_velocity_limits, joint_velocities,
+                                start_blend)
 
 START_TOLERANCE = 0.05  # rad: a start posture further outside the limits is refused
 PENETRATION_TOLERANCE = 0.005  # m: a free sole corner deeper than this below the ground is lifted
@@ -39,6 +40,10 @@ class RetargetSettings:
     # (0.7 frames at 20 fps): on 253 clips 35-38% less jerk on G1, Talos and Romeo for 0.1-0.7% more mean
     # keypoint error, the same foot sliding and worst errors within 1-3 cm (G1's lower).
     smoothing_seconds: float = 0.035
+    # Keep the motion's time: a joint that still steps faster than its velocity limit after the solve (a
+    # stuck frame recovered in a widened box) has that step spread over the frames around it
+    # (`timing.fit_within_velocity_limits`) instead of the retime slowing the whole interval down.
+    keep_time: bool = True
     contacts: ContactSettings = ContactSettings()
     frame_checks: FrameChecks = FrameChecks()
 
@@ -229,8 +234,15 @@ class Retargeter:
         contacts = detect_contacts(clean.joints, fps, settings.contacts)
         targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames)
         qs, solver_stats = self.solve_frames(targets, fps)
-        qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, targets.contact_blend > 0,
-                                  robot.leg_joints)
+        planted = targets.contact_blend > 0
+        qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, planted, robot.leg_joints)
+        refitted_joints = 0
+        if settings.keep_time:  # a planted leg keeps its joints (spread, they would slide the sole)
+            held = np.zeros(qs[:, 7:].shape, dtype=bool)
+            for side, leg in enumerate(robot.leg_joints):
+                held[np.ix_(np.flatnonzero(planted[:, side]), leg)] = True
+            qs[:, 7:], refitted_joints = fit_within_velocity_limits(qs[:, 7:], robot.velocity_limits / fps,
+                                                                    robot.lower, robot.upper, held)
 
         frames = self._measure_frames(qs, targets)
         positions = qs[:, 7:].copy()
@@ -265,7 +277,7 @@ class Retargeter:
             "keypoint_scales": targets.keypoint_scales,
             "contact_frames": {"left": int(contacts.in_contact[:, 0].sum()), "right": int(contacts.in_contact[:, 1].sum())},
             "start_blend_frames": blend_frames,
-            "velocity": dataclasses.asdict(velocity_report),
+            "velocity": {**dataclasses.asdict(velocity_report), "joints_refitted_to_keep_time": refitted_joints},
             "solver": solver_stats,
             "keypoint_error_cm": {"mean": float(frames.all_errors.mean() * 100), "max": float(frames.all_errors.max() * 100)},
             "raised_off_the_floor": {"frames": int((raised > 0).sum()), "max_cm": round(float(raised.max()) * 100, 2)},

@@ -53,6 +53,86 @@ def enforce_velocity_limits(positions: np.ndarray, times: np.ndarray, limits: np
     return positions, times, report
 
 
+def fit_within_velocity_limits(positions: np.ndarray, max_steps: np.ndarray, lower: np.ndarray,
+                               upper: np.ndarray, held: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Keep the time, not the path: every joint of ``positions`` (N, J) whose step between two samples exceeds
+    its ``max_steps`` (J,) (rad per interval) is refitted around each such step: over a window of frames around
+    it (wide enough to spread the excess), the samples closest in least squares to the original whose every
+    step is within the bound, with the window's first and last samples kept (the clip's last one is free).
+    A jump is then spread over the frames around it (the joint starts moving earlier and arrives later)
+    instead of the whole motion slowing down. ``held`` (N, J) marks samples that must not change (a planted
+    leg's joints): a window never includes them, and a step it cannot spread is left for the retime. Joints
+    that never exceed their bound are left bit for bit.
+    Returns (positions within [lower, upper], number of joints refitted)."""
+    positions = np.asarray(positions, dtype=np.float64)
+    if len(positions) < 2:
+        return positions, 0
+    bound = np.asarray(max_steps, dtype=np.float64) / (1.0 + _MARGIN)
+    held = np.zeros(positions.shape, dtype=bool) if held is None else np.asarray(held, dtype=bool)
+    over = np.flatnonzero((np.abs(np.diff(positions, axis=0)) > bound).any(axis=0))
+    fitted = positions.copy()
+    refitted = 0
+    for joint in over:
+        values = _fit_joint(fitted[:, joint], bound[joint], held[:, joint])
+        refitted += int(not np.array_equal(values, fitted[:, joint]))
+        fitted[:, joint] = np.clip(values, lower[joint], upper[joint])
+    return fitted, refitted
+
+
+def _fit_joint(values: np.ndarray, bound: float, held: np.ndarray) -> np.ndarray:
+    """One joint's samples with its steps within ``bound``, changed only in windows of samples not ``held``
+    around the steps that were not (see `fit_within_velocity_limits`)."""
+    values = values.copy()
+    last = len(values) - 1
+    tried = np.zeros(last, dtype=bool)  # steps a window was fitted for (a step that stays over is the retime's)
+    while True:
+        steps = np.abs(np.diff(values))
+        bad = np.flatnonzero((steps > bound * (1.0 + 1e-9)) & ~tried)
+        if not len(bad):
+            return values
+        first_bad = cluster_end = bad[0]
+        # the window's ends are kept and its inside is free: never further out than the nearest held samples
+        held_before = np.flatnonzero(held[:first_bad + 1])
+        held_after = np.flatnonzero(held[first_bad + 1:]) + first_bad + 1
+        floor = held_before[-1] if len(held_before) else 0
+        ceiling = held_after[0] if len(held_after) else last
+        margin = int(np.ceil((steps[first_bad] - bound) / bound)) + 2
+        for index in bad[1:]:  # steps closer than the spread they need share one window
+            if index - cluster_end > 2 * margin or index + 1 > ceiling:
+                break
+            cluster_end = index
+            margin += int(np.ceil((steps[index] - bound) / bound))
+        tried[first_bad:cluster_end + 1] = True
+        while True:
+            start, stop = max(floor, first_bad - margin), min(ceiling, cluster_end + 1 + margin)
+            if ((start == floor and stop == ceiling) or stop == last
+                    or abs(values[stop] - values[start]) <= (stop - start) * bound):
+                break
+            margin *= 2
+        if stop - start >= 2:
+            values[start:stop + 1] = _window_fit(values[start:stop + 1], bound, pin_end=stop < last or held[stop])
+
+
+def _window_fit(window: np.ndarray, bound: float, pin_end: bool) -> np.ndarray:
+    """Samples closest to ``window`` whose steps are all within ``bound``, starting at its first sample and (when
+    ``pin_end``) ending at its last: bounded least squares over the steps."""
+    from scipy.optimize import lsq_linear
+
+    count = len(window) - 1  # steps
+    cumulative = np.tril(np.ones((count, count)))  # steps -> samples 1..count, relative to the first
+    target = window[1:] - window[0]
+    if pin_end:  # the last sample is held by a heavy row (equality), the others fitted
+        weights = np.ones(count)
+        weights[-1] = 1e4
+        cumulative, target = cumulative * weights[:, None], target * weights
+    solution = lsq_linear(cumulative, target, bounds=(-bound, bound), method="bvls")
+    fitted = window.copy()
+    fitted[1:] = window[0] + np.cumsum(np.clip(solution.x, -bound, bound))
+    if pin_end:
+        fitted[-1] = window[-1]
+    return fitted
+
+
 def stretch_for_velocity(path: np.ndarray, intervals: np.ndarray, limits: np.ndarray, margin: float = _MARGIN
                          ) -> tuple[np.ndarray, int]:
     """Interval durations (N-1,) at least as long as every joint of ``path`` (N, J) needs at ``limits`` (J,)

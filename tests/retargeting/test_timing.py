@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from retargeting.timing import enforce_velocity_limits, joint_velocities, limit_acceleration, start_blend, stretch_for_velocity
+from retargeting.timing import (enforce_velocity_limits, fit_within_velocity_limits, joint_velocities, limit_acceleration,
+                               start_blend, stretch_for_velocity)
 
 
 def _spiky():
@@ -69,3 +70,52 @@ def test_none_mode_keeps_the_timing_and_velocity_stretch_is_shared():
     assert stretched == 1
     _, retimed, _ = enforce_velocity_limits(positions, times, np.array([1.0]), mode="retime")
     np.testing.assert_allclose(np.diff(retimed), [0.5 * (1 + 1e-6), 0.1 * (1 + 1e-6)])
+
+
+def test_fit_keeps_the_time_and_spreads_a_jump_over_the_frames_around_it():
+    positions, times = _spiky()
+    limits = np.array([3.0, 3.0])
+    steps = limits / 20.0
+    fitted, refitted = fit_within_velocity_limits(positions, steps, np.array([-3.0, -3.0]), np.array([3.0, 3.0]))
+    assert refitted == 1
+    np.testing.assert_array_equal(fitted[:, 0], positions[:, 0])  # the slow joint is left bit for bit
+    assert fitted.shape == positions.shape
+    assert (np.abs(np.diff(fitted, axis=0)) <= steps * (1 + 1e-9)).all()
+    # the 2 rad jump at frame 21 needs 2 / 0.15 = 13.3 frames: it starts about 7 frames early and ends about 7 late,
+    # symmetric around the jump, and the clip's start and end are untouched
+    jump = int(np.argmax(np.abs(np.diff(positions[:, 1])))) + 1
+    moved = np.flatnonzero(np.abs(fitted[:, 1] - positions[:, 1]) > 1e-9)
+    assert moved.min() >= jump - 8 and moved.max() <= jump + 7
+    assert abs((jump - moved.min()) - (moved.max() + 1 - jump)) <= 1
+    np.testing.assert_allclose(fitted[:moved.min(), 1], positions[:moved.min(), 1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fitted[moved.max() + 1:, 1], positions[moved.max() + 1:, 1], rtol=0, atol=1e-12)
+    # nothing left for the retime to stretch
+    _, new_times, report = enforce_velocity_limits(fitted, times, limits, "retime")
+    assert report.duration_after == pytest.approx(report.duration_before)
+
+
+def test_fit_stays_within_the_position_limits_and_handles_a_jump_at_the_clip_end():
+    positions = np.zeros((12, 1))
+    positions[-1] = 1.0  # the last frame jumps: the end is free, so the joint ramps up towards it
+    fitted, refitted = fit_within_velocity_limits(positions, np.array([0.2]), np.array([0.0]), np.array([0.9]))
+    assert refitted == 1
+    assert (np.abs(np.diff(fitted[:, 0])) <= 0.2 * (1 + 1e-9)).all()
+    assert fitted.min() >= 0.0 and fitted.max() <= 0.9
+    assert fitted[0, 0] == 0.0 and fitted[-1, 0] > 0.5
+
+
+def test_fit_never_moves_a_held_sample_and_leaves_what_it_cannot_spread_to_the_retime():
+    positions = np.zeros((30, 1))
+    positions[15:] = 1.0  # a 1 rad jump between frames 14 and 15
+    held = np.zeros((30, 1), dtype=bool)
+    held[11] = held[22:] = True  # e.g. a planted leg: frame 11 and from frame 22 on
+    fitted, _ = fit_within_velocity_limits(positions, np.array([0.2]), np.array([-2.0]), np.array([2.0]), held)
+    np.testing.assert_array_equal(fitted[held], positions[held])
+    np.testing.assert_array_equal(fitted[:12], positions[:12])
+    assert (np.abs(np.diff(fitted[:, 0])) <= 0.2 * (1 + 1e-9)).all()  # frames 12..21 are enough for 1 rad
+    held[13] = held[16] = True  # now only frames 14 and 15 are free: the jump cannot be spread
+    fitted, refitted = fit_within_velocity_limits(positions, np.array([0.2]), np.array([-2.0]), np.array([2.0]), held)
+    np.testing.assert_array_equal(fitted[held], positions[held])
+    assert np.abs(np.diff(fitted[:, 0])).max() > 0.2  # what is left is the retime's
+    _, times, report = enforce_velocity_limits(fitted, np.arange(30) / 20.0, np.array([4.0]), "retime")
+    assert report.duration_after > report.duration_before
