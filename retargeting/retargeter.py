@@ -304,7 +304,7 @@ class Retargeter:
             reached = robot.keypoint_positions(q)  # runs the forward kinematics the two calls below read
             mask = targets.position_weights[t, :kp_count] > 0
             measures.keypoint_errors[t, mask] = np.linalg.norm(
-                reached[mask] - targets.positions[t, :kp_count][mask], axis=-1)
+                reached[mask] - targets.reference_positions[t, :kp_count][mask], axis=-1)
             measures.base_positions[t], measures.base_orientations[t] = robot.root_pose(q)
             measures.lowest_sole[t] = robot.sole_points()[:, :, 2].min()
         return measures

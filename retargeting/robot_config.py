@@ -145,6 +145,11 @@ class RobotConfig:
     # with the forearms pointing forward if the arms have orientation targets.
     calibration_posture: dict[str, float] = dataclasses.field(default_factory=dict)
     self_collision: SelfCollisionSpec = SelfCollisionSpec()
+    # (from, to) in degrees, or None: a robot whose shoulders abduct little (Romeo: 65 degrees) raises its arms
+    # forward instead of sideways. An arm raised sideways more than `from` (from hanging down, in the torso
+    # frame) is turned about the torso's vertical axis towards the front, fully once raised `to` (see
+    # targets.raise_arms_forward); heights are kept, so a hand above the head stays above it.
+    raise_arms_forward: tuple[float, float] | None = None
 
     def urdf_path(self) -> Path:
         return resolve_urdf(self.urdf, self.source)
@@ -277,7 +282,19 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         clearance_depth=float(data.get("clearance_depth", 0.12)),
         calibration_posture=_float_map(data.get("calibration_posture"), "calibration_posture", source),
         self_collision=_self_collision(data.get("self_collision"), source),
+        raise_arms_forward=_raise_arms_forward(data.get("raise_arms_forward"), source),
     )
+
+
+def _raise_arms_forward(value: Any, source: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"from_deg", "to_deg"}:
+        raise RetargetError(f"{source}: raise_arms_forward must be a mapping with from_deg and to_deg, got {value!r}")
+    start, end = float(value["from_deg"]), float(value["to_deg"])
+    if not 0.0 <= start < end <= 180.0:
+        raise RetargetError(f"{source}: raise_arms_forward needs 0 <= from_deg < to_deg <= 180, got {start}, {end}")
+    return start, end
 
 
 def _self_collision(value: Any, source: str) -> SelfCollisionSpec:

@@ -18,6 +18,11 @@ Targets blend in and out of contact over ``blend_frames``. A free foot's target 
 sole corner would go below the ground. A foot's heading comes from ankle to toe, blended towards the
 pelvis heading when the foot points steeply down (where that heading is meaningless).
 
+Arms raised forward (``raise_arms_forward`` in the YAML, for shoulders that abduct little): an arm raised
+sideways is turned about the torso's vertical axis towards the front as it rises, so the robot raises it by
+flexion, the only way such a shoulder gets a hand above the head. The keypoint error is still measured
+against the human's own arm (``TaskTargets.reference_positions``).
+
 Segment orientations: pelvis (hips and spine1), torso (shoulders and neck), feet, and the bend plane
 of upper arms and thighs (``limb_frames``), each relative to the robot's own segment frame at its
 calibration posture. ``clearance`` in the YAML pushes arm and leg keypoints out of the body.
@@ -56,6 +61,13 @@ class TaskTargets:
     keypoint_scales: dict[str, float]
     root_scale: float
     pelvis_rotations: np.ndarray  # (T,3,3) canonical pelvis segment frames
+    # (T,P,3) the keypoints as the human's own pose places them, what the tracking error is measured against:
+    # ``positions`` except where the robot deliberately moves away from it (arms raised forward)
+    reference_positions: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.reference_positions is None:
+            self.reference_positions = self.positions
 
 
 def _rot_z(angle: np.ndarray) -> np.ndarray:
@@ -118,6 +130,11 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         "pelvis": frames_from_axes(joints[:, J["left_hip"]] - joints[:, J["right_hip"]], joints[:, J["spine1"]] - joints[:, J["pelvis"]]),
         "torso": frames_from_axes(joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]], joints[:, J["neck"]] - joints[:, J["spine3"]]),
     }
+    reference = None
+    if config.raise_arms_forward is not None:
+        reference, _, _ = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint, segment_rotations)
+        _keep_limbs_clear(config, reference, slot_of_joint, segment_rotations)
+        joints = raise_arms_forward(joints, segment_rotations["torso"], *config.raise_arms_forward)
     positions, keypoint_scales, root_scale = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint,
                                                                segment_rotations)
     _keep_limbs_clear(config, positions, slot_of_joint, segment_rotations)
@@ -128,8 +145,38 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         _plant_foot(robot, joints, contacts, side, alpha[:, side], segment_of[:, side], slot_of_joint,
                     positions, position_weights, segment_rotations)
     rotations, rotation_weights = _orientation_targets(robot, segment_rotations, calibration_segments, alpha)
+    if reference is not None:  # the feet's rows as planted; the arms' as the human holds them
+        reference[:, -2:] = positions[:, -2:]
     return TaskTargets(positions, position_weights, rotations, rotation_weights, alpha, keypoint_scales, root_scale,
-                       segment_rotations["pelvis"])
+                       segment_rotations["pelvis"], reference)
+
+
+def raise_arms_forward(joints: np.ndarray, torso: np.ndarray, from_deg: float, to_deg: float) -> np.ndarray:
+    """(T, 22, 3) joints with each arm's elbow and wrist turned about the torso's vertical axis (through the
+    shoulder) towards the front, by the fraction smoothstep((raise - from) / (to - from)) of the arm's sideways
+    angle, where raise is the upper arm's angle from hanging straight down (degrees) and the sideways angle
+    is its horizontal direction's angle from the front, in the torso frame ``torso`` (T, 3, 3: x forward, y left,
+    z up). An arm in front or behind, or hanging, is unchanged; heights along the torso axis are kept."""
+    J = JOINT_INDEX
+    out = np.array(joints, dtype=np.float64, copy=True)
+    up = torso[:, :, 2]
+    for side, lateral_sign in (("left", 1.0), ("right", -1.0)):
+        shoulder, elbow, wrist = (J[f"{side}_{part}"] for part in ("shoulder", "elbow", "wrist"))
+        local = np.einsum("tji,tj->ti", torso, joints[:, elbow] - joints[:, shoulder])  # upper arm, torso frame
+        length = np.maximum(np.linalg.norm(local, axis=-1), 1e-9)
+        raised = np.degrees(np.arccos(np.clip(-local[:, 2] / length, -1.0, 1.0)))
+        sideways = np.arctan2(lateral_sign * local[:, 1], local[:, 0])  # 0 in front, +90 degrees to the side
+        ramp = np.clip((raised - from_deg) / (to_deg - from_deg), 0.0, 1.0)
+        ramp = ramp * ramp * (3.0 - 2.0 * ramp)
+        # turn towards the front: the left arm clockwise seen from above (negative about up), the right one back
+        angle = -lateral_sign * np.clip(sideways, 0.0, np.pi) * ramp
+        cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]
+        for joint in (elbow, wrist):
+            v = joints[:, joint] - joints[:, shoulder]
+            along = np.sum(v * up, axis=-1, keepdims=True) * up
+            turned = along + (v - along) * cos + np.cross(up, v) * sin
+            out[:, joint] = joints[:, shoulder] + turned
+    return out
 
 
 def _scaled_positions(robot: RobotModel, joints: np.ndarray, ground: float, slot_of_joint: dict[int, int],

@@ -95,15 +95,22 @@ def test_romeo_keeps_a_runs_time_and_bends_its_elbows_to_wave():
     """Romeo: a DeepMimic run kept its time only by stretching 1.56x (the widened recovery box on frames it cannot
     reach) and a waving forearm stayed on a straight arm (rest posture with straight elbows); with no widened box
     and elbows resting bent, the run keeps its time and the real Bandai Namco wave (CC BY-NC 4.0, see the
-    fixture's LICENSE) is tracked closer (right wrist 19.6 -> 16.2 cm measured)."""
+    fixture's LICENSE) is tracked closer (right wrist 19.6 -> 16.2 cm measured). Its shoulders abduct 65 degrees at
+    most, so the hand waved above the head stayed level with the ear (0 of the 90 frames); raised forward
+    (`raise_arms_forward`), it is above the head in 44 of them, for a wrist 18 cm from the human's own."""
+    from retargeting import metrics
+    from retargeting.evaluation import hands_above_head
     from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
 
     romeo = Retargeter.from_robot("romeo")
     run = romeo.retarget(load_joints("run", cycles=2), fps=20.0, source="run")
     assert _stretch(run) <= 1.05
-    wave = romeo.retarget(take_joints(BANDAI_FIXTURES / "dataset-2_wave-right-hand_active_023.bvh"), fps=20.0,
-                          source="wave")
+    joints = take_joints(BANDAI_FIXTURES / "dataset-2_wave-right-hand_active_023.bvh")
+    wave = romeo.retarget(joints, fps=20.0, source="wave")
     assert _stretch(wave) <= 1.05
-    assert wave.report["keypoint_error_cm_by_keypoint"]["right_wrist"] < 18.0
+    assert wave.report["keypoint_error_cm_by_keypoint"]["right_wrist"] < 20.0
+    q = metrics.configurations(romeo.robot, wave.base_positions, wave.base_orientations, wave.positions)
+    above = hands_above_head(romeo.robot, q, joints)
+    assert above["human_frames"] == 90 and above["both_frames"] >= 0.4 * above["human_frames"]
     for motion in (run, wave):
         assert motion.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}

@@ -2,6 +2,8 @@
 clear of the body, feet planted during contacts."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,45 @@ def test_wrists_and_elbows_are_kept_clear_of_the_torso(g1):
         assert np.median(side * local[:, 1]) == pytest.approx(distance, abs=1e-9), name
         checked += 1
     assert checked == 4
+
+
+def test_an_arm_raised_sideways_is_turned_forward_at_the_same_height():
+    from retargeting.targets import raise_arms_forward
+
+    J = JOINT_INDEX
+    joints = np.zeros((3, 22, 3))
+    joints[:, J["left_shoulder"]], joints[:, J["right_shoulder"]] = [0.0, 0.2, 1.4], [0.0, -0.2, 1.4]
+    # frame 0: left arm hanging; frame 1: left arm straight out to the side (90 degrees); frame 2: left arm up
+    # and out at 150 degrees; the right arm always straight forward (unchanged: not sideways)
+    joints[0, J["left_elbow"]], joints[0, J["left_wrist"]] = [0.0, 0.2, 1.1], [0.0, 0.2, 0.85]
+    joints[1, J["left_elbow"]], joints[1, J["left_wrist"]] = [0.0, 0.5, 1.4], [0.0, 0.75, 1.4]
+    joints[2, J["left_elbow"]], joints[2, J["left_wrist"]] = [0.0, 0.35, 1.66], [0.0, 0.475, 1.877]
+    joints[:, J["right_elbow"]], joints[:, J["right_wrist"]] = [0.3, -0.2, 1.4], [0.55, -0.2, 1.4]
+    torso = np.repeat(np.eye(3)[None], 3, axis=0)  # x forward, y left, z up
+    out = raise_arms_forward(joints, torso, 60.0, 120.0)
+    np.testing.assert_array_equal(out[0], joints[0])  # hanging: below 60 degrees
+    np.testing.assert_allclose(out[:, J["right_wrist"]], joints[:, J["right_wrist"]])  # already in front
+    np.testing.assert_allclose(out[..., 2], joints[..., 2])  # heights kept
+    # 90 degrees is half way from 60 to 120: smoothstep(0.5) = 0.5 of the 90-degree sideways angle, 45 degrees
+    np.testing.assert_allclose(out[1, J["left_wrist"]], [0.55 * np.sin(np.pi / 4), 0.2 + 0.55 * np.cos(np.pi / 4), 1.4])
+    # 150 degrees: turned fully, straight in front of the shoulder
+    np.testing.assert_allclose(out[2, J["left_wrist"], 1], 0.2, atol=1e-12)
+    assert out[2, J["left_wrist"], 0] == pytest.approx(0.275)
+
+
+def test_raise_arms_forward_is_validated(tmp_path):
+    import yaml
+
+    from retargeting.errors import RetargetError
+    from retargeting.robot_config import load_robot_config
+    import retargeting
+
+    document = yaml.safe_load((Path(retargeting.__file__).parent / "robots" / "romeo.yaml").read_text())
+    assert load_robot_config("romeo").raise_arms_forward == (80.0, 140.0)
+    for bad, message in (({"from_deg": 90, "to_deg": 60}, "0 <= from_deg < to_deg <= 180"),
+                         ({"from": 60}, "a mapping with from_deg and to_deg")):
+        document["raise_arms_forward"] = bad
+        path = tmp_path / "robot.yaml"
+        path.write_text(yaml.safe_dump(document))
+        with pytest.raises(RetargetError, match=message):
+            load_robot_config(path)
