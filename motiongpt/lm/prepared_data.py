@@ -10,8 +10,9 @@ with ``prepared_data: data/lm_train.npz`` then reads this file instead of the da
 package, and the codes are computed once, not once per stage and per worker. This is the "motion codes on
 disk" step of the MotionGPT recipe (stage 1 output, read by stages 2 and 3).
 
-The file records the sha256 of the motion tokenizer's weights; training refuses a file made with another
-tokenizer, and a file whose vectors came from another sentence encoder.
+The file records the motion tokenizer's fingerprint (the sha256 of its encoder, codebook and normalisation: what
+decides the codes); training refuses a file made with another tokenizer, and a file whose vectors came from
+another sentence encoder.
 """
 from __future__ import annotations
 
@@ -47,11 +48,28 @@ class PreparedData:
 
 
 def tokenizer_fingerprint(tokenizer_folder: str | Path) -> str:
-    """sha256 of the motion tokenizer's weights file."""
-    path = Path(tokenizer_folder) / TOKENIZER_WEIGHTS
+    """sha256 of what decides a motion's codes: the tokenizer's encoder and codebook tensors and its
+    normalisation (mean/std). A decoder fine-tuned on a frozen encoder and codebook keeps the fingerprint
+    (the codes, and a file prepared with them, stay valid)."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    folder = Path(tokenizer_folder)
+    path = folder / TOKENIZER_WEIGHTS
     if not path.is_file():
         raise PreparedDataError(f"{tokenizer_folder}: no {TOKENIZER_WEIGHTS} (not a motion tokenizer folder)")
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise PreparedDataError(f"{path}: cannot read the tokenizer weights ({error})") from error
+    digest = hashlib.sha256()
+    for name in sorted(k for k in tensors if not k.startswith("decoder.")):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(tensors[name]).tobytes())
+    for name in ("mean.npy", "std.npy"):
+        if (folder / name).is_file():
+            digest.update(np.ascontiguousarray(np.load(folder / name)).tobytes())
+    return digest.hexdigest()
 
 
 def save_prepared(path: str | Path, data: PreparedData) -> Path:

@@ -159,3 +159,29 @@ def test_sentence_vectors_prefill_and_lazy_encoder():
     assert loads == [1] and vectors.loaded
     with pytest.raises(ValueError, match="vectors"):
         vectors.prefill(["x"], np.zeros((1, 4)))
+
+
+def test_the_fingerprint_follows_the_codes_not_the_decoder(dataset, tmp_path):
+    """A decoder fine-tuned on the frozen encoder and codebook decodes the same codes: the prepared file stays
+    valid. Any change to the encoder, the codebook or the normalisation makes other codes: it does not."""
+    import shutil
+
+    import torch
+
+    from motiongpt.tokenizer import MotionTokenizer
+
+    original = tokenizer_fingerprint(dataset / "vq")
+    tokenizer = MotionTokenizer.from_pretrained(dataset / "vq")
+    for part, expected_same in (("decoder", True), ("encoder", False), ("quantizer", False)):
+        changed = MotionTokenizer.from_pretrained(dataset / "vq")
+        with torch.no_grad():
+            for name, tensor in changed.state_dict().items():
+                if name.startswith(part + ".") and tensor.is_floating_point():
+                    tensor.add_(0.01)
+        changed.save_pretrained(tmp_path / part)
+        assert (tokenizer_fingerprint(tmp_path / part) == original) == expected_same, part
+    tokenizer.save_pretrained(tmp_path / "same")
+    assert tokenizer_fingerprint(tmp_path / "same") == original
+    shutil.copytree(tmp_path / "same", tmp_path / "other_mean")
+    np.save(tmp_path / "other_mean" / "mean.npy", np.load(tmp_path / "same" / "mean.npy") + 1.0)
+    assert tokenizer_fingerprint(tmp_path / "other_mean") != original
