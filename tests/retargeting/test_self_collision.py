@@ -76,14 +76,16 @@ def test_bad_self_collision_sections_are_errors():
             config_from_dict({**data, "self_collision": bad}, source="<dict>")
 
 
-def test_avoidance_keeps_hands_out_of_the_torso(g1_retargeter, walking_clip):
-    """Human hands pressed on the belly: the plain IK follows them into the torso, the avoiding IK does not."""
+@pytest.mark.parametrize("name, depth", [("g1", 0.01), ("talos", 0.03)])
+def test_avoidance_keeps_hands_out_of_the_torso(name, depth, walking_clip):
+    """Human hands pressed on the belly: the plain IK follows them into the torso (Talos: 17 cm into its wide
+    pelvis shell), the avoiding IK keeps them out to within ``depth`` (Talos: 2.1 cm measured)."""
     clip = walking_clip.copy()
     belly = clip[:, 0] + np.array([0.0, 0.12, 0.1])  # in front of the pelvis (Y up, Z forward), a bit above it
     for wrist, elbow, side in ((20, 18, 1.0), (21, 19, -1.0)):
         clip[:, wrist] = belly + np.array([side * 0.03, 0.0, 0.0])
         clip[:, elbow] = clip[:, 0] + np.array([side * 0.2, 0.2, 0.05])
-    config = g1_retargeter.robot.config
+    config = load_robot_config(name)
     plain = Retargeter.from_robot(dataclasses.replace(config, self_collision=SelfCollisionSpec(), clearance={}))
     avoiding = Retargeter.from_robot(dataclasses.replace(config, clearance={}))
 
@@ -102,7 +104,7 @@ def test_avoidance_keeps_hands_out_of_the_torso(g1_retargeter, walking_clip):
 
     without, with_avoidance = closest(plain), closest(avoiding)
     assert without < 0.0  # the plain IK puts a hand or forearm into the body
-    assert with_avoidance > without + 0.02 and with_avoidance > -0.01
+    assert with_avoidance > without + 0.02 and with_avoidance > -depth
 
 
 @pytest.mark.parametrize("name", ["g1", "talos", "romeo"])
