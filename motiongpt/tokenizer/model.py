@@ -75,8 +75,8 @@ class MotionTokenizer(nn.Module):
         return self.quantizer.codebook.device
 
     def num_parameters(self) -> int:
-        """Trainable parameters (the codebook is a buffer and is not counted)."""
-        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+        """Learnt parameters, frozen ones included (the codebook is a buffer and is not counted)."""
+        return sum(p.numel() for p in self.parameters())
 
     # ------------------------------------------------------------------ training forward
     def forward(self, features_normalized: torch.Tensor) -> TokenizerOutput:

@@ -133,8 +133,9 @@ def train_tokenizer(config: TokenizerTrainingConfig, context: DistributedContext
     if context.is_main:
         output_dir.mkdir(parents=True, exist_ok=True)
         (output_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
-        log.info("tokenizer: %d parameters, %d training clips (%d usable for %d-frame windows), %d processes",
-                 model.num_parameters(), len(train_records), len(sampler), data.window_frames, context.world_size)
+        log.info("tokenizer: %d parameters (%d trained), %d training clips (%d usable for %d-frame windows), "
+                 "%d processes", model.num_parameters(), sum(p.numel() for p in model.parameters() if p.requires_grad),
+                 len(train_records), len(sampler), data.window_frames, context.world_size)
     trainer = Trainer(model, optimizer, scheduler, loss_fn, sampler, config.loop, output_dir, context,
                       state_objects={"codebook_ema": _CodebookEMAState(model)},
                       eval_fn=eval_fn if eval_features else None,
@@ -156,10 +157,13 @@ def train_tokenizer(config: TokenizerTrainingConfig, context: DistributedContext
     }
     final_dir = None
     if context.is_main:
-        final_dir = model.save_pretrained(output_dir / "final", metadata={"steps": result.step})
+        metadata = {"steps": result.step}
+        if config.run.init_from:  # a fine-tune: where it started and what it trained
+            metadata.update(init_from=config.run.init_from, trainable=config.optim.trainable)
+        final_dir = model.save_pretrained(output_dir / "final", metadata=metadata)
         if config.run.export_dir:
             dtype = {"float32": torch.float32, "float16": torch.float16}[config.run.export_dtype]
-            model.save_pretrained(config.run.export_dir, dtype=dtype, metadata={"steps": result.step})
+            model.save_pretrained(config.run.export_dir, dtype=dtype, metadata=metadata)
         (output_dir / "run_summary.json").write_text(json.dumps(summary, indent=2, default=float))
     context.barrier()
     return TokenizerTrainingRun(model.eval(), result, final_dir, summary)
