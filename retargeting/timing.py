@@ -9,6 +9,10 @@ timing and limits each joint's step, so the joints lag behind the motion where i
 leaves the timing to the caller (the ROS node retimes once, with its own velocity scale and acceleration
 cap, after prepending the move from the robot's current state).
 Positions never leave the joint limits in any mode (they are interpolations of in-limit points).
+
+Before any of them, the retargeter keeps the motion's time where it can: `fit_within_velocity_limits` spreads a
+step that is faster than its joint's limit over the frames around it (`RetargetSettings.keep_time`), so the
+retime only stretches what could not be spread (a planted leg's joints).
 """
 from __future__ import annotations
 
