@@ -11,9 +11,26 @@ def spin_until_shutdown(make_node: Callable[[], Any], name: str, configuration_e
     """Build the node with ``make_node`` and spin it; returns (the node or None, exit code): 2 with one line
     ``<name>: error: ...`` on stderr when building or spinning raised one of ``configuration_errors``, else 0.
     ``close(node)`` runs before the node is destroyed."""
+    import signal
+    import threading
+
     import rclpy
     from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
+    # Python's SIGINT handler, below rclpy's (which chains to it): it records the interrupt, then raises
+    # KeyboardInterrupt as the default one does. A SIGINT that lands inside a pybind11 call (a subscription's
+    # take_message) surfaces as that call's RuntimeError ("Unable to convert call argument"), not as
+    # KeyboardInterrupt, while the context is still valid; the record tells that shutdown from a real failure.
+    interrupted = threading.Event()
+
+    def on_sigint(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous_handler = signal.getsignal(signal.SIGINT)
+    if on_main_thread:
+        signal.signal(signal.SIGINT, on_sigint)
     rclpy.init(args=argv if argv is not None else sys.argv)
     node, code = None, 0
     try:
@@ -32,9 +49,10 @@ def spin_until_shutdown(make_node: Callable[[], Any], name: str, configuration_e
         code = 2
     except Exception:
         # SIGINT shuts the context down from rclpy's signal handler; a wait set built in that instant raises
-        # RCLError ("the given context is not valid") instead of ExternalShutdownException (seen in CI).
-        # That is still a clean shutdown; anything raised while the context is valid is a real failure.
-        if rclpy.ok():
+        # RCLError ("the given context is not valid") instead of ExternalShutdownException (seen in CI), and a
+        # SIGINT inside a message take raises RuntimeError (above; seen in CI). Both are a clean shutdown;
+        # anything raised while the context is valid and no SIGINT came is a real failure.
+        if rclpy.ok() and not interrupted.is_set():
             raise
     finally:
         if node is not None:
@@ -42,6 +60,8 @@ def spin_until_shutdown(make_node: Callable[[], Any], name: str, configuration_e
                 close(node)
             node.destroy_node()
         rclpy.try_shutdown()
+        if on_main_thread:
+            signal.signal(signal.SIGINT, previous_handler)
     return node, code
 
 
