@@ -234,13 +234,10 @@ class Retargeter:
         contacts = detect_contacts(clean.joints, fps, settings.contacts)
         targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames)
         qs, solver_stats = self.solve_frames(targets, fps)
-        planted = targets.contact_blend > 0
-        qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, planted, robot.leg_joints)
+        held = robot.planted_leg_samples(targets.contact_blend > 0)  # neither smoothed nor spread
+        qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, held)
         refitted_joints = 0
-        if settings.keep_time:  # a planted leg keeps its joints (spread, they would slide the sole)
-            held = np.zeros(qs[:, 7:].shape, dtype=bool)
-            for side, leg in enumerate(robot.leg_joints):
-                held[np.ix_(np.flatnonzero(planted[:, side]), leg)] = True
+        if settings.keep_time:
             qs[:, 7:], refitted_joints = fit_within_velocity_limits(qs[:, 7:], robot.velocity_limits / fps,
                                                                     robot.lower, robot.upper, held)
 

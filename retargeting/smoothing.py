@@ -14,14 +14,11 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 
-def smooth_joints(joints: np.ndarray, sigma_frames: float, planted: np.ndarray,
-                  leg_joints: list[np.ndarray]) -> np.ndarray:
+def smooth_joints(joints: np.ndarray, sigma_frames: float, held: np.ndarray) -> np.ndarray:
     """(T, J) joint positions filtered over time with a Gaussian of ``sigma_frames`` (0: unchanged), except
-    the joints ``leg_joints[side]`` of a leg on the frames where ``planted[:, side]``."""
+    the samples ``held`` (T, J) marks (a planted leg's joints: `RobotModel.planted_leg_samples`)."""
     if sigma_frames <= 0 or len(joints) < 2:
         return joints
     smooth = gaussian_filter1d(joints, sigma_frames, axis=0, mode="nearest")
-    for side, leg in enumerate(leg_joints):
-        frames = np.flatnonzero(planted[:, side])
-        smooth[np.ix_(frames, leg)] = joints[np.ix_(frames, leg)]
+    smooth[held] = joints[held]
     return smooth

@@ -67,6 +67,11 @@ class MotionRecord:
     def frames(self) -> int:
         return int(self.features.shape[0])
 
+    @property
+    def clip(self) -> str:
+        """The clip's name, the key of its action and style labels (actions.json, styles.json)."""
+        return self.source_name or self.name
+
 
 @dataclass
 class LoadReport:

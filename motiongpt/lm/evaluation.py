@@ -145,7 +145,7 @@ class StyleClassifier:
                       if a == action and i != index]
             if others:
                 hits.append(min(others, key=lambda item: item[1])[0] == style)
-        return round(float(np.mean(hits)), 4) if hits else None
+        return _mean(hits)
 
 
 def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: EvaluationSettings | None = None
@@ -174,13 +174,13 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
     train = load_split(data_root, "train")
 
     def action_of(record) -> str:
-        name = getattr(record, "source_name", "") or record.name
+        name = record.clip
         if name not in actions:
             raise ValueError(f"{data_root}/actions.json: no action for motion {name!r}")
         return actions[name]
 
     def style_of(record) -> str | None:
-        return styles.get(getattr(record, "source_name", "") or record.name)
+        return styles.get(record.clip)
 
     limit = settings.max_items
     # the references are the real training motions (many per action and style); the split's own motions are
@@ -324,14 +324,14 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
         "data": str(data_root),
         "split": settings.split,
         "text_to_motion": {
-            "action_accuracy": round(float(np.mean(t2m_hits)), 4) if t2m_hits else None,
+            "action_accuracy": _mean(t2m_hits),
             "captions": len(items), "captions_unseen_in_training": unseen,
             "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
             "decoding": "greedy" if settings.greedy else f"top-k sampling, temperature {settings.temperature or 1.0}",
             "settings": {**t2m_settings.to_dict(),
                          "motions_per_caption": t2m_settings.motions_per_request(settings.greedy)},
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},
-            "style_accuracy": round(float(np.mean(style_hits)), 4) if style_hits else None,
+            "style_accuracy": _mean(style_hits),
             "style_captions": len(style_hits),
             "per_style": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_style.items())},
             "style_classifier": "nearest neighbour among the real training motions of the same action",
@@ -353,7 +353,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "chance": round(1.0 / len(set(actions.values())), 4),
         },
         "motion_to_text": {
-            "action_accuracy": round(float(np.mean(m2t_hits)), 4) if m2t_hits else None,
+            "action_accuracy": _mean(m2t_hits),
             "motions": len(m2t_hits),
             "examples": m2t_examples,
         },

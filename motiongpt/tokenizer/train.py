@@ -110,7 +110,7 @@ def train_tokenizer(config: TokenizerTrainingConfig, context: DistributedContext
     if data.action_balance:
         from motiongpt.data.action_balance import action_balanced_weights
         from motiongpt.data.humanml3d import load_actions
-        clip_weights = action_balanced_weights([getattr(r, "source_name", "") or r.name for r in train_records],
+        clip_weights = action_balanced_weights([r.clip for r in train_records],
                                                load_actions(data.root), data.action_balance)
     sampler = RandomWindowSampler([normalizer.normalize(r.features) for r in train_records], data.window_frames,
                                   config.optim.batch_size, seed=config.run.seed * 1000 + context.rank,

@@ -12,15 +12,16 @@ def test_free_joints_are_smoothed_within_their_range_and_planted_legs_keep_their
     joints = np.cumsum(rng.normal(scale=0.05, size=(60, 5)), axis=0)  # jittery paths
     planted = np.zeros((60, 2), dtype=bool)
     planted[10:30, 0] = True
-    legs = [np.array([0, 1]), np.array([2])]
-    smooth = smooth_joints(joints, 0.7, planted, legs)
+    held = np.zeros(joints.shape, dtype=bool)  # leg 0 = joints 0 and 1, planted on frames 10-29
+    held[np.ix_(np.flatnonzero(planted[:, 0]), [0, 1])] = True
+    smooth = smooth_joints(joints, 0.7, held)
     np.testing.assert_array_equal(smooth[10:30, :2], joints[10:30, :2])  # the planted leg, untouched
     assert not np.allclose(smooth[:, 2:], joints[:, 2:])
     for column in range(5):  # a mean with positive weights: never outside the samples' range
         assert joints[:, column].min() <= smooth[:, column].min() and smooth[:, column].max() <= joints[:, column].max()
     third = lambda x: np.abs(np.diff(x[:, 2:], n=3, axis=0)).mean()  # noqa: E731
     assert third(smooth) < 0.5 * third(joints)
-    assert smooth_joints(joints, 0.0, planted, legs) is joints
+    assert smooth_joints(joints, 0.0, held) is joints
 
 
 def test_smoothing_takes_jerk_out_of_a_retargeted_walk_without_sliding_its_feet(walking_clip):
