@@ -104,3 +104,9 @@ def test_step_forms_become_imperatives(step, action):
 ])
 def test_new_step_forms_give_natural_captions(step, caption):
     assert as_caption(step) == caption
+
+
+def test_every_trailing_filler_is_removed_however_many():
+    """Trailing fillers are removed one at a time from the end (each search sees only the text's tail)."""
+    assert commands.clean_step("walk forward" + ", please" * 200 + "!") == "walk forward"
+    assert commands.clean_step("wave, thanks! please") == "wave"
