@@ -408,6 +408,8 @@ class MotionGPT:
             low = high = n
         prompts = [[template.replace(CAPTION, s) for s in group for _ in range(count)] for group in sources]
         requests = [s for group in sources for s in group for _ in range(count)]
+        if temperature is None:
+            temperature = settings.temperature
         generated = self._generate_codes([p for group in prompts for p in group], low, high,
                                          self._settings(greedy, top_k, temperature), seed, requests)
         chosen, position = [], 0

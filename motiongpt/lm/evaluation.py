@@ -51,7 +51,7 @@ class EvaluationSettings:
     split: str = "test"
     predict_ratio: float = 0.2
     inbetween_ratio: float = 0.25
-    temperature: float | None = None  # text-to-motion sampling temperature (None: the model's default, 1.0)
+    temperature: float | None = None  # text-to-motion sampling temperature (None: the model folder's)
     greedy: bool = False              # text-to-motion greedy decoding instead of sampling
     inbetween_candidates: int = 8   # gaps sampled per window; the one fitting the given motions best is kept
     text_to_motion_candidates: int | None = None  # motions sampled per prompt (None: the model folder's)
@@ -327,7 +327,9 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "action_accuracy": _mean(t2m_hits),
             "captions": len(items), "captions_unseen_in_training": unseen,
             "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
-            "decoding": "greedy" if settings.greedy else f"top-k sampling, temperature {settings.temperature or 1.0}",
+            "decoding": "greedy" if settings.greedy else (
+                "top-k sampling, temperature "
+                f"{settings.temperature or t2m_settings.temperature or model.sampling.temperature:g}"),
             "settings": {**t2m_settings.to_dict(),
                          "motions_per_caption": t2m_settings.motions_per_request(settings.greedy)},
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},

@@ -47,6 +47,7 @@ class TextToMotionSettings:
     sentence_encoder: str | None = None  # "all-MiniLM-L6-v2" (packaged) or a folder, relative to the model folder
     captions: str | None = None         # caption file in the model folder, one per line
     rerank: str = "likelihood"          # "likelihood", "similarity" or "meaning" (see the module docstring)
+    temperature: float | None = None    # sampling temperature of text-to-motion (None: the model's sampling default, 1)
 
     def __post_init__(self) -> None:
         for name in ("candidates", "neighbours"):
@@ -58,6 +59,10 @@ class TextToMotionSettings:
                                        f"got {self.candidates}")
         if self.neighbours < 0:
             raise GroundingConfigError(f"text_to_motion.neighbours must be >= 0, got {self.neighbours}")
+        if self.temperature is not None and (isinstance(self.temperature, bool)
+                                             or not isinstance(self.temperature, (int, float))
+                                             or not self.temperature > 0):
+            raise GroundingConfigError(f"text_to_motion.temperature must be a number > 0, got {self.temperature!r}")
         if self.rerank not in RERANKERS:
             raise GroundingConfigError(f"text_to_motion.rerank must be one of {RERANKERS}, got {self.rerank!r}")
         if self.rerank == "similarity" and not self.sentence_encoder:

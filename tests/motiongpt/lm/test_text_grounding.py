@@ -48,10 +48,29 @@ def test_nearest_captions_by_meaning_exclude_the_request(encoder):
 
 @pytest.mark.parametrize("bad", [{"candidates": 0}, {"candidates": "2"}, {"candidates": True},
                                  {"neighbours": -1}, {"neighbours": 2}, {"beams": 3}, {"rerank": "best"},
-                                 {"rerank": "similarity"}])
+                                 {"rerank": "similarity"}, {"temperature": 0}, {"temperature": -0.5},
+                                 {"temperature": "hot"}, {"temperature": True}])
 def test_settings_are_validated(bad):
     with pytest.raises(GroundingConfigError):
         TextToMotionSettings.from_dict(bad)
+
+
+def test_the_model_folders_temperature_is_the_text_to_motion_default(tiny_motiongpt, monkeypatch):
+    """text_to_motion.temperature decides the sampling unless a call gives its own."""
+    used = []
+    original = tiny_motiongpt._generate_codes
+
+    def recording(prompts, low, high, settings, seed, requests=None):
+        used.append(settings.temperature)
+        return original(prompts, low, high, settings, seed, requests)
+
+    monkeypatch.setattr(tiny_motiongpt, "_generate_codes", recording)
+    tiny_motiongpt.text_to_motion("a person walks forward", seconds=1.0, seed=0)
+    monkeypatch.setattr(tiny_motiongpt, "text_to_motion_settings", TextToMotionSettings(temperature=0.7))
+    tiny_motiongpt.text_to_motion("a person walks forward", seconds=1.0, seed=0)
+    tiny_motiongpt.text_to_motion("a person walks forward", seconds=1.0, seed=0, temperature=1.3)
+    assert used == [1.0, 0.7, 1.3]
+    assert TextToMotionSettings.from_dict({"temperature": 0.8}).to_dict()["temperature"] == 0.8
 
 
 def test_target_log_likelihood_matches_the_training_loss(tiny_motiongpt):
