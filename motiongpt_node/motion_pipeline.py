@@ -151,11 +151,12 @@ class RobotMotionPlan:
 class MotionPipeline:
     """Thread-safe: one lock serializes model calls (the worker and the ~/describe service share it)."""
 
-    def __init__(self, model: Any, retargeter: Any, seed: int = -1, candidates: int = 0) -> None:
+    def __init__(self, model: Any, retargeter: Any, seed: int = -1, candidates: int = 0, temperature: float = 0.0) -> None:
         self.model = model
         self.retargeter = retargeter
         self.seed = seed
         self.candidates = candidates  # 0: the model folder's default
+        self.temperature = temperature  # 0: the model folder's default
         self._model_lock = threading.Lock()
         self._retarget_lock = threading.Lock()
         self._cancel: threading.Event | None = None  # the running job's event, set while it holds the model lock
@@ -249,7 +250,8 @@ class MotionPipeline:
                 self._check_cancel()
                 result = self.model.command(text, seconds_per_step=seconds_per_step,
                                             transition_seconds=TRANSITION_SECONDS, seed=self._seed(),
-                                            candidates=self.candidates if self.candidates > 0 else None)
+                                            candidates=self.candidates if self.candidates > 0 else None,
+                                            temperature=self.temperature if self.temperature > 0 else None)
                 self._check_cancel()
             except GenerationInterrupted:
                 raise GenerationCancelled("cancelled during generation") from None

@@ -46,6 +46,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("urdf_path", "", "URDF that gives joint position and velocity limits; empty: the retargeter's URDF"),
     ParameterSpec("seed", -1, "random seed for motion sampling; -1: not seeded", low=-1, high=2**31 - 1, **DYNAMIC),
     ParameterSpec("candidates", 0, "motions sampled per prompt of a command step, the best fit kept (fewer: faster, less faithful); 0: the model folder's text_to_motion.candidates", low=0, high=64, **DYNAMIC),
+    ParameterSpec("temperature", 0.0, "sampling temperature of a command's steps (lower: the likeliest motion for the words, less varied; higher: more varied); 0: the model folder's text_to_motion.temperature (0.9 for the shipped model, chosen on its val split)", low=0.0, high=5.0, **DYNAMIC),
     ParameterSpec("command_topic", "command", "std_msgs/String text commands in"),
     ParameterSpec("joint_states_topic", "joint_states", "sensor_msgs/JointState of the robot in"),
     ParameterSpec("human_pose_topic", "human_pose", "geometry_msgs/PoseArray in: the 22 SMPL joints in SMPL order, positions in metres, frame Z up (x forward, y left)"),
@@ -106,6 +107,7 @@ class NodeConfig:
     urdf_path: str
     seed: int
     candidates: int
+    temperature: float
     command_topic: str
     joint_states_topic: str
     human_pose_topic: str
