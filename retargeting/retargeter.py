@@ -89,8 +89,9 @@ class Retargeter:
         ``stuck_jump`` times above the previous frame's. A stuck frame is recovered in stages, each only
         while it is still stuck: (1) the warm solve continued when its budget ran out, (2) the previous
         frame's joints re-seated on this frame's pelvis target, (3) the rest posture on the pelvis target
-        (taken when it lowers the cost by ``reseed_gain``), (4) a box widened to ``stuck_box`` (taken when
-        it at least halves the cost; the retime then stretches that interval). A recovery that gains
+        (taken when it lowers the cost by ``reseed_gain``), (4) a box widened to ``stuck_box`` (``stuck_box_planted``
+        while a foot is planted, when set; taken when it at least halves the cost; the time-keeping fit or the
+        retime then absorbs that interval). A recovery that gains
         nothing marks the target as out of reach (a crawl, a roll): the next ``retry_frames`` frames are
         not recovered again unless their cost rises ``stuck_jump`` times (this keeps the recovery to
         genuinely stuck frames and the throughput at the level without it)."""
@@ -189,7 +190,10 @@ class Retargeter:
             # (the retime then stretches this interval) when it at least halves the cost. Seeds: the stuck
             # solution and the rest posture on the pelvis target (never stay collapsed). The first frame has no
             # box to widen (it was read from uninitialised memory before).
-            wide = settings.stuck_box / settings.velocity_box * box
+            stuck_box = settings.stuck_box
+            if settings.stuck_box_planted is not None and (targets.contact_blend[frame.t] > 0).any():
+                stuck_box = settings.stuck_box_planted  # a planted leg's jump would be retimed, not spread
+            wide = stuck_box / settings.velocity_box * box
             low_w = np.maximum(robot.lower, frame.previous_q[7:] - wide)
             high_w = np.minimum(robot.upper, frame.previous_q[7:] + wide)
             cold = robot.configuration(pelvis_target, pelvis, robot.rest_posture)

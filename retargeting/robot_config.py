@@ -111,6 +111,10 @@ class SolverSettings:
     velocity_box: float = 0.999
     stuck_box: float = 3.0  # a frame still stuck may move this fraction of the limits per frame ...
     stuck_box_gain: float = 0.5  # ... when that multiplies its cost by at most this
+    # The widened box while a foot is planted (None: stuck_box). A planted leg's jump cannot be spread over the
+    # frames around it (that would slide its sole), so it is retimed: a robot with slow legs keeps its time with
+    # a smaller box there, and keeps stuck_box for frames with no foot down (crawling, rolling, in flight).
+    stuck_box_planted: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

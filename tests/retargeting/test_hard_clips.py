@@ -119,15 +119,32 @@ def test_romeo_keeps_a_runs_time_and_bends_its_elbows_to_wave():
 def test_talos_keeps_a_brisk_walks_time():
     """Talos's legs are slow (3.9-7 rad/s): on the real Bandai Namco active walk (CC BY-NC 4.0, see the fixture's
     LICENSE) its planted knees needed the widened recovery box, and a planted leg's jump is retimed, not spread:
-    the walk lasted 1.127x its input with the default 3x box. Its YAML's 1.5x box keeps the time (1.013x)."""
+    the walk lasted 1.127x its input with the default 3x box. Its YAML's 1.5x box while a foot is planted
+    (`solver.stuck_box_planted`) keeps the time (1.013x)."""
     from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
 
     config = load_robot_config("talos")
-    assert config.solver.stuck_box == 1.5
+    assert config.solver.stuck_box_planted == 1.5 and config.solver.stuck_box == 3.0
     joints = take_joints(BANDAI_FIXTURES / "dataset-2_walk_active_013.bvh")
     walk = Retargeter.from_robot(config).retarget(joints, fps=20.0, source="walk")
     assert _stretch(walk) <= 1.05
     assert walk.report["keypoint_error_cm"]["mean"] < 8.0
     assert walk.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
-    wide = dataclasses.replace(config, solver=dataclasses.replace(config.solver, stuck_box=3.0))
+    wide = dataclasses.replace(config, solver=dataclasses.replace(config.solver, stuck_box_planted=None))
     assert _stretch(Retargeter.from_robot(wide).retarget(joints, fps=20.0, source="walk")) > 1.1
+
+
+def test_with_no_foot_down_the_full_recovery_box_is_kept():
+    """`stuck_box_planted` only applies while a foot is planted: a crawl (no foot planted: the shins lie on the
+    floor) is solved exactly as with stuck_box everywhere."""
+    config = load_robot_config("talos")
+    crawl = load_joints("crawl")[:60]
+    planted_small = Retargeter.from_robot(config).retarget(crawl, fps=20.0, source="crawl")
+    everywhere = dataclasses.replace(config, solver=dataclasses.replace(config.solver, stuck_box_planted=None))
+    full = Retargeter.from_robot(everywhere).retarget(crawl, fps=20.0, source="crawl")
+    assert planted_small.report["contact_frames"] == {"left": 0, "right": 0}
+    assert planted_small.report["solver"]["frames_box_widened"] > 0
+    np.testing.assert_array_equal(planted_small.positions, full.positions)
+    small = dataclasses.replace(config, solver=dataclasses.replace(config.solver, stuck_box=1.5, stuck_box_planted=None))
+    assert not np.array_equal(Retargeter.from_robot(small).retarget(crawl, fps=20.0, source="crawl").positions,
+                              planted_small.positions)  # a 1.5x box everywhere would change the crawl
