@@ -15,19 +15,6 @@ def moving(frames=40, speed=1.0):
     return rest[None] + np.array([0.0, 0.0, speed]) * t
 
 
-def walking(frames):
-    """A standing skeleton gliding forward with swinging hands (joints (T, 22, 3), metres)."""
-    from motiongpt.skeleton import PARENTS, RAW_OFFSETS, TARGET_BONE_LENGTHS
-    rest = np.zeros((22, 3))
-    for joint in range(1, 22):
-        rest[joint] = rest[PARENTS[joint]] + RAW_OFFSETS[joint] * TARGET_BONE_LENGTHS[joint]
-    rest[:, 1] -= rest[:, 1].min()
-    t = np.arange(frames)[:, None, None]
-    joints = rest[None] + np.array([0.0, 0.0, 0.05]) * t
-    joints[:, 20:22, 1] += 0.1 * np.sin(t[:, :, 0] / 3.0)
-    return joints.astype(np.float32)
-
-
 def test_a_decoded_motion_equal_to_the_given_one_fits_exactly():
     motion = moving()
     assert join_mismatch(motion, motion[:12], motion[28:], 12, 28) == pytest.approx(0.0, abs=1e-12)
@@ -57,7 +44,9 @@ def test_the_kept_candidate_is_the_one_that_fits_best(tiny_motiongpt, monkeypatc
         return value
 
     monkeypatch.setattr(api, "join_mismatch", recording)
-    before, after = walking(41), walking(33)
+    from tests.motiongpt.lm.test_lm_api import walking_joints
+
+    before, after = walking_joints(41), walking_joints(33)
     result = tiny_motiongpt.inbetween(before, after, seconds=1.0, seed=4, candidates=5)
     assert len(seen) == 5
     _, decoded_gap, offset_start, offset_end = min(seen, key=lambda row: row[0])
