@@ -110,3 +110,26 @@ def test_evaluate_model_end_to_end(tiny_motiongpt, tmp_path):
         assert report["prediction"][name]["n"] == 4 and report["prediction"][name]["ADE"] >= 0
     assert {"model", "linear_interpolation", "tokenizer_reconstruction"} <= set(report["inbetween"])
     assert report["seconds_per_command"]["multi_step_command"]["n"] == 3
+
+
+def test_style_accuracy_is_compared_where_the_training_motions_have_the_pair(tiny_motiongpt, tmp_path):
+    """The style classifier can only answer a style the training motions of the same action are performed in:
+    a held-out walk in a style no training walk has is never recognised, real or generated. The comparable
+    pair of accuracies leaves such (action, style) pairs out, on both sides."""
+    root = tmp_path / "data"
+    write_tiny_dataset(root, np.random.default_rng(0))
+    styles = {f"train_walk_{i}": "happy" for i in range(3)} | {f"train_jump_{i}": "angry" for i in range(3)}
+    styles |= {"test_walk_0": "happy", "test_walk_1": "angry", "test_jump_0": "angry", "test_jump_1": "angry"}
+    (root / "styles.json").write_text(json.dumps(styles))
+    for name, phrase in (("test_walk_0", "happily"), ("test_walk_1", "angrily"), ("test_jump_0", "angrily"),
+                         ("test_jump_1", "angrily")):
+        action = name.split("_")[1]
+        (root / "texts" / f"{name}.txt").write_text(f"the figure {action}s {phrase}#a/DET#0.0#0.0\n")
+    tiny_motiongpt.save_pretrained(tmp_path / "model")
+    t2m = evaluate_model(tmp_path / "model", root, EvaluationSettings(seed=0, text_to_motion_only=True))["text_to_motion"]
+    assert t2m["style_captions"] == 3            # walk happily, walk angrily, jump angrily
+    assert t2m["style_captions_trained_pairs"] == 2   # no training walk is angry
+    assert t2m["style_classifier_accuracy_on_real_held_out_motions"] == 0.75  # the angry walk is missed
+    assert t2m["style_real_motions_trained_pairs"] == 3
+    assert t2m["style_classifier_accuracy_on_real_held_out_motions_trained_pairs"] == 1.0
+    assert t2m["per_style"].get("angry") is not None and 0.0 <= t2m["style_accuracy_trained_pairs"] <= 1.0
