@@ -66,7 +66,7 @@ def main() -> int:
                                                                     temperature=temperature).joints, side)
                           for seed in range(args.seeds)]
                 waves = sum(v is not None and v > args.threshold for v in values)
-                used = temperature or model.text_to_motion_settings.temperature or model.sampling.temperature
+                used = model.text_to_motion_temperature(temperature)
                 rows.append({"prompt": prompt, "candidates": candidates, "temperature": used,
                              "rerank": model.text_to_motion_settings.rerank, "waves": waves, "seeds": args.seeds,
                              "oscillation_cm": [None if v is None else round(100 * v, 2) for v in values]})

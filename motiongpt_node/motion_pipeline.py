@@ -154,9 +154,7 @@ class MotionPipeline:
     def __init__(self, model: Any, retargeter: Any, seed: int = -1, candidates: int = 0, temperature: float = 0.0) -> None:
         self.model = model
         self.retargeter = retargeter
-        self.seed = seed
-        self.candidates = candidates  # 0: the model folder's default
-        self.temperature = temperature  # 0: the model folder's default
+        self.set_sampling(seed, candidates, temperature)
         self._model_lock = threading.Lock()
         self._retarget_lock = threading.Lock()
         self._cancel: threading.Event | None = None  # the running job's event, set while it holds the model lock
@@ -164,6 +162,11 @@ class MotionPipeline:
         set_interrupt = getattr(model, "set_interrupt", None)
         if callable(set_interrupt):
             set_interrupt(self._cancelled)
+
+    def set_sampling(self, seed: int, candidates: int, temperature: float) -> None:
+        """The node's sampling parameters: ``seed`` -1 unseeded; ``candidates`` and ``temperature`` 0 the model
+        folder's own."""
+        self.seed, self.candidates, self.temperature = seed, candidates, temperature
 
     @classmethod
     def load(cls, model_path: str, robot: str, device: str = "auto", seed: int = -1,

@@ -187,11 +187,11 @@ class Retargeter:
         if (box is not None and frame.previous_q is not None and settings.stuck_box > settings.velocity_box
                 and info.task_cost > settings.restart_cost):
             # Still stuck: the box may hold the limb on the wrong side of a limit or a twist. Allow a faster move
-            # (the retime then stretches this interval) when it at least halves the cost. Seeds: the stuck
+            # (the time-keeping fit or the retime then absorbs this interval) when it at least halves the cost. Seeds: the stuck
             # solution and the rest posture on the pelvis target (never stay collapsed). The first frame has no
             # box to widen (it was read from uninitialised memory before).
             stuck_box = settings.stuck_box
-            if settings.stuck_box_planted is not None and (targets.contact_blend[frame.t] > 0).any():
+            if settings.stuck_box_planted is not None and targets.planted[frame.t].any():
                 stuck_box = settings.stuck_box_planted  # a planted leg's jump would be retimed, not spread
             wide = stuck_box / settings.velocity_box * box
             low_w = np.maximum(robot.lower, frame.previous_q[7:] - wide)
@@ -238,7 +238,7 @@ class Retargeter:
         contacts = detect_contacts(clean.joints, fps, settings.contacts)
         targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames)
         qs, solver_stats = self.solve_frames(targets, fps)
-        held = robot.planted_leg_samples(targets.contact_blend > 0)  # neither smoothed nor spread
+        held = robot.planted_leg_samples(targets.planted)  # neither smoothed nor spread
         qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, held)
         refitted_joints = 0
         if settings.keep_time:

@@ -172,8 +172,6 @@ class RobotModel:
         soles = self.sole_points(q)
         return Calibration(keypoints, offsets, soles, base_rotation)
 
-    # The frames below are placed one by one (pin.updateFramePlacement, from the joint placements in ``data``):
-    # cheaper than placing all frames and reading data.oMf.
     def planted_leg_samples(self, planted: np.ndarray) -> np.ndarray:
         """(T, nj) bool: the joint samples of a leg on the frames its foot is planted (``planted``: (T, 2), left
         and right): what smoothing and the time-keeping fit leave as solved (moved, they would slide the sole)."""
@@ -182,6 +180,8 @@ class RobotModel:
             held[np.ix_(np.flatnonzero(planted[:, side]), leg)] = True
         return held
 
+    # The frames below are placed one by one (pin.updateFramePlacement, from the joint placements in ``data``):
+    # cheaper than placing all frames and reading data.oMf.
     def sole_points(self, q: np.ndarray | None = None) -> np.ndarray:
         """(2,4,3) world corners of the left and right soles (runs forward kinematics if q given)."""
         model, data = self.model, self.data

@@ -69,6 +69,11 @@ class TaskTargets:
         if self.reference_positions is None:
             self.reference_positions = self.positions
 
+    @property
+    def planted(self) -> np.ndarray:
+        """(T,2) bool: the frames each foot is planted (its contact weight ramping in, held or ramping out)."""
+        return self.contact_blend > 0
+
 
 def _rot_z(angle: np.ndarray) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)

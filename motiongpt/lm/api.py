@@ -301,6 +301,14 @@ class MotionGPT:
                             segment if segment is not None else (0, joints.shape[0]))
 
     # ------------------------------------------------------------------ sampling
+    def text_to_motion_temperature(self, temperature: float | None = None) -> float:
+        """The temperature text-to-motion samples at: ``temperature`` when given, else the model folder's
+        ``text_to_motion.temperature``, else the sampling default (1)."""
+        for value in (temperature, self.text_to_motion_settings.temperature):
+            if value is not None:
+                return value
+        return self.sampling.temperature
+
     def _settings(self, greedy: bool, top_k: int | None, temperature: float | None) -> GenerationSettings:
         settings = GenerationSettings(**vars(self.sampling))
         settings.do_sample = not greedy
@@ -408,10 +416,9 @@ class MotionGPT:
             low = high = n
         prompts = [[template.replace(CAPTION, s) for s in group for _ in range(count)] for group in sources]
         requests = [s for group in sources for s in group for _ in range(count)]
-        if temperature is None:
-            temperature = settings.temperature
         generated = self._generate_codes([p for group in prompts for p in group], low, high,
-                                         self._settings(greedy, top_k, temperature), seed, requests)
+                                         self._settings(greedy, top_k, self.text_to_motion_temperature(temperature)),
+                                         seed, requests)
         chosen, position = [], 0
         for source, group in zip(sources, prompts):
             options = generated[position:position + len(group)]

@@ -339,8 +339,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "captions": len(items), "captions_unseen_in_training": unseen,
             "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
             "decoding": "greedy" if settings.greedy else (
-                "top-k sampling, temperature "
-                f"{settings.temperature or t2m_settings.temperature or model.sampling.temperature:g}"),
+                f"top-k sampling, temperature {model.text_to_motion_temperature(settings.temperature):g}"),
             "settings": {**t2m_settings.to_dict(),
                          "motions_per_caption": t2m_settings.motions_per_request(settings.greedy)},
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},
