@@ -68,6 +68,21 @@ class CapsuleSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class HandsAboveHead:
+    """A hand the human holds above the head stays above the robot's head (targets.keep_hands_above_head): the
+    wrist target is lifted to at least ``margin`` (m) above the robot's head target once the human's wrist is
+    ``margin`` above the human's head (its height above the head scaled, below it), faded in over the last
+    ``band`` (m) of the human's wrist below the head; the elbow target is lifted by ``elbow_share`` of the
+    wrist's lift, and while lifted the elbow's position weight and the upper arm's orientation weight drop to
+    (1 - ``release``) of theirs, so the wrist leads the arm."""
+
+    margin: float = 0.03
+    band: float = 0.10
+    elbow_share: float = 0.5
+    release: float = 0.8
+
+
+@dataclasses.dataclass(frozen=True)
 class SelfCollisionSpec:
     """Capsule pairs the IK keeps apart (retargeting/self_collision.py): a pair closer than ``margin`` (m,
     surface to surface) adds ``weight`` * (margin - distance)^2 to the frame's cost. Empty: no avoidance."""
@@ -151,9 +166,12 @@ class RobotConfig:
     self_collision: SelfCollisionSpec = SelfCollisionSpec()
     # (from, to) in degrees, or None: a robot whose shoulders abduct little (Romeo: 65 degrees) raises its arms
     # forward instead of sideways. An arm raised sideways more than `from` (from hanging down, in the torso
-    # frame) is turned about the torso's vertical axis towards the front, fully once raised `to` (see
-    # targets.raise_arms_forward); heights are kept, so a hand above the head stays above it.
+    # frame) is turned about the torso's vertical axis towards the front, fully once raised `to` and with the hand
+    # at the head's height (see targets.raise_arms_forward); heights are kept, so a hand above the head stays
+    # above it.
     raise_arms_forward: tuple[float, float] | None = None
+    # None (YAML: hands_above_head: null) leaves the arm targets as scaled bone by bone.
+    hands_above_head: HandsAboveHead | None = HandsAboveHead()
 
     def urdf_path(self) -> Path:
         return resolve_urdf(self.urdf, self.source)
@@ -287,7 +305,24 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         calibration_posture=_float_map(data.get("calibration_posture"), "calibration_posture", source),
         self_collision=_self_collision(data.get("self_collision"), source),
         raise_arms_forward=_raise_arms_forward(data.get("raise_arms_forward"), source),
+        hands_above_head=_hands_above_head(data.get("hands_above_head", {}), source),
     )
+
+
+def _hands_above_head(value: Any, source: str) -> HandsAboveHead | None:
+    if value is None:
+        return None
+    fields = {f.name for f in dataclasses.fields(HandsAboveHead)}
+    if not isinstance(value, dict) or set(value) - fields:
+        raise RetargetError(f"{source}: hands_above_head must be null or a mapping of {sorted(fields)}, got {value!r}")
+    try:
+        spec = HandsAboveHead(**{key: float(number) for key, number in value.items()})
+    except (TypeError, ValueError) as error:
+        raise RetargetError(f"{source}: hands_above_head values must be numbers, got {value!r}") from error
+    if not (spec.margin >= 0.0 and spec.band > 0.0 and 0.0 <= spec.elbow_share <= 1.0 and 0.0 <= spec.release <= 1.0):
+        raise RetargetError(f"{source}: hands_above_head needs margin >= 0, band > 0, elbow_share and release in "
+                            f"[0, 1], got {value!r}")
+    return spec
 
 
 def _raise_arms_forward(value: Any, source: str) -> tuple[float, float] | None:

@@ -19,9 +19,13 @@ sole corner would go below the ground. A foot's heading comes from ankle to toe,
 pelvis heading when the foot points steeply down (where that heading is meaningless).
 
 Arms raised forward (``raise_arms_forward`` in the YAML, for shoulders that abduct little): an arm raised
-sideways is turned about the torso's vertical axis towards the front as it rises, so the robot raises it by
-flexion, the only way such a shoulder gets a hand above the head. The keypoint error is still measured
-against the human's own arm (``TaskTargets.reference_positions``).
+sideways is turned about the torso's vertical axis towards the front as it rises and its hand comes up to the
+head, so the robot raises it by flexion, the only way such a shoulder gets a hand above the head.
+
+Hands above the head (``hands_above_head``, on for every robot unless the YAML sets it to null): a wrist the
+human holds above the head gets a target above the robot's head too (bone-by-bone scaling puts it below the
+head of a robot with short arms and a high head), and its elbow and upper arm give way to it. The keypoint
+error of both is still measured against the human's own arm (``TaskTargets.reference_positions``).
 
 Segment orientations: pelvis (hips and spine1), torso (shoulders and neck), feet, and the bend plane
 of upper arms and thighs (``limb_frames``), each relative to the robot's own segment frame at its
@@ -36,11 +40,14 @@ import numpy as np
 from motiongpt.skeleton import JOINT_INDEX, PARENTS
 from retargeting.contacts import Contacts
 from retargeting.human_motion import frames_from_axes
+from retargeting.robot_config import HandsAboveHead
 from retargeting.robot_model import RobotModel
 
 # Standing hip height above the ground per hip-knee-ankle bone length: the legs are never quite straight
 # (0.96) and the ankle joint sits about 6% of the leg length above the sole (DeepMimic, HumanML3D skeletons).
 STANDING_PER_LEG = 1.02
+# The torso's tilt over which a hand's lift above the head fades out: cos 45 degrees (none) to cos 25 (full).
+UPRIGHT_FROM, UPRIGHT_TO = float(np.cos(np.radians(45.0))), float(np.cos(np.radians(25.0)))
 
 GROUP_OF_JOINT = {
     "pelvis": "root", "left_hip": "legs", "right_hip": "legs", "left_knee": "legs", "right_knee": "legs",
@@ -73,6 +80,11 @@ class TaskTargets:
     def planted(self) -> np.ndarray:
         """(T,2) bool: the frames each foot is planted (its contact weight ramping in, held or ramping out)."""
         return self.contact_blend > 0
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
 
 
 def _rot_z(angle: np.ndarray) -> np.ndarray:
@@ -136,6 +148,7 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         "torso": frames_from_axes(joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]], joints[:, J["neck"]] - joints[:, J["spine3"]]),
     }
     reference = None
+    human_joints = joints
     if config.raise_arms_forward is not None:
         reference, _, _ = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint, segment_rotations)
         _keep_limbs_clear(config, reference, slot_of_joint, segment_rotations)
@@ -143,6 +156,13 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     positions, keypoint_scales, root_scale = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint,
                                                                segment_rotations)
     _keep_limbs_clear(config, positions, slot_of_joint, segment_rotations)
+    lifted = {}
+    if config.hands_above_head is not None:
+        unlifted = positions.copy()
+        lifted = keep_hands_above_head(positions, human_joints, slot_of_joint, keypoint_scales, config.hands_above_head,
+                                       segment_rotations["torso"][:, 2, 2])
+        if lifted and reference is None:
+            reference = unlifted
     calibration_segments = _limb_orientations(robot, joints, slot_of_joint, segment_rotations)
     alpha, segment_of = _blend_weights(contacts, len(joints), blend_frames)
     position_weights = np.tile(np.array([k.weight for k in config.keypoints] + [0.0, 0.0]), (len(joints), 1))
@@ -150,18 +170,69 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         _plant_foot(robot, joints, contacts, side, alpha[:, side], segment_of[:, side], slot_of_joint,
                     positions, position_weights, segment_rotations)
     rotations, rotation_weights = _orientation_targets(robot, segment_rotations, calibration_segments, alpha)
+    for side, fade in lifted.items():  # a lifted wrist leads its arm: the elbow and upper arm give way
+        keep = 1.0 - config.hands_above_head.release * fade
+        if J[f"{side}_elbow"] in slot_of_joint:
+            position_weights[:, slot_of_joint[J[f"{side}_elbow"]]] *= keep
+        for m, spec in enumerate(config.orientations):
+            if spec.segment == f"{side}_upper_arm":
+                rotation_weights[:, m] *= keep
     if reference is not None:  # the feet's rows as planted; the arms' as the human holds them
         reference[:, -2:] = positions[:, -2:]
     return TaskTargets(positions, position_weights, rotations, rotation_weights, alpha, keypoint_scales, root_scale,
                        segment_rotations["pelvis"], reference)
 
 
+def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joint: dict[int, int],
+                          keypoint_scales: dict[str, float], spec: HandsAboveHead,
+                          torso_upright: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Lift each wrist target, and its elbow's by ``spec.elbow_share`` of that, so that a hand the human holds
+    above the head is above the robot's head target too, in place. Returns, per lifted side, the (T,) fade in
+    [0, 1] of the frames whose wrist was lifted (0 elsewhere), by which the caller releases the elbow and upper
+    arm.
+
+    Robots' arms and heads are proportioned differently from a human's: a wrist 2 cm above a human's head,
+    scaled bone by bone, lands 8 cm below Romeo's head target. With h the human wrist's height over the head
+    (``joints``: the human's own Z-up joints) and w(h) a smoothstep from 0 at h = -band to 1 at h = 0, the
+    robot wrist's height over its head target is raised to at least s * h + margin * smoothstep(h / margin) (s:
+    the wrist's bone scale; below the head, s * h: a hand below the human's head stays below the robot's), and
+    the lift is faded in by w: nothing moves while the hand is more than ``band`` below the head,
+    and the target rises continuously as the hand comes up. ``torso_upright`` (T,): the vertical component of
+    the human torso's up axis; "above the head" means something for an upright body only, so the lift fades out
+    as the torso tilts from 25 to 45 degrees (a cartwheel, a roll, a crawl)."""
+    upright = np.ones(len(joints)) if torso_upright is None else _smoothstep(
+        (np.asarray(torso_upright) - UPRIGHT_FROM) / (UPRIGHT_TO - UPRIGHT_FROM))
+    J = JOINT_INDEX
+    if J["head"] not in slot_of_joint:
+        return {}
+    head = slot_of_joint[J["head"]]
+    lifted = {}
+    for side in ("left", "right"):
+        wrist, elbow = J[f"{side}_wrist"], J[f"{side}_elbow"]
+        if wrist not in slot_of_joint:
+            continue
+        human = joints[:, wrist, 2] - joints[:, J["head"], 2]
+        fade = _smoothstep((human + spec.band) / spec.band) * upright
+        robot = positions[:, slot_of_joint[wrist], 2] - positions[:, head, 2]
+        wanted = keypoint_scales.get(f"{side}_wrist", 1.0) * human + spec.margin * _smoothstep(human / spec.margin)
+        lift = fade * np.maximum(wanted - robot, 0.0)
+        if not np.any(lift > 0.0):
+            continue
+        lifted[side] = np.where(lift > 0.0, fade, 0.0)
+        positions[:, slot_of_joint[wrist], 2] += lift
+        if elbow in slot_of_joint:
+            positions[:, slot_of_joint[elbow], 2] += spec.elbow_share * lift
+    return lifted
+
+
 def raise_arms_forward(joints: np.ndarray, torso: np.ndarray, from_deg: float, to_deg: float) -> np.ndarray:
     """(T, 22, 3) joints with each arm's elbow and wrist turned about the torso's vertical axis (through the
-    shoulder) towards the front, by the fraction smoothstep((raise - from) / (to - from)) of the arm's sideways
-    angle, where raise is the upper arm's angle from hanging straight down (degrees) and the sideways angle
-    is its horizontal direction's angle from the front, in the torso frame ``torso`` (T, 3, 3: x forward, y left,
-    z up). An arm in front or behind, or hanging, is unchanged; heights along the torso axis are kept."""
+    shoulder) towards the front, by the fraction smoothstep((raise - from) / (to - from)) * smoothstep(hand) of
+    the arm's sideways angle, where raise is the upper arm's angle from hanging straight down (degrees), hand the
+    wrist's height above the shoulder over the head's (clipped to [0, 1]: 0 with the hand at or below the shoulder,
+    1 from the head's height up) and the sideways angle is the upper arm's horizontal direction's angle from the
+    front, in the torso frame ``torso`` (T, 3, 3: x forward, y left, z up). An arm in front or behind, hanging,
+    or held out with the hand low, is unchanged; heights along the torso axis are kept."""
     J = JOINT_INDEX
     out = np.array(joints, dtype=np.float64, copy=True)
     up = torso[:, :, 2]
@@ -171,8 +242,12 @@ def raise_arms_forward(joints: np.ndarray, torso: np.ndarray, from_deg: float, t
         length = np.maximum(np.linalg.norm(local, axis=-1), 1e-9)
         raised = np.degrees(np.arccos(np.clip(-local[:, 2] / length, -1.0, 1.0)))
         sideways = np.arctan2(lateral_sign * local[:, 1], local[:, 0])  # 0 in front, +90 degrees to the side
-        ramp = np.clip((raised - from_deg) / (to_deg - from_deg), 0.0, 1.0)
-        ramp = ramp * ramp * (3.0 - 2.0 * ramp)
+        ramp = _smoothstep((raised - from_deg) / (to_deg - from_deg))
+        # ... and as the hand rises from the shoulder's height to the head's: an arm held out sideways with the hand
+        # low (a swing, a punch, a dance) keeps its direction
+        rise = np.sum((joints[:, wrist] - joints[:, shoulder]) * up, axis=-1)
+        head = np.maximum(np.sum((joints[:, J["head"]] - joints[:, shoulder]) * up, axis=-1), 1e-3)
+        ramp = ramp * _smoothstep(rise / head)
         # turn towards the front: the left arm clockwise seen from above (negative about up), the right one back
         angle = -lateral_sign * np.clip(sideways, 0.0, np.pi) * ramp
         cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]

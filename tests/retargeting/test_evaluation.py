@@ -40,14 +40,16 @@ BANDAI_FIXTURES = Path(__file__).resolve().parents[1] / "motiongpt" / "data" / "
 def test_a_raised_waving_hand_stays_above_the_robots_head(g1_retargeter):
     """Real Bandai Namco mocap (CC BY-NC 4.0, see the fixture's LICENSE): the right hand waves above the
     head for 90 of 107 frames; the G1's right wrist is above its head in (nearly) the same frames and
-    follows its target within a few centimetres."""
+    follows its target within a few centimetres. (With its wrist target kept above the head, `hands_above_head`,
+    the G1's hand is up in all 90 frames, and in 6 more: dips of the human's wrist 0.6-3.6 cm below the head in
+    mid-wave, over which the robot's smoothed hand stays 0.1-2.5 cm above its head.)"""
     joints = take_joints(BANDAI_FIXTURES / "dataset-2_wave-right-hand_active_023.bvh")
     motion = g1_retargeter.retarget(joints, fps=20.0, source="wave")
     q = metrics.configurations(g1_retargeter.robot, motion.base_positions, motion.base_orientations, motion.positions)
     counts = hands_above_head(g1_retargeter.robot, q, joints)
     assert counts["human_frames"] > 50
-    assert counts["both_frames"] >= 0.85 * counts["human_frames"]  # recall (0.92 measured)
-    assert counts["both_frames"] >= 0.95 * counts["robot_frames"]  # precision (1.0 measured)
+    assert counts["both_frames"] >= 0.95 * counts["human_frames"]  # recall (1.0 measured; 0.92 without the lift)
+    assert counts["both_frames"] >= 0.9 * counts["robot_frames"]  # precision (0.94 measured)
     assert motion.report["keypoint_error_cm_by_keypoint"]["right_wrist"] < 5.0
 
 
@@ -60,7 +62,7 @@ def test_gesture_clips_are_reported_separately(tmp_path, walking_clip):
     report = evaluate_robot("g1", tmp_path)
     gestures = report["gestures"]
     assert gestures["clips"] == 1 and gestures["hand_above_head_human_frames"] > 50
-    assert gestures["hand_above_head_recall"] >= 0.85 and gestures["hand_above_head_precision"] >= 0.95
+    assert gestures["hand_above_head_recall"] >= 0.95 and gestures["hand_above_head_precision"] >= 0.9
     assert 0 < gestures["wrist_error_cm_mean"] < 5.0
     only = evaluate_robot("g1", tmp_path, match=r"^walk")
     assert only["clips"] == 1 and only["gestures"] is None

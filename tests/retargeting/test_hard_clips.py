@@ -96,8 +96,10 @@ def test_romeo_keeps_a_runs_time_and_bends_its_elbows_to_wave():
     reach) and a waving forearm stayed on a straight arm (rest posture with straight elbows); with no widened box
     and elbows resting bent, the run keeps its time and the real Bandai Namco wave (CC BY-NC 4.0, see the
     fixture's LICENSE) is tracked closer (right wrist 19.6 -> 16.2 cm measured). Its shoulders abduct 65 degrees at
-    most, so the hand waved above the head stayed level with the ear (0 of the 90 frames); raised forward
-    (`raise_arms_forward`), it is above the head in 44 of them, for a wrist 18 cm from the human's own."""
+    most, so the hand waved above the head stayed level with the ear (0 of the 90 frames). Raised forward
+    (`raise_arms_forward`) and with the wrist target lifted above Romeo's head (`hands_above_head`: Romeo's head
+    keypoint sits high over short arms), it is above the head in 44 of them (17 without the lift), for a wrist
+    20.8 cm from the human's own (25.8 without the lift)."""
     from retargeting import metrics
     from retargeting.evaluation import hands_above_head
     from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
@@ -108,10 +110,14 @@ def test_romeo_keeps_a_runs_time_and_bends_its_elbows_to_wave():
     joints = take_joints(BANDAI_FIXTURES / "dataset-2_wave-right-hand_active_023.bvh")
     wave = romeo.retarget(joints, fps=20.0, source="wave")
     assert _stretch(wave) <= 1.05
-    assert wave.report["keypoint_error_cm_by_keypoint"]["right_wrist"] < 20.0
+    assert wave.report["keypoint_error_cm_by_keypoint"]["right_wrist"] < 22.0
     q = metrics.configurations(romeo.robot, wave.base_positions, wave.base_orientations, wave.positions)
     above = hands_above_head(romeo.robot, q, joints)
     assert above["human_frames"] == 90 and above["both_frames"] >= 0.4 * above["human_frames"]
+    unlifted = Retargeter.from_robot(dataclasses.replace(romeo.robot.config, hands_above_head=None))
+    plain = unlifted.retarget(joints, fps=20.0, source="wave")
+    q_plain = metrics.configurations(romeo.robot, plain.base_positions, plain.base_orientations, plain.positions)
+    assert above["both_frames"] >= 2 * hands_above_head(romeo.robot, q_plain, joints)["both_frames"]
     for motion in (run, wave):
         assert motion.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
 

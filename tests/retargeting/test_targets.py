@@ -82,24 +82,129 @@ def test_an_arm_raised_sideways_is_turned_forward_at_the_same_height():
     from retargeting.targets import raise_arms_forward
 
     J = JOINT_INDEX
-    joints = np.zeros((3, 22, 3))
+    joints = np.zeros((4, 22, 3))
     joints[:, J["left_shoulder"]], joints[:, J["right_shoulder"]] = [0.0, 0.2, 1.4], [0.0, -0.2, 1.4]
-    # frame 0: left arm hanging; frame 1: left arm straight out to the side (90 degrees); frame 2: left arm up
-    # and out at 150 degrees; the right arm always straight forward (unchanged: not sideways)
+    joints[:, J["head"]] = [0.0, 0.0, 1.6]  # 0.2 m above the shoulders
+    # frame 0: left arm hanging; frame 1: upper arm straight out to the side (90 degrees), forearm up, the wrist
+    # 0.25 m above the shoulder (above the head); frame 2: up and out at 150 degrees; frame 3: the whole arm
+    # straight out to the side, the hand at the shoulder's height. The right arm always straight forward.
     joints[0, J["left_elbow"]], joints[0, J["left_wrist"]] = [0.0, 0.2, 1.1], [0.0, 0.2, 0.85]
-    joints[1, J["left_elbow"]], joints[1, J["left_wrist"]] = [0.0, 0.5, 1.4], [0.0, 0.75, 1.4]
+    joints[1, J["left_elbow"]], joints[1, J["left_wrist"]] = [0.0, 0.5, 1.4], [0.0, 0.5, 1.65]
     joints[2, J["left_elbow"]], joints[2, J["left_wrist"]] = [0.0, 0.35, 1.66], [0.0, 0.475, 1.877]
+    joints[3, J["left_elbow"]], joints[3, J["left_wrist"]] = [0.0, 0.5, 1.4], [0.0, 0.75, 1.4]
     joints[:, J["right_elbow"]], joints[:, J["right_wrist"]] = [0.3, -0.2, 1.4], [0.55, -0.2, 1.4]
-    torso = np.repeat(np.eye(3)[None], 3, axis=0)  # x forward, y left, z up
+    torso = np.repeat(np.eye(3)[None], 4, axis=0)  # x forward, y left, z up
     out = raise_arms_forward(joints, torso, 60.0, 120.0)
     np.testing.assert_array_equal(out[0], joints[0])  # hanging: below 60 degrees
+    np.testing.assert_array_equal(out[3], joints[3])  # out to the side with the hand low: kept
     np.testing.assert_allclose(out[:, J["right_wrist"]], joints[:, J["right_wrist"]])  # already in front
     np.testing.assert_allclose(out[..., 2], joints[..., 2])  # heights kept
-    # 90 degrees is half way from 60 to 120: smoothstep(0.5) = 0.5 of the 90-degree sideways angle, 45 degrees
-    np.testing.assert_allclose(out[1, J["left_wrist"]], [0.55 * np.sin(np.pi / 4), 0.2 + 0.55 * np.cos(np.pi / 4), 1.4])
+    # 90 degrees is half way from 60 to 120 (smoothstep 0.5) and the hand is above the head (1): 45 degrees of the
+    # 90-degree sideways angle
+    np.testing.assert_allclose(out[1, J["left_wrist"]], [0.3 * np.sin(np.pi / 4), 0.2 + 0.3 * np.cos(np.pi / 4), 1.65])
     # 150 degrees: turned fully, straight in front of the shoulder
     np.testing.assert_allclose(out[2, J["left_wrist"], 1], 0.2, atol=1e-12)
     assert out[2, J["left_wrist"], 0] == pytest.approx(0.275)
+    # the hand half way from the shoulder's height to the head's: smoothstep(0.5) = half the turn
+    joints[1, J["left_wrist"]] = [0.0, 0.5, 1.5]
+    half = raise_arms_forward(joints, torso, 60.0, 120.0)
+    angle = np.pi / 8  # 0.5 (angle) x 0.5 (hand) x 90 degrees
+    np.testing.assert_allclose(half[1, J["left_elbow"]], [0.3 * np.sin(angle), 0.2 + 0.3 * np.cos(angle), 1.4])
+
+
+def test_a_hand_above_the_head_gets_a_target_above_the_robots_head():
+    from retargeting.robot_config import HandsAboveHead
+    from retargeting.targets import keep_hands_above_head
+
+    J = JOINT_INDEX
+    slots = {J["head"]: 0, J["right_elbow"]: 1, J["right_wrist"]: 2}
+    frames = 5
+    human = np.zeros((frames, 22, 3))
+    human[:, J["head"], 2] = 1.6
+    # the human's right wrist from 0.2 m below the head to 0.1 m above it; the left one stays low
+    human[:, J["right_wrist"], 2] = 1.6 + np.array([-0.2, -0.1, -0.05, 0.0, 0.1])
+    human[:, J["left_wrist"], 2] = 1.0
+    positions = np.zeros((frames, 5, 3))  # head, right elbow, right wrist, two soles
+    positions[:, 0, 2] = 1.3  # the robot's head target
+    positions[:, 1, 2] = 1.1
+    positions[:, 2, 2] = 1.3 - 0.08 + np.array([-0.2, -0.1, -0.05, 0.0, 0.1])  # bone by bone: 8 cm lower
+    before = positions.copy()
+    spec = HandsAboveHead(margin=0.03, band=0.10, elbow_share=0.5, release=0.8)
+    lifted = keep_hands_above_head(positions, human, slots, {"right_wrist": 0.7}, spec)
+    assert set(lifted) == {"right"}
+    lift = positions[:, 2, 2] - before[:, 2, 2]
+    # more than the band below the head: nothing moves, and no release
+    assert lift[0] == 0.0 and lift[1] == 0.0 and lifted["right"][0] == 0.0
+    # at the head's height: at the robot's head's; 0.1 m above it: 0.7 x 0.1 + the whole margin (reached at 0.03)
+    assert positions[3, 2, 2] - positions[3, 0, 2] == pytest.approx(0.0)
+    assert positions[4, 2, 2] - positions[4, 0, 2] == pytest.approx(0.7 * 0.1 + 0.03)
+    # half way up the band: fade smoothstep(0.5) = 0.5 of the way to 0.7 x -0.05 (no margin below the head)
+    assert lift[2] == pytest.approx(0.5 * (0.7 * -0.05 - (-0.08 - 0.05)))
+    # 1.5 cm above the head: half the margin (smoothstep(0.5))
+    human[4, J["right_wrist"], 2] = 1.6 + 0.015
+    again = before.copy()
+    keep_hands_above_head(again, human, slots, {"right_wrist": 0.7}, spec)
+    assert again[4, 2, 2] - again[4, 0, 2] == pytest.approx(0.7 * 0.015 + 0.5 * 0.03)
+    np.testing.assert_allclose(positions[:, 1, 2] - before[:, 1, 2], 0.5 * lift)  # the elbow, by half
+    np.testing.assert_allclose(lifted["right"], [0.0, 0.0, 0.5, 1.0, 1.0])
+    np.testing.assert_array_equal(positions[:, :, :2], before[:, :, :2])  # only heights change
+    # a torso tilted 60 degrees (a cartwheel, a roll): "above the head" means nothing, nothing moves
+    tilted = before.copy()
+    assert keep_hands_above_head(tilted, human, slots, {"right_wrist": 0.7}, spec,
+                                 torso_upright=np.full(frames, np.cos(np.radians(60.0)))) == {}
+    np.testing.assert_array_equal(tilted, before)
+    # a robot whose wrist target is already high enough is left alone
+    high = before.copy()
+    high[:, 2, 2] += 0.5
+    assert keep_hands_above_head(high, human, slots, {"right_wrist": 0.7}, spec) == {}
+
+
+def test_a_lifted_wrist_leads_its_arm_and_the_error_is_measured_against_the_human(g1):
+    """In build_targets the lift releases the elbow and upper-arm weights of those frames by `release`, and the
+    reference the error is measured against stays the bone-by-bone arm."""
+    import dataclasses
+
+    from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
+
+    joints = take_joints(BANDAI_FIXTURES / "dataset-2_wave-right-hand_active_023.bvh")
+    settings = g1.settings
+    clean = clean_motion(joints, "wave", settings.frame_checks).joints
+    contacts = detect_contacts(clean, FPS, settings.contacts)
+    lifted = build_targets(g1.robot, clean, contacts, settings.contact_blend_frames)
+    plain_robot = Retargeter.from_robot(dataclasses.replace(g1.robot.config, hands_above_head=None)).robot
+    plain = build_targets(plain_robot, clean, contacts, settings.contact_blend_frames)
+    slot = {k.smpl: i for i, k in enumerate(g1.robot.config.keypoints)}
+    moved = lifted.positions[:, slot["right_wrist"], 2] - plain.positions[:, slot["right_wrist"], 2]
+    assert (moved >= 0.0).all() and moved.max() > 0.02
+    np.testing.assert_allclose(lifted.reference_positions, plain.positions)
+    frames = moved > 0.0
+    elbow = g1.robot.config.keypoints[slot["right_elbow"]].weight
+    assert lifted.position_weights[frames, slot["right_elbow"]].min() == pytest.approx(0.2 * elbow)
+    np.testing.assert_array_equal(lifted.position_weights[~frames], plain.position_weights[~frames])
+
+
+def test_hands_above_head_is_validated(tmp_path):
+    import yaml
+
+    from retargeting.errors import RetargetError
+    from retargeting.robot_config import HandsAboveHead, load_robot_config
+    import retargeting
+
+    assert load_robot_config("g1").hands_above_head == HandsAboveHead()
+    document = yaml.safe_load((Path(retargeting.__file__).parent / "robots" / "g1.yaml").read_text())
+    path = tmp_path / "robot.yaml"
+    document["hands_above_head"] = None
+    path.write_text(yaml.safe_dump(document))
+    assert load_robot_config(path).hands_above_head is None
+    document["hands_above_head"] = {"margin": 0.05}
+    path.write_text(yaml.safe_dump(document))
+    assert load_robot_config(path).hands_above_head == HandsAboveHead(margin=0.05)
+    for bad, message in (({"margin": -0.1}, "margin >= 0"), ({"release": 2}, r"in \[0, 1\]"),
+                         ({"lift": 1}, "null or a mapping"), ({"band": "high"}, "must be numbers"), (3, "mapping")):
+        document["hands_above_head"] = bad
+        path.write_text(yaml.safe_dump(document))
+        with pytest.raises(RetargetError, match=message):
+            load_robot_config(path)
 
 
 def test_raise_arms_forward_is_validated(tmp_path):
@@ -110,7 +215,7 @@ def test_raise_arms_forward_is_validated(tmp_path):
     import retargeting
 
     document = yaml.safe_load((Path(retargeting.__file__).parent / "robots" / "romeo.yaml").read_text())
-    assert load_robot_config("romeo").raise_arms_forward == (80.0, 140.0)
+    assert load_robot_config("romeo").raise_arms_forward == (30.0, 80.0)
     for bad, message in (({"from_deg": 90, "to_deg": 60}, "0 <= from_deg < to_deg <= 180"),
                          ({"from": 60}, "a mapping with from_deg and to_deg")):
         document["raise_arms_forward"] = bad
