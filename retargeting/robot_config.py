@@ -73,8 +73,8 @@ class HandsAboveHead:
     wrist target is lifted to at least ``margin`` (m) above the robot's head target once the human's wrist is
     ``margin`` above the human's head (its height above the head scaled, below it), faded in over the last
     ``band`` (m) of the human's wrist below the head; the elbow target is lifted by ``elbow_share`` of the
-    wrist's lift, and while lifted the elbow's position weight and the upper arm's orientation weight drop to
-    (1 - ``release``) of theirs, so the wrist leads the arm."""
+    wrist's lift, and the elbow's position weight and the upper arm's orientation weight drop by ``release``
+    times the lift over ``band`` (at most ``release``), so a wrist lifted far leads the arm."""
 
     margin: float = 0.03
     band: float = 0.10

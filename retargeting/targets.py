@@ -187,9 +187,9 @@ def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joi
                           keypoint_scales: dict[str, float], spec: HandsAboveHead,
                           torso_upright: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Lift each wrist target, and its elbow's by ``spec.elbow_share`` of that, so that a hand the human holds
-    above the head is above the robot's head target too, in place. Returns, per lifted side, the (T,) fade in
-    [0, 1] of the frames whose wrist was lifted (0 elsewhere), by which the caller releases the elbow and upper
-    arm.
+    above the head is above the robot's head target too, in place. Returns, per lifted side, the (T,) share in
+    [0, 1] by which the caller releases the elbow and upper arm: the lift over ``band`` (a lift of a centimetre or
+    two, a robot whose arms nearly reach, keeps nearly all of their weight; 0 where nothing is lifted).
 
     Robots' arms and heads are proportioned differently from a human's: a wrist 2 cm above a human's head,
     scaled bone by bone, lands 8 cm below Romeo's head target. With h the human wrist's height over the head
@@ -218,7 +218,7 @@ def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joi
         lift = fade * np.maximum(wanted - robot, 0.0)
         if not np.any(lift > 0.0):
             continue
-        lifted[side] = np.where(lift > 0.0, fade, 0.0)
+        lifted[side] = np.clip(lift / spec.band, 0.0, 1.0)
         positions[:, slot_of_joint[wrist], 2] += lift
         if elbow in slot_of_joint:
             positions[:, slot_of_joint[elbow], 2] += spec.elbow_share * lift
