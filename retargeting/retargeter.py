@@ -90,8 +90,8 @@ class Retargeter:
         while it is still stuck: (1) the warm solve continued when its budget ran out, (2) the previous
         frame's joints re-seated on this frame's pelvis target, (3) the rest posture on the pelvis target
         (taken when it lowers the cost by ``reseed_gain``), (4) a box widened to ``stuck_box`` (``stuck_box_planted``
-        while a foot is planted, when set; ``stuck_box_upper`` for the joints of neither leg, when set; taken when
-        it lowers the cost by ``stuck_box_gain``; the time-keeping fit or the retime then absorbs that interval). A recovery that gains
+        while a foot is planted, when set; taken when it at least halves the cost; the time-keeping fit or the
+        retime then absorbs that interval). A recovery that gains
         nothing marks the target as out of reach (a crawl, a roll): the next ``retry_frames`` frames are
         not recovered again unless their cost rises ``stuck_jump`` times (this keeps the recovery to
         genuinely stuck frames and the throughput at the level without it)."""
@@ -184,8 +184,7 @@ class Retargeter:
             if info_try.cost < settings.reseed_gain * info.cost:
                 q, info = q_try, info_try
                 stats.restarts_taken += 1
-        widest = max(settings.stuck_box, settings.stuck_box_upper or 0.0)
-        if (box is not None and frame.previous_q is not None and widest > settings.velocity_box
+        if (box is not None and frame.previous_q is not None and settings.stuck_box > settings.velocity_box
                 and info.task_cost > settings.restart_cost):
             # Still stuck: the box may hold the limb on the wrong side of a limit or a twist. Allow a faster move
             # (the time-keeping fit or the retime then absorbs this interval) when it at least halves the cost. Seeds: the stuck
@@ -194,10 +193,7 @@ class Retargeter:
             stuck_box = settings.stuck_box
             if settings.stuck_box_planted is not None and targets.planted[frame.t].any():
                 stuck_box = settings.stuck_box_planted  # a planted leg's jump would be retimed, not spread
-            ratio = np.full(robot.nj, stuck_box)
-            if settings.stuck_box_upper is not None:
-                ratio[robot.upper_body_joints] = settings.stuck_box_upper
-            wide = ratio / settings.velocity_box * box
+            wide = stuck_box / settings.velocity_box * box
             low_w = np.maximum(robot.lower, frame.previous_q[7:] - wide)
             high_w = np.minimum(robot.upper, frame.previous_q[7:] + wide)
             cold = robot.configuration(pelvis_target, pelvis, robot.rest_posture)

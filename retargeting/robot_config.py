@@ -130,11 +130,6 @@ class SolverSettings:
     # frames around it (that would slide its sole), so it is retimed: a robot with slow legs keeps its time with
     # a smaller box there, and keeps stuck_box for frames with no foot down (crawling, rolling, in flight).
     stuck_box_planted: float | None = None
-    # The widened box of the joints of neither leg (arms, trunk, neck), when set; the legs keep the boxes above (a
-    # robot may widen only its upper body). No contact holds these joints, so the time-keeping fit spreads their
-    # jump over the frames around it and it costs no time: an arm caught in the wrong basin (Romeo's, abducted
-    # with the elbow folded while the hand should rise above the head) gets out.
-    stuck_box_upper: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)

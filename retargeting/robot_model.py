@@ -112,8 +112,6 @@ class RobotModel:
         self.leg_joints: list[np.ndarray] = [
             np.array([model.joints[j].idx_q - 7 for j in model.supports[model.frames[f].parentJoint] if j > 1], dtype=int)
             for f in self.sole_frame_ids]
-        # The joints of neither leg (arms, trunk, neck): no foot contact ever holds them.
-        self.upper_body_joints: np.ndarray = np.setdiff1d(np.arange(self.nj), np.concatenate(self.leg_joints))
         return [(add_point_frame(f"retarget_capsule_{c.name}_start", c.start_frame, c.start_offset),
                  add_point_frame(f"retarget_capsule_{c.name}_end", c.end_frame, c.end_offset))
                 for c in config.self_collision.capsules]

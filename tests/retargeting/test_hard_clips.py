@@ -98,8 +98,8 @@ def test_romeo_keeps_a_runs_time_and_bends_its_elbows_to_wave():
     fixture's LICENSE) is tracked closer (right wrist 19.6 -> 16.2 cm measured). Its shoulders abduct 65 degrees at
     most, so the hand waved above the head stayed level with the ear (0 of the 90 frames). Raised forward
     (`raise_arms_forward`) and with the wrist target lifted above Romeo's head (`hands_above_head`: Romeo's head
-    keypoint sits high over short arms), it is above the head in 40 of them (21 without the lift), for a wrist
-    22.5 cm from the human's own (27.0 without the lift)."""
+    keypoint sits high over short arms), it is above the head in 44 of them (17 without the lift), for a wrist
+    20.8 cm from the human's own (25.8 without the lift)."""
     from retargeting import metrics
     from retargeting.evaluation import hands_above_head
     from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
@@ -110,44 +110,16 @@ def test_romeo_keeps_a_runs_time_and_bends_its_elbows_to_wave():
     joints = take_joints(BANDAI_FIXTURES / "dataset-2_wave-right-hand_active_023.bvh")
     wave = romeo.retarget(joints, fps=20.0, source="wave")
     assert _stretch(wave) <= 1.05
-    assert wave.report["keypoint_error_cm_by_keypoint"]["right_wrist"] < 24.0
+    assert wave.report["keypoint_error_cm_by_keypoint"]["right_wrist"] < 22.0
     q = metrics.configurations(romeo.robot, wave.base_positions, wave.base_orientations, wave.positions)
     above = hands_above_head(romeo.robot, q, joints)
     assert above["human_frames"] == 90 and above["both_frames"] >= 0.4 * above["human_frames"]
     unlifted = Retargeter.from_robot(dataclasses.replace(romeo.robot.config, hands_above_head=None))
     plain = unlifted.retarget(joints, fps=20.0, source="wave")
     q_plain = metrics.configurations(romeo.robot, plain.base_positions, plain.base_orientations, plain.positions)
-    assert above["both_frames"] >= 1.5 * hands_above_head(romeo.robot, q_plain, joints)["both_frames"]
+    assert above["both_frames"] >= 2 * hands_above_head(romeo.robot, q_plain, joints)["both_frames"]
     for motion in (run, wave):
         assert motion.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
-
-
-def test_romeo_widens_only_its_upper_body_and_keeps_time():
-    """Romeo's YAML widens the recovery box of the joints of neither leg only (`solver.stuck_box_upper: 10`, legs at
-    the velocity box): on the real Bandai wave (CC BY-NC 4.0, see the fixture's LICENSE) its arm jumps out of the
-    abducted basin on a few frames, no leg joint ever moves faster than its limit in the solve, and the
-    time-keeping fit spreads the arm's jumps, so the motion keeps its time within the limits."""
-    from retargeting.contacts import detect_contacts
-    from retargeting.human_motion import clean_motion
-    from retargeting.targets import build_targets
-    from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
-
-    romeo = Retargeter.from_robot("romeo")
-    robot = romeo.robot
-    legs = np.concatenate(robot.leg_joints)
-    assert np.array_equal(np.sort(np.concatenate([legs, robot.upper_body_joints])), np.arange(robot.nj))
-    assert {robot.joint_names[j] for j in robot.upper_body_joints} >= {"RShoulderPitch", "LElbowRoll", "TrunkYaw"}
-    joints = take_joints(BANDAI_FIXTURES / "dataset-2_wave-right-hand_active_023.bvh")
-    clean = clean_motion(joints, "wave", romeo.settings.frame_checks).joints
-    contacts = detect_contacts(clean, 20.0, romeo.settings.contacts)
-    qs, stats = romeo.solve_frames(build_targets(robot, clean, contacts, romeo.settings.contact_blend_frames), 20.0)
-    steps = np.abs(np.diff(qs[:, 7:], axis=0)) * 20.0 / robot.velocity_limits
-    assert stats["frames_box_widened"] > 0  # 5 measured
-    assert steps[:, legs].max() <= robot.config.solver.velocity_box + 1e-9
-    assert steps[:, robot.upper_body_joints].max() > 2.0  # an arm jumped (10x the limit measured)
-    wave = romeo.retarget(joints, fps=20.0, source="wave")
-    assert _stretch(wave) == pytest.approx(1.0)
-    assert wave.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
 
 
 def test_talos_keeps_a_brisk_walks_time():
