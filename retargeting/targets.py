@@ -170,8 +170,8 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         _plant_foot(robot, joints, contacts, side, alpha[:, side], segment_of[:, side], slot_of_joint,
                     positions, position_weights, segment_rotations)
     rotations, rotation_weights = _orientation_targets(robot, segment_rotations, calibration_segments, alpha)
-    for side, fade in lifted.items():  # a lifted wrist leads its arm: the elbow and upper arm give way
-        keep = 1.0 - config.hands_above_head.release * fade
+    for side, share in lifted.items():  # a wrist lifted far leads its arm: the elbow and upper arm give way
+        keep = 1.0 - config.hands_above_head.release * share
         if J[f"{side}_elbow"] in slot_of_joint:
             position_weights[:, slot_of_joint[J[f"{side}_elbow"]]] *= keep
         for m, spec in enumerate(config.orientations):
@@ -196,8 +196,8 @@ def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joi
     (``joints``: the human's own Z-up joints) and w(h) a smoothstep from 0 at h = -band to 1 at h = 0, the
     robot wrist's height over its head target is raised to at least s * h + margin * smoothstep(h / margin) (s:
     the wrist's bone scale; below the head, s * h: a hand below the human's head stays below the robot's), and
-    the lift is faded in by w: nothing moves while the hand is more than ``band`` below the head,
-    and the target rises continuously as the hand comes up. ``torso_upright`` (T,): the vertical component of
+    the lift is faded in by w: nothing moves while the hand is more than ``band`` below the head, and the target
+    rises continuously as the hand comes up. ``torso_upright`` (T,): the vertical component of
     the human torso's up axis; "above the head" means something for an upright body only, so the lift fades out
     as the torso tilts from 25 to 45 degrees (a cartwheel, a roll, a crawl)."""
     upright = np.ones(len(joints)) if torso_upright is None else _smoothstep(
