@@ -158,10 +158,10 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     _keep_limbs_clear(config, positions, slot_of_joint, segment_rotations)
     lifted = {}
     if config.hands_above_head is not None:
-        unlifted = positions.copy()
+        unlifted = positions.copy() if reference is None else None  # raise_arms_forward made the reference already
         lifted = keep_hands_above_head(positions, human_joints, slot_of_joint, keypoint_scales, config.hands_above_head,
                                        segment_rotations["torso"][:, 2, 2])
-        if lifted and reference is None:
+        if lifted and unlifted is not None:
             reference = unlifted
     calibration_segments = _limb_orientations(robot, joints, slot_of_joint, segment_rotations)
     alpha, segment_of = _blend_weights(contacts, len(joints), blend_frames)
@@ -200,12 +200,12 @@ def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joi
     rises continuously as the hand comes up. ``torso_upright`` (T,): the vertical component of
     the human torso's up axis; "above the head" means something for an upright body only, so the lift fades out
     as the torso tilts from 25 to 45 degrees (a cartwheel, a roll, a crawl)."""
-    upright = np.ones(len(joints)) if torso_upright is None else _smoothstep(
-        (np.asarray(torso_upright) - UPRIGHT_FROM) / (UPRIGHT_TO - UPRIGHT_FROM))
     J = JOINT_INDEX
     if J["head"] not in slot_of_joint:
         return {}
     head = slot_of_joint[J["head"]]
+    upright = np.ones(len(joints)) if torso_upright is None else _smoothstep(
+        (np.asarray(torso_upright) - UPRIGHT_FROM) / (UPRIGHT_TO - UPRIGHT_FROM))
     lifted = {}
     for side in ("left", "right"):
         wrist, elbow = J[f"{side}_wrist"], J[f"{side}_elbow"]
