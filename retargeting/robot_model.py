@@ -25,6 +25,13 @@ class Calibration:
     orientation_offsets: np.ndarray  # (M,3,3) frame rotation when its segment frame is the identity
     sole_points: np.ndarray  # (2,4,3) sole corners of (left, right) at calibration, world
     base_rotation: np.ndarray  # (3,3) base rotation that makes the robot stand canonically
+    # (2,2) radians: how far each foot (left, right) can turn about the vertical relative to the pelvis, (least,
+    # most), from the limits of its leg's joints with a vertical axis at calibration (a hip yaw joint)
+    foot_yaw_ranges: np.ndarray
+
+
+LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
+VERTICAL_AXIS = 0.9  # a joint whose axis is this close to the vertical (cosine) turns the foot about it
 
 
 class RobotModel:
@@ -170,7 +177,21 @@ class RobotModel:
         keypoints = np.array([self.data.oMf[i].translation for i in self.keypoint_frame_ids])
         offsets = np.array([self.data.oMf[i].rotation for i in self.orientation_frame_ids]).reshape(-1, 3, 3)
         soles = self.sole_points(q)
-        return Calibration(keypoints, offsets, soles, base_rotation)
+        return Calibration(keypoints, offsets, soles, base_rotation, self._foot_yaw_ranges(q))
+
+    def _foot_yaw_ranges(self, q: np.ndarray) -> np.ndarray:
+        """(2,2): per foot, the least and most yaw relative to the pelvis that its leg's vertical-axis joints
+        reach from the posture ``q`` (their limits times how much each turns the sole about the vertical)."""
+        model, data = self.model, self.data
+        pin.computeJointJacobians(model, data, q)
+        ranges = np.zeros((2, 2))
+        for side, frame in enumerate(self.sole_frame_ids):
+            turn = pin.getFrameJacobian(model, data, frame, LWA)[5, 6:]  # d(sole yaw) / d(joint)
+            for j in self.leg_joints[side]:
+                if abs(turn[j]) > VERTICAL_AXIS:
+                    ends = turn[j] * np.array([self.lower[j], self.upper[j]]) - turn[j] * q[7 + j]
+                    ranges[side] += [ends.min(), ends.max()]
+        return ranges
 
     def planted_leg_samples(self, planted: np.ndarray) -> np.ndarray:
         """(T, nj) bool: the joint samples of a leg on the frames its foot is planted (``planted``: (T, 2), left

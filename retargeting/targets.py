@@ -87,6 +87,11 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
+def _upright_share(up_z: np.ndarray) -> np.ndarray:
+    """1 for a segment whose up axis (its vertical component ``up_z``) tilts less than 25 degrees, 0 beyond 45."""
+    return _smoothstep((up_z - UPRIGHT_FROM) / (UPRIGHT_TO - UPRIGHT_FROM))
+
+
 def _rot_z(angle: np.ndarray) -> np.ndarray:
     c, s = np.cos(angle), np.sin(angle)
     out = np.zeros(angle.shape + (3, 3))
@@ -204,8 +209,7 @@ def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joi
     if J["head"] not in slot_of_joint:
         return {}
     head = slot_of_joint[J["head"]]
-    upright = np.ones(len(joints)) if torso_upright is None else _smoothstep(
-        (np.asarray(torso_upright) - UPRIGHT_FROM) / (UPRIGHT_TO - UPRIGHT_FROM))
+    upright = np.ones(len(joints)) if torso_upright is None else _upright_share(np.asarray(torso_upright))
     lifted = {}
     for side in ("left", "right"):
         wrist, elbow = J[f"{side}_wrist"], J[f"{side}_elbow"]
@@ -379,7 +383,14 @@ def _plant_foot(robot: RobotModel, joints: np.ndarray, contacts: Contacts, side:
     # the yaw would flip by up to 180 degrees in one frame, whirling the hip yaw joint).
     pelvis_yaw = np.arctan2(segment_rotations["pelvis"][:, 1, 0], segment_rotations["pelvis"][:, 0, 0])
     foot_yaw = np.arctan2(vector[:, 1], vector[:, 0])
-    yaw = np.unwrap(pelvis_yaw + trust[:, 0] * np.angle(np.exp(1j * (foot_yaw - pelvis_yaw))))
+    # Turned no further from the pelvis than the robot's leg can turn it (Romeo's hips yaw 15 degrees): a
+    # planted foot's heading out of reach was met by tipping the whole robot over (45 degrees, standing with
+    # the toes turned out). Headings about the vertical mean little for a tilted pelvis (a cartwheel): the
+    # bound fades out as the pelvis tilts from 25 to 45 degrees.
+    turn = trust[:, 0] * np.angle(np.exp(1j * (foot_yaw - pelvis_yaw)))
+    turn += _upright_share(segment_rotations["pelvis"][:, 2, 2]) * (
+        np.clip(turn, *calibration.foot_yaw_ranges[side]) - turn)
+    yaw = np.unwrap(pelvis_yaw + turn)
     in_contact = contacts.in_contact[:, side]
     rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
     pitch = -(elevation - rest_elevation)

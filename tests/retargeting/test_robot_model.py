@@ -36,6 +36,22 @@ def test_limits_rest_posture_and_self_collision_pairs(g1):
     assert g1.sole_corners_local.shape == (2, 4, 3)
 
 
+@pytest.mark.parametrize("robot, joints", [("romeo", ("LHipYaw", "RHipYaw")),
+                                           ("talos", ("leg_left_1_joint", "leg_right_1_joint"))])
+def test_each_foot_turns_as_far_as_its_hip_yaw_joint(robot, joints):
+    """The feet's yaw range about the pelvis is read off the URDF: the limits of the one leg joint whose axis is
+    vertical at calibration (Romeo: +-15 degrees; Talos: 20 degrees inwards, 90 outwards)."""
+    model = RobotModel(load_robot_config(robot))
+    for side, name in enumerate(joints):
+        j = model.joint_names.index(name)
+        limits = np.array([model.lower[j], model.upper[j]])
+        np.testing.assert_allclose(model.calibration.foot_yaw_ranges[side], limits, atol=1e-9)
+    left, right = model.calibration.foot_yaw_ranges
+    np.testing.assert_allclose(left, -right[::-1], atol=1e-9)  # mirrored legs
+    if robot == "talos":  # toes turn out (left: positive yaw) further than in
+        assert left[1] > 4 * -left[0] > 0
+
+
 
 def test_posture_weights_and_locked_joints_are_checked(tmp_path):
     data = yaml.safe_load((ROBOTS_DIR / "g1.yaml").read_text())

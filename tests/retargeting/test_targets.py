@@ -187,6 +187,43 @@ def test_a_lifted_wrist_leads_its_arm_and_the_error_is_measured_against_the_huma
     np.testing.assert_array_equal(lifted.position_weights[~frames], plain.position_weights[~frames])
 
 
+def _yaw(rotations: np.ndarray) -> np.ndarray:
+    return np.arctan2(rotations[..., 1, 0], rotations[..., 0, 0])
+
+
+def test_a_planted_foot_turns_no_further_from_the_pelvis_than_the_robot_can():
+    """Real Bandai Namco mocap (CC BY-NC 4.0, see the fixture's LICENSE): a goodbye in the "musical" style, stood
+    with the toes turned out more than Romeo's hips can turn (+-15 degrees). A planted foot's heading, held for
+    the whole contact, lies within that range of the pelvis's mean heading over the contact (before, the planted
+    feet at the contact weight tipped the robot 31 degrees over, test_hard_clips), while the human's own feet
+    turn further."""
+    from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
+
+    romeo = Retargeter.from_robot("romeo")
+    settings = romeo.settings
+    joints = clean_motion(take_joints(BANDAI_FIXTURES / "dataset-1_byebye_musical_001.bvh"), "byebye",
+                          settings.frame_checks).joints
+    contacts = detect_contacts(joints, FPS, settings.contacts)
+    targets = build_targets(romeo.robot, joints, contacts, settings.contact_blend_frames)
+    pelvis_yaw = _yaw(targets.pelvis_rotations)
+    J = JOINT_INDEX
+    human_turn = []
+    for side, name in enumerate(("left", "right")):
+        m = next(i for i, o in enumerate(romeo.robot.config.orientations) if o.segment == f"{name}_foot")
+        foot_yaw = _yaw(targets.rotations[:, m] @ romeo.robot.calibration.orientation_offsets[m].T)
+        low, high = romeo.robot.calibration.foot_yaw_ranges[side]
+        assert contacts.segments[side]
+        for first, last in contacts.segments[side]:
+            held = foot_yaw[first:last + 1]
+            assert np.ptp(held) < 1e-9  # one heading for the whole contact
+            pelvis = np.angle(np.exp(1j * pelvis_yaw[first:last + 1]).mean())
+            turn = np.angle(np.exp(1j * (held[0] - pelvis)))
+            assert low - np.radians(0.5) <= turn <= high + np.radians(0.5)  # (a mean of angles, not of turns)
+        toes = joints[:, J[f"{name}_foot"]] - joints[:, J[f"{name}_ankle"]]
+        human_turn.append(np.abs(np.angle(np.exp(1j * (np.arctan2(toes[:, 1], toes[:, 0]) - pelvis_yaw)))).max())
+    assert max(human_turn) > np.radians(25.0)
+
+
 def test_hands_above_head_is_validated(tmp_path):
     import yaml
 
