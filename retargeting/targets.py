@@ -43,9 +43,16 @@ from retargeting.human_motion import frames_from_axes
 from retargeting.robot_config import HandsAboveHead
 from retargeting.robot_model import RobotModel
 
-# Standing hip height above the ground per hip-knee-ankle bone length: the legs are never quite straight
-# (0.96) and the ankle joint sits about 6% of the leg length above the sole (DeepMimic, HumanML3D skeletons).
-STANDING_PER_LEG = 1.02
+# Standing hip height above the ground per hip-knee-ankle bone length. A human stands with straight knees at
+# 1.10 (benchmarks/standing_height_ratio.py: the median over 169 clips of the frames where both knees are
+# straighter than 172 degrees; Bandai Namco 1.10-1.12, DeepMimic 1.10). It was 1.02: the standing robot's hip
+# target was 3.6-5.4% above the height its straight legs reach (a Bandai bow), the legs locked straight and the
+# soles pulled off the floor; 1.06 leaves it 0.6-2% above. 253 clips, STANDING_PER_LEG 1.02 / 1.06 / 1.10 / 1.14:
+# mean keypoint error G1 4.97 / 3.49 / 2.57 / 2.72 cm, Talos 6.36 / 4.62 / 3.62 / 3.82, Romeo 7.89 / 6.59 / 5.92 /
+# 6.19; walking foot sliding and the planted soles' float fall with it. 1.10 is not used: G1's swinging foot then
+# grazes the floor for five frames before it lands on the DeepMimic walk, and the MuJoCo check fails (left
+# ankle 0.49 rad, waist roll 0.57 rad behind; tests/retargeting/test_mujoco_check.py).
+STANDING_PER_LEG = 1.06
 # The torso's tilt over which a hand's lift above the head fades out: cos 45 degrees (none) to cos 25 (full).
 UPRIGHT_FROM, UPRIGHT_TO = float(np.cos(np.radians(45.0))), float(np.cos(np.radians(25.0)))
 
@@ -182,8 +189,12 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         for m, spec in enumerate(config.orientations):
             if spec.segment == f"{side}_upper_arm":
                 rotation_weights[:, m] *= keep
-    if reference is not None:  # the feet's rows as planted; the arms' as the human holds them
-        reference[:, -2:] = positions[:, -2:]
+    if reference is not None:  # the arms as the human holds them; every other row as targeted (feet planted)
+        arms = [slot_of_joint[J[f"{side}_{part}"]] for side in ("left", "right") for part in ("elbow", "wrist")
+                if J[f"{side}_{part}"] in slot_of_joint]
+        human_arms = reference[:, arms]
+        reference = positions.copy()
+        reference[:, arms] = human_arms
     return TaskTargets(positions, position_weights, rotations, rotation_weights, alpha, keypoint_scales, root_scale,
                        segment_rotations["pelvis"], reference)
 
@@ -383,13 +394,14 @@ def _plant_foot(robot: RobotModel, joints: np.ndarray, contacts: Contacts, side:
     # the yaw would flip by up to 180 degrees in one frame, whirling the hip yaw joint).
     pelvis_yaw = np.arctan2(segment_rotations["pelvis"][:, 1, 0], segment_rotations["pelvis"][:, 0, 0])
     foot_yaw = np.arctan2(vector[:, 1], vector[:, 0])
-    # Turned no further from the pelvis than the robot's leg can turn it (Romeo's hips yaw 15 degrees): a
-    # planted foot's heading out of reach was met by tipping the whole robot over (45 degrees, standing with
-    # the toes turned out). Headings about the vertical mean little for a tilted pelvis (a cartwheel): the
-    # bound fades out as the pelvis tilts from 25 to 45 degrees.
+    # A planted foot is turned no further from the pelvis than the robot's leg can turn it (Romeo's hips yaw 15
+    # degrees): its heading, held at the contact weight, was otherwise met by tipping the whole robot over (45
+    # degrees, standing with the toes turned out). The bound comes in with the contact blend (a swinging foot's
+    # heading weighs little, and one swung back past 180 degrees in a run would jump from bound to bound) and
+    # fades out as the pelvis tilts from 25 to 45 degrees (headings about the vertical mean little in a cartwheel).
     turn = trust[:, 0] * np.angle(np.exp(1j * (foot_yaw - pelvis_yaw)))
-    turn += _upright_share(segment_rotations["pelvis"][:, 2, 2]) * (
-        np.clip(turn, *calibration.foot_yaw_ranges[side]) - turn)
+    bounded = alpha * _upright_share(segment_rotations["pelvis"][:, 2, 2])
+    turn += bounded * (np.clip(turn, *calibration.foot_yaw_ranges[side]) - turn)
     yaw = np.unwrap(pelvis_yaw + turn)
     in_contact = contacts.in_contact[:, side]
     rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
