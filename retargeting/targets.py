@@ -45,14 +45,14 @@ from retargeting.robot_model import RobotModel
 
 # Standing hip height above the ground per hip-knee-ankle bone length. A human stands with straight knees at
 # 1.10 (benchmarks/standing_height_ratio.py: the median over 169 clips of the frames where both knees are
-# straighter than 172 degrees; Bandai Namco 1.10-1.12, DeepMimic 1.10). It was 1.02: the standing robot's hip
-# target was 3.6-5.4% above the height its straight legs reach (a Bandai bow), the legs locked straight and the
-# soles pulled off the floor; 1.06 leaves it 0.6-2% above. 253 clips, STANDING_PER_LEG 1.02 / 1.06 / 1.10 / 1.14:
-# mean keypoint error G1 4.97 / 3.49 / 2.57 / 2.72 cm, Talos 6.36 / 4.62 / 3.62 / 3.82, Romeo 7.89 / 6.59 / 5.92 /
-# 6.19; walking foot sliding and the planted soles' float fall with it. 1.10 is not used: G1's swinging foot then
-# grazes the floor for five frames before it lands on the DeepMimic walk, and the MuJoCo check fails (left
-# ankle 0.49 rad, waist roll 0.57 rad behind; tests/retargeting/test_mujoco_check.py).
-STANDING_PER_LEG = 1.06
+# straighter than 172 degrees; Bandai Namco 1.10-1.12, DeepMimic 1.10), so 1.02 puts a standing robot's hip target
+# 3.6-5.4% above the height its straight legs reach (a Bandai bow): the legs stand straight and the planted soles
+# float a few millimetres. Lower hips fit the keypoints better (253 clips, 1.02 / 1.06 / 1.10 / 1.14: mean keypoint
+# error G1 4.97 / 3.49 / 2.57 / 2.72 cm, Talos 6.36 / 4.62 / 3.62 / 3.82, Romeo 7.89 / 6.59 / 5.92 / 6.19) but
+# are not physical yet: at 1.06 G1's walks and turns fail the MuJoCo check (waist roll up to 0.58 rad behind,
+# 4-11 self-colliding frames, the swinging feet brushing the floor and the legs), also with the swinging sole kept
+# 2 cm off the floor. 1.02 stays until the swing leg keeps its clearance.
+STANDING_PER_LEG = 1.02
 # The torso's tilt over which a hand's lift above the head fades out: cos 45 degrees (none) to cos 25 (full).
 UPRIGHT_FROM, UPRIGHT_TO = float(np.cos(np.radians(45.0))), float(np.cos(np.radians(25.0)))
 

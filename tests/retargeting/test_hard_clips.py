@@ -125,9 +125,8 @@ def test_romeo_keeps_a_runs_time_and_bends_its_elbows_to_wave():
 def test_talos_keeps_a_brisk_walks_time():
     """Talos's legs are slow (3.9-7 rad/s): on the real Bandai Namco active walk (CC BY-NC 4.0, see the fixture's
     LICENSE) its planted knees needed the widened recovery box, and a planted leg's jump is retimed, not spread:
-    the walk lasted 1.127x its input with the default 3x box (1.084x since the feet's headings are bounded by the
-    hips' yaw range). Its YAML's 1.5x box while a foot is planted (`solver.stuck_box_planted`) keeps the time
-    (1.013x; 1.008x)."""
+    the walk lasted 1.125x its input with the default 3x box. Its YAML's 1.5x box while a foot is planted
+    (`solver.stuck_box_planted`) keeps the time (1.017x)."""
     from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
 
     config = load_robot_config("talos")
@@ -138,7 +137,7 @@ def test_talos_keeps_a_brisk_walks_time():
     assert walk.report["keypoint_error_cm"]["mean"] < 8.0
     assert walk.report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
     wide = dataclasses.replace(config, solver=dataclasses.replace(config.solver, stuck_box_planted=None))
-    assert _stretch(Retargeter.from_robot(wide).retarget(joints, fps=20.0, source="walk")) > 1.05
+    assert _stretch(Retargeter.from_robot(wide).retarget(joints, fps=20.0, source="walk")) > 1.1
 
 
 def test_with_no_foot_down_the_full_recovery_box_is_kept():
