@@ -16,7 +16,9 @@ Feet: a foot in contact gets a sole target fixed for the whole contact (its mean
 z = 0) and a flat orientation with the contact's mean heading; its ankle/toe keypoints are released.
 Targets blend in and out of contact over ``blend_frames``. A free foot's target is lifted if any
 sole corner would go below the ground. A foot's heading comes from ankle to toe, blended towards the
-pelvis heading when the foot points steeply down (where that heading is meaningless).
+pelvis heading when the foot points steeply down (where that heading is meaningless). A planted foot's
+heading is kept within the turn the robot's legs can make from the pelvis (``Calibration.foot_yaw_ranges``,
+from the URDF's hip yaw limits): an out-of-reach heading at the contact weight tipped the robot over.
 
 Arms raised forward (``raise_arms_forward`` in the YAML, for shoulders that abduct little): an arm raised
 sideways is turned about the torso's vertical axis towards the front as it rises and its hand comes up to the
