@@ -30,7 +30,6 @@ class Calibration:
     foot_yaw_ranges: np.ndarray
 
 
-LWA = pin.ReferenceFrame.LOCAL_WORLD_ALIGNED
 VERTICAL_AXIS = 0.9  # a joint whose axis is this close to the vertical (cosine) turns the foot about it
 
 
@@ -186,7 +185,7 @@ class RobotModel:
         pin.computeJointJacobians(model, data, q)
         ranges = np.zeros((2, 2))
         for side, frame in enumerate(self.sole_frame_ids):
-            turn = pin.getFrameJacobian(model, data, frame, LWA)[5, 6:]  # d(sole yaw) / d(joint)
+            turn = pin.getFrameJacobian(model, data, frame, pin.LOCAL_WORLD_ALIGNED)[5, 6:]  # d(sole yaw) / d(joint)
             for j in self.leg_joints[side]:
                 if abs(turn[j]) > VERTICAL_AXIS:
                     ends = turn[j] * np.array([self.lower[j], self.upper[j]]) - turn[j] * q[7 + j]

@@ -161,22 +161,27 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         "pelvis": frames_from_axes(joints[:, J["left_hip"]] - joints[:, J["right_hip"]], joints[:, J["spine1"]] - joints[:, J["pelvis"]]),
         "torso": frames_from_axes(joints[:, J["left_shoulder"]] - joints[:, J["right_shoulder"]], joints[:, J["neck"]] - joints[:, J["spine3"]]),
     }
-    reference = None
+    # The arm rows as scaled bone by bone, kept when raise_arms_forward or the hands' lift moves the arm targets:
+    # the keypoint error is measured against them (every other row against the targets).
+    arms = [slot_of_joint[J[f"{side}_{part}"]] for side in ("left", "right") for part in ("elbow", "wrist")
+            if J[f"{side}_{part}"] in slot_of_joint]
+    human_arms = None
     human_joints = joints
     if config.raise_arms_forward is not None:
-        reference, _, _ = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint, segment_rotations)
-        _keep_limbs_clear(config, reference, slot_of_joint, segment_rotations)
+        unturned, _, _ = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint, segment_rotations)
+        _keep_limbs_clear(config, unturned, slot_of_joint, segment_rotations)
+        human_arms = unturned[:, arms]
         joints = raise_arms_forward(joints, segment_rotations["torso"], *config.raise_arms_forward)
     positions, keypoint_scales, root_scale = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint,
                                                                segment_rotations)
     _keep_limbs_clear(config, positions, slot_of_joint, segment_rotations)
     lifted = {}
     if config.hands_above_head is not None:
-        unlifted = positions.copy() if reference is None else None  # raise_arms_forward made the reference already
+        unlifted = positions[:, arms] if human_arms is None else human_arms  # (fancy indexing: a copy)
         lifted = keep_hands_above_head(positions, human_joints, slot_of_joint, keypoint_scales, config.hands_above_head,
                                        segment_rotations["torso"][:, 2, 2])
-        if lifted and unlifted is not None:
-            reference = unlifted
+        if lifted:
+            human_arms = unlifted
     calibration_segments = _limb_orientations(robot, joints, slot_of_joint, segment_rotations)
     alpha, segment_of = _blend_weights(contacts, len(joints), blend_frames)
     position_weights = np.tile(np.array([k.weight for k in config.keypoints] + [0.0, 0.0]), (len(joints), 1))
@@ -191,10 +196,8 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         for m, spec in enumerate(config.orientations):
             if spec.segment == f"{side}_upper_arm":
                 rotation_weights[:, m] *= keep
-    if reference is not None:  # the arms as the human holds them; every other row as targeted (feet planted)
-        arms = [slot_of_joint[J[f"{side}_{part}"]] for side in ("left", "right") for part in ("elbow", "wrist")
-                if J[f"{side}_{part}"] in slot_of_joint]
-        human_arms = reference[:, arms]
+    reference = None
+    if human_arms is not None:
         reference = positions.copy()
         reference[:, arms] = human_arms
     return TaskTargets(positions, position_weights, rotations, rotation_weights, alpha, keypoint_scales, root_scale,
