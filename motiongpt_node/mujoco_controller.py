@@ -2,8 +2,8 @@
 
 For wire tests of the node's FollowJointTrajectory client, and for users without Gazebo:
 `python -m motiongpt_node.mujoco_controller --ros-args -p robot:=g1`. The robot (a retargeting robot config,
-as the node's `robot` parameter) stands on a fixed pelvis with a position servo on every joint
-(retargeting.mujoco_servo.ServoSimulation). Interface (relative names, remappable):
+as the node's `robot` parameter) hangs on a fixed pelvis, feet clear of the (drawn, untouchable) ground, with a
+position servo on every joint (retargeting.mujoco_servo.ServoSimulation). Interface (relative names, remappable):
 
 - out: joint_states (sensor_msgs/JointState: every joint's position, velocity and servo torque)
 - in:  joint_trajectory (trajectory_msgs/JointTrajectory): replaces the current trajectory like the

@@ -3,7 +3,10 @@
 ``ServoSimulation`` loads the robot with ``mujoco_check.build_model`` and keeps its pelvis still at a
 standing pose, soles just above the ground at the initial posture: the free joint is set kinematically
 before every step, as in ``check_motion``, and given the inertia of the world (``BASE_ARMATURE``) so that
-the joints carry their gravity load against a fixed pelvis. Every joint has the position servo of
+the joints carry their gravity load against a fixed pelvis. The robot hangs there as on a test stand: the
+ground is drawn but nothing touches it. A joint trajectory is made for a floating base (the retargeter moves
+and tilts the pelvis under a weight shift or a lean, `check_motion` replays that); with the pelvis held level
+the ground would push a foot off its trajectory and the servo would never reach its goal. Every joint has the position servo of
 ``check_motion``: PD on the position with the reference velocity as the damping reference. The reference
 is a trajectory given by joint name (any subset of the robot's joints, in any order): positions
 interpolated linearly between the points, velocities interpolated between the points' velocities or,
@@ -83,6 +86,9 @@ class ServoSimulation:
         self._index = {name: i for i, name in enumerate(self.joint_names)}
         self.model, self._qpos_adr, self._dof_adr, _ = build_model(robot, settings)
         self.model.dof_armature[:6] = BASE_ARMATURE
+        ground = self.model.geom_bodyid == 0  # the world's geometry: the ground plane
+        self.model.geom_contype[ground] = 0
+        self.model.geom_conaffinity[ground] = 0
         self.data = mujoco.MjData(self.model)
         if initial_positions is None:
             start = robot.calibration_joints.copy()

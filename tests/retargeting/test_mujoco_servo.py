@@ -4,7 +4,7 @@ import pytest
 
 from retargeting.mujoco_servo import ServoSimulation
 
-# Not in the robot's order; clear of the ground (a leg moving on a fixed pelvis may push a foot into it).
+# Not in the robot's order.
 JOINTS = ["right_elbow_joint", "left_shoulder_pitch_joint", "waist_yaw_joint"]
 SETTLE = 0.5  # s: the servos take up the gravity load of the initial posture
 
@@ -83,3 +83,17 @@ def test_nothing_moves_before_the_start_time(sim):
     assert sim.reference(start - 0.01)[0] == pytest.approx(sim.reference(start - 0.5)[0])
     sim.step_to(start + 0.5)
     assert np.abs(sim.positions()[columns] - settled[columns]).max() > 0.05  # then it follows
+
+
+def test_the_ground_does_not_hold_a_foot_back(sim):
+    """On the fixed pelvis a sole may be commanded below the ground level of the standing pose (a floating base
+    would tilt or rise instead): the foot passes through the drawn ground and the servo reaches its goal."""
+    ankle = ["left_ankle_pitch_joint"]
+    start = sim.reference()[0][sim.joint_indices(ankle)]
+    for change in (0.4, -0.4):  # toes down, then heel down: each puts a sole corner below the standing soles
+        sim.follow(ankle, [0.5], (start + change)[None, :])
+        sim.step_to(sim.time + 1.5)
+        assert abs(sim.positions()[sim.joint_indices(ankle)][0] - (start[0] + change)) < 0.02
+        assert sim.data.site_xpos[:, 2].min() < -0.01  # a sole corner 1 cm into the ground
+        assert sim.data.ncon == 0 or all(sim.model.geom_bodyid[[c.geom1, c.geom2]].min() > 0
+                                         for c in sim.data.contact[:sim.data.ncon])
