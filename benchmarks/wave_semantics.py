@@ -7,11 +7,12 @@ the shoulder, minus its 9-frame moving average; a wave when that oscillation's s
 ``--threshold`` (2.5 cm: real Bandai Namco waves measure 1.7-19 cm, a hand held up 0-0.4 cm).
 
     python benchmarks/wave_semantics.py --model models/motiongpt-small --candidates 1 4 8 --seeds 12 [--rerank meaning]
-        [--temperatures 1.0 0.8]
+        [--temperatures 1.0 0.8] [--guidances 1 2]
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 
 import numpy as np
@@ -44,6 +45,8 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=12)
     parser.add_argument("--temperatures", type=float, nargs="+", default=[None],
                         help="sampling temperatures to compare (default: the model folder's)")
+    parser.add_argument("--guidances", type=float, nargs="+", default=[None],
+                        help="classifier-free guidance scales to compare, 1 for none (default: the model folder's)")
     parser.add_argument("--threshold", type=float, default=0.025)
     parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"))
     parser.add_argument("--rerank", default=None, choices=("likelihood", "similarity", "meaning"),
@@ -60,18 +63,20 @@ def main() -> int:
     rows = []
     for prompt in args.prompts:
         side = "left" if "left" in prompt else "right"
-        for temperature in args.temperatures:
-            for candidates in args.candidates:
-                values = [sideways_oscillation(model.text_to_motion(prompt, seed=seed, candidates=candidates,
-                                                                    temperature=temperature).joints, side)
-                          for seed in range(args.seeds)]
-                waves = sum(v is not None and v > args.threshold for v in values)
-                used = model.text_to_motion_temperature(temperature)
-                rows.append({"prompt": prompt, "candidates": candidates, "temperature": used,
-                             "rerank": model.text_to_motion_settings.rerank, "waves": waves, "seeds": args.seeds,
-                             "oscillation_cm": [None if v is None else round(100 * v, 2) for v in values]})
-                print(f"{prompt!r:42} temperature {used:g} candidates {candidates}: {waves:2d} / {args.seeds} wave",
-                      flush=True)
+        for temperature, guidance, candidates in itertools.product(args.temperatures, args.guidances,
+                                                                   args.candidates):
+            values = [sideways_oscillation(model.text_to_motion(prompt, seed=seed, candidates=candidates,
+                                                                temperature=temperature, guidance=guidance).joints,
+                                           side)
+                      for seed in range(args.seeds)]
+            waves = sum(v is not None and v > args.threshold for v in values)
+            used = model.text_to_motion_temperature(temperature)
+            scale = model.text_to_motion_settings.guidance if guidance is None else guidance
+            rows.append({"prompt": prompt, "candidates": candidates, "temperature": used, "guidance": scale,
+                         "rerank": model.text_to_motion_settings.rerank, "waves": waves, "seeds": args.seeds,
+                         "oscillation_cm": [None if v is None else round(100 * v, 2) for v in values]})
+            print(f"{prompt!r:42} temperature {used:g} guidance {scale:g} candidates {candidates}: "
+                  f"{waves:2d} / {args.seeds} wave", flush=True)
     print(json.dumps({"model": args.model, "threshold_m": args.threshold, "rows": rows}, indent=1))
     return 0
 

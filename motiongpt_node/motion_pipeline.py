@@ -151,10 +151,11 @@ class RobotMotionPlan:
 class MotionPipeline:
     """Thread-safe: one lock serializes model calls (the worker and the ~/describe service share it)."""
 
-    def __init__(self, model: Any, retargeter: Any, seed: int = -1, candidates: int = 0, temperature: float = 0.0) -> None:
+    def __init__(self, model: Any, retargeter: Any, seed: int = -1, candidates: int = 0, temperature: float = 0.0,
+                 guidance: float = 0.0) -> None:
         self.model = model
         self.retargeter = retargeter
-        self.set_sampling(seed, candidates, temperature)
+        self.set_sampling(seed, candidates, temperature, guidance)
         self._model_lock = threading.Lock()
         self._retarget_lock = threading.Lock()
         self._cancel: threading.Event | None = None  # the running job's event, set while it holds the model lock
@@ -163,10 +164,10 @@ class MotionPipeline:
         if callable(set_interrupt):
             set_interrupt(self._cancelled)
 
-    def set_sampling(self, seed: int, candidates: int, temperature: float) -> None:
-        """The node's sampling parameters: ``seed`` -1 unseeded; ``candidates`` and ``temperature`` 0 the model
-        folder's own."""
-        self.seed, self.candidates, self.temperature = seed, candidates, temperature
+    def set_sampling(self, seed: int, candidates: int, temperature: float, guidance: float = 0.0) -> None:
+        """The node's sampling parameters: ``seed`` -1 unseeded; ``candidates``, ``temperature`` and ``guidance``
+        0 the model folder's own."""
+        self.seed, self.candidates, self.temperature, self.guidance = seed, candidates, temperature, guidance
 
     @classmethod
     def load(cls, model_path: str, robot: str, device: str = "auto", seed: int = -1,
@@ -254,7 +255,8 @@ class MotionPipeline:
                 result = self.model.command(text, seconds_per_step=seconds_per_step,
                                             transition_seconds=TRANSITION_SECONDS, seed=self._seed(),
                                             candidates=self.candidates if self.candidates > 0 else None,
-                                            temperature=self.temperature if self.temperature > 0 else None)
+                                            temperature=self.temperature if self.temperature > 0 else None,
+                                            guidance=self.guidance if self.guidance > 0 else None)
                 self._check_cancel()
             except GenerationInterrupted:
                 raise GenerationCancelled("cancelled during generation") from None

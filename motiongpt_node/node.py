@@ -205,7 +205,7 @@ class MotionGPTNode(Node):
         self.config = config
         pipeline = self.pipeline
         if pipeline is not None:
-            pipeline.set_sampling(config.seed, config.candidates, config.temperature)
+            pipeline.set_sampling(config.seed, config.candidates, config.temperature, config.guidance)
         if changed:
             self.get_logger().info("parameters changed: " + ", ".join(f"{n}={getattr(config, n)!r}" for n in changed))
 
@@ -269,7 +269,8 @@ class MotionGPTNode(Node):
                 return
             self._report("error", message + " (stay_up_on_error: the node stays up and refuses commands)")
             return
-        pipeline.set_sampling(self.config.seed, self.config.candidates, self.config.temperature)  # set while loading
+        pipeline.set_sampling(self.config.seed, self.config.candidates, self.config.temperature,
+                              self.config.guidance)  # set while loading
         self.pipeline = pipeline
         if getattr(pipeline.model, "meaning_index", None) is None:
             self.get_logger().warning(

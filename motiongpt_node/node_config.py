@@ -47,6 +47,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("seed", -1, "random seed for motion sampling; -1: not seeded", low=-1, high=2**31 - 1, **DYNAMIC),
     ParameterSpec("candidates", 0, "motions sampled per prompt of a command step, the best fit kept (fewer: faster, less faithful); 0: the model folder's text_to_motion.candidates", low=0, high=64, **DYNAMIC),
     ParameterSpec("temperature", 0.0, "sampling temperature of a command's steps (lower: the likeliest motion for the words, less varied; higher: more varied); 0: the model folder's text_to_motion.temperature (0.9 for the shipped model, chosen on its val split)", low=0.0, high=5.0, **DYNAMIC),
+    ParameterSpec("guidance", 0.0, "classifier-free guidance scale of a command's steps (1: none; higher: the motion follows the words' action and style more closely, less varied); 0: the model folder's text_to_motion.guidance (1.5 for the shipped model, chosen on its val split); values between 0 and 1 are refused", low=0.0, high=10.0, **DYNAMIC),
     ParameterSpec("command_topic", "command", "std_msgs/String text commands in"),
     ParameterSpec("joint_states_topic", "joint_states", "sensor_msgs/JointState of the robot in"),
     ParameterSpec("human_pose_topic", "human_pose", "geometry_msgs/PoseArray in: the 22 SMPL joints in SMPL order, positions in metres, frame Z up (x forward, y left)"),
@@ -108,6 +109,7 @@ class NodeConfig:
     seed: int
     candidates: int
     temperature: float
+    guidance: float
     command_topic: str
     joint_states_topic: str
     human_pose_topic: str
@@ -176,6 +178,9 @@ class NodeConfig:
             if spec.low is not None and (not math.isfinite(value) or not spec.low <= value <= spec.high):
                 raise ConfigError(f"parameter {spec.name}={value} is outside [{spec.low}, {spec.high}]")
             resolved[spec.name] = value
+        if 0 < resolved["guidance"] < 1:
+            raise ConfigError(f"parameter guidance must be 0 (the model folder's) or in [1, 10], got "
+                              f"{resolved['guidance']}")
         return cls(**resolved)
 
     @classmethod

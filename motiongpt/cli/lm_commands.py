@@ -57,6 +57,9 @@ def register(groups) -> None:
                           help="text-to-motion: nearest training captions used as extra prompts (default: the model's)")
     evaluate.add_argument("--rerank", choices=("likelihood", "similarity", "meaning"), default=None,
                           help="text-to-motion: how the best candidate is chosen (default: the model's)")
+    evaluate.add_argument("--guidance", type=float, default=None,
+                          help="text-to-motion: classifier-free guidance scale, 1 for none (default: the model "
+                               "folder's text_to_motion.guidance)")
     evaluate.add_argument("--no-grounding", action="store_true",
                           help="text-to-motion from the caption alone (ignore the model folder's caption grounding)")
     evaluate.add_argument("--t2m-only", action="store_true", help="only the text-to-motion accuracy")
@@ -81,6 +84,8 @@ def register(groups) -> None:
     generate.add_argument("--greedy", action="store_true")
     generate.add_argument("--candidates", type=int, default=None,
                           help="motions sampled per step, the best match to its text kept (default: the model's)")
+    generate.add_argument("--guidance", type=float, default=None,
+                          help="classifier-free guidance scale, 1 for none (default: the model's)")
     generate.add_argument("--transition-seconds", type=float, default=0.8)
     generate.add_argument("--no-render", action="store_true", help="skip the animation")
     generate.add_argument("--bvh", action="store_true",
@@ -129,6 +134,7 @@ def run_eval(args: argparse.Namespace) -> int:
                                   temperature=args.temperature, greedy=args.greedy,
                                   text_to_motion_candidates=args.candidates, text_to_motion_only=args.t2m_only,
                                   text_to_motion_neighbours=args.neighbours, text_to_motion_rerank=args.rerank,
+                                  text_to_motion_guidance=args.guidance,
                                   grounding=not args.no_grounding, backend=args.backend, device=args.device,
                                   threads=args.threads)
     report = evaluate_model(args.model, args.data, settings)
@@ -148,7 +154,7 @@ def run_generate(args: argparse.Namespace) -> int:
     model = MotionGPT.from_pretrained(args.model, device=args.device, backend=args.backend)
     result = model.command(args.text, seconds_per_step=args.seconds, transition_seconds=args.transition_seconds,
                            seed=args.seed, top_k=args.top_k, temperature=args.temperature, greedy=args.greedy,
-                           candidates=args.candidates)
+                           candidates=args.candidates, guidance=args.guidance)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "joints.npy", result.joints.astype(np.float32))

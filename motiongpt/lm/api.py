@@ -25,6 +25,7 @@ import torch
 import yaml
 
 from motiongpt.lm.commands import as_caption, split_command
+from motiongpt.lm.decoding import Guidance
 from motiongpt.lm.model import GenerationSettings, MotionLanguageModel, ModelLoadError
 from motiongpt.lm.sentence_encoder import SentenceEncoderError
 from motiongpt.lm.text_grounding import (CaptionGrounding, GroundingConfigError, TextToMotionSettings,
@@ -321,11 +322,12 @@ class MotionGPT:
         return settings
 
     def _generate_codes(self, prompts: list[str], min_codes: int, max_codes: int, settings: GenerationSettings,
-                        seed: int | None, request_texts: list[str] | None = None) -> list[tuple[np.ndarray, str]]:
+                        seed: int | None, request_texts: list[str] | None = None,
+                        guidance: Guidance | None = None) -> list[tuple[np.ndarray, str]]:
         # The constrained decoding guarantees start, codes, end: the codes are read from the token ids (the
         # response text is kept for MotionResult.response only).
         ids = self.language_model.generate_ids(prompts, settings, motion_codes=(min_codes, max_codes), seed=seed,
-                                               request_texts=request_texts)
+                                               request_texts=request_texts, guidance=guidance)
         responses = self.language_model.tokenizer.batch_decode(np.asarray(ids).tolist(), skip_special_tokens=True)
         return [(codes_from_ids(row, self.language_model.first_motion_id, self.vocabulary,
                                 source=f"response to {prompt[:60]!r}"), response)
@@ -376,29 +378,33 @@ class MotionGPT:
 
     def text_to_motion(self, text: str | Sequence[str], seconds: float | None = None, seed: int | None = None,
                        top_k: int | None = None, temperature: float | None = None, greedy: bool = False,
-                       candidates: int | None = None) -> MotionResult | list[MotionResult]:
+                       candidates: int | None = None, guidance: float | None = None
+                       ) -> MotionResult | list[MotionResult]:
         """Motion for a caption (or a batch of captions). ``seconds`` fixes the duration (rounded to 0.2 s);
         without it the model chooses, up to ``max_codes`` codes.
 
         ``candidates`` motions per prompt (default: the model folder's ``text_to_motion.candidates``; one
         with greedy decoding) are sampled in one batch, from the text and, with grounding, from its nearest
-        training captions, and the best fit to the text is kept (`motiongpt.lm.text_grounding`)."""
+        training captions, and the best fit to the text is kept (`motiongpt.lm.text_grounding`). ``guidance``:
+        the classifier-free guidance scale (default: the model folder's ``text_to_motion.guidance``; 1: none)."""
         texts = [text] if isinstance(text, str) else list(text)
-        chosen = self._text_to_codes(texts, seconds, seed, top_k, temperature, greedy, candidates)
+        chosen = self._text_to_codes(texts, seconds, seed, top_k, temperature, greedy, candidates, guidance)
         results = [self.decode(codes, prompt, response) for codes, prompt, response in chosen]
         return results[0] if isinstance(text, str) else results
 
     def _text_to_codes(self, texts: list[str], seconds: float | None, seed: int | None, top_k: int | None,
-                       temperature: float | None, greedy: bool, candidates: int | None
-                       ) -> list[tuple[np.ndarray, str, str]]:
+                       temperature: float | None, greedy: bool, candidates: int | None,
+                       guidance: float | None = None) -> list[tuple[np.ndarray, str, str]]:
         """The chosen motion codes of each text, with the prompt and response they came from (nothing decoded:
         `command` joins the codes of its steps and decodes them once)."""
         if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
             raise ValueError("text_to_motion: expected non-empty text")
         texts = [t.strip() for t in texts]
         settings = self.text_to_motion_settings
-        if candidates is not None:  # validated like the model folder's value (GroundingConfigError: a ValueError)
-            settings = dataclasses.replace(settings, candidates=candidates)
+        overrides = {name: value for name, value in (("candidates", candidates), ("guidance", guidance))
+                     if value is not None}
+        if overrides:  # validated like the model folder's values (GroundingConfigError: a ValueError)
+            settings = dataclasses.replace(settings, **overrides)
         count = 1 if greedy else settings.candidates
         neighbours = (self.grounding.nearest(texts, settings.neighbours)
                       if self.grounding is not None else [[] for _ in texts])
@@ -416,9 +422,12 @@ class MotionGPT:
             low = high = n
         prompts = [[template.replace(CAPTION, s) for s in group for _ in range(count)] for group in sources]
         requests = [s for group in sources for s in group for _ in range(count)]
+        guidance = None
+        if settings.guidance != 1:  # each prompt against the same prompt with no request (the caption dropped)
+            guidance = Guidance([template.replace(CAPTION, "").strip()] * len(requests), settings.guidance)
         generated = self._generate_codes([p for group in prompts for p in group], low, high,
                                          self._settings(greedy, top_k, self.text_to_motion_temperature(temperature)),
-                                         seed, requests)
+                                         seed, requests, guidance)
         chosen, position = [], 0
         for source, group in zip(sources, prompts):
             options = generated[position:position + len(group)]
@@ -528,7 +537,8 @@ class MotionGPT:
 
     def command(self, text: str, seconds_per_step: float | None = None, transition_seconds: float = 0.8,
                 seed: int | None = None, top_k: int | None = None, temperature: float | None = None,
-                greedy: bool = False, context_codes: int = 8, candidates: int | None = None) -> MotionResult:
+                greedy: bool = False, context_codes: int = 8, candidates: int | None = None,
+                guidance: float | None = None) -> MotionResult:
         """A multi-step command ("walk forward, then turn left, then wave"): each step is generated (in one
         batch, each rewritten in the captions' form by `as_caption`), consecutive steps are joined by generated in-between transitions, and the whole code
         sequence is decoded at once into one continuous motion. ``steps`` lists each step's frames."""
@@ -537,7 +547,7 @@ class MotionGPT:
             raise ValueError(f"command: {len(steps)} steps, more than {MAX_COMMAND_STEPS}; send fewer at a time")
         settings = self._settings(greedy, top_k, temperature)
         chosen = self._text_to_codes([as_caption(step) for step in steps], seconds_per_step, seed, top_k,
-                                     temperature, greedy, candidates)
+                                     temperature, greedy, candidates, guidance)
         step_codes = [codes for codes, _, _ in chosen]  # decoded once, joined, below
         gaps: list[np.ndarray] = []
         if len(step_codes) > 1:

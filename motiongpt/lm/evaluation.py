@@ -57,6 +57,7 @@ class EvaluationSettings:
     text_to_motion_candidates: int | None = None  # motions sampled per prompt (None: the model folder's)
     text_to_motion_neighbours: int | None = None  # nearest training captions as extra prompts (None: the folder's)
     text_to_motion_rerank: str | None = None       # "likelihood", "similarity" or "meaning" (None: the folder's)
+    text_to_motion_guidance: float | None = None   # classifier-free guidance scale, 1: none (None: the folder's)
     grounding: bool = True             # use the model folder's caption grounding, if it has one
     text_to_motion_only: bool = False  # skip motion-to-text, prediction, in-between and commands
     held_out_commands: bool = True     # spoken multi-step commands of held_out_phrasings.yaml, step by step
@@ -161,7 +162,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
                                       threads=settings.threads)
     overrides = {name: value for name, value in (("candidates", settings.text_to_motion_candidates),
                                                   ("neighbours", settings.text_to_motion_neighbours),
-                                                  ("rerank", settings.text_to_motion_rerank)) if value is not None}
+                                                  ("rerank", settings.text_to_motion_rerank),
+                                                  ("guidance", settings.text_to_motion_guidance)) if value is not None}
     if not settings.grounding:
         overrides.update(neighbours=0, sentence_encoder=None, captions=None, rerank="likelihood")
     model.set_text_to_motion(dataclasses.replace(model.text_to_motion_settings, **overrides))
@@ -339,7 +341,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "captions": len(items), "captions_unseen_in_training": unseen,
             "samples_per_caption": settings.samples_per_caption, "no_motion_failures": t2m_failures,
             "decoding": "greedy" if settings.greedy else (
-                f"top-k sampling, temperature {model.text_to_motion_temperature(settings.temperature):g}"),
+                f"top-k sampling, temperature {model.text_to_motion_temperature(settings.temperature):g}")
+            + (f", classifier-free guidance {t2m_settings.guidance:g}" if t2m_settings.guidance != 1 else ""),
             "settings": {**t2m_settings.to_dict(),
                          "motions_per_caption": t2m_settings.motions_per_request(settings.greedy)},
             "per_action": {k: round(float(np.mean(v)), 3) for k, v in sorted(per_action.items())},

@@ -23,6 +23,7 @@ import torch
 from transformers import (AutoTokenizer, LogitsProcessor, LogitsProcessorList, StoppingCriteria,
                           StoppingCriteriaList, T5Config, T5ForConditionalGeneration)
 
+from motiongpt.lm.decoding import Guidance, decode_tokens
 from motiongpt.lm.text_conditioning import (PrefixProjection, SentenceVectors, TextConditioningConfig,
                                             TextConditioningError, load_conditioning, load_sentence_vectors,
                                             save_conditioning)
@@ -374,15 +375,18 @@ class MotionLanguageModel:
 
     def generate_ids(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
                      motion_codes: tuple[int, int] | None = None, seed: int | None = None,
-                     request_texts: Sequence[str | None] | None = None) -> np.ndarray:
+                     request_texts: Sequence[str | None] | None = None,
+                     guidance: Guidance | None = None) -> np.ndarray:
         """Token ids (B, 1 + n) of one answer per prompt, starting with the decoder start token, finished rows
-        padded (as Hugging Face generate returns them)."""
+        padded (as Hugging Face generate returns them). ``guidance``: classifier-free guidance (`Guidance`)."""
         settings = settings or GenerationSettings()
         if not prompts:
             return np.zeros((0, 1), dtype=np.int64)
         raise_if_interrupted(self.interrupt)
         if seed is not None:
             torch.manual_seed(int(seed))
+        if guidance is not None:
+            return self._guided_generate_ids(prompts, settings, motion_codes, seed, request_texts, guidance)
         encoded = self.encoder_inputs(prompts, request_texts)
         processors = LogitsProcessorList()
         max_new_tokens = settings.max_new_tokens
@@ -408,6 +412,43 @@ class MotionLanguageModel:
         raise_if_interrupted(self.interrupt)
         return output.cpu().numpy()
 
+
+    @torch.no_grad()
+    def _guided_generate_ids(self, prompts: Sequence[str], settings: GenerationSettings,
+                             motion_codes: tuple[int, int] | None, seed: int | None,
+                             request_texts: Sequence[str | None] | None, guidance: Guidance) -> np.ndarray:
+        """`generate_ids` with classifier-free guidance, in the decoding loop the ONNX Runtime backend runs
+        (`motiongpt.lm.decoding.decode_tokens`): the prompts and their unconditional rows go through the T5 as
+        one batch of 2B, one encoder pass, then one decoder step per token with the key/value cache."""
+        guidance.check(len(prompts))
+        if settings.num_beams != 1:
+            raise ValueError("guidance decodes with num_beams=1 only")
+        batch = len(prompts)
+        requests = list(request_texts) if request_texts is not None else [None] * batch
+        self.network.eval()
+        encoded = self.encoder_inputs(list(prompts) + list(guidance.unconditional_prompts), requests + [None] * batch)
+        encoder_outputs = self.t5.get_encoder()(**encoded)
+        cache = [None]
+
+        def step(tokens: np.ndarray) -> np.ndarray:
+            output = self.t5(encoder_outputs=encoder_outputs, attention_mask=encoded["attention_mask"],
+                             decoder_input_ids=torch.from_numpy(tokens[:, None]).to(self.device),
+                             past_key_values=cache[0], use_cache=True)
+            cache[0] = output.past_key_values
+            return output.logits[:, -1].float().cpu().numpy()
+
+        eos = self.tokenizer.eos_token_id
+        max_new = int(settings.max_new_tokens)
+        allowed = None
+        if motion_codes is not None:
+            max_new = max(max_new, int(motion_codes[1]) + 3)
+            allowed = lambda generated, vocab: allowed_motion_tokens(  # noqa: E731
+                generated, self.first_motion_id, self.vocabulary, eos, motion_codes[0], motion_codes[1], vocab)
+        ids = decode_tokens(step, batch, self.t5.config.decoder_start_token_id, self.tokenizer.pad_token_id, eos,
+                            max_new, settings.do_sample, float(settings.temperature), int(settings.top_k), seed,
+                            allowed, guidance.scale, lambda: raise_if_interrupted(self.interrupt))
+        raise_if_interrupted(self.interrupt)
+        return ids
 
 def add_motion_tokens(tokenizer, vocabulary: MotionVocabulary) -> int:
     """Add the motion tokens (as ordinary added tokens) unless present; returns how many were added."""

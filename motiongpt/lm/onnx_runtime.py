@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from motiongpt.lm.decoding import Guidance, decode_tokens
 from motiongpt.lm.model import GenerationSettings, ModelLoadError, allowed_motion_tokens, raise_if_interrupted
 from motiongpt.lm.onnx_export import FORMAT_NAME, MANIFEST_FILE, ONNX_FOLDER, sha256_file
 from motiongpt.lm.vocabulary import MotionVocabulary
@@ -271,59 +272,41 @@ class OnnxLanguageModel:
 
     def generate_ids(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
                      motion_codes: tuple[int, int] | None = None, seed: int | None = None,
-                     request_texts: Sequence[str | None] | None = None) -> np.ndarray:
-        """Token ids (B, 1 + n) starting with the decoder start token, finished rows padded (as HF generate)."""
+                     request_texts: Sequence[str | None] | None = None,
+                     guidance: Guidance | None = None) -> np.ndarray:
+        """Token ids (B, 1 + n) starting with the decoder start token, finished rows padded (as HF generate).
+        ``guidance``: classifier-free guidance (`motiongpt.lm.decoding.Guidance`): the prompts and their
+        unconditional rows run as one batch of 2B."""
         settings = settings or GenerationSettings()
         if settings.num_beams != 1:
             raise ValueError("the ONNX Runtime backend decodes with num_beams=1 only")
         if settings.do_sample and not float(settings.temperature) > 0:
             raise ValueError(f"temperature must be > 0, got {settings.temperature}")
-        rng = np.random.default_rng(seed)
         batch = len(prompts)
-        pad, eos = int(self.spec["pad_token_id"]), int(self.spec["eos_token_id"])
+        if guidance is None:
+            texts, requests = list(prompts), request_texts
+        else:
+            guidance.check(batch)
+            texts = list(prompts) + list(guidance.unconditional_prompts)
+            requests = (list(request_texts) if request_texts is not None else [None] * batch) + [None] * batch
         max_new = int(settings.max_new_tokens)
+        allowed = None
         if motion_codes is not None:
             max_new = max(max_new, int(motion_codes[1]) + 3)
+            allowed = lambda generated, vocab: self._motion_mask(  # noqa: E731
+                generated, motion_codes[0], motion_codes[1], vocab)
         raise_if_interrupted(self.interrupt)
-        state = self.encode(prompts, request_texts)
-        past = self._empty_past(batch)
-        tokens = np.full(batch, int(self.spec["decoder_start_token_id"]), dtype=np.int64)
-        generated: list[list[int]] = [[] for _ in range(batch)]
-        unfinished = np.ones(batch, dtype=bool)
-        columns = [tokens]
-        for _ in range(max_new):
-            raise_if_interrupted(self.interrupt)
-            logits, past = self.step(tokens, state, past)
-            scores = logits.astype(np.float32)
-            if motion_codes is not None:
-                scores = np.where(self._motion_mask(generated, motion_codes[0], motion_codes[1], scores.shape[1]),
-                                  scores, -np.inf).astype(np.float32)
-            if settings.do_sample:
-                chosen = self._sample(scores, float(settings.temperature), int(settings.top_k), rng)
-            else:
-                chosen = scores.argmax(axis=1)
-            chosen = np.where(unfinished, chosen, pad).astype(np.int64)
-            for row, token in enumerate(chosen.tolist()):
-                generated[row].append(token)
-            columns.append(chosen)
-            unfinished &= chosen != eos
-            tokens = chosen
-            if not unfinished.any():
-                break
-        return np.stack(columns, axis=1)
+        state = self.encode(texts, requests)
+        cache = [self._empty_past(len(texts))]
 
-    @staticmethod
-    def _sample(scores: np.ndarray, temperature: float, top_k: int, rng: np.random.Generator) -> np.ndarray:
-        """Temperature, then top-k (as HF's warpers), then one draw per row."""
-        scores = scores / temperature
-        if 0 < top_k < scores.shape[1]:
-            kth = np.partition(scores, -top_k, axis=1)[:, -top_k][:, None]
-            scores = np.where(scores < kth, -np.inf, scores)
-        peak = scores.max(axis=1, keepdims=True)
-        probs = np.exp((scores - peak).astype(np.float64))
-        cumulative = np.cumsum(probs, axis=1)
-        draws = rng.random(scores.shape[0])[:, None] * cumulative[:, -1:]
-        return np.minimum((cumulative <= draws).sum(axis=1), scores.shape[1] - 1)
+        def step(tokens: np.ndarray) -> np.ndarray:
+            logits, cache[0] = self.step(tokens, state, cache[0])
+            return logits
+
+        return decode_tokens(step, batch, int(self.spec["decoder_start_token_id"]), int(self.spec["pad_token_id"]),
+                             int(self.spec["eos_token_id"]), max_new, settings.do_sample, float(settings.temperature),
+                             int(settings.top_k), seed, allowed, None if guidance is None else guidance.scale,
+                             lambda: raise_if_interrupted(self.interrupt))
 
     def generate(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
                  motion_codes: tuple[int, int] | None = None, seed: int | None = None,

@@ -18,6 +18,10 @@ prompt, and the one to keep is chosen by reading each candidate back (``rerank``
   `motiongpt.lm.command_meaning`) wins: a candidate is judged by which action its caption names, not by
   how it is worded. Needs the folder's ``meaning_index.npz``.
 
+Each candidate can be sampled with classifier-free guidance (``guidance`` > 1, `motiongpt.lm.decoding.Guidance`):
+at every step the next-token log-probabilities of the prompt are pushed away from those of the same prompt
+without its caption, which sharpens what the words add (their action and style) over what any motion would do.
+
 The settings live in the model folder's ``motiongpt.yaml`` under ``text_to_motion`` (see
 `TextToMotionSettings`); a folder without them samples one motion from the request, as the reference does.
 """
@@ -33,6 +37,7 @@ from motiongpt.config_files import build_dataclass
 from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
 
 MAX_CANDIDATES = 64
+MAX_GUIDANCE = 10.0
 RERANKERS = ("likelihood", "similarity", "meaning")
 
 
@@ -48,6 +53,7 @@ class TextToMotionSettings:
     captions: str | None = None         # caption file in the model folder, one per line
     rerank: str = "likelihood"          # "likelihood", "similarity" or "meaning" (see the module docstring)
     temperature: float | None = None    # sampling temperature of text-to-motion (None: the model's sampling default, 1)
+    guidance: float = 1.0               # classifier-free guidance scale (1: none; `motiongpt.lm.decoding.Guidance`)
 
     def __post_init__(self) -> None:
         for name in ("candidates", "neighbours"):
@@ -63,6 +69,10 @@ class TextToMotionSettings:
                                              or not isinstance(self.temperature, (int, float))
                                              or not self.temperature > 0):
             raise GroundingConfigError(f"text_to_motion.temperature must be a number > 0, got {self.temperature!r}")
+        if isinstance(self.guidance, bool) or not isinstance(self.guidance, (int, float)) \
+                or not 1 <= self.guidance <= MAX_GUIDANCE:
+            raise GroundingConfigError(f"text_to_motion.guidance must be a number in 1..{MAX_GUIDANCE} (1: no "
+                                       f"guidance), got {self.guidance!r}")
         if self.rerank not in RERANKERS:
             raise GroundingConfigError(f"text_to_motion.rerank must be one of {RERANKERS}, got {self.rerank!r}")
         if self.rerank == "similarity" and not self.sentence_encoder:

@@ -1,4 +1,4 @@
-"""MotionPipeline: the node's `candidates`, `temperature` and `seed` parameters reach the model's command call."""
+"""MotionPipeline: the node's `candidates`, `temperature`, `guidance` and `seed` parameters reach the model's command call."""
 from __future__ import annotations
 
 import numpy as np
@@ -20,24 +20,26 @@ def test_candidates_and_seed_reach_the_model(tiny_model_folder):
                                   model.command(text, seconds_per_step=1.2, seed=3).joints)
 
 
-def test_temperature_reaches_the_model(tiny_model_folder, monkeypatch):
+@pytest.mark.parametrize("name, value", [("temperature", 0.3), ("guidance", 2.5)])
+def test_temperature_and_guidance_reach_the_model(tiny_model_folder, monkeypatch, name, value):
     text = "a person walks forward, then jumps"
     pipeline = MotionPipeline.load(str(tiny_model_folder), "g1", "cpu", seed=5, cpu_threads=1)
     seen = []
     command = pipeline.model.command
 
     def recording(*args, **kwargs):
-        seen.append(kwargs.get("temperature"))
+        seen.append(kwargs.get(name))
         return command(*args, **kwargs)
 
     monkeypatch.setattr(pipeline.model, "command", recording)
-    pipeline.temperature = 0.3
-    hot = pipeline.command_to_motion(text, seconds_per_step=1.2)
+    setattr(pipeline, name, value)
+    chosen = pipeline.command_to_motion(text, seconds_per_step=1.2)
     model = MotionGPT.from_pretrained(tiny_model_folder)
-    np.testing.assert_array_equal(hot.joints, model.command(text, seconds_per_step=1.2, seed=5, temperature=0.3).joints)
-    pipeline.temperature = 0.0  # the model folder's
+    np.testing.assert_array_equal(chosen.joints,
+                                  model.command(text, seconds_per_step=1.2, seed=5, **{name: value}).joints)
+    setattr(pipeline, name, 0.0)  # the model folder's
     pipeline.command_to_motion(text, seconds_per_step=1.2)
-    assert seen == [0.3, None]
+    assert seen == [value, None]
 
 
 class CaptionModel:

@@ -58,7 +58,8 @@ def test_every_parameter_is_described_and_numbers_have_ranges():
 @pytest.mark.parametrize(
     "values, fragment",
     [({"device": "tpu"}, "one of"), ({"max_duration": 0.1}, "outside"), ({"max_duration": "long"}, "must be float"),
-     ({"max_pending": 1.5}, "must be int"), ({"bogus": 1}, "unknown parameters"), ({"max_duration": float("nan")}, "outside")],
+     ({"max_pending": 1.5}, "must be int"), ({"bogus": 1}, "unknown parameters"), ({"max_duration": float("nan")}, "outside"),
+     ({"guidance": 0.5}, "guidance must be 0"), ({"guidance": 11.0}, "outside")],
 )
 def test_bad_values_are_refused(values, fragment):
     with pytest.raises(ConfigError, match=fragment):

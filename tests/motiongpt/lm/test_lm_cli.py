@@ -22,6 +22,18 @@ def test_generate_writes_joints_features_caption_and_animation(tiny_motiongpt, t
     assert (out / "animation.gif").stat().st_size > 0
 
 
+def test_generate_guidance_reaches_the_model(tiny_motiongpt, tmp_path, capsys):
+    tiny_motiongpt.save_pretrained(tmp_path / "model")
+    out = tmp_path / "out"
+    args = ["generate", "walk forward", "--model", str(tmp_path / "model"), "--out", str(out), "--seconds", "1.2",
+            "--seed", "3", "--no-render"]
+    assert main(args + ["--guidance", "3"]) == 0
+    expected = tiny_motiongpt.command("walk forward", seconds_per_step=1.2, seed=3, guidance=3.0)
+    np.testing.assert_array_equal(np.load(out / "codes.npy"), expected.codes)
+    assert main(args + ["--guidance", "0.5"]) == 2
+    assert "guidance" in capsys.readouterr().err
+
+
 def test_generate_bad_model_folder_is_one_line_error(tmp_path, capsys):
     code = main(["generate", "walk", "--model", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")])
     assert code == 2

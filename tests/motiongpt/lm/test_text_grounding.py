@@ -49,7 +49,8 @@ def test_nearest_captions_by_meaning_exclude_the_request(encoder):
 @pytest.mark.parametrize("bad", [{"candidates": 0}, {"candidates": "2"}, {"candidates": True},
                                  {"neighbours": -1}, {"neighbours": 2}, {"beams": 3}, {"rerank": "best"},
                                  {"rerank": "similarity"}, {"temperature": 0}, {"temperature": -0.5},
-                                 {"temperature": "hot"}, {"temperature": True}])
+                                 {"temperature": "hot"}, {"temperature": True}, {"guidance": 0.5},
+                                 {"guidance": "2"}, {"guidance": True}, {"guidance": 11}])
 def test_settings_are_validated(bad):
     with pytest.raises(GroundingConfigError):
         TextToMotionSettings.from_dict(bad)
@@ -60,9 +61,9 @@ def test_the_model_folders_temperature_is_the_text_to_motion_default(tiny_motion
     used = []
     original = tiny_motiongpt._generate_codes
 
-    def recording(prompts, low, high, settings, seed, requests=None):
+    def recording(prompts, low, high, settings, seed, requests=None, guidance=None):
         used.append(settings.temperature)
-        return original(prompts, low, high, settings, seed, requests)
+        return original(prompts, low, high, settings, seed, requests, guidance)
 
     monkeypatch.setattr(tiny_motiongpt, "_generate_codes", recording)
     tiny_motiongpt.text_to_motion("a person walks forward", seconds=1.0, seed=0)
@@ -71,6 +72,34 @@ def test_the_model_folders_temperature_is_the_text_to_motion_default(tiny_motion
     tiny_motiongpt.text_to_motion("a person walks forward", seconds=1.0, seed=0, temperature=1.3)
     assert used == [1.0, 0.7, 1.3]
     assert TextToMotionSettings.from_dict({"temperature": 0.8}).to_dict()["temperature"] == 0.8
+
+
+def test_guidance_sets_each_request_against_the_prompt_without_it(tiny_motiongpt, monkeypatch):
+    """text_to_motion.guidance (or a call's own) guides every prompt of a batch against the same template with
+    no caption: the unconditional input the model saw when its caption words were dropped."""
+    used = []
+    original = tiny_motiongpt._generate_codes
+
+    def recording(prompts, low, high, settings, seed, requests=None, guidance=None):
+        used.append((list(prompts), guidance))
+        return original(prompts, low, high, settings, seed, requests, guidance)
+
+    monkeypatch.setattr(tiny_motiongpt, "_generate_codes", recording)
+    tiny_motiongpt.text_to_motion("a person walks forward", seed=0)
+    assert used[-1][1] is None  # the folder's default: no guidance
+    monkeypatch.setattr(tiny_motiongpt, "text_to_motion_settings", TextToMotionSettings(candidates=2, guidance=2.0))
+    tiny_motiongpt.text_to_motion(["a person walks forward", "a person jumps"], seed=0)
+    prompts, guidance = used[-1]
+    assert prompts == ["Generate motion: a person walks forward"] * 2 + ["Generate motion: a person jumps"] * 2
+    assert guidance.scale == 2.0 and list(guidance.unconditional_prompts) == ["Generate motion:"] * 4
+    tiny_motiongpt.text_to_motion("a person walks forward", seconds=1.0, seed=0, guidance=3.0)
+    prompts, guidance = used[-1]
+    assert prompts[0] == "Generate motion with 20 frames: a person walks forward"
+    assert guidance.scale == 3.0 and set(guidance.unconditional_prompts) == {"Generate motion with 20 frames:"}
+    unguided = tiny_motiongpt.text_to_motion("a person walks forward", seconds=1.0, seed=0, guidance=1.0)
+    assert used[-1][1] is None and unguided.joints.shape == (20, 22, 3)
+    with pytest.raises(ValueError, match="guidance"):
+        tiny_motiongpt.text_to_motion("a person walks forward", guidance=0.5)
 
 
 def test_target_log_likelihood_matches_the_training_loss(tiny_motiongpt):
