@@ -183,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         deadline = time.monotonic() + 30
         while client.command_pub.get_subscription_count() == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
+        # the node refuses a command until it has the robot's joint state: wait until its status says it has one
+        client.wait("status", lambda s: status_values(s).get("joint_state_age_s", "none") != "none", 30)
         marks = {key: client.count(key) for key in client.inbox}
         print(f"command  : {args.command!r}")
         sent = time.perf_counter()
