@@ -236,7 +236,7 @@ class Retargeter:
         robot, settings = self.robot, self.settings
         clean = clean_motion(human_joints_yup, source, settings.frame_checks)
         contacts = detect_contacts(clean.joints, fps, settings.contacts)
-        targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames)
+        targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames, fps)
         qs, solver_stats = self.solve_frames(targets, fps)
         held = robot.planted_leg_samples(targets.planted)  # neither smoothed nor spread
         qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, held)

@@ -20,6 +20,7 @@ from motiongpt.skeleton import JOINT_INDEX
 ROBOTS_DIR = Path(__file__).resolve().parent / "robots"
 SCALE_GROUPS = ("root", "legs", "spine", "arms")
 DEFAULT_RIGID_KEYPOINTS = ("left_hip", "right_hip", "left_shoulder", "right_shoulder")
+MAX_LEAD = 2.0  # s: the longest look-ahead of a target change (hands_above_head, raise_arms_forward)
 ORIENTED_SEGMENTS = ("pelvis", "torso", "left_foot", "right_foot", "left_upper_arm", "right_upper_arm",
                      "left_thigh", "right_thigh")
 
@@ -80,6 +81,23 @@ class HandsAboveHead:
     band: float = 0.10
     elbow_share: float = 0.5
     release: float = 0.8
+    # s: the elbow and upper arm give way this long before the wrist is lifted (the clip is known ahead): released
+    # only as the lift starts, an arm already on its way up the wrong way stays there
+    lead: float = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class RaiseArmsForward:
+    """A robot whose shoulders abduct little (Romeo: 65 degrees) raises its arms forward instead of sideways: an
+    arm raised sideways more than ``from_deg`` (from hanging down, in the torso frame) is turned about the
+    torso's vertical axis towards the front, fully once raised ``to_deg`` and with the hand at the head's height
+    (targets.raise_arms_forward); heights are kept, so a hand above the head stays above it. The turn starts
+    ``lead`` seconds before the arm is raised that far (the clip is known ahead): turned only as the hand comes
+    up, the arm is already abducted to its limit with the elbow bent, a posture the IK does not leave."""
+
+    from_deg: float
+    to_deg: float
+    lead: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,12 +182,8 @@ class RobotConfig:
     # with the forearms pointing forward if the arms have orientation targets.
     calibration_posture: dict[str, float] = dataclasses.field(default_factory=dict)
     self_collision: SelfCollisionSpec = SelfCollisionSpec()
-    # (from, to) in degrees, or None: a robot whose shoulders abduct little (Romeo: 65 degrees) raises its arms
-    # forward instead of sideways. An arm raised sideways more than `from` (from hanging down, in the torso
-    # frame) is turned about the torso's vertical axis towards the front, fully once raised `to` and with the hand
-    # at the head's height (see targets.raise_arms_forward); heights are kept, so a hand above the head stays
-    # above it.
-    raise_arms_forward: tuple[float, float] | None = None
+    # None, or how a robot whose shoulders abduct little raises its arms forward (RaiseArmsForward)
+    raise_arms_forward: RaiseArmsForward | None = None
     # None (YAML: hands_above_head: null) leaves the arm targets as scaled bone by bone.
     hands_above_head: HandsAboveHead | None = HandsAboveHead()
 
@@ -319,21 +333,29 @@ def _hands_above_head(value: Any, source: str) -> HandsAboveHead | None:
         spec = HandsAboveHead(**{key: float(number) for key, number in value.items()})
     except (TypeError, ValueError) as error:
         raise RetargetError(f"{source}: hands_above_head values must be numbers, got {value!r}") from error
-    if not (spec.margin >= 0.0 and spec.band > 0.0 and 0.0 <= spec.elbow_share <= 1.0 and 0.0 <= spec.release <= 1.0):
+    if not (spec.margin >= 0.0 and spec.band > 0.0 and 0.0 <= spec.elbow_share <= 1.0 and 0.0 <= spec.release <= 1.0
+            and 0.0 <= spec.lead <= MAX_LEAD):
         raise RetargetError(f"{source}: hands_above_head needs margin >= 0, band > 0, elbow_share and release in "
-                            f"[0, 1], got {value!r}")
+                            f"[0, 1], lead in [0, {MAX_LEAD}] s, got {value!r}")
     return spec
 
 
-def _raise_arms_forward(value: Any, source: str) -> tuple[float, float] | None:
+def _raise_arms_forward(value: Any, source: str) -> RaiseArmsForward | None:
     if value is None:
         return None
-    if not isinstance(value, dict) or set(value) != {"from_deg", "to_deg"}:
-        raise RetargetError(f"{source}: raise_arms_forward must be a mapping with from_deg and to_deg, got {value!r}")
-    start, end = float(value["from_deg"]), float(value["to_deg"])
-    if not 0.0 <= start < end <= 180.0:
-        raise RetargetError(f"{source}: raise_arms_forward needs 0 <= from_deg < to_deg <= 180, got {start}, {end}")
-    return start, end
+    if not isinstance(value, dict) or not {"from_deg", "to_deg"} <= set(value) <= {"from_deg", "to_deg", "lead"}:
+        raise RetargetError(f"{source}: raise_arms_forward must be a mapping with from_deg, to_deg and optionally "
+                            f"lead, got {value!r}")
+    try:
+        spec = RaiseArmsForward(**{key: float(number) for key, number in value.items()})
+    except (TypeError, ValueError) as error:
+        raise RetargetError(f"{source}: raise_arms_forward values must be numbers, got {value!r}") from error
+    if not 0.0 <= spec.from_deg < spec.to_deg <= 180.0:
+        raise RetargetError(f"{source}: raise_arms_forward needs 0 <= from_deg < to_deg <= 180, got "
+                            f"{spec.from_deg}, {spec.to_deg}")
+    if not 0.0 <= spec.lead <= MAX_LEAD:
+        raise RetargetError(f"{source}: raise_arms_forward lead must be in [0, {MAX_LEAD}] s, got {spec.lead}")
+    return spec
 
 
 def _self_collision(value: Any, source: str) -> SelfCollisionSpec:

@@ -26,7 +26,8 @@ head, so the robot raises it by flexion, the only way such a shoulder gets a han
 
 Hands above the head (``hands_above_head``, on for every robot unless the YAML sets it to null): a wrist the
 human holds above the head gets a target above the robot's head too (bone-by-bone scaling puts it below the
-head of a robot with short arms and a high head), and its elbow and upper arm give way to it. The keypoint
+head of a robot with short arms and a high head), and its elbow and upper arm give way to it, from ``lead``
+seconds before the lift (the clip is known ahead; an arm already raised the wrong way stays there). The keypoint
 error of both is still measured against the human's own arm (``TaskTargets.reference_positions``).
 
 Segment orientations: pelvis (hips and spine1), torso (shoulders and neck), feet, and the bend plane
@@ -39,7 +40,7 @@ import dataclasses
 
 import numpy as np
 
-from motiongpt.skeleton import JOINT_INDEX, PARENTS
+from motiongpt.skeleton import FPS, JOINT_INDEX, PARENTS
 from retargeting.contacts import Contacts
 from retargeting.human_motion import frames_from_axes
 from retargeting.robot_config import HandsAboveHead
@@ -96,6 +97,15 @@ def _smoothstep(x: np.ndarray) -> np.ndarray:
     return x * x * (3.0 - 2.0 * x)
 
 
+def _ahead(values: np.ndarray, frames: int) -> np.ndarray:
+    """(T,) -> each frame's maximum over itself and the next ``frames`` frames: a change starts as early as it
+    will be needed within them."""
+    if frames <= 0 or len(values) == 0:
+        return values
+    padded = np.concatenate([values, np.full(frames, values[-1])])
+    return np.lib.stride_tricks.sliding_window_view(padded, frames + 1).max(axis=1)
+
+
 def _upright_share(up_z: np.ndarray) -> np.ndarray:
     """1 for a segment whose up axis (its vertical component ``up_z``) tilts less than 25 degrees, 0 beyond 45."""
     return _smoothstep((up_z - UPRIGHT_FROM) / (UPRIGHT_TO - UPRIGHT_FROM))
@@ -150,7 +160,8 @@ def _blend_weights(contacts: Contacts, frames: int, blend_frames: int) -> tuple[
     return alpha, segment_of
 
 
-def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, blend_frames: int = 3) -> TaskTargets:
+def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, blend_frames: int = 3,
+                  fps: float = FPS) -> TaskTargets:
     """Per-frame IK targets for (T, 22, 3) Z-up human joints: scaled keypoint positions, limbs kept clear of the
     body, segment orientations, feet planted during contacts, in that order."""
     config = robot.config
@@ -171,7 +182,9 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
         unturned, _, _ = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint, segment_rotations)
         _keep_limbs_clear(config, unturned, slot_of_joint, segment_rotations)
         human_arms = unturned[:, arms]
-        joints = raise_arms_forward(joints, segment_rotations["torso"], *config.raise_arms_forward)
+        spec = config.raise_arms_forward
+        joints = raise_arms_forward(joints, segment_rotations["torso"], spec.from_deg, spec.to_deg,
+                                    round(spec.lead * fps))
     positions, keypoint_scales, root_scale = _scaled_positions(robot, joints, contacts.ground_height, slot_of_joint,
                                                                segment_rotations)
     _keep_limbs_clear(config, positions, slot_of_joint, segment_rotations)
@@ -179,7 +192,7 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
     if config.hands_above_head is not None:
         unlifted = positions[:, arms] if human_arms is None else human_arms  # (fancy indexing: a copy)
         lifted = keep_hands_above_head(positions, human_joints, slot_of_joint, keypoint_scales, config.hands_above_head,
-                                       segment_rotations["torso"][:, 2, 2])
+                                       segment_rotations["torso"][:, 2, 2], round(config.hands_above_head.lead * fps))
         if lifted:
             human_arms = unlifted
     calibration_segments = _limb_orientations(robot, joints, slot_of_joint, segment_rotations)
@@ -206,7 +219,7 @@ def build_targets(robot: RobotModel, joints: np.ndarray, contacts: Contacts, ble
 
 def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joint: dict[int, int],
                           keypoint_scales: dict[str, float], spec: HandsAboveHead,
-                          torso_upright: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                          torso_upright: np.ndarray | None = None, lead_frames: int = 0) -> dict[str, np.ndarray]:
     """Lift each wrist target, and its elbow's by ``spec.elbow_share`` of that, so that a hand the human holds
     above the head is above the robot's head target too, in place. Returns, per lifted side, the (T,) share in
     [0, 1] by which the caller releases the elbow and upper arm: the lift over ``band`` (a lift of a centimetre or
@@ -220,7 +233,9 @@ def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joi
     the lift is faded in by w: nothing moves while the hand is more than ``band`` below the head, and the target
     rises continuously as the hand comes up. ``torso_upright`` (T,): the vertical component of
     the human torso's up axis; "above the head" means something for an upright body only, so the lift fades out
-    as the torso tilts from 25 to 45 degrees (a cartwheel, a roll, a crawl)."""
+    as the torso tilts from 25 to 45 degrees (a cartwheel, a roll, a crawl). The release starts ``lead_frames``
+    before the lift (`_ahead`): released only as the wrist rises, the elbow and upper arm targets have already
+    led the arm up the wrong way."""
     J = JOINT_INDEX
     if J["head"] not in slot_of_joint:
         return {}
@@ -238,21 +253,23 @@ def keep_hands_above_head(positions: np.ndarray, joints: np.ndarray, slot_of_joi
         lift = fade * np.maximum(wanted - robot, 0.0)
         if not np.any(lift > 0.0):
             continue
-        lifted[side] = np.clip(lift / spec.band, 0.0, 1.0)
+        lifted[side] = _ahead(np.clip(lift / spec.band, 0.0, 1.0), lead_frames)
         positions[:, slot_of_joint[wrist], 2] += lift
         if elbow in slot_of_joint:
             positions[:, slot_of_joint[elbow], 2] += spec.elbow_share * lift
     return lifted
 
 
-def raise_arms_forward(joints: np.ndarray, torso: np.ndarray, from_deg: float, to_deg: float) -> np.ndarray:
+def raise_arms_forward(joints: np.ndarray, torso: np.ndarray, from_deg: float, to_deg: float,
+                       lead_frames: int = 0) -> np.ndarray:
     """(T, 22, 3) joints with each arm's elbow and wrist turned about the torso's vertical axis (through the
     shoulder) towards the front, by the fraction smoothstep((raise - from) / (to - from)) * smoothstep(hand) of
     the arm's sideways angle, where raise is the upper arm's angle from hanging straight down (degrees), hand the
     wrist's height above the shoulder over the head's (clipped to [0, 1]: 0 with the hand at or below the shoulder,
     1 from the head's height up) and the sideways angle is the upper arm's horizontal direction's angle from the
     front, in the torso frame ``torso`` (T, 3, 3: x forward, y left, z up). An arm in front or behind, hanging,
-    or held out with the hand low, is unchanged; heights along the torso axis are kept."""
+    or held out with the hand low, is unchanged; heights along the torso axis are kept. The fraction is each
+    frame's largest over the next ``lead_frames`` (`_ahead`): the arm turns forward before it is raised."""
     J = JOINT_INDEX
     out = np.array(joints, dtype=np.float64, copy=True)
     up = torso[:, :, 2]
@@ -267,7 +284,7 @@ def raise_arms_forward(joints: np.ndarray, torso: np.ndarray, from_deg: float, t
         # low (a swing, a punch, a dance) keeps its direction
         rise = np.sum((joints[:, wrist] - joints[:, shoulder]) * up, axis=-1)
         head = np.maximum(np.sum((joints[:, J["head"]] - joints[:, shoulder]) * up, axis=-1), 1e-3)
-        ramp = ramp * _smoothstep(rise / head)
+        ramp = _ahead(ramp * _smoothstep(rise / head), lead_frames)
         # turn towards the front: the left arm clockwise seen from above (negative about up), the right one back
         angle = -lateral_sign * np.clip(sideways, 0.0, np.pi) * ramp
         cos, sin = np.cos(angle)[:, None], np.sin(angle)[:, None]

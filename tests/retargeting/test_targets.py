@@ -112,6 +112,40 @@ def test_an_arm_raised_sideways_is_turned_forward_at_the_same_height():
     np.testing.assert_allclose(half[1, J["left_elbow"]], [0.3 * np.sin(angle), 0.2 + 0.3 * np.cos(angle), 1.4])
 
 
+def test_the_forward_turn_and_the_arms_release_start_ahead_of_the_raise():
+    """`lead_frames`: each frame takes the largest turn (and release) of itself and the next frames, so an arm on
+    its way up is already turned forward before it gets high (Romeo's arm, turned only as the hand came up, was
+    abducted to its limit with the elbow bent by then, and stayed there)."""
+    from retargeting.targets import _ahead, raise_arms_forward
+
+    np.testing.assert_array_equal(_ahead(np.array([0.0, 0.0, 0.0, 0.5, 1.0, 0.2]), 2),
+                                  [0.0, 0.5, 1.0, 1.0, 1.0, 0.2])
+    np.testing.assert_array_equal(_ahead(np.array([0.3, 0.1]), 0), [0.3, 0.1])
+    J = JOINT_INDEX
+    joints = np.zeros((3, 22, 3))
+    joints[:, J["left_shoulder"]], joints[:, J["right_shoulder"]] = [0.0, 0.2, 1.4], [0.0, -0.2, 1.4]
+    joints[:, J["head"]] = [0.0, 0.0, 1.6]
+    joints[:, J["right_elbow"]], joints[:, J["right_wrist"]] = [0.0, -0.2, 1.1], [0.0, -0.2, 0.85]
+    # frames 0 and 1: the left arm out to the side at 45 degrees, the hand low (no turn of its own); frame 2: the
+    # upper arm out at 90 degrees with the hand above the head (turned half way: 45 of its 90 degrees)
+    for t in (0, 1):
+        joints[t, J["left_elbow"]] = [0.0, 0.2 + 0.3 * np.sin(np.pi / 4), 1.4 - 0.3 * np.cos(np.pi / 4)]
+        joints[t, J["left_wrist"]] = [0.0, 0.2 + 0.55 * np.sin(np.pi / 4), 1.4 - 0.55 * np.cos(np.pi / 4)]
+    joints[2, J["left_elbow"]], joints[2, J["left_wrist"]] = [0.0, 0.5, 1.4], [0.0, 0.5, 1.65]
+    torso = np.repeat(np.eye(3)[None], 3, axis=0)
+    plain = raise_arms_forward(joints, torso, 30.0, 150.0)
+    ahead = raise_arms_forward(joints, torso, 30.0, 150.0, lead_frames=1)
+    np.testing.assert_array_equal(plain[:2], joints[:2])  # no turn before the raise
+    np.testing.assert_array_equal(ahead[0], joints[0])    # two frames ahead of it: still none
+    np.testing.assert_array_equal(ahead[2], plain[2])     # the raised frame itself: the same turn
+    # one frame ahead: frame 2's turn fraction (0.5: 90 degrees half way from 30 to 150, hand above the head)
+    # applied to frame 1's own 90-degree sideways angle: turned 45 degrees towards the front, heights kept
+    offset = ahead[1, J["left_wrist"]] - joints[1, J["left_shoulder"]]
+    horizontal = 0.55 * np.sin(np.pi / 4)
+    np.testing.assert_allclose(offset, [horizontal * np.sin(np.pi / 4), horizontal * np.cos(np.pi / 4),
+                                        -0.55 * np.cos(np.pi / 4)], atol=1e-12)
+
+
 def test_a_hand_above_the_head_gets_a_target_above_the_robots_head():
     from retargeting.robot_config import HandsAboveHead
     from retargeting.targets import keep_hands_above_head
@@ -155,6 +189,14 @@ def test_a_hand_above_the_head_gets_a_target_above_the_robots_head():
     assert keep_hands_above_head(tilted, human, slots, {"right_wrist": 0.7}, spec,
                                  torso_upright=np.full(frames, np.cos(np.radians(60.0)))) == {}
     np.testing.assert_array_equal(tilted, before)
+    # with a lead the release starts earlier: each frame takes the largest share of itself and the next two; the
+    # lift itself is the same
+    on_time, early_positions = before.copy(), before.copy()
+    share = keep_hands_above_head(on_time, human, slots, {"right_wrist": 0.7}, spec)["right"]
+    early = keep_hands_above_head(early_positions, human, slots, {"right_wrist": 0.7}, spec, lead_frames=2)
+    np.testing.assert_allclose(early["right"], [max(share[t:t + 3]) for t in range(frames)])
+    assert share[1] == 0.0 and early["right"][1] == pytest.approx(share[3])
+    np.testing.assert_array_equal(early_positions, on_time)
     # a robot whose wrist target is already high enough is left alone
     high = before.copy()
     high[:, 2, 2] += 0.5
@@ -162,8 +204,9 @@ def test_a_hand_above_the_head_gets_a_target_above_the_robots_head():
 
 
 def test_a_lifted_wrist_leads_its_arm_and_the_error_is_measured_against_the_human(g1):
-    """In build_targets the lift releases the elbow and upper-arm weights of those frames by `release` times the
-    lift over the band, and the reference the error is measured against stays the bone-by-bone arm."""
+    """In build_targets the lift releases the elbow and upper-arm weights by `release` times the lift over the
+    band, from `lead` seconds before the lift, and the reference the error is measured against stays the
+    bone-by-bone arm."""
     import dataclasses
 
     from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
@@ -179,9 +222,14 @@ def test_a_lifted_wrist_leads_its_arm_and_the_error_is_measured_against_the_huma
     moved = lifted.positions[:, slot["right_wrist"], 2] - plain.positions[:, slot["right_wrist"], 2]
     assert (moved >= 0.0).all() and moved.max() > 0.02
     np.testing.assert_allclose(lifted.reference_positions, plain.positions)
-    frames = moved > 0.0
+    lead = round(g1.robot.config.hands_above_head.lead * FPS)
+    assert lead == 10
+    share = np.clip(moved / 0.10, 0.0, 1.0)
+    share = np.array([share[t:t + lead + 1].max() for t in range(len(share))])
+    frames = share > 0.0
+    assert frames.sum() > (moved > 0.0).sum()  # released before the lift
     elbow = g1.robot.config.keypoints[slot["right_elbow"]].weight
-    released = elbow * (1.0 - 0.8 * np.clip(moved / 0.10, 0.0, 1.0))
+    released = elbow * (1.0 - 0.8 * share)
     np.testing.assert_allclose(lifted.position_weights[:, slot["right_elbow"]], released)
     assert released.min() < 0.9 * elbow
     np.testing.assert_array_equal(lifted.position_weights[~frames], plain.position_weights[~frames])
@@ -240,7 +288,7 @@ def test_hands_above_head_is_validated(tmp_path):
     document["hands_above_head"] = {"margin": 0.05}
     path.write_text(yaml.safe_dump(document))
     assert load_robot_config(path).hands_above_head == HandsAboveHead(margin=0.05)
-    for bad, message in (({"margin": -0.1}, "margin >= 0"), ({"release": 2}, r"in \[0, 1\]"),
+    for bad, message in (({"margin": -0.1}, "margin >= 0"), ({"release": 2}, r"in \[0, 1\]"), ({"lead": 3}, "lead in"),
                          ({"lift": 1}, "null or a mapping"), ({"band": "high"}, "must be numbers"), (3, "mapping")):
         document["hands_above_head"] = bad
         path.write_text(yaml.safe_dump(document))
@@ -252,13 +300,15 @@ def test_raise_arms_forward_is_validated(tmp_path):
     import yaml
 
     from retargeting.errors import RetargetError
-    from retargeting.robot_config import load_robot_config
+    from retargeting.robot_config import RaiseArmsForward, load_robot_config
     import retargeting
 
     document = yaml.safe_load((Path(retargeting.__file__).parent / "robots" / "romeo.yaml").read_text())
-    assert load_robot_config("romeo").raise_arms_forward == (30.0, 80.0)
+    assert load_robot_config("romeo").raise_arms_forward == RaiseArmsForward(30.0, 80.0, lead=0.0)
     for bad, message in (({"from_deg": 90, "to_deg": 60}, "0 <= from_deg < to_deg <= 180"),
-                         ({"from": 60}, "a mapping with from_deg and to_deg")):
+                         ({"from": 60}, "a mapping with from_deg, to_deg"),
+                         ({"from_deg": 30, "to_deg": 80, "lead": -0.5}, r"lead must be in \[0, 2.0\]"),
+                         ({"from_deg": 30, "to_deg": 80, "lead": "soon"}, "must be numbers")):
         document["raise_arms_forward"] = bad
         path = tmp_path / "robot.yaml"
         path.write_text(yaml.safe_dump(document))
