@@ -232,7 +232,7 @@ class PoseStream:
 
 
 def test_describe_without_pose_stream_says_why(wire):
-    reply = wire.client.call_trigger(f"{NODE}/describe")
+    reply = wire.client.call_trigger(f"{NODE}/describe", resend_after=5.0)
     assert not reply.success
     assert "need at least 1.0 s of pose stream" in reply.message
 
@@ -249,7 +249,7 @@ def test_live_pose_stream_is_predicted_and_described(wire):
             assert_valid_trajectory(message, wire.start, wire.limits, MAX_DURATION, VELOCITY_CAP)
         status = wire.next("status", marks["status"], predicate=lambda s: "published prediction" in s.status[0].message)
         assert status.status[0].level == 0
-        reply = client.call_trigger(f"{NODE}/describe")
+        reply = client.call_trigger(f"{NODE}/describe", resend_after=5.0)
         assert reply.success and reply.message.strip()
         wire.next("description", marks["description"], timeout=10.0, predicate=lambda m: m.data == reply.message)
         idle_before = int(status_values(client.poll(wire.status)[-1])["idle_prediction_ticks"])

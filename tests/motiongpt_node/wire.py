@@ -137,8 +137,14 @@ class WireClient:
                 raise TimeoutError(f"no match on {endpoint.topic.name} within {timeout} s")
             time.sleep(0.02)
 
-    def call_trigger(self, ros_service: str, timeout: float = 30.0) -> Any:
-        """Call a std_srvs/Trigger service over DDS (request and reply topics, as every rmw maps them)."""
+    def call_trigger(self, ros_service: str, timeout: float = 30.0, resend_after: float | None = None) -> Any:
+        """Call a std_srvs/Trigger service over DDS (request and reply topics, as every rmw maps them).
+
+        Both of this client's endpoints are matched before the call, but the match is seen from this side: the
+        node's reply writer may not have discovered this reader yet, and rmw_fastrtps then waits 100 ms for it
+        and drops the reply ("client will not receive response"), which happened once under load. For a service
+        whose call can be repeated without effect (~/describe), ``resend_after`` (s) writes the request again
+        until a reply comes; a call that acts (~/execute, ~/cancel) is sent once."""
         request_topic, reply_topic = self.t.service_topics(ros_service)
         key = "service:" + ros_service
         if key not in self.writers:
@@ -151,11 +157,15 @@ class WireClient:
             self.wait_matched(self.readers[key])
         self.readers[key].take(N=100)  # replies of earlier calls
         self.writers[key].write(self.t.TriggerRequest())
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        start = time.monotonic()
+        sent = start
+        while time.monotonic() < start + timeout:
             replies = self.readers[key].take(N=10)
             if replies:
                 return replies[0]
+            if resend_after is not None and time.monotonic() > sent + resend_after:
+                self.writers[key].write(self.t.TriggerRequest())
+                sent = time.monotonic()
             time.sleep(0.01)
         raise TimeoutError(f"no reply from {ros_service} within {timeout} s")
 
