@@ -422,12 +422,12 @@ class MotionGPT:
             low = high = n
         prompts = [[template.replace(CAPTION, s) for s in group for _ in range(count)] for group in sources]
         requests = [s for group in sources for s in group for _ in range(count)]
-        guidance = None
+        guided = None
         if settings.guidance != 1:  # each prompt against the same prompt with no request (the caption dropped)
-            guidance = Guidance([template.replace(CAPTION, "").strip()] * len(requests), settings.guidance)
+            guided = Guidance([template.replace(CAPTION, "").strip()] * len(requests), settings.guidance)
         generated = self._generate_codes([p for group in prompts for p in group], low, high,
                                          self._settings(greedy, top_k, self.text_to_motion_temperature(temperature)),
-                                         seed, requests, guidance)
+                                         seed, requests, guided)
         chosen, position = [], 0
         for source, group in zip(sources, prompts):
             options = generated[position:position + len(group)]

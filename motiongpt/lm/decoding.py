@@ -35,6 +35,14 @@ class Guidance:
         if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not self.scale >= 1:
             raise ValueError(f"guidance scale must be a number >= 1, got {self.scale!r}")
 
+    def rows(self, prompts: Sequence[str], request_texts: Sequence[str | None] | None
+             ) -> tuple[list[str], list[str | None]]:
+        """The 2B prompts and request texts a guided step runs on: the prompts, then their unconditional rows
+        (no request text). Checks this guidance against the batch first."""
+        self.check(len(prompts))
+        requests = list(request_texts) if request_texts is not None else [None] * len(prompts)
+        return list(prompts) + list(self.unconditional_prompts), requests + [None] * len(prompts)
+
 
 def log_softmax(scores: np.ndarray) -> np.ndarray:
     """Row-wise log-softmax of (B, V) scores."""

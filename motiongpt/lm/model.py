@@ -143,6 +143,21 @@ def allowed_motion_tokens(sequences: Sequence[Sequence[int]], first_motion_id: i
     return allowed
 
 
+def motion_answer_limits(max_new_tokens: int, motion_codes: tuple[int, int] | None, first_motion_id: int,
+                         vocabulary: MotionVocabulary, eos_id: int):
+    """(token budget, allowed-tokens function or None) of `motiongpt.lm.decoding.decode_tokens` for an answer that
+    must be a motion of ``motion_codes = (min, max)`` codes (None: any answer): the budget grows to fit the codes,
+    start, end and EOS, and the function is `allowed_motion_tokens` for those bounds."""
+    if motion_codes is None:
+        return int(max_new_tokens), None
+    low, high = motion_codes
+
+    def allowed(generated, vocab_size: int):
+        return allowed_motion_tokens(generated, first_motion_id, vocabulary, eos_id, low, high, vocab_size)
+
+    return max(int(max_new_tokens), int(high) + 3), allowed
+
+
 @dataclass
 class GenerationSettings:
     """Sampling controls. Motion defaults: top-k 50, temperature 1, as in MotionGPT."""
@@ -389,12 +404,12 @@ class MotionLanguageModel:
             return self._guided_generate_ids(prompts, settings, motion_codes, seed, request_texts, guidance)
         encoded = self.encoder_inputs(prompts, request_texts)
         processors = LogitsProcessorList()
-        max_new_tokens = settings.max_new_tokens
+        max_new_tokens, _ = motion_answer_limits(settings.max_new_tokens, motion_codes, self.first_motion_id,
+                                                 self.vocabulary, self.tokenizer.eos_token_id)
         if motion_codes is not None:
             low, high = motion_codes
             processors.append(MotionConstraintProcessor(
                 self.first_motion_id, self.vocabulary, self.tokenizer.eos_token_id, low, high))
-            max_new_tokens = max(max_new_tokens, int(high) + 3)
         kwargs: dict[str, Any] = dict(
             max_new_tokens=max_new_tokens, num_beams=settings.num_beams, do_sample=settings.do_sample,
             use_cache=settings.use_cache, logits_processor=processors,
@@ -412,7 +427,6 @@ class MotionLanguageModel:
         raise_if_interrupted(self.interrupt)
         return output.cpu().numpy()
 
-
     @torch.no_grad()
     def _guided_generate_ids(self, prompts: Sequence[str], settings: GenerationSettings,
                              motion_codes: tuple[int, int] | None, seed: int | None,
@@ -420,13 +434,10 @@ class MotionLanguageModel:
         """`generate_ids` with classifier-free guidance, in the decoding loop the ONNX Runtime backend runs
         (`motiongpt.lm.decoding.decode_tokens`): the prompts and their unconditional rows go through the T5 as
         one batch of 2B, one encoder pass, then one decoder step per token with the key/value cache."""
-        guidance.check(len(prompts))
         if settings.num_beams != 1:
             raise ValueError("guidance decodes with num_beams=1 only")
-        batch = len(prompts)
-        requests = list(request_texts) if request_texts is not None else [None] * batch
         self.network.eval()
-        encoded = self.encoder_inputs(list(prompts) + list(guidance.unconditional_prompts), requests + [None] * batch)
+        encoded = self.encoder_inputs(*guidance.rows(prompts, request_texts))
         encoder_outputs = self.t5.get_encoder()(**encoded)
         cache = [None]
 
@@ -438,17 +449,14 @@ class MotionLanguageModel:
             return output.logits[:, -1].float().cpu().numpy()
 
         eos = self.tokenizer.eos_token_id
-        max_new = int(settings.max_new_tokens)
-        allowed = None
-        if motion_codes is not None:
-            max_new = max(max_new, int(motion_codes[1]) + 3)
-            allowed = lambda generated, vocab: allowed_motion_tokens(  # noqa: E731
-                generated, self.first_motion_id, self.vocabulary, eos, motion_codes[0], motion_codes[1], vocab)
-        ids = decode_tokens(step, batch, self.t5.config.decoder_start_token_id, self.tokenizer.pad_token_id, eos,
-                            max_new, settings.do_sample, float(settings.temperature), int(settings.top_k), seed,
+        max_new, allowed = motion_answer_limits(settings.max_new_tokens, motion_codes, self.first_motion_id,
+                                                self.vocabulary, eos)
+        ids = decode_tokens(step, len(prompts), self.t5.config.decoder_start_token_id, self.tokenizer.pad_token_id,
+                            eos, max_new, settings.do_sample, float(settings.temperature), int(settings.top_k), seed,
                             allowed, guidance.scale, lambda: raise_if_interrupted(self.interrupt))
         raise_if_interrupted(self.interrupt)
         return ids
+
 
 def add_motion_tokens(tokenizer, vocabulary: MotionVocabulary) -> int:
     """Add the motion tokens (as ordinary added tokens) unless present; returns how many were added."""

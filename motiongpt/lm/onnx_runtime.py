@@ -24,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from motiongpt.lm.decoding import Guidance, decode_tokens
-from motiongpt.lm.model import GenerationSettings, ModelLoadError, allowed_motion_tokens, raise_if_interrupted
+from motiongpt.lm.model import GenerationSettings, ModelLoadError, motion_answer_limits, raise_if_interrupted
 from motiongpt.lm.onnx_export import FORMAT_NAME, MANIFEST_FILE, ONNX_FOLDER, sha256_file
 from motiongpt.lm.vocabulary import MotionVocabulary
 
@@ -265,11 +265,6 @@ class OnnxLanguageModel:
         return logits
 
     # ------------------------------------------------------------------ decoding
-    def _motion_mask(self, sequences: list[list[int]], low: int, high: int, vocab: int) -> np.ndarray:
-        """Allowed tokens per row, as `MotionConstraintProcessor` (start, codes, end, then EOS)."""
-        return allowed_motion_tokens(sequences, self.first_motion_id, self.vocabulary, int(self.spec["eos_token_id"]),
-                                     low, high, vocab)
-
     def generate_ids(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
                      motion_codes: tuple[int, int] | None = None, seed: int | None = None,
                      request_texts: Sequence[str | None] | None = None,
@@ -280,21 +275,12 @@ class OnnxLanguageModel:
         settings = settings or GenerationSettings()
         if settings.num_beams != 1:
             raise ValueError("the ONNX Runtime backend decodes with num_beams=1 only")
-        if settings.do_sample and not float(settings.temperature) > 0:
+        if settings.do_sample and not float(settings.temperature) > 0:  # before the encoder runs
             raise ValueError(f"temperature must be > 0, got {settings.temperature}")
-        batch = len(prompts)
-        if guidance is None:
-            texts, requests = list(prompts), request_texts
-        else:
-            guidance.check(batch)
-            texts = list(prompts) + list(guidance.unconditional_prompts)
-            requests = (list(request_texts) if request_texts is not None else [None] * batch) + [None] * batch
-        max_new = int(settings.max_new_tokens)
-        allowed = None
-        if motion_codes is not None:
-            max_new = max(max_new, int(motion_codes[1]) + 3)
-            allowed = lambda generated, vocab: self._motion_mask(  # noqa: E731
-                generated, motion_codes[0], motion_codes[1], vocab)
+        texts, requests = (prompts, request_texts) if guidance is None else guidance.rows(prompts, request_texts)
+        eos = int(self.spec["eos_token_id"])
+        max_new, allowed = motion_answer_limits(settings.max_new_tokens, motion_codes, self.first_motion_id,
+                                                self.vocabulary, eos)
         raise_if_interrupted(self.interrupt)
         state = self.encode(texts, requests)
         cache = [self._empty_past(len(texts))]
@@ -303,10 +289,10 @@ class OnnxLanguageModel:
             logits, cache[0] = self.step(tokens, state, cache[0])
             return logits
 
-        return decode_tokens(step, batch, int(self.spec["decoder_start_token_id"]), int(self.spec["pad_token_id"]),
-                             int(self.spec["eos_token_id"]), max_new, settings.do_sample, float(settings.temperature),
-                             int(settings.top_k), seed, allowed, None if guidance is None else guidance.scale,
-                             lambda: raise_if_interrupted(self.interrupt))
+        return decode_tokens(step, len(prompts), int(self.spec["decoder_start_token_id"]),
+                             int(self.spec["pad_token_id"]), eos, max_new, settings.do_sample,
+                             float(settings.temperature), int(settings.top_k), seed, allowed,
+                             None if guidance is None else guidance.scale, lambda: raise_if_interrupted(self.interrupt))
 
     def generate(self, prompts: Sequence[str], settings: GenerationSettings | None = None,
                  motion_codes: tuple[int, int] | None = None, seed: int | None = None,
