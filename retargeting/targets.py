@@ -58,6 +58,10 @@ from retargeting.robot_model import RobotModel
 STANDING_PER_LEG = 1.02
 # The torso's tilt over which a hand's lift above the head fades out: cos 45 degrees (none) to cos 25 (full).
 UPRIGHT_FROM, UPRIGHT_TO = float(np.cos(np.radians(45.0))), float(np.cos(np.radians(25.0)))
+# A level foot turned further than this from the pelvis heading is read, towards 180 degrees, as a foot pitched past
+# the vertical (`_plant_foot`); 60 / 70 / 75 / 80 degrees were compared on 13 clips x 3 robots, and 75 on 253 clips
+# (see the note of the change), the smaller ones throwing G1's cartwheel into another basin (43 -> 92 cm worst).
+FOOT_FACING_FROM = np.radians(75.0)
 
 GROUP_OF_JOINT = {
     "pelvis": "root", "left_hip": "legs", "right_hip": "legs", "left_knee": "legs", "right_knee": "legs",
@@ -109,6 +113,11 @@ def _ahead(values: np.ndarray, frames: int) -> np.ndarray:
 def _upright_share(up_z: np.ndarray) -> np.ndarray:
     """1 for a segment whose up axis (its vertical component ``up_z``) tilts less than 25 degrees, 0 beyond 45."""
     return _smoothstep((up_z - UPRIGHT_FROM) / (UPRIGHT_TO - UPRIGHT_FROM))
+
+
+def _near_level(elevation: np.ndarray) -> np.ndarray:
+    """1 for a segment within 37 degrees of the horizontal, 0 beyond 60 (``elevation`` in radians)."""
+    return np.clip((np.cos(elevation) - 0.5) / 0.3, 0.0, 1.0)
 
 
 def _rot_z(angle: np.ndarray) -> np.ndarray:
@@ -408,26 +417,34 @@ def _plant_foot(robot: RobotModel, joints: np.ndarray, contacts: Contacts, side:
     ankle, toe = J[f"{name}_ankle"], J[f"{name}_foot"]
     vector = joints[:, toe] - joints[:, ankle]
     horizontal = np.linalg.norm(vector[:, :2], axis=-1)
-    elevation = np.arctan2(vector[:, 2], horizontal)
-    # The heading of a steeply pitched foot (toe pointing down) is ill-defined: blend towards the
-    # pelvis heading as the ankle-to-toe vector leaves the horizontal (fully beyond 60 degrees).
-    trust = np.clip((np.cos(elevation) - 0.5) / 0.3, 0.0, 1.0)[:, None]
+    pelvis_yaw = np.arctan2(segment_rotations["pelvis"][:, 1, 0], segment_rotations["pelvis"][:, 0, 0])
+    heading_turn = np.angle(np.exp(1j * (np.arctan2(vector[:, 1], vector[:, 0]) - pelvis_yaw)))
+    upright = _upright_share(segment_rotations["pelvis"][:, 2, 2])
+    # A level foot pointing backwards from an upright pelvis is a foot pitched past the vertical (a runner's heel
+    # kicked up behind, the sole facing back), not a leg turned around: read as a 180-degree turn, its heading
+    # drove G1's hip yaw to its limit (-2.7 rad) mid-stride, 57 cm off on a dash. Its elevation is measured in the
+    # pelvis's sagittal plane instead, beyond 90 degrees (continuous: `facing` goes from 1 to -1 as the foot
+    # turns from FOOT_FACING_FROM to 180 - FOOT_FACING_FROM). A planted foot, a steep foot and the feet of a
+    # pelvis lying down keep their elevation over the horizontal, as before.
+    sagittal = (1.0 - alpha) * upright * _near_level(np.arctan2(vector[:, 2], horizontal))
+    facing = 1.0 + sagittal * (np.clip(np.cos(heading_turn) / np.cos(FOOT_FACING_FROM), -1.0, 1.0) - 1.0)
+    elevation = np.arctan2(vector[:, 2], horizontal * facing)
+    # The heading of a steeply pitched foot (toe pointing down, or up past the vertical) is ill-defined: blend
+    # towards the pelvis heading as the ankle-to-toe vector leaves the horizontal (fully beyond 60 degrees).
     # Blend on the circle (an angle, not a vector sum: two opposite headings would sum to nothing and
     # the yaw would flip by up to 180 degrees in one frame, whirling the hip yaw joint).
-    pelvis_yaw = np.arctan2(segment_rotations["pelvis"][:, 1, 0], segment_rotations["pelvis"][:, 0, 0])
-    foot_yaw = np.arctan2(vector[:, 1], vector[:, 0])
+    turn = _near_level(elevation) * heading_turn
     # A planted foot is turned no further from the pelvis than the robot's leg can turn it (Romeo's hips yaw 15
     # degrees): its heading, held at the contact weight, was otherwise met by tipping the whole robot over (45
     # degrees, standing with the toes turned out). The bound comes in with the contact blend (a swinging foot's
-    # heading weighs little, and one swung back past 180 degrees in a run would jump from bound to bound) and
-    # fades out as the pelvis tilts from 25 to 45 degrees (headings about the vertical mean little in a cartwheel).
-    turn = trust[:, 0] * np.angle(np.exp(1j * (foot_yaw - pelvis_yaw)))
-    bounded = alpha * _upright_share(segment_rotations["pelvis"][:, 2, 2])
+    # heading weighs little) and fades out as the pelvis tilts from 25 to 45 degrees (headings about the
+    # vertical mean little in a cartwheel).
+    bounded = alpha * upright
     turn += bounded * (np.clip(turn, *calibration.foot_yaw_ranges[side]) - turn)
     yaw = np.unwrap(pelvis_yaw + turn)
     in_contact = contacts.in_contact[:, side]
     rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
-    pitch = -(elevation - rest_elevation)
+    pitch = np.angle(np.exp(-1j * (elevation - rest_elevation)))  # a rotation: +-pi are the same pitch
     # Contact headings: circular mean over each contact.
     # The yaw is unwrapped (continuous over the clip); each contact's mean heading is taken on the
     # branch nearest the contact's own yaw, so blending in and out of a contact never wraps around.

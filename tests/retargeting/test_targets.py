@@ -314,3 +314,34 @@ def test_raise_arms_forward_is_validated(tmp_path):
         path.write_text(yaml.safe_dump(document))
         with pytest.raises(RetargetError, match=message):
             load_robot_config(path)
+
+
+def test_a_heel_kicked_up_behind_is_a_foot_pitched_past_the_vertical_not_a_leg_turned_around(g1):
+    """Real Bandai Namco mocap (CC BY-NC 4.0, see the fixture's LICENSE): a dash. After toe-off the heel kicks up
+    behind and the ankle-to-toe vector points backwards, near the horizontal. Read as the foot's heading, that is
+    a foot turned 180 degrees, and G1's hip yaw followed it to its limit mid-stride (test_hard_clips). The swinging
+    foot's target keeps the pelvis's left-right axis and is pitched past the vertical, its toe behind."""
+    from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
+
+    settings = g1.settings
+    joints = clean_motion(take_joints(BANDAI_FIXTURES / "dataset-1_dash_active_001.bvh"), "dash",
+                          settings.frame_checks).joints
+    contacts = detect_contacts(joints, FPS, settings.contacts)
+    targets = build_targets(g1.robot, joints, contacts, settings.contact_blend_frames)
+    pelvis = targets.pelvis_rotations
+    J = JOINT_INDEX
+    kicks = 0
+    for side, name in enumerate(("left", "right")):
+        m = next(i for i, o in enumerate(g1.robot.config.orientations) if o.segment == f"{name}_foot")
+        foot = targets.rotations[:, m] @ g1.robot.calibration.orientation_offsets[m].T
+        toes = joints[:, J[f"{name}_foot"]] - joints[:, J[f"{name}_ankle"]]
+        heading = np.angle(np.exp(1j * (np.arctan2(toes[:, 1], toes[:, 0]) - _yaw(pelvis))))
+        elevation = np.arctan2(toes[:, 2], np.linalg.norm(toes[:, :2], axis=-1))
+        kicked = ((targets.contact_blend[:, side] == 0.0) & (pelvis[:, 2, 2] > 0.95)
+                  & (np.abs(heading) > np.radians(120.0)) & (np.abs(elevation) < np.radians(30.0)))
+        kicks += kicked.sum()
+        lateral = np.einsum("ti,ti->t", foot[kicked, :, 1], pelvis[kicked, :, 1])
+        forward = np.einsum("ti,ti->t", foot[kicked, :, 0], pelvis[kicked, :, 0])
+        assert (lateral > 0.9).all(), np.round(lateral, 2)  # turned around, it was about -1
+        assert (forward < 0.0).all(), np.round(forward, 2)  # the toe behind the ankle
+    assert kicks >= 4
