@@ -86,9 +86,6 @@ class ServoSimulation:
         self._index = {name: i for i, name in enumerate(self.joint_names)}
         self.model, self._qpos_adr, self._dof_adr, _ = build_model(robot, settings)
         self.model.dof_armature[:6] = BASE_ARMATURE
-        ground = self.model.geom_bodyid == 0  # the world's geometry: the ground plane
-        self.model.geom_contype[ground] = 0
-        self.model.geom_conaffinity[ground] = 0
         self.data = mujoco.MjData(self.model)
         if initial_positions is None:
             start = robot.calibration_joints.copy()
