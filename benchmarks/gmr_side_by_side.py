@@ -17,7 +17,7 @@ the T-pose bone direction onto the bone to its child (the least twist relative t
 parent). The ankle's T-pose foot bone points forward and down by the clip's median foot pitch in contact, so a
 planted foot is flat. (motiongpt.features.inverse_kinematics composes to world-frame shortest arcs from arms-down
 rest offsets, which drops the limbs' heading: after a 130-degree turn the thighs were off by 127 degrees.) Y up -> Z up rotates positions and orientations by +90 degrees about x, as AMASS data is.
-GMR's human height is the skeleton's: standing hip height (1.02 x hip-knee-ankle) + pelvis above the hips
+GMR's human height is the skeleton's: standing hip height (`STANDING_PER_LEG` x hip-knee-ankle) + pelvis above the hips
 + spine chain to the head joint + 0.15 m (SMPL head joint to the top of the head).
 
 Throughput: input frames per second of process CPU time, the process (and the GMR worker it starts) pinned to

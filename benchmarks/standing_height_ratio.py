@@ -7,7 +7,7 @@ both knees are straighter than ``--straight-deg``: the hip centre's height above
 retargeter's own ground, `retargeting.contacts`) over the median hip-knee-ankle bone length. Prints the median
 per clip source (Bandai Namco sessions 1 and 2; the rest, DeepMimic in the embedded set) and over all clips
 with such frames.
-`retargeting.targets.STANDING_PER_LEG` says why the retargeter does not use it yet.
+`retargeting.targets.STANDING_PER_LEG` (1.06) says why the retargeter uses a little less than this value.
 """
 from __future__ import annotations
 

@@ -46,16 +46,18 @@ from retargeting.human_motion import frames_from_axes
 from retargeting.robot_config import HandsAboveHead
 from retargeting.robot_model import RobotModel
 
-# Standing hip height above the ground per hip-knee-ankle bone length. A human stands with straight knees at
-# 1.10 (benchmarks/standing_height_ratio.py: the median over 169 clips of the frames where both knees are
-# straighter than 172 degrees; Bandai Namco 1.10-1.12, DeepMimic 1.10), so 1.02 puts a standing robot's hip target
-# 3.6-5.4% above the height its straight legs reach (a Bandai bow): the legs stand straight and the planted soles
-# float a few millimetres. Lower hips fit the keypoints better (253 clips, 1.02 / 1.06 / 1.10 / 1.14: mean keypoint
-# error G1 4.97 / 3.49 / 2.57 / 2.72 cm, Talos 6.36 / 4.62 / 3.62 / 3.82, Romeo 7.89 / 6.59 / 5.92 / 6.19) but
-# are not physical yet: at 1.06 G1's walks and turns fail the MuJoCo check (waist roll up to 0.58 rad behind,
-# 4-11 self-colliding frames, the swinging feet brushing the floor and the legs), also with the swinging sole kept
-# 2 cm off the floor. 1.02 stays until the swing leg keeps its clearance.
-STANDING_PER_LEG = 1.02
+# Standing hip height above the ground per hip-knee-ankle bone length. A human stands with straight knees at 1.10
+# (benchmarks/standing_height_ratio.py: the median over 169 clips of the frames where both knees are straighter
+# than 172 degrees; Bandai Namco 1.10-1.12, DeepMimic 1.10); below that a standing robot's hips are high and its
+# legs straighter than the human's. It was 1.02 until 2026-12-05 (hips 3.6-5.4% high, planted soles floating a few
+# millimetres) because lower hips failed the MuJoCo check; those failures were the check's own (its kinematically
+# driven base let sagging planted soles be pushed by the ground, jolting G1's waist roll 0.5 rad), and its ground
+# is now drawn only. 253 clips, 1.02 -> 1.06: mean keypoint error G1 4.90 -> 3.42 cm, Talos 6.31 -> 4.57, Romeo
+# 7.85 -> 6.60; MuJoCo check failures G1 38 -> 34, Talos 155 -> 155, Romeo 64 -> 70 (see retargeting/README.md).
+# 1.10 fits better still (2.49, 3.58, 5.93 cm) but G1's swinging shin then meets the standing leg's capsule and the
+# IK freezes that leg for frames (a DeepMimic walk 16 cm behind: test_walk_has_no_sticking_leg), and a walk's
+# ankle is commanded at its limit, which the check's servo overshoots: not yet.
+STANDING_PER_LEG = 1.06
 # The torso's tilt over which a hand's lift above the head fades out: cos 45 degrees (none) to cos 25 (full).
 UPRIGHT_FROM, UPRIGHT_TO = float(np.cos(np.radians(45.0))), float(np.cos(np.radians(25.0)))
 # A level foot turned further than this from the pelvis heading is read, towards 180 degrees, as a foot pitched past
