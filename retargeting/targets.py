@@ -61,8 +61,8 @@ STANDING_PER_LEG = 1.06
 # The torso's tilt over which a hand's lift above the head fades out: cos 45 degrees (none) to cos 25 (full).
 UPRIGHT_FROM, UPRIGHT_TO = float(np.cos(np.radians(45.0))), float(np.cos(np.radians(25.0)))
 # A level foot turned further than this from the pelvis heading is read, towards 180 degrees, as a foot pitched past
-# the vertical (`_plant_foot`); 60 / 70 / 75 / 80 degrees were compared on 13 clips x 3 robots, and 75 on 253 clips
-# (see the note of the change), the smaller ones throwing G1's cartwheel into another basin (43 -> 92 cm worst).
+# the vertical (`_plant_foot`). 60 / 70 / 75 / 80 degrees were compared on 13 clips x 3 robots: 60 threw G1's
+# cartwheel into another basin (43 -> 92 cm worst); 75 was then measured on 253 clips (retargeting/README.md).
 FOOT_FACING_FROM = np.radians(75.0)
 
 GROUP_OF_JOINT = {
