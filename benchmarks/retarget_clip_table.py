@@ -4,9 +4,10 @@
 
 One row per clip (mirrored copies skipped): mean and max keypoint error (cm), stretch (retimed / input
 duration), the MuJoCo check's max and mean servo tracking error (rad), the joint that tracks worst, simulated
-limit violations and self-collision frames; then the means. Default clips: the original-speed DeepMimic clips
-(`-x100-`) of the dataset, plus the HumanML3D sample clip of the tests (first 80 frames: steps, a 150-degree
-turn, an arm raise). Run it before and after a change to the retargeter, in one session (shared machines).
+limit violations, self-collision frames and whether the check passed; then the number of clips that failed it
+and the means. Default clips: the original-speed DeepMimic clips (`-x100-`) of the dataset, plus the HumanML3D
+sample clip of the tests (first 80 frames: steps, a 150-degree turn, an arm raise). Run it before and after a
+change to the retargeter, in one session (shared machines).
 """
 from __future__ import annotations
 
@@ -53,11 +54,13 @@ def main() -> None:
             "worst_joint": check["worst_tracking_joints"][0]["joint"],
             "simulated_limit_violations": check["simulated_joint_limit_violations"],
             "self_collision_frames": check["self_collision_frames"],
+            "passed": check["passed"],
         })
         print(json.dumps(rows[-1]), flush=True)
     means = {k: round(float(np.mean([r[k] for r in rows])), 3) for k in
              ("error_cm_mean", "error_cm_max", "stretch", "tracking_rad_max", "simulated_limit_violations")}
-    print(json.dumps({"robot": args.robot, "clips": len(rows), "means": means,
+    print(json.dumps({"robot": args.robot, "clips": len(rows), "failing_clips": sum(not r["passed"] for r in rows),
+                      "means": means,
                       "simulated_limit_violations_total": int(sum(r["simulated_limit_violations"] for r in rows)),
                       "cpu_seconds": round(time.process_time() - started, 1)}))
     if args.out:

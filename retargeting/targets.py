@@ -53,7 +53,7 @@ from retargeting.robot_model import RobotModel
 # millimetres) because lower hips failed the MuJoCo check; those failures were the check's own (its kinematically
 # driven base let sagging planted soles be pushed by the ground, jolting G1's waist roll 0.5 rad), and its ground
 # is now drawn only. 253 clips, 1.02 -> 1.06: mean keypoint error G1 4.90 -> 3.42 cm, Talos 6.31 -> 4.57, Romeo
-# 7.85 -> 6.60; MuJoCo check failures G1 38 -> 34, Talos 155 -> 155, Romeo 64 -> 70 (see retargeting/README.md).
+# 7.85 -> 6.60; MuJoCo check failures G1 40 -> 38, Talos 157 -> 155, Romeo 69 -> 72 (see retargeting/README.md).
 # 1.10 fits better still (2.49, 3.58, 5.93 cm) but G1's swinging shin then meets the standing leg's capsule and the
 # IK freezes that leg for frames (a DeepMimic walk 16 cm behind: test_walk_has_no_sticking_leg), and a walk's
 # ankle is commanded at its limit, which the check's servo overshoots: not yet.
