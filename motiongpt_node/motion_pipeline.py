@@ -164,7 +164,7 @@ class MotionPipeline:
         if callable(set_interrupt):
             set_interrupt(self._cancelled)
 
-    def set_sampling(self, seed: int, candidates: int, temperature: float, guidance: float = 0.0) -> None:
+    def set_sampling(self, seed: int, candidates: int, temperature: float, guidance: float) -> None:
         """The node's sampling parameters: ``seed`` -1 unseeded; ``candidates``, ``temperature`` and ``guidance``
         0 the model folder's own."""
         self.seed, self.candidates, self.temperature, self.guidance = seed, candidates, temperature, guidance

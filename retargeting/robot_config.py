@@ -323,33 +323,35 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
     )
 
 
-def _hands_above_head(value: Any, source: str) -> HandsAboveHead | None:
+def _number_spec(cls, value: Any, key: str, source: str):
+    """``cls`` (a dataclass of numbers) from the YAML mapping ``value`` of its fields, the ones without a default
+    required; None for null. Ranges are the caller's to check."""
     if value is None:
         return None
-    fields = {f.name for f in dataclasses.fields(HandsAboveHead)}
-    if not isinstance(value, dict) or set(value) - fields:
-        raise RetargetError(f"{source}: hands_above_head must be null or a mapping of {sorted(fields)}, got {value!r}")
+    required = [f.name for f in dataclasses.fields(cls) if f.default is dataclasses.MISSING]
+    optional = [f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING]
+    if not isinstance(value, dict) or not set(required) <= set(value) <= set(required + optional):
+        fields = ", ".join(required) + (" and optionally " if required else "optionally ") + ", ".join(optional)
+        raise RetargetError(f"{source}: {key} must be null or a mapping with {fields}, got {value!r}")
     try:
-        spec = HandsAboveHead(**{key: float(number) for key, number in value.items()})
+        return cls(**{name: float(number) for name, number in value.items()})
     except (TypeError, ValueError) as error:
-        raise RetargetError(f"{source}: hands_above_head values must be numbers, got {value!r}") from error
-    if not (spec.margin >= 0.0 and spec.band > 0.0 and 0.0 <= spec.elbow_share <= 1.0 and 0.0 <= spec.release <= 1.0
-            and 0.0 <= spec.lead <= MAX_LEAD):
+        raise RetargetError(f"{source}: {key} values must be numbers, got {value!r}") from error
+
+
+def _hands_above_head(value: Any, source: str) -> HandsAboveHead | None:
+    spec = _number_spec(HandsAboveHead, value, "hands_above_head", source)
+    if spec is not None and not (spec.margin >= 0.0 and spec.band > 0.0 and 0.0 <= spec.elbow_share <= 1.0
+                                 and 0.0 <= spec.release <= 1.0 and 0.0 <= spec.lead <= MAX_LEAD):
         raise RetargetError(f"{source}: hands_above_head needs margin >= 0, band > 0, elbow_share and release in "
                             f"[0, 1], lead in [0, {MAX_LEAD}] s, got {value!r}")
     return spec
 
 
 def _raise_arms_forward(value: Any, source: str) -> RaiseArmsForward | None:
-    if value is None:
+    spec = _number_spec(RaiseArmsForward, value, "raise_arms_forward", source)
+    if spec is None:
         return None
-    if not isinstance(value, dict) or not {"from_deg", "to_deg"} <= set(value) <= {"from_deg", "to_deg", "lead"}:
-        raise RetargetError(f"{source}: raise_arms_forward must be a mapping with from_deg, to_deg and optionally "
-                            f"lead, got {value!r}")
-    try:
-        spec = RaiseArmsForward(**{key: float(number) for key, number in value.items()})
-    except (TypeError, ValueError) as error:
-        raise RetargetError(f"{source}: raise_arms_forward values must be numbers, got {value!r}") from error
     if not 0.0 <= spec.from_deg < spec.to_deg <= 180.0:
         raise RetargetError(f"{source}: raise_arms_forward needs 0 <= from_deg < to_deg <= 180, got "
                             f"{spec.from_deg}, {spec.to_deg}")

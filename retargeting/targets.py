@@ -117,6 +117,11 @@ def _upright_share(up_z: np.ndarray) -> np.ndarray:
     return _smoothstep((up_z - UPRIGHT_FROM) / (UPRIGHT_TO - UPRIGHT_FROM))
 
 
+def _wrap(angle):
+    """Angles (radians) to (-pi, pi]."""
+    return np.angle(np.exp(1j * angle))
+
+
 def _near_level(elevation: np.ndarray) -> np.ndarray:
     """1 for a segment within 37 degrees of the horizontal, 0 beyond 60 (``elevation`` in radians)."""
     return np.clip((np.cos(elevation) - 0.5) / 0.3, 0.0, 1.0)
@@ -420,7 +425,7 @@ def _plant_foot(robot: RobotModel, joints: np.ndarray, contacts: Contacts, side:
     vector = joints[:, toe] - joints[:, ankle]
     horizontal = np.linalg.norm(vector[:, :2], axis=-1)
     pelvis_yaw = np.arctan2(segment_rotations["pelvis"][:, 1, 0], segment_rotations["pelvis"][:, 0, 0])
-    heading_turn = np.angle(np.exp(1j * (np.arctan2(vector[:, 1], vector[:, 0]) - pelvis_yaw)))
+    heading_turn = _wrap(np.arctan2(vector[:, 1], vector[:, 0]) - pelvis_yaw)
     upright = _upright_share(segment_rotations["pelvis"][:, 2, 2])
     # A level foot pointing backwards from an upright pelvis is a foot pitched past the vertical (a runner's heel
     # kicked up behind, the sole facing back), not a leg turned around: read as a 180-degree turn, its heading
@@ -446,7 +451,7 @@ def _plant_foot(robot: RobotModel, joints: np.ndarray, contacts: Contacts, side:
     yaw = np.unwrap(pelvis_yaw + turn)
     in_contact = contacts.in_contact[:, side]
     rest_elevation = float(np.median(elevation[in_contact])) if in_contact.any() else float(np.median(elevation))
-    pitch = np.angle(np.exp(-1j * (elevation - rest_elevation)))  # a rotation: +-pi are the same pitch
+    pitch = _wrap(rest_elevation - elevation)  # a rotation: +-pi are the same pitch
     # Contact headings: circular mean over each contact.
     # The yaw is unwrapped (continuous over the clip); each contact's mean heading is taken on the
     # branch nearest the contact's own yaw, so blending in and out of a contact never wraps around.
@@ -454,7 +459,7 @@ def _plant_foot(robot: RobotModel, joints: np.ndarray, contacts: Contacts, side:
     for s, e in contacts.segments[side]:
         mean = float(np.arctan2(np.sin(yaw[s:e + 1]).mean(), np.cos(yaw[s:e + 1]).mean()))
         middle = float(yaw[(s + e) // 2])
-        contact_yaw.append(middle + float(np.angle(np.exp(1j * (mean - middle)))))
+        contact_yaw.append(middle + float(_wrap(mean - middle)))
     a = alpha
     target_yaw = yaw.copy()
     has = segment_of >= 0
