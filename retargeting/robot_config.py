@@ -148,6 +148,10 @@ class SolverSettings:
     # frames around it (that would slide its sole), so it is retimed: a robot with slow legs keeps its time with
     # a smaller box there, and keeps stuck_box for frames with no foot down (crawling, rolling, in flight).
     stuck_box_planted: float | None = None
+    # A foot coming down further than this (m) from its planted sole target pulls with the contact weight times
+    # contact_reach / distance: the same pull at any distance, instead of one growing with it (None: the full
+    # weight). For robots too slow to land their feet on time (Talos, Romeo: see their YAML files).
+    contact_reach: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
