@@ -1,6 +1,7 @@
 """Per-clip retargeting table with the MuJoCo check: error, stretch and how well servos track each clip.
 
     python benchmarks/retarget_clip_table.py --robot g1 --data data/embedded_deepmimic [--match '-x100-'] [--out t.json]
+        [--as-published]
 
 One row per clip (mirrored copies skipped): mean and max keypoint error (cm), stretch (retimed / input
 duration), the MuJoCo check's max and mean servo tracking error (rad), the joint that tracks worst, simulated
@@ -8,6 +9,13 @@ limit violations, self-collision frames and whether the check passed; then the n
 and the means. Default clips: the original-speed DeepMimic clips (`-x100-`) of the dataset, plus the HumanML3D
 sample clip of the tests (first 80 frames: steps, a 150-degree turn, an arm raise). Run it before and after a
 change to the retargeter, in one session (shared machines).
+
+``--as-published`` checks what the ROS node publishes instead of the retargeter's own output: the retargeter
+without its retime (`velocity_mode="none"`, as motiongpt_node/motion_pipeline.py loads it), then the node's
+trajectory shaping with the node's default parameters (velocity scale, acceleration cap, at most
+`max_points` points and `max_duration` seconds; motiongpt_node/node_config.py), the robot standing at the
+motion's first pose; the base path on the shaped time grid, as the node publishes it. Stretch is then the
+published duration (after the 0.1 s move to the first pose) over the input duration.
 """
 from __future__ import annotations
 
@@ -28,12 +36,20 @@ def main() -> None:
     parser.add_argument("--data", default="data/embedded_deepmimic", help="dataset folder with new_joints/*.npy")
     parser.add_argument("--match", default="-x100-", help="regular expression on clip names (default: original speed)")
     parser.add_argument("--out", default=None, help="also write the rows as JSON here")
+    parser.add_argument("--as-published", action="store_true",
+                        help="check the trajectory the ROS node would publish (its shaping, default parameters)")
     args = parser.parse_args()
 
     from retargeting import Retargeter
     from retargeting.mujoco_check import check_motion
 
-    retargeter = Retargeter.from_robot(args.robot)
+    if args.as_published:  # the retargeter as the node loads it (it retimes once, in its shaping)
+        from motiongpt_node.motion_pipeline import MotionPipeline
+
+        retargeter = MotionPipeline.load_retargeter(args.robot)
+    else:
+        retargeter = Retargeter.from_robot(args.robot)
+    publish = node_shaping(args.robot) if args.as_published else None
     clips = sorted(p for p in (Path(args.data) / "new_joints").glob("*.npy")
                    if not p.stem.endswith("-M") and re.search(args.match, p.stem))
     rows = []
@@ -43,12 +59,15 @@ def main() -> None:
         if path == HUMANML3D_SAMPLE:
             joints = joints[:80]
         motion = retargeter.retarget(joints, fps=20.0, source=path.stem)
+        velocity, error = motion.report["velocity"], motion.report["keypoint_error_cm"]
+        stretch = velocity["duration_after"] / velocity["duration_before"]
+        if publish:
+            motion, stretch = publish(retargeter.robot, motion)
         check = check_motion(retargeter.robot, motion)
-        velocity = motion.report["velocity"]
         rows.append({
-            "clip": path.stem, "error_cm_mean": round(motion.report["keypoint_error_cm"]["mean"], 1),
-            "error_cm_max": round(motion.report["keypoint_error_cm"]["max"], 1),
-            "stretch": round(velocity["duration_after"] / velocity["duration_before"], 3),
+            "clip": path.stem, "error_cm_mean": round(error["mean"], 1),
+            "error_cm_max": round(error["max"], 1),
+            "stretch": round(stretch, 3),
             "tracking_rad_max": round(check["tracking_error_rad"]["max"], 2),
             "tracking_rad_mean": round(check["tracking_error_rad"]["mean"], 3),
             "worst_joint": check["worst_tracking_joints"][0]["joint"],
@@ -59,12 +78,45 @@ def main() -> None:
         print(json.dumps(rows[-1]), flush=True)
     means = {k: round(float(np.mean([r[k] for r in rows])), 3) for k in
              ("error_cm_mean", "error_cm_max", "stretch", "tracking_rad_max", "simulated_limit_violations")}
-    print(json.dumps({"robot": args.robot, "clips": len(rows), "failing_clips": sum(not r["passed"] for r in rows),
-                      "means": means,
+    print(json.dumps({"robot": args.robot, "as_published": args.as_published, "clips": len(rows),
+                      "failing_clips": sum(not r["passed"] for r in rows), "means": means,
                       "simulated_limit_violations_total": int(sum(r["simulated_limit_violations"] for r in rows)),
                       "cpu_seconds": round(time.process_time() - started, 1)}))
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1))
+
+
+def node_shaping(robot_name: str):
+    """(robot, RobotMotion) -> (the RobotMotion the node would publish, its stretch): the node's shaping with the
+    node's default parameters."""
+    from motiongpt_node.executed_motion import robot_motion_from_trajectory
+    from motiongpt_node.joint_limits import JointLimits
+    from motiongpt_node.node_config import SPECS
+    from motiongpt_node.trajectory_shaping import ShapingConfig, shape_trajectory
+
+    cap = SPECS["max_joint_velocity"].default
+    limits = JointLimits.for_robot(robot_name)
+    limits = limits.with_velocity_cap(cap) if cap > 0 else limits
+    shaped = ("max_duration", "min_transition", "transition_velocity", "velocity_scale", "max_points")
+    config = ShapingConfig(**{name: SPECS[name].default for name in shaped},
+                           max_acceleration=SPECS["max_joint_acceleration"].default)
+
+    def publish(robot, motion):
+        # every joint of the URDF, as the node sends them: those the retargeter does not drive (Talos's head and
+        # grippers, Romeo's head) hold their locked value; the robot starts at the motion's first pose
+        held = dict(robot.config.locked_joints)
+        positions = np.stack([motion.positions[:, motion.joint_names.index(n)] if n in motion.joint_names
+                              else np.full(len(motion.times), held.get(n, 0.0)) for n in limits.joint_names], axis=1)
+        positions = np.clip(positions, limits.lower, limits.upper)
+        trajectory, report = shape_trajectory(limits.joint_names, motion.times, positions, positions[0], limits, config)
+        keep = report.sample_times <= trajectory.duration + 1e-9
+        published = robot_motion_from_trajectory(robot, trajectory.joint_names, trajectory.times, trajectory.positions,
+                                                 report.sample_times[keep], motion.base_positions[keep],
+                                                 motion.base_orientations[keep], source=motion.report["source"])
+        played = report.sample_times[keep][-1] - report.sample_times[0]
+        return published, played / max(motion.times[keep.sum() - 1] - motion.times[0], 1e-9)
+
+    return publish
 
 
 if __name__ == "__main__":

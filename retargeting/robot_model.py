@@ -114,7 +114,8 @@ class RobotModel:
         self.orientation_frame_ids: list[int] = [frame_id(o.frame) for o in config.orientations]
         # the orientation task of each foot (left, right): its weight rises to the contact weight in contacts
         self.foot_orientation_slots: tuple[int, int] = tuple(
-            next(m for m, o in enumerate(config.orientations) if o.segment == f"{side}_foot") for side in ("left", "right"))
+            next(m for m, o in enumerate(config.orientations) if o.segment == f"{side}_foot")
+            for side in ("left", "right"))
         self.sole_frame_ids: list[int] = [
             add_point_frame(f"retarget_sole_{f.side}", f.frame, f.sole_center) for f in config.feet]
         # Each leg's joints (indices into the joint positions): those between the root and its sole.
