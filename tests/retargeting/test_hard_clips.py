@@ -207,7 +207,7 @@ def test_a_dash_keeps_its_legs_facing_forward(g1_retargeter):
 
 def test_a_foot_landing_late_does_not_throw_the_body(clips):
     """Talos's legs are too slow for the cartwheel: its right foot comes down half a metre from where the human's
-    lands. At the full contact weight the solver turned the whole robot about 130 degrees in one frame to put it
+    lands. At the full contact weight the solver turned the whole robot about 126 degrees in one frame to put it
     there (every keypoint off, up to 1.7 m); pulled as if 5 cm away (``solver.contact_reach``), the foot lands
     late and the body stays on the motion."""
     config = load_robot_config("talos")
@@ -220,21 +220,22 @@ def test_a_foot_landing_late_does_not_throw_the_body(clips):
         rotations = Rotation.from_quat(motion.base_orientations)
         return float(np.degrees((rotations[:-1].inv() * rotations[1:]).magnitude()).max())
 
-    assert largest_base_turn_deg(motions["full"]) > 90.0  # 130 measured: the fault this guards against
-    assert largest_base_turn_deg(motions["reach"]) < 60.0  # 41 measured
+    assert largest_base_turn_deg(motions["full"]) > 90.0  # 126 measured: the fault this guards against
+    assert largest_base_turn_deg(motions["reach"]) < 60.0  # 51 measured
     reach, full_weight = (motions[n].report["keypoint_error_cm"] for n in ("reach", "full"))
-    assert reach["max"] < 0.6 * full_weight["max"]  # 85 against 173 cm measured
-    assert reach["mean"] < full_weight["mean"]  # 8.6 against 10.6 cm
+    assert reach["max"] < 0.75 * full_weight["max"]  # 115 against 168 cm measured
+    assert reach["mean"] < full_weight["mean"]  # 8.4 against 11.4 cm
     assert motions["reach"].report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
 
 
 def test_romeos_arm_keypoints_lead_its_upper_arm_orientation(clips):
-    """Romeo's upper-arm orientation targets weigh 0.1 (G1's and Talos's 0.3): at 0.3 they held its arms folded
+    """Romeo's (and Talos's) upper-arm orientation targets weigh 0.1 (G1's 0.3): at 0.3 they held its arms folded
     on a crawl (elbow twist at its limit), hands 18-24 cm off the human's; at 0.1 the wrist keypoints lead (19 and
     16 cm; on the 253-clip evaluation, mean error 6.47 -> 6.30 cm, hand above the head 48.5% -> 54.2%)."""
+    for robot, weight in (("romeo", 0.1), ("talos", 0.1), ("g1", 0.3)):
+        weights = {o.segment: o.weight for o in load_robot_config(robot).orientations}
+        assert weights["left_upper_arm"] == weights["right_upper_arm"] == weight
     config = load_robot_config("romeo")
-    weights = {o.segment: o.weight for o in config.orientations}
-    assert weights["left_upper_arm"] == weights["right_upper_arm"] == 0.1
     heavier = dataclasses.replace(config, orientations=tuple(
         dataclasses.replace(o, weight=0.3) if o.segment.endswith("_upper_arm") else o for o in config.orientations))
     crawl = clips["crawl"][:60]
