@@ -87,28 +87,25 @@ def main() -> None:
 
 
 def node_shaping(robot_name: str):
-    """(robot, RobotMotion) -> (the RobotMotion the node would publish, its stretch): the node's shaping with the
-    node's default parameters."""
+    """(robot, RobotMotion) -> (the RobotMotion the node would publish, its stretch): the node's limits and shaping
+    with its default parameters."""
     from motiongpt_node.executed_motion import robot_motion_from_trajectory
     from motiongpt_node.joint_limits import JointLimits
-    from motiongpt_node.node_config import SPECS
-    from motiongpt_node.trajectory_shaping import ShapingConfig, shape_trajectory
+    from motiongpt_node.node_config import NodeConfig
+    from motiongpt_node.trajectory_shaping import expand_to_robot_joints, shape_trajectory
 
-    cap = SPECS["max_joint_velocity"].default
-    limits = JointLimits.for_robot(robot_name)
-    limits = limits.with_velocity_cap(cap) if cap > 0 else limits
-    shaped = ("max_duration", "min_transition", "transition_velocity", "velocity_scale", "max_points")
-    config = ShapingConfig(**{name: SPECS[name].default for name in shaped},
-                           max_acceleration=SPECS["max_joint_acceleration"].default)
+    defaults = NodeConfig.from_values({})
+    limits, config = defaults.capped(JointLimits.for_robot(robot_name)), defaults.shaping()
 
     def publish(robot, motion):
-        # every joint of the URDF, as the node sends them: those the retargeter does not drive (Talos's head and
-        # grippers, Romeo's head) hold their locked value; the robot starts at the motion's first pose
-        held = dict(robot.config.locked_joints)
-        positions = np.stack([motion.positions[:, motion.joint_names.index(n)] if n in motion.joint_names
-                              else np.full(len(motion.times), held.get(n, 0.0)) for n in limits.joint_names], axis=1)
-        positions = np.clip(positions, limits.lower, limits.upper)
-        trajectory, report = shape_trajectory(limits.joint_names, motion.times, positions, positions[0], limits, config)
+        # The robot stands at the motion's first pose; the joints the retargeter does not drive (Talos's head and
+        # grippers, Romeo's head) at their locked values, held through the motion as the node holds them.
+        locked = robot.config.locked_joints
+        state = np.array([motion.positions[0, motion.joint_names.index(n)] if n in motion.joint_names
+                          else locked.get(n, 0.0) for n in limits.joint_names])
+        names, positions = expand_to_robot_joints(tuple(motion.joint_names), motion.positions, limits.joint_names,
+                                                  np.clip(state, limits.lower, limits.upper))
+        trajectory, report = shape_trajectory(names, motion.times, positions, positions[0], limits, config)
         keep = report.sample_times <= trajectory.duration + 1e-9
         published = robot_motion_from_trajectory(robot, trajectory.joint_names, trajectory.times, trajectory.positions,
                                                  report.sample_times[keep], motion.base_positions[keep],

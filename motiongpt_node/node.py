@@ -64,7 +64,7 @@ from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
 from motiongpt_node.spinning import executor_future
 from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
-from motiongpt_node.trajectory_shaping import ShapingConfig, hold_trajectory, shape_trajectory
+from motiongpt_node.trajectory_shaping import expand_to_robot_joints, hold_trajectory, shape_trajectory
 from motiongpt_node.worker import Job, LatestWinsWorker
 
 NODE_NAME = "motiongpt_node"
@@ -84,9 +84,8 @@ class MotionGPTNode(Node):
         self.config = self._declare_parameters()
         cfg = self.config
         self._robot_limits = JointLimits.for_robot(cfg.robot, cfg.urdf_path or None)
-        self.limits = self._capped(self._robot_limits, cfg.max_joint_velocity)
-        self.shaping = ShapingConfig(cfg.max_duration, cfg.min_transition, cfg.transition_velocity, cfg.velocity_scale,
-                                     cfg.max_joint_acceleration, cfg.max_points)
+        self.limits = cfg.capped(self._robot_limits)
+        self.shaping = cfg.shaping()
         self.pipeline: Any = None
         self._load_error = ""
 
@@ -199,20 +198,14 @@ class MotionGPTNode(Node):
     def _apply_config(self, config: NodeConfig) -> None:
         changed = sorted(name for name in SPECS if getattr(config, name) != getattr(self.config, name))
         if config.max_joint_velocity != self.config.max_joint_velocity:
-            self.limits = self._capped(self._robot_limits, config.max_joint_velocity)
-        self.shaping = ShapingConfig(config.max_duration, config.min_transition, config.transition_velocity,
-                                     config.velocity_scale, config.max_joint_acceleration, config.max_points)
+            self.limits = config.capped(self._robot_limits)
+        self.shaping = config.shaping()
         self.config = config
         pipeline = self.pipeline
         if pipeline is not None:
             pipeline.set_sampling(config.seed, config.candidates, config.temperature, config.guidance)
         if changed:
             self.get_logger().info("parameters changed: " + ", ".join(f"{n}={getattr(config, n)!r}" for n in changed))
-
-    @staticmethod
-    def _capped(limits: JointLimits, cap: float) -> JointLimits:
-        """The robot's limits with the node's extra velocity cap (0: none)."""
-        return limits.with_velocity_cap(cap) if cap > 0 else limits
 
     def _make_action_client(self, action_name: str):
         try:
@@ -818,16 +811,6 @@ class MotionGPTNode(Node):
         self._describe_thread.shutdown(wait=True, cancel_futures=True)
         if self.recorder is not None:
             self.recorder.close()
-
-
-def expand_to_robot_joints(
-    motion_names: tuple[str, ...], positions: np.ndarray, robot_names: tuple[str, ...], state: np.ndarray
-) -> tuple[tuple[str, ...], np.ndarray]:
-    """Motion columns for every robot joint: joints the motion does not drive hold their current value."""
-    full = np.repeat(state[None, :], positions.shape[0], axis=0)
-    for column, name in enumerate(motion_names):
-        full[:, robot_names.index(name)] = positions[:, column]
-    return robot_names, full
 
 
 def command_steps(text: str) -> tuple[str, ...] | None:

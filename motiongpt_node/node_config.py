@@ -14,9 +14,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from motiongpt_node.command_policy import DEFAULT_ALLOWED_MOTIONS
+
+if TYPE_CHECKING:
+    from motiongpt_node.joint_limits import JointLimits
+    from motiongpt_node.trajectory_shaping import ShapingConfig
 
 
 class ConfigError(ValueError):
@@ -182,6 +186,17 @@ class NodeConfig:
             raise ConfigError(f"parameter guidance must be 0 (the model folder's) or in [1, 10], got "
                               f"{resolved['guidance']}")
         return cls(**resolved)
+
+    def shaping(self) -> "ShapingConfig":
+        """How a motion becomes a published trajectory under these parameters (motiongpt_node/trajectory_shaping.py)."""
+        from motiongpt_node.trajectory_shaping import ShapingConfig
+
+        return ShapingConfig(self.max_duration, self.min_transition, self.transition_velocity, self.velocity_scale,
+                             self.max_joint_acceleration, self.max_points)
+
+    def capped(self, limits: "JointLimits") -> "JointLimits":
+        """The robot's limits with this config's extra velocity cap (max_joint_velocity; 0: none)."""
+        return limits.with_velocity_cap(self.max_joint_velocity) if self.max_joint_velocity > 0 else limits
 
     @classmethod
     def from_yaml(cls, path: str | Path, node_name: str = "motiongpt_node") -> "NodeConfig":

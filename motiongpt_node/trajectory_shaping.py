@@ -53,6 +53,16 @@ class ShapingReport:
     sample_times: np.ndarray | None = None
 
 
+def expand_to_robot_joints(
+    motion_names: tuple[str, ...], positions: np.ndarray, robot_names: tuple[str, ...], state: np.ndarray
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """Motion columns for every robot joint: joints the motion does not drive hold their current value."""
+    full = np.repeat(state[None, :], positions.shape[0], axis=0)
+    for column, name in enumerate(motion_names):
+        full[:, robot_names.index(name)] = positions[:, column]
+    return robot_names, full
+
+
 def shape_trajectory(
     joint_names: list[str] | tuple[str, ...],
     times: np.ndarray,

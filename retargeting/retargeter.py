@@ -88,8 +88,7 @@ class Retargeter:
         then needs no retiming); a foot landing far from its planted target pulls as if it were
         ``solver.contact_reach`` away (`_reachable_contact_weights`). A frame is stuck when its task cost stays
         above ``restart_cost`` or jumps ``stuck_jump`` times above the previous frame's. A stuck frame is
-        recovered in stages, each only
-        while it is still stuck: (1) the warm solve continued when its budget ran out, (2) the previous
+        recovered in stages, each only while it is still stuck: (1) the warm solve continued when its budget ran out, (2) the previous
         frame's joints re-seated on this frame's pelvis target, (3) the rest posture on the pelvis target
         (taken when it lowers the cost by ``reseed_gain``), (4) a box widened to ``stuck_box`` (``stuck_box_planted``
         while a foot is planted, when set; taken when it at least halves the cost; the time-keeping fit or the
@@ -150,14 +149,15 @@ class Retargeter:
         far it is, instead of growing with the distance. At the full weight, a Talos sole half a metre off weighed
         more than every other target together, and the solver threw the whole body to put it down (base turned
         126 degrees in one frame, keypoints off by up to 1.6 m on the cartwheel)."""
-        position_weights, rotation_weights = targets.position_weights[t], targets.rotation_weights[t]
-        reach = self.robot.config.solver.contact_reach
         robot = self.robot
+        position_weights, rotation_weights = targets.position_weights[t], targets.rotation_weights[t]
+        reach = robot.config.solver.contact_reach
         soles = slice(len(robot.keypoint_frame_ids), len(robot.keypoint_frame_ids) + 2)
-        if reach is None or not (position_weights[soles] > 0).any():
+        planted = position_weights[soles] > 0
+        if reach is None or not planted.any():
             return position_weights, rotation_weights
         distances = np.linalg.norm(robot.sole_points(q).mean(axis=1) - targets.positions[t, soles], axis=1)
-        far = (position_weights[soles] > 0) & (distances > reach)
+        far = planted & (distances > reach)
         if not far.any():
             return position_weights, rotation_weights
         position_weights, rotation_weights = position_weights.copy(), rotation_weights.copy()
