@@ -1,13 +1,18 @@
 """Does "wave" give a wave? Counts generated motions in which the hand, while above the shoulder, swings sideways.
 
 The action classifier of `motiongpt eval lm` cannot tell a wave from a hand held up (both are a wrist above the
-shoulder to its descriptors). This script looks at the motion itself: for each seed, the wrist's sideways offset
+shoulder to its descriptors), nor always a raised right hand from a goodbye with both. This script looks at the
+motion itself. Waves: for each seed, the wrist's sideways offset
 from its shoulder in the body's frame (the shoulder line, horizontal), over the frames where the wrist is above
 the shoulder, minus its 9-frame moving average; a wave when that oscillation's standard deviation exceeds
 ``--threshold`` (2.5 cm: real Bandai Namco waves measure 1.7-19 cm, a hand held up 0-0.4 cm).
+One hand: a motion uses the named hand only when that wrist rises above its shoulder while the other wrist stays
+more than ``--other-below`` (0.1 m) below its own shoulder throughout (real Bandai Namco raises of the right hand:
+the right wrist 0.35 m above its shoulder at the highest, the left 0.49 m below, medians of 417; the other wrist
+of none of the 841 one-handed raises and 403 one-handed waves comes within 0.1 m of its shoulder).
 
     python benchmarks/wave_semantics.py --model models/motiongpt-small --candidates 1 4 8 --seeds 12 [--rerank meaning]
-        [--temperatures 1.0 0.8] [--guidances 1 2]
+        [--temperatures 1.0 0.8] [--guidances 1 2] [--prompts "raise your right hand" ...] [--seconds 4]
 """
 from __future__ import annotations
 
@@ -37,6 +42,15 @@ def sideways_oscillation(joints: np.ndarray, side: str = "right", window: int = 
     return float(np.std((lateral - trend)[window:-window]))
 
 
+def hand_heights(joints: np.ndarray, side: str = "right") -> tuple[float, float]:
+    """Highest height (m) of the named wrist above its shoulder, and of the other wrist above its own."""
+    other = "left" if side == "right" else "right"
+    wrist, shoulder = (JOINT_INDEX[n] for n in SIDES[side])
+    other_wrist, other_shoulder = (JOINT_INDEX[n] for n in SIDES[other])
+    return (float((joints[:, wrist, 1] - joints[:, shoulder, 1]).max()),
+            float((joints[:, other_wrist, 1] - joints[:, other_shoulder, 1]).max()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="models/motiongpt-small")
@@ -48,6 +62,10 @@ def main() -> int:
     parser.add_argument("--guidances", type=float, nargs="+", default=[None],
                         help="classifier-free guidance scales to compare, 1 for none (default: the model folder's)")
     parser.add_argument("--threshold", type=float, default=0.025)
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="length of each motion (s; default: the model decides, as the ROS node does)")
+    parser.add_argument("--other-below", type=float, default=0.1,
+                        help="one hand: how far below its shoulder the other wrist must stay (m)")
     parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"))
     parser.add_argument("--rerank", default=None, choices=("likelihood", "similarity", "meaning"),
                         help="how the best of several candidates is chosen (default: the model folder's)")
@@ -65,19 +83,24 @@ def main() -> int:
         side = "left" if "left" in prompt else "right"
         for temperature, guidance, candidates in itertools.product(args.temperatures, args.guidances,
                                                                    args.candidates):
-            values = [sideways_oscillation(model.text_to_motion(prompt, seed=seed, candidates=candidates,
-                                                                temperature=temperature, guidance=guidance).joints,
-                                           side)
-                      for seed in range(args.seeds)]
+            motions = [model.text_to_motion(prompt, seconds=args.seconds, seed=seed, candidates=candidates,
+                                            temperature=temperature, guidance=guidance).joints
+                       for seed in range(args.seeds)]
+            values = [sideways_oscillation(joints, side) for joints in motions]
             waves = sum(v is not None and v > args.threshold for v in values)
+            heights = [hand_heights(joints, side) for joints in motions]
+            one_hand = sum(named > 0.0 and other < -args.other_below for named, other in heights)
             used = model.text_to_motion_temperature(temperature)
             scale = model.text_to_motion_settings.guidance if guidance is None else guidance
             rows.append({"prompt": prompt, "candidates": candidates, "temperature": used, "guidance": scale,
-                         "rerank": model.text_to_motion_settings.rerank, "waves": waves, "seeds": args.seeds,
-                         "oscillation_cm": [None if v is None else round(100 * v, 2) for v in values]})
+                         "rerank": model.text_to_motion_settings.rerank, "waves": waves, "one_hand": one_hand,
+                         "seeds": args.seeds,
+                         "oscillation_cm": [None if v is None else round(100 * v, 2) for v in values],
+                         "hand_heights_m": [[round(named, 2), round(other, 2)] for named, other in heights]})
             print(f"{prompt!r:42} temperature {used:g} guidance {scale:g} candidates {candidates}: "
-                  f"{waves:2d} / {args.seeds} wave", flush=True)
-    print(json.dumps({"model": args.model, "threshold_m": args.threshold, "rows": rows}, indent=1))
+                  f"{waves:2d} / {args.seeds} wave, {one_hand:2d} / {args.seeds} the {side} hand only", flush=True)
+    print(json.dumps({"model": args.model, "threshold_m": args.threshold, "other_below_m": args.other_below,
+                      "seconds": args.seconds, "rows": rows}, indent=1))
     return 0
 
 
