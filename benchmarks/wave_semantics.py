@@ -2,9 +2,9 @@
 
 The action classifier of `motiongpt eval lm` cannot tell a wave from a hand held up (both are a wrist above the
 shoulder to its descriptors), nor always a raised right hand from a goodbye with both. This script looks at the
-motion itself. Waves: for each seed, the wrist's sideways offset
-from its shoulder in the body's frame (the shoulder line, horizontal), over the frames where the wrist is above
-the shoulder, minus its 9-frame moving average; a wave when that oscillation's standard deviation exceeds
+motion itself. Waves: for each seed, the wrist's sideways offset from its shoulder in the body's frame (the
+shoulder line, horizontal), over the frames where the wrist is above the shoulder, minus its 9-frame moving
+average; a wave when that oscillation's standard deviation exceeds
 ``--threshold`` (2.5 cm: real Bandai Namco waves measure 1.7-19 cm, a hand held up 0-0.4 cm).
 One hand: a motion uses the named hand only when that wrist rises above its shoulder while the other wrist stays
 more than ``--other-below`` (0.1 m) below its own shoulder throughout (real Bandai Namco raises of the right hand:
