@@ -230,8 +230,9 @@ def test_a_foot_landing_late_does_not_throw_the_body(clips):
 
 def test_romeos_arm_keypoints_lead_its_upper_arm_orientation(clips):
     """Romeo's (and Talos's) upper-arm orientation targets weigh 0.1 (G1's 0.3): at 0.3 they held its arms folded
-    on a crawl (elbow twist at its limit), hands 18-24 cm off the human's; at 0.1 the wrist keypoints lead (19 and
-    16 cm; on the 253-clip evaluation, mean error 6.47 -> 6.30 cm, hand above the head 48.5% -> 54.2%)."""
+    on a crawl (elbow twist at its limit); at 0.1 the arm keypoints lead (on the 253-clip evaluation, mean error
+    6.47 -> 6.30 cm, hand above the head 48.5% -> 54.2%). Measured with Romeo's feet at 0.1 (they were at 0.5 when
+    the arms were set: 11.8 against 12.7 cm mean, left wrist 19.0 against 24.3 cm)."""
     for robot, weight in (("romeo", 0.1), ("talos", 0.1), ("g1", 0.3)):
         weights = {o.segment: o.weight for o in load_robot_config(robot).orientations}
         assert weights["left_upper_arm"] == weights["right_upper_arm"] == weight
@@ -240,8 +241,27 @@ def test_romeos_arm_keypoints_lead_its_upper_arm_orientation(clips):
         dataclasses.replace(o, weight=0.3) if o.segment.endswith("_upper_arm") else o for o in config.orientations))
     crawl = clips["crawl"][:60]
     light, heavy = (Retargeter.from_robot(c).retarget(crawl, fps=20.0, source="crawl").report for c in (config, heavier))
-    assert light["keypoint_error_cm"]["mean"] < heavy["keypoint_error_cm"]["mean"] - 0.5  # 11.8 against 12.7 cm
-    wrist = {name: (light["keypoint_error_cm_by_keypoint"][name], heavy["keypoint_error_cm_by_keypoint"][name])
-             for name in ("left_wrist", "right_wrist")}
-    assert wrist["left_wrist"][0] < wrist["left_wrist"][1] - 3.0  # 19.0 against 24.3 cm
-    assert wrist["right_wrist"][0] < wrist["right_wrist"][1]  # 15.8 against 17.7 cm
+    assert light["keypoint_error_cm"]["mean"] < heavy["keypoint_error_cm"]["mean"] - 0.5  # 7.5 against 8.7 cm
+    arm = {name: (light["keypoint_error_cm_by_keypoint"][name], heavy["keypoint_error_cm_by_keypoint"][name])
+           for name in ("left_wrist", "right_wrist", "left_elbow")}
+    assert arm["left_elbow"][0] < arm["left_elbow"][1] - 3.0  # 11.6 against 17.0 cm
+    assert arm["right_wrist"][0] < arm["right_wrist"][1] - 1.0  # 10.1 against 12.6 cm
+    assert arm["left_wrist"][0] < arm["left_wrist"][1]  # 13.3 against 14.6 cm
+
+
+def test_romeo_crawls_within_10cm_with_its_free_feet_lightly_held(clips):
+    """Romeo's ankles roll only +-0.35 rad: a crawl's feet, toes down, are out of their reach. With the free feet's
+    orientation at G1's weight (0.5) that target pulled the legs off their keypoints (11.8 cm mean measured); at
+    Romeo's 0.1 the keypoints lead (7.5 cm), within the issue's 10 cm, no limit broken."""
+    config = load_robot_config("romeo")
+    weights = {o.segment: o.weight for o in config.orientations}
+    assert weights["left_foot"] == weights["right_foot"] == 0.1
+    heavier = dataclasses.replace(config, orientations=tuple(
+        dataclasses.replace(o, weight=0.5) if o.segment.endswith("_foot") else o for o in config.orientations))
+    crawl = clips["crawl"][:60]
+    light, heavy = (Retargeter.from_robot(c).retarget(crawl, fps=20.0, source="crawl").report for c in (config, heavier))
+    assert heavy["keypoint_error_cm"]["mean"] > 10.0  # 11.8: the fault
+    assert light["keypoint_error_cm"]["mean"] < 10.0  # 7.5
+    for foot in ("left_foot", "right_foot"):  # 9.1 / 7.8 against 16.7 / 14.3 cm
+        assert light["keypoint_error_cm_by_keypoint"][foot] < heavy["keypoint_error_cm_by_keypoint"][foot] - 3.0
+    assert light["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
