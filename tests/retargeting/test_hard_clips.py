@@ -21,6 +21,13 @@ def clips() -> dict[str, np.ndarray]:
     return {name: load_joints(name) for name in ("walk", "crawl", "cartwheel")}
 
 
+def _free_feet_at(config: RobotConfig, weight: float) -> RobotConfig:
+    """``config`` with its free feet's orientation weight set to ``weight`` (the robots ship 0.1; some scenarios
+    below were found at the earlier 0.5, where the IK gets trapped more often)."""
+    return dataclasses.replace(config, orientations=tuple(
+        dataclasses.replace(o, weight=weight) if o.segment.endswith("_foot") else o for o in config.orientations))
+
+
 def _stretch(motion) -> float:
     velocity = motion.report["velocity"]
     return velocity["duration_after"] / velocity["duration_before"]
@@ -38,10 +45,12 @@ def test_crawl_keeps_body_proportions_and_tracks_within_10cm(g1_retargeter, clip
 
 
 def test_stuck_frames_are_recovered_within_the_frame(clips):
-    """The cartwheel (55 frames) traps the warm-started, velocity-boxed IK upside down (146 cm worst error,
-    31 cm mean without recovery); the recovery (longer solve, other seeds, a wider velocity box) keeps it
-    on the motion. (The solver's own output: no smoothing after it, which flattens the worst frame's peak.)"""
-    config = load_robot_config("g1")
+    """The cartwheel (55 frames) traps the warm-started, velocity-boxed IK upside down (136 cm worst error,
+    26 cm mean without recovery, G1 with its free feet at 0.5); the recovery (longer solve, other seeds, a wider
+    velocity box) keeps it on the motion. (The solver's own output: no smoothing after it, which flattens the
+    worst frame's peak.) With the shipped feet (0.1) the IK is trapped less (51 cm without recovery, 32 with)."""
+    shipped = load_robot_config("g1")
+    config = _free_feet_at(shipped, 0.5)
     off = dataclasses.replace(config, solver=dataclasses.replace(config.solver, restart_cost=1e9, stuck_jump=1e9))
     joints = clips["cartwheel"]
     unsmoothed = RetargetSettings(smoothing_seconds=0.0)
@@ -50,7 +59,9 @@ def test_stuck_frames_are_recovered_within_the_frame(clips):
     assert recovered.report["solver"]["restarts_tried"] > 0
     assert recovered.report["keypoint_error_cm"]["max"] < 0.5 * stuck.report["keypoint_error_cm"]["max"]
     assert recovered.report["keypoint_error_cm"]["mean"] < 10.0
-    assert recovered.report["keypoint_error_cm"]["max"] < 45.0  # 39.9 cm measured (146 cm stuck)
+    assert recovered.report["keypoint_error_cm"]["max"] < 50.0  # 44.8 cm measured (136 cm stuck)
+    as_shipped = Retargeter.from_robot(shipped, unsmoothed).retarget(joints, fps=20.0, source="cartwheel")
+    assert as_shipped.report["keypoint_error_cm"]["max"] < 40.0  # 31.9 cm measured
 
 
 def test_walk_has_no_sticking_leg(g1_retargeter, clips):
@@ -159,8 +170,9 @@ def test_talos_keeps_a_brisk_walks_and_a_dashs_time():
 
 def test_with_no_foot_down_the_full_recovery_box_is_kept():
     """`stuck_box_planted` only applies while a foot is planted: a crawl (no foot planted: the shins lie on the
-    floor) is solved exactly as with stuck_box everywhere."""
-    config = load_robot_config("talos")
+    floor) is solved exactly as with stuck_box everywhere. (Talos with its free feet at 0.5: its crawl then has
+    stuck frames that take the widened box; with the shipped 0.1 it has none.)"""
+    config = _free_feet_at(load_robot_config("talos"), 0.5)
     crawl = load_joints("crawl")[:60]
     planted_small = Retargeter.from_robot(config).retarget(crawl, fps=20.0, source="crawl")
     everywhere = dataclasses.replace(config, solver=dataclasses.replace(config.solver, stuck_box_planted=None))
@@ -209,7 +221,8 @@ def test_a_foot_landing_late_does_not_throw_the_body(clips):
     """Talos's legs are too slow for the cartwheel: its right foot comes down half a metre from where the human's
     lands. At the full contact weight the solver turned the whole robot about 126 degrees in one frame to put it
     there (every keypoint off, up to 1.7 m); pulled as if 5 cm away (``solver.contact_reach``), the foot lands
-    late and the body stays on the motion."""
+    late and the body stays on the motion. (Measured with the free feet at 0.5: 126 against 51 degrees, 168 against
+    115 cm; at the shipped 0.1, the numbers below.)"""
     config = load_robot_config("talos")
     assert config.solver.contact_reach == 0.05
     full = dataclasses.replace(config, solver=dataclasses.replace(config.solver, contact_reach=None))
@@ -220,11 +233,11 @@ def test_a_foot_landing_late_does_not_throw_the_body(clips):
         rotations = Rotation.from_quat(motion.base_orientations)
         return float(np.degrees((rotations[:-1].inv() * rotations[1:]).magnitude()).max())
 
-    assert largest_base_turn_deg(motions["full"]) > 90.0  # 126 measured: the fault this guards against
-    assert largest_base_turn_deg(motions["reach"]) < 60.0  # 51 measured
+    assert largest_base_turn_deg(motions["full"]) > 80.0  # 88 measured: the fault this guards against
+    assert largest_base_turn_deg(motions["reach"]) < 60.0  # 32 measured
     reach, full_weight = (motions[n].report["keypoint_error_cm"] for n in ("reach", "full"))
-    assert reach["max"] < 0.75 * full_weight["max"]  # 115 against 168 cm measured
-    assert reach["mean"] < full_weight["mean"]  # 8.4 against 11.4 cm
+    assert reach["max"] < 0.75 * full_weight["max"]  # 55 against 155 cm measured
+    assert reach["mean"] < full_weight["mean"]  # 6.4 against 8.5 cm
     assert motions["reach"].report["limits"] == {"position_limit_violations": 0, "velocity_limit_violations": 0}
 
 
@@ -256,8 +269,7 @@ def test_romeo_crawls_within_10cm_with_its_free_feet_lightly_held(clips):
     config = load_robot_config("romeo")
     weights = {o.segment: o.weight for o in config.orientations}
     assert weights["left_foot"] == weights["right_foot"] == 0.1
-    heavier = dataclasses.replace(config, orientations=tuple(
-        dataclasses.replace(o, weight=0.5) if o.segment.endswith("_foot") else o for o in config.orientations))
+    heavier = _free_feet_at(config, 0.5)
     crawl = clips["crawl"][:60]
     light, heavy = (Retargeter.from_robot(c).retarget(crawl, fps=20.0, source="crawl").report for c in (config, heavier))
     assert heavy["keypoint_error_cm"]["mean"] > 10.0  # 11.8: the fault
