@@ -88,8 +88,8 @@ class Retargeter:
         then needs no retiming); a foot landing far from its planted target pulls as if it were
         ``solver.contact_reach`` away (`_reachable_contact_weights`). A frame is stuck when its task cost stays
         above ``restart_cost`` or jumps ``stuck_jump`` times above the previous frame's. A stuck frame is
-        recovered in stages, each only while it is still stuck: (1) the warm solve continued when its budget ran out, (2) the previous
-        frame's joints re-seated on this frame's pelvis target, (3) the rest posture on the pelvis target
+        recovered in stages, each only while it is still stuck: (1) the warm solve continued when its budget
+        ran out, (2) the previous frame's joints re-seated on this frame's pelvis target, (3) the rest posture on the pelvis target
         (taken when it lowers the cost by ``reseed_gain``), (4) a box widened to ``stuck_box`` (``stuck_box_planted``
         while a foot is planted, when set; taken when it at least halves the cost; the time-keeping fit or the
         retime then absorbs that interval). A recovery that gains

@@ -509,7 +509,7 @@ def _orientation_targets(robot: RobotModel, segment_rotations: dict[str, np.ndar
             offset = calibration_segments[spec.segment].T @ offset
         rotations[:, m] = segment_rotations[spec.segment] @ offset
         rotation_weights[:, m] = spec.weight
-        if spec.segment.endswith("_foot"):
-            a = alpha[:, 0 if spec.segment.startswith("left") else 1]
-            rotation_weights[:, m] = spec.weight + a * (settings.contact_weight - spec.weight)
+    for side, m in enumerate(robot.foot_orientation_slots):  # (left, right), as alpha's columns
+        weight = config.orientations[m].weight
+        rotation_weights[:, m] = weight + alpha[:, side] * (settings.contact_weight - weight)
     return rotations, rotation_weights

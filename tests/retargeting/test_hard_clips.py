@@ -21,11 +21,17 @@ def clips() -> dict[str, np.ndarray]:
     return {name: load_joints(name) for name in ("walk", "crawl", "cartwheel")}
 
 
+def _oriented_at(config: RobotConfig, segments: str, weight: float) -> RobotConfig:
+    """``config`` with the orientation weight of its segments ending in ``segments`` ("_foot", "_upper_arm") set
+    to ``weight``."""
+    return dataclasses.replace(config, orientations=tuple(
+        dataclasses.replace(o, weight=weight) if o.segment.endswith(segments) else o for o in config.orientations))
+
+
 def _free_feet_at(config: RobotConfig, weight: float) -> RobotConfig:
     """``config`` with its free feet's orientation weight set to ``weight`` (the robots ship 0.1; some scenarios
     below were found at the earlier 0.5, where the IK gets trapped more often)."""
-    return dataclasses.replace(config, orientations=tuple(
-        dataclasses.replace(o, weight=weight) if o.segment.endswith("_foot") else o for o in config.orientations))
+    return _oriented_at(config, "_foot", weight)
 
 
 def _stretch(motion) -> float:
@@ -250,8 +256,7 @@ def test_romeos_arm_keypoints_lead_its_upper_arm_orientation(clips):
         weights = {o.segment: o.weight for o in load_robot_config(robot).orientations}
         assert weights["left_upper_arm"] == weights["right_upper_arm"] == weight
     config = load_robot_config("romeo")
-    heavier = dataclasses.replace(config, orientations=tuple(
-        dataclasses.replace(o, weight=0.3) if o.segment.endswith("_upper_arm") else o for o in config.orientations))
+    heavier = _oriented_at(config, "_upper_arm", 0.3)
     crawl = clips["crawl"][:60]
     light, heavy = (Retargeter.from_robot(c).retarget(crawl, fps=20.0, source="crawl").report for c in (config, heavier))
     assert light["keypoint_error_cm"]["mean"] < heavy["keypoint_error_cm"]["mean"] - 0.5  # 7.5 against 8.7 cm
