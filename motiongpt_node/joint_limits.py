@@ -1,13 +1,16 @@
-"""Joint position and velocity limits of a robot, read from its URDF (ROS-free, numpy only).
+"""Joint position, velocity and acceleration limits of a robot, read from its URDF and robot config (ROS-free,
+numpy only).
 
 `JointLimits.for_robot` gives the limits the retargeter uses: the URDF's position limits, and velocity limits by
 the robot config's rule (`retargeting.robot_config.velocity_limits`, the one owner of that rule: the YAML's
-per-joint limits and its `max_joint_velocity` cap, 9.42 rad/s for the G1)."""
+per-joint limits and its `max_joint_velocity` cap, 9.42 rad/s for the G1); and the acceleration cap of published
+trajectories, the robot config's `max_joint_acceleration` (120 rad/s^2 for the G1, 80 for Talos and Romeo). A URDF
+alone gives no acceleration limit (inf)."""
 from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,18 +25,22 @@ class JointLimitsError(ValueError):
 
 @dataclass(frozen=True)
 class JointLimits:
-    """Per-joint limits, in the order of `joint_names` (radians, rad/s; metres, m/s for prismatic)."""
+    """Per-joint limits, in the order of `joint_names` (radians, rad/s, rad/s^2; metres, m/s, m/s^2 for
+    prismatic). `acceleration` defaults to inf (no limit)."""
 
     joint_names: tuple[str, ...]
     lower: np.ndarray
     upper: np.ndarray
     velocity: np.ndarray
+    acceleration: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         count = len(self.joint_names)
         if len(set(self.joint_names)) != count:
             raise JointLimitsError(f"duplicate joint names in {self.joint_names}")
-        for name in ("lower", "upper", "velocity"):
+        if self.acceleration is None:
+            object.__setattr__(self, "acceleration", np.full(count, np.inf))
+        for name in ("lower", "upper", "velocity", "acceleration"):
             array = np.asarray(getattr(self, name), dtype=np.float64)
             if array.shape != (count,):
                 raise JointLimitsError(f"joint limits: {name} has shape {array.shape}, expected ({count},)")
@@ -42,6 +49,8 @@ class JointLimits:
             raise JointLimitsError("joint limits: every lower limit must be <= its upper limit")
         if not np.all(self.velocity > 0):
             raise JointLimitsError("joint limits: every velocity limit must be positive")
+        if not np.all(self.acceleration > 0):
+            raise JointLimitsError("joint limits: every acceleration limit must be positive (inf: none)")
 
     @classmethod
     def from_urdf(cls, urdf: str | Path, joint_names: list[str] | tuple[str, ...] | None = None) -> "JointLimits":
@@ -80,16 +89,25 @@ class JointLimits:
     @classmethod
     def for_robot(cls, robot: str | Path, urdf: str | Path | None = None) -> "JointLimits":
         """Limits of every movable joint of a retargeting robot (a shipped name or a YAML path): ``urdf`` (default:
-        the robot config's URDF) read as `from_urdf` does, velocity limits by the robot config's rule."""
+        the robot config's URDF) read as `from_urdf` does, velocity limits by the robot config's rule, the robot
+        config's acceleration cap on every joint."""
         from retargeting.robot_config import load_robot_config, velocity_limits
 
         config = load_robot_config(robot)
         limits = cls.from_urdf(urdf or config.urdf_path())
+        cap = np.inf if config.max_joint_acceleration is None else config.max_joint_acceleration
         return cls(limits.joint_names, limits.lower, limits.upper,
-                   velocity_limits(config, limits.joint_names, limits.velocity))
+                   velocity_limits(config, limits.joint_names, limits.velocity),
+                   np.full(len(limits.joint_names), cap))
 
     def with_velocity_cap(self, cap: float) -> "JointLimits":
         """The same limits with every velocity limit lowered to at most `cap`."""
         if not cap > 0:
             raise JointLimitsError(f"velocity cap must be positive, got {cap}")
-        return JointLimits(self.joint_names, self.lower, self.upper, np.minimum(self.velocity, cap))
+        return replace(self, velocity=np.minimum(self.velocity, cap))
+
+    def with_acceleration_cap(self, cap: float) -> "JointLimits":
+        """The same limits with every acceleration limit lowered to at most `cap`."""
+        if not cap > 0:
+            raise JointLimitsError(f"acceleration cap must be positive, got {cap}")
+        return replace(self, acceleration=np.minimum(self.acceleration, cap))

@@ -197,7 +197,8 @@ class MotionGPTNode(Node):
 
     def _apply_config(self, config: NodeConfig) -> None:
         changed = sorted(name for name in SPECS if getattr(config, name) != getattr(self.config, name))
-        if config.max_joint_velocity != self.config.max_joint_velocity:
+        if (config.max_joint_velocity, config.max_joint_acceleration) != (self.config.max_joint_velocity,
+                                                                          self.config.max_joint_acceleration):
             self.limits = config.capped(self._robot_limits)
         self.shaping = config.shaping()
         self.config = config

@@ -81,7 +81,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
     ParameterSpec("max_joint_velocity", 0.0, "extra cap on every joint speed (rad/s) on top of the robot's limits (the URDF's, with the robot config's per-joint limits and cap: retargeting/robots/<robot>.yaml, 9.42 rad/s for the G1); 0: none", low=0.0, high=50.0, **DYNAMIC),
     ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0, **DYNAMIC),
-    ParameterSpec("max_joint_acceleration", 80.0, "cap on every joint's acceleration (rad/s^2): faster changes of speed are slowed down in time (servos lag in proportion to acceleration); 0: no cap", low=0.0, high=1000.0, **DYNAMIC),
+    ParameterSpec("max_joint_acceleration", 0.0, "extra cap on every joint's acceleration (rad/s^2) on top of the robot's (the robot config's max_joint_acceleration: retargeting/robots/<robot>.yaml, 120 rad/s^2 for the G1, 80 for Talos and Romeo): faster changes of speed are slowed down in time (servos lag in proportion to acceleration); 0: none", low=0.0, high=1000.0, **DYNAMIC),
     ParameterSpec("transition_velocity", 1.0, "joint speed of the move from the current state to the motion's first pose (rad/s)", low=0.05, high=10.0, **DYNAMIC),
     ParameterSpec("min_transition", 0.1, "shortest move from the current state to the motion's first pose (s)", low=0.0, high=5.0, **DYNAMIC),
     ParameterSpec("joint_state_timeout", 1.0, "a joint state older than this (s) is stale: nothing is published", low=0.05, high=60.0, **DYNAMIC),
@@ -192,11 +192,16 @@ class NodeConfig:
         from motiongpt_node.trajectory_shaping import ShapingConfig
 
         return ShapingConfig(self.max_duration, self.min_transition, self.transition_velocity, self.velocity_scale,
-                             self.max_joint_acceleration, self.max_points)
+                             self.max_points)
 
     def capped(self, limits: "JointLimits") -> "JointLimits":
-        """The robot's limits with this config's extra velocity cap (max_joint_velocity; 0: none)."""
-        return limits.with_velocity_cap(self.max_joint_velocity) if self.max_joint_velocity > 0 else limits
+        """The robot's limits with this config's extra velocity and acceleration caps (max_joint_velocity,
+        max_joint_acceleration; 0: none)."""
+        if self.max_joint_velocity > 0:
+            limits = limits.with_velocity_cap(self.max_joint_velocity)
+        if self.max_joint_acceleration > 0:
+            limits = limits.with_acceleration_cap(self.max_joint_acceleration)
+        return limits
 
     @classmethod
     def from_yaml(cls, path: str | Path, node_name: str = "motiongpt_node") -> "NodeConfig":

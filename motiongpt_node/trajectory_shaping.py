@@ -6,9 +6,9 @@ motion_pipeline.py); the stretching itself is `retargeting.timing`'s, the one ow
 Steps, in order: reorder columns to the robot's joints; clamp positions to the URDF limits; prepend a
 transition from the current joint state (t = 0) to the motion's first pose at a gentle speed;
 stretch any segment that would exceed the velocity limits (the path is kept, only time grows); stretch the
-segments around any sample whose joint acceleration exceeds `max_acceleration` (a servo lags in proportion
-to the acceleration it is asked for: a fast wave at the velocity limit left the G1's simulated shoulder
-0.15-0.18 rad behind);
+segments around any sample whose joint acceleration exceeds that joint's acceleration limit (`JointLimits`: the
+robot config's cap, and the node's extra one; a servo lags in proportion to the acceleration it is asked for: a
+fast wave at the velocity limit left the G1's simulated shoulder 0.15-0.18 rad behind);
 cut the result at `max_duration`; thin the motion to at most `max_points` points, evenly spaced in time
 after the transition (linear interpolation of in-limit samples: positions stay within the limits and no
 interval gets faster); set point velocities by central differences (zero at both ends).
@@ -36,7 +36,6 @@ class ShapingConfig:
     min_transition: float = 0.1  # s, shortest move from the current state to the motion's first pose
     transition_velocity: float = 1.0  # rad/s, joint speed of that move
     velocity_scale: float = 0.9  # fraction of each velocity limit the motion may use
-    max_acceleration: float = 0.0  # rad/s^2, on every joint; 0: no acceleration limit
     max_points: int = 120  # most points of one trajectory (the message stays below 64 KB for the G1)
 
 
@@ -46,7 +45,7 @@ class ShapingReport:
     clamped_values: int  # joint values moved inside the URDF position limits
     slowed_segments: int  # segments stretched to respect the velocity limits
     dropped_s: float  # seconds of motion cut off by max_duration
-    accelerated_segments: int = 0  # segments stretched to respect max_acceleration (counted once each)
+    accelerated_segments: int = 0  # segments stretched to respect the acceleration limits (counted once each)
     thinned_from: int = 0  # points before thinning to max_points (0: not thinned)
     # time from the trajectory's start of every input motion sample after the transition and the stretching
     # (before the cut at max_duration): the base path and anything else tied to the motion's samples use it
@@ -110,8 +109,8 @@ def shape_trajectory(
     stretched, slowed = stretch_for_velocity(path, steps, speed, margin=0.0)
     stretched = np.maximum(stretched, MIN_STEP)
     accelerated = 0
-    if config.max_acceleration > 0:
-        stretched, accelerated = limit_acceleration(path, stretched, config.max_acceleration)
+    if np.isfinite(limits.acceleration).any():
+        stretched, accelerated = limit_acceleration(path, stretched, limits.acceleration)
     new_times = np.concatenate([[0.0], np.cumsum(stretched)])
     sample_times = new_times[1:].copy()
 

@@ -173,6 +173,9 @@ class RobotConfig:
     default_velocity_limit: float
     max_joint_velocity: float | None
     solver: SolverSettings
+    # rad/s^2 on every joint of a published trajectory (the ROS node's time scaling: faster changes of speed
+    # are slowed down, since position servos lag in proportion to the acceleration asked of them); None: no cap
+    max_joint_acceleration: float | None = None
     collision_exclude: tuple[tuple[str, str], ...] = ()
     posture_weights: dict[str, float] = dataclasses.field(default_factory=dict)  # regex on joint names -> weight
     rigid_keypoints: tuple[str, ...] = DEFAULT_RIGID_KEYPOINTS
@@ -295,6 +298,10 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
     if unknown:
         raise RetargetError(f"{source}: unknown solver settings {sorted(unknown)}")
     max_velocity = data.get("max_joint_velocity")
+    max_acceleration = data.get("max_joint_acceleration")
+    if max_acceleration is not None and not float(max_acceleration) > 0:
+        raise RetargetError(f"{source}: max_joint_acceleration must be positive (or absent: no cap), "
+                            f"got {max_acceleration}")
     rigid = tuple(data.get("rigid_keypoints", DEFAULT_RIGID_KEYPOINTS))
     for name in rigid:
         if name not in ("left_hip", "right_hip", "left_shoulder", "right_shoulder", "neck", "head"):
@@ -315,6 +322,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         default_velocity_limit=float(data.get("default_velocity_limit", 3.0)),
         max_joint_velocity=None if max_velocity is None else float(max_velocity),
         solver=SolverSettings(**solver_data),
+        max_joint_acceleration=None if max_acceleration is None else float(max_acceleration),
         collision_exclude=tuple(tuple(pair) for pair in data.get("collision_exclude", [])),
         posture_weights=_float_map(data.get("posture_weights"), "posture_weights", source),
         rigid_keypoints=rigid,

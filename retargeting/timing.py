@@ -146,12 +146,13 @@ def stretch_for_velocity(path: np.ndarray, intervals: np.ndarray, limits: np.nda
     return durations, int(np.count_nonzero(durations > intervals))
 
 
-def limit_acceleration(path: np.ndarray, steps: np.ndarray, max_acceleration: float, passes: int = 60
+def limit_acceleration(path: np.ndarray, steps: np.ndarray, max_acceleration: float | np.ndarray, passes: int = 60
                        ) -> tuple[np.ndarray, int]:
     """Interval durations (N-1,) such that the finite-difference acceleration at every inner sample of ``path``
-    (N, J) is at most ``max_acceleration``: the two intervals around a sample that asks for more are stretched
-    by sqrt(demand) (time scaling by s divides velocities by s and accelerations by s^2), repeated until none
-    does (or ``passes`` runs). Only time grows: velocities only fall. Returns (durations, stretched count)."""
+    (N, J) is at most ``max_acceleration`` (one cap for every joint, or one per joint, (J,); inf: none): the two
+    intervals around a sample that asks for more are stretched by sqrt(demand) (time scaling by s divides
+    velocities by s and accelerations by s^2), repeated until none does (or ``passes`` runs). Only time grows:
+    velocities only fall. Returns (durations, stretched count)."""
     durations = steps.astype(np.float64).copy()
     if len(durations) < 2:
         return durations, 0
@@ -160,7 +161,7 @@ def limit_acceleration(path: np.ndarray, steps: np.ndarray, max_acceleration: fl
     for _ in range(passes):
         velocity = increments / durations[:, None]
         acceleration = np.abs(np.diff(velocity, axis=0)) / (0.5 * (durations[:-1] + durations[1:]))[:, None]
-        demand = acceleration.max(axis=1) / max_acceleration
+        demand = (acceleration / max_acceleration).max(axis=1)
         if demand.max() <= 1.0 + 1e-9:
             break
         scale = np.ones_like(durations)

@@ -55,3 +55,18 @@ def test_the_node_and_the_retargeter_use_the_same_limits(robot):
         assert limits.velocity[i] == pytest.approx(velocity)
     if robot == "g1":  # the YAML's cap applies to the node too, without copying it into the node's parameters
         assert limits.velocity.max() == pytest.approx(9.42)
+    # the robot config's acceleration cap, on every joint
+    assert np.all(limits.acceleration == load_robot_config(robot).max_joint_acceleration)
+
+
+def test_acceleration_limits_come_from_the_robot_config_not_the_urdf(g1_limits):
+    assert np.all(np.isinf(g1_limits.acceleration))  # a URDF has no acceleration limits
+    robot = JointLimits.for_robot("g1")
+    assert np.all(robot.acceleration == 120.0)
+    capped = robot.with_acceleration_cap(50.0)
+    assert np.all(capped.acceleration == 50.0) and np.all(capped.velocity == robot.velocity)
+    assert np.all(robot.with_acceleration_cap(500.0).acceleration == 120.0)  # a cap only lowers
+    with pytest.raises(JointLimitsError, match="acceleration cap must be positive"):
+        robot.with_acceleration_cap(0.0)
+    with pytest.raises(JointLimitsError, match="acceleration limit must be positive"):
+        JointLimits(("a",), np.zeros(1), np.ones(1), np.ones(1), np.zeros(1))

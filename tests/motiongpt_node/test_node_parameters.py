@@ -74,6 +74,16 @@ def test_run_time_parameters_change_with_validation(make_node):
     assert result.successful, result.reason
     assert before > 1.5 and node.limits.velocity.max() == pytest.approx(1.5)
 
+    # the robot config's acceleration cap (the G1's 120 rad/s^2), lowered at run time, and back
+    assert node.limits.acceleration.max() == pytest.approx(120.0)
+    [result] = node.set_parameters([Parameter("max_joint_acceleration", Parameter.Type.DOUBLE, 40.0)])
+    assert result.successful, result.reason
+    assert node.limits.acceleration.max() == pytest.approx(40.0)
+    assert node.limits.velocity.max() == pytest.approx(1.5)  # the velocity cap stays
+    [result] = node.set_parameters([Parameter("max_joint_acceleration", Parameter.Type.DOUBLE, 0.0)])
+    assert result.successful, result.reason
+    assert node.limits.acceleration.max() == pytest.approx(120.0)
+
     [result] = node.set_parameters([Parameter("model_path", Parameter.Type.STRING, "/elsewhere")])
     assert not result.successful and "read-only" in result.reason
     [result] = node.set_parameters([Parameter("command_topic", Parameter.Type.STRING, "other")])
