@@ -299,9 +299,15 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         raise RetargetError(f"{source}: unknown solver settings {sorted(unknown)}")
     max_velocity = data.get("max_joint_velocity")
     max_acceleration = data.get("max_joint_acceleration")
-    if max_acceleration is not None and not float(max_acceleration) > 0:
-        raise RetargetError(f"{source}: max_joint_acceleration must be positive (or absent: no cap), "
-                            f"got {max_acceleration}")
+    if max_acceleration is not None:
+        try:
+            max_acceleration = float(max_acceleration)
+        except (TypeError, ValueError) as error:
+            raise RetargetError(f"{source}: max_joint_acceleration must be a number (rad/s^2), "
+                                f"got {max_acceleration!r}") from error
+        if not max_acceleration > 0:  # also NaN
+            raise RetargetError(f"{source}: max_joint_acceleration must be positive (or absent: no cap), "
+                                f"got {max_acceleration}")
     rigid = tuple(data.get("rigid_keypoints", DEFAULT_RIGID_KEYPOINTS))
     for name in rigid:
         if name not in ("left_hip", "right_hip", "left_shoulder", "right_shoulder", "neck", "head"):
@@ -322,7 +328,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         default_velocity_limit=float(data.get("default_velocity_limit", 3.0)),
         max_joint_velocity=None if max_velocity is None else float(max_velocity),
         solver=SolverSettings(**solver_data),
-        max_joint_acceleration=None if max_acceleration is None else float(max_acceleration),
+        max_joint_acceleration=max_acceleration,
         collision_exclude=tuple(tuple(pair) for pair in data.get("collision_exclude", [])),
         posture_weights=_float_map(data.get("posture_weights"), "posture_weights", source),
         rigid_keypoints=rigid,

@@ -43,9 +43,11 @@ def test_errors_name_the_file_and_the_problem(tmp_path):
     bad_joint = dict(data, locked_joints={"no_such_joint": 0.0})
     with pytest.raises(RetargetError, match="joint 'no_such_joint'"):
         RobotModel(load_robot_config(write_robot_yaml(tmp_path, bad_joint)))
-    for value in (0, -50.0):
+    for value in (0, -50.0, float("nan")):
         with pytest.raises(RetargetError, match="robot.yaml: max_joint_acceleration must be positive"):
             load_robot_config(write_robot_yaml(tmp_path, dict(data, max_joint_acceleration=value)))
+    with pytest.raises(RetargetError, match="robot.yaml: max_joint_acceleration must be a number"):
+        load_robot_config(write_robot_yaml(tmp_path, dict(data, max_joint_acceleration="fast")))
     no_cap = dict(data)
     del no_cap["max_joint_acceleration"]
     assert load_robot_config(write_robot_yaml(tmp_path, no_cap)).max_joint_acceleration is None
