@@ -57,7 +57,8 @@ def plan_command(text: str, seconds_per_step: float | None, max_duration: float,
       when steps x seconds_per_step + transitions is longer than `max_duration`;
     - the model chooses (None or 0): when steps x `free_step_s` + transitions could exceed `max_duration`, the
       steps are asked for at the longest length on the 0.2 s code grid that fits (at least MIN_FITTED_STEP_S),
-      else refused. Nothing longer than `max_duration` is ever generated only to be cut."""
+      else refused. Nothing longer than `max_duration` is ever generated only to be cut (the shaping for the robot
+      may still stretch it past max_duration: `shorter_plan` then fits the steps again)."""
     from motiongpt.lm.commands import split_command
 
     try:
@@ -91,6 +92,25 @@ def plan_command(text: str, seconds_per_step: float | None, max_duration: float,
             f"max_duration={max_duration:g} s; send fewer steps")
     fitted = round(float(fitted), 3)
     return CommandPlan(steps, fitted, count * fitted + transitions, fitted=True)
+
+
+def shorter_plan(plan: CommandPlan, generated_s: float, shaped_s: float, max_duration: float) -> CommandPlan | None:
+    """The plan again with shorter steps, when the motion it gave (`generated_s` long) lasted `shaped_s` once
+    shaped for the robot (the move from the robot's posture, velocity and acceleration limits) and so would be
+    cut at `max_duration`: the steps shrink by the ratio the shaping stretched them, on the 0.2 s code grid, so
+    that the next motion fits with 2% to spare. None when the lengths are the user's (`seconds_per_step` given),
+    when nothing would be cut, or when the steps would have to be shorter than MIN_FITTED_STEP_S."""
+    if shaped_s <= max_duration or generated_s <= 0 or (plan.seconds_per_step is not None and not plan.fitted):
+        return None
+    count = len(plan.steps)
+    transitions = (count - 1) * TRANSITION_SECONDS
+    current = plan.seconds_per_step if plan.seconds_per_step is not None else (generated_s - transitions) / count
+    budget = 0.98 * generated_s * max_duration / shaped_s
+    step = np.floor(((budget - transitions) / count + 1e-9) / STEP_GRID_S) * STEP_GRID_S
+    if step < MIN_FITTED_STEP_S - 1e-9 or step >= current - 1e-9:
+        return None
+    step = round(float(step), 3)
+    return CommandPlan(plan.steps, step, count * step + transitions, fitted=True)
 
 
 PACKAGE = "motiongpt_node"
@@ -135,6 +155,11 @@ class HumanMotion:
     joints: np.ndarray  # (T,22,3), Y up, metres, 20 fps
     seconds: float  # time the model took
     codes: np.ndarray | None = None  # the motion codes the joints were decoded from (None: not from codes)
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the motion (frames at 20 fps)."""
+        return self.joints.shape[0] / FPS
 
 
 @dataclass(frozen=True)

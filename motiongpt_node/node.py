@@ -47,7 +47,7 @@ from visualization_msgs.msg import MarkerArray
 
 from motiongpt_node import ros_messages
 from motiongpt_node.command_action import (CANCELLED, EXECUTING, FAILED, GENERATING, PREVIEWED, PUBLISHED, REFUSED,
-                                           RETARGETING, SUCCESSFUL_OUTCOMES, UNDERSTANDING, CommandGoal,
+                                           RETARGETING, STAGE_PROGRESS, SUCCESSFUL_OUTCOMES, UNDERSTANDING, CommandGoal,
                                            ControllerResult, controller_outcome, import_action_type)
 from motiongpt_node.inputs import (
     InputError,
@@ -57,7 +57,7 @@ from motiongpt_node.inputs import (
     validate_command,
 )
 from motiongpt_node.joint_limits import JointLimits
-from motiongpt_node.motion_pipeline import CommandRefused, GenerationCancelled
+from motiongpt_node.motion_pipeline import CommandRefused, GenerationCancelled, shorter_plan
 from motiongpt_node.command_policy import (MotionNotAllowed, check_meanings, describe_meanings, hold_masked_joints,
                                            moving_mask)
 from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
@@ -519,6 +519,7 @@ class MotionGPTNode(Node):
                 if goal is not None:
                     goal.feedback(GENERATING, f"{plan.summary()}, meaning {job.meaning}")
                 human = self.pipeline.command_to_motion(job.payload, plan.seconds_per_step, cancelled=job.cancelled)
+                command_plan = plan
             else:
                 seconds = min(self.config.prediction_seconds, self.config.max_duration)
                 human = self.pipeline.predict(job.payload, seconds=seconds, cancelled=job.cancelled)
@@ -537,6 +538,13 @@ class MotionGPTNode(Node):
         if job.cancelled.is_set():
             return
         timings = {"queue_wait_s": waited, "generation_s": human.seconds, "retargeting_s": plan.seconds}
+        if job.kind == "command":
+            refit = self._refit_to_max_duration(job, command_plan, human, plan, start)
+            if refit is None:
+                return  # cancelled
+            human, plan, spent = refit
+            timings["generation_s"] += spent[0]
+            timings["retargeting_s"] += spent[1]
         if not self._publish_plan(job, human.joints, plan, timings):
             return
         if job.kind == "command" and self.config.caption_generated:
@@ -551,6 +559,42 @@ class MotionGPTNode(Node):
                     job.goal.result.caption = caption
         if job.goal is not None and job.goal.outcome_when_done:  # topic or preview: nothing more will come
             job.goal.finish(job.goal.outcome_when_done, job.goal.result.message)
+
+    def _refit_to_max_duration(self, job: Job, command_plan: Any, human: Any, plan: Any, start: np.ndarray
+                               ) -> tuple[Any, Any, tuple[float, float]] | None:
+        """(human motion, robot plan, extra generation and retargeting seconds) to publish for a command. The plan
+        fits the generated steps into max_duration, but shaping for the robot (the move from its posture, velocity
+        and acceleration limits) makes the motion longer, and the end of the last step would be cut: then the
+        command is generated once more with steps shorter by the ratio the shaping stretched them
+        (`motion_pipeline.shorter_plan`; model-chosen and fitted lengths only, never the user's). None: cancelled."""
+        try:
+            _, shaping = self._shaped(plan)
+        except ValueError:
+            return human, plan, (0.0, 0.0)  # the publish step reports it
+        shorter = shorter_plan(command_plan, human.duration_s, float(shaping.sample_times[-1]),
+                               self.config.max_duration)
+        if shorter is None:
+            return human, plan, (0.0, 0.0)
+        if job.goal is not None:  # generating again; the progress stays where retargeting left it
+            job.goal.feedback(GENERATING, f"{shorter.summary()}: shaped for {self.config.robot}, the motion was "
+                                          f"{shaping.sample_times[-1]:.1f} s, longer than max_duration",
+                              progress=STAGE_PROGRESS[RETARGETING])
+        try:
+            shorter_human = self.pipeline.command_to_motion(job.payload, shorter.seconds_per_step,
+                                                            cancelled=job.cancelled)
+        except GenerationCancelled:
+            with self._lock:
+                self._counters["interrupted"] += 1
+            return None
+        if job.cancelled.is_set():
+            return None
+        shorter_robot = self.pipeline.retarget(shorter_human.joints, start_positions=start)
+        if job.cancelled.is_set():
+            return None
+        self.get_logger().info(f"command '{_short(job.payload)}': steps shortened to {shorter.seconds_per_step:g} s "
+                               f"so that the motion fits max_duration={self.config.max_duration:g} s once shaped "
+                               f"(it was {shaping.sample_times[-1]:.1f} s)")
+        return shorter_human, shorter_robot, (shorter_human.seconds, shorter_robot.seconds)
 
     def _publish_plan(self, job: Job, human_joints: np.ndarray, plan: Any, timings: dict[str, float]) -> bool:
         started = time.perf_counter()

@@ -142,3 +142,20 @@ def test_a_cancelled_job_stops_within_a_decoding_step(tiny_model_folder):
     already.set()
     with pytest.raises(GenerationCancelled):
         pipeline.command_to_motion("walk", cancelled=already)
+
+
+def test_steps_shrink_by_the_shaping_stretch_when_the_motion_would_be_cut():
+    from motiongpt_node.motion_pipeline import shorter_plan
+
+    two = plan_command("walk forward, then wave", None, 10.0, 8, free_step_s=10.0)  # 2 x 4.6 s + 0.8 s
+    # shaped for the robot, the 10 s motion lasted 11.3 s: 10 x 10 / 11.3 x 0.98 = 8.67 s -> (8.67 - 0.8) / 2 = 3.9
+    shorter = shorter_plan(two, 10.0, 11.3, 10.0)
+    assert shorter.steps == two.steps and shorter.fitted
+    assert shorter.seconds_per_step == pytest.approx(3.8)  # on the 0.2 s grid
+    assert shorter.longest_s == pytest.approx(2 * 3.8 + TRANSITION_SECONDS)
+    assert shorter_plan(two, 10.0, 9.9, 10.0) is None  # nothing would be cut
+    users = plan_command("walk forward, then wave", 4.0, 10.0, 8, free_step_s=10.0)
+    assert not users.fitted and shorter_plan(users, 8.8, 11.0, 10.0) is None  # the user's lengths are kept
+    chosen = plan_command("walk forward", None, 10.0, 8, free_step_s=10.0)  # one step, the model chooses
+    assert shorter_plan(chosen, 9.0, 10.5, 10.0).seconds_per_step == pytest.approx(8.4)  # 9 x 10 / 10.5 x 0.98
+    assert shorter_plan(chosen, 1.2, 30.0, 10.0) is None  # it would need steps under MIN_FITTED_STEP_S
