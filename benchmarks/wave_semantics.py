@@ -13,6 +13,8 @@ of none of the 841 one-handed raises and 403 one-handed waves comes within 0.1 m
 
     python benchmarks/wave_semantics.py --model models/motiongpt-small --candidates 1 4 8 --seeds 12 [--rerank meaning]
         [--temperatures 1.0 0.8] [--guidances 1 2] [--prompts "raise your right hand" ...] [--seconds 4]
+    python benchmarks/wave_semantics.py --command --prompts "walk forward, then raise your right hand" \
+        [--seconds 4.6 | --max-seconds 4.6]     # through MotionGPT.command, as the ROS node; the last step judged
 """
 from __future__ import annotations
 
@@ -64,6 +66,11 @@ def main() -> int:
     parser.add_argument("--threshold", type=float, default=0.025)
     parser.add_argument("--seconds", type=float, default=None,
                         help="length of each motion (s; default: the model decides, as the ROS node does)")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="with --command: the model chooses each step's length, at most this long (s)")
+    parser.add_argument("--command", action="store_true",
+                        help="generate through MotionGPT.command, as the ROS node does (prompts may have several "
+                             "steps: 'walk forward, then raise your right hand'), and judge the last step's frames")
     parser.add_argument("--other-below", type=float, default=0.1,
                         help="one hand: how far below its shoulder the other wrist must stay (m)")
     parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"))
@@ -83,9 +90,18 @@ def main() -> int:
         side = "left" if "left" in prompt else "right"
         for temperature, guidance, candidates in itertools.product(args.temperatures, args.guidances,
                                                                    args.candidates):
-            motions = [model.text_to_motion(prompt, seconds=args.seconds, seed=seed, candidates=candidates,
-                                            temperature=temperature, guidance=guidance).joints
-                       for seed in range(args.seeds)]
+            if args.command:
+                motions = []
+                for seed in range(args.seeds):
+                    result = model.command(prompt, seconds_per_step=args.seconds,
+                                           max_seconds_per_step=args.max_seconds, seed=seed, candidates=candidates,
+                                           temperature=temperature, guidance=guidance)
+                    _, first, end = result.steps[-1]
+                    motions.append(result.joints[first:end])
+            else:
+                motions = [model.text_to_motion(prompt, seconds=args.seconds, seed=seed, candidates=candidates,
+                                                temperature=temperature, guidance=guidance).joints
+                           for seed in range(args.seeds)]
             values = [sideways_oscillation(joints, side) for joints in motions]
             waves = sum(v is not None and v > args.threshold for v in values)
             heights = [hand_heights(joints, side) for joints in motions]
@@ -100,7 +116,8 @@ def main() -> int:
             print(f"{prompt!r:42} temperature {used:g} guidance {scale:g} candidates {candidates}: "
                   f"{waves:2d} / {args.seeds} wave, {one_hand:2d} / {args.seeds} the {side} hand only", flush=True)
     print(json.dumps({"model": args.model, "threshold_m": args.threshold, "other_below_m": args.other_below,
-                      "seconds": args.seconds, "rows": rows}, indent=1))
+                      "seconds": args.seconds, "max_seconds": args.max_seconds, "command": args.command,
+                      "rows": rows}, indent=1))
     return 0
 
 

@@ -518,7 +518,7 @@ class MotionGPTNode(Node):
                         return
                 if goal is not None:
                     goal.feedback(GENERATING, f"{plan.summary()}, meaning {job.meaning}")
-                human = self.pipeline.command_to_motion(job.payload, plan.seconds_per_step, cancelled=job.cancelled)
+                human = self.pipeline.command_to_motion(job.payload, cancelled=job.cancelled, **plan.lengths())
                 command_plan = plan
             else:
                 seconds = min(self.config.prediction_seconds, self.config.max_duration)
@@ -580,8 +580,8 @@ class MotionGPTNode(Node):
                                           f"{shaping.sample_times[-1]:.1f} s, longer than max_duration",
                               progress=STAGE_PROGRESS[RETARGETING])
         try:
-            shorter_human = self.pipeline.command_to_motion(job.payload, shorter.seconds_per_step,
-                                                            cancelled=job.cancelled)
+            shorter_human = self.pipeline.command_to_motion(job.payload, cancelled=job.cancelled,
+                                                            **shorter.lengths())
         except GenerationCancelled:
             with self._lock:
                 self._counters["interrupted"] += 1
@@ -591,7 +591,7 @@ class MotionGPTNode(Node):
         shorter_robot = self.pipeline.retarget(shorter_human.joints, start_positions=start)
         if job.cancelled.is_set():
             return None
-        self.get_logger().info(f"command '{_short(job.payload)}': steps shortened to {shorter.seconds_per_step:g} s "
+        self.get_logger().info(f"command '{_short(job.payload)}': steps bounded at {shorter.seconds_per_step:g} s "
                                f"so that the motion fits max_duration={self.config.max_duration:g} s once shaped "
                                f"(it was {shaping.sample_times[-1]:.1f} s)")
         return shorter_human, shorter_robot, (shorter_human.seconds, shorter_robot.seconds)

@@ -394,9 +394,11 @@ class MotionGPT:
 
     def _text_to_codes(self, texts: list[str], seconds: float | None, seed: int | None, top_k: int | None,
                        temperature: float | None, greedy: bool, candidates: int | None,
-                       guidance: float | None = None) -> list[tuple[np.ndarray, str, str]]:
+                       guidance: float | None = None, max_seconds: float | None = None
+                       ) -> list[tuple[np.ndarray, str, str]]:
         """The chosen motion codes of each text, with the prompt and response they came from (nothing decoded:
-        `command` joins the codes of its steps and decodes them once)."""
+        `command` joins the codes of its steps and decodes them once). ``seconds``: that long; ``max_seconds``
+        (when ``seconds`` is None): the model chooses the length, at most that long."""
         if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
             raise ValueError("text_to_motion: expected non-empty text")
         texts = [t.strip() for t in texts]
@@ -412,6 +414,8 @@ class MotionGPT:
         if seconds is None:
             template = T2M_PROMPT
             low, high = 1, self.max_codes
+            if max_seconds is not None:
+                high = min(self.max_codes, seconds_to_codes(max_seconds, "max_seconds"))
         else:
             n = seconds_to_codes(seconds)
             if n > self.max_codes:
@@ -538,16 +542,20 @@ class MotionGPT:
     def command(self, text: str, seconds_per_step: float | None = None, transition_seconds: float = 0.8,
                 seed: int | None = None, top_k: int | None = None, temperature: float | None = None,
                 greedy: bool = False, context_codes: int = 8, candidates: int | None = None,
-                guidance: float | None = None) -> MotionResult:
+                guidance: float | None = None, max_seconds_per_step: float | None = None) -> MotionResult:
         """A multi-step command ("walk forward, then turn left, then wave"): each step is generated (in one
-        batch, each rewritten in the captions' form by `as_caption`), consecutive steps are joined by generated in-between transitions, and the whole code
-        sequence is decoded at once into one continuous motion. ``steps`` lists each step's frames."""
+        batch, each rewritten in the captions' form by `as_caption`), consecutive steps are joined by generated
+        in-between transitions, and the whole code sequence is decoded at once into one continuous motion.
+        ``steps`` lists each step's frames. Step lengths: ``seconds_per_step`` each, or chosen by the model, at
+        most ``max_seconds_per_step`` each when given."""
+        if seconds_per_step is not None and max_seconds_per_step is not None:
+            raise ValueError("command: give seconds_per_step or max_seconds_per_step, not both")
         steps = split_command(text)
         if len(steps) > MAX_COMMAND_STEPS:
             raise ValueError(f"command: {len(steps)} steps, more than {MAX_COMMAND_STEPS}; send fewer at a time")
         settings = self._settings(greedy, top_k, temperature)
         chosen = self._text_to_codes([as_caption(step) for step in steps], seconds_per_step, seed, top_k,
-                                     temperature, greedy, candidates, guidance)
+                                     temperature, greedy, candidates, guidance, max_seconds=max_seconds_per_step)
         step_codes = [codes for codes, _, _ in chosen]  # decoded once, joined, below
         gaps: list[np.ndarray] = []
         if len(step_codes) > 1:

@@ -159,3 +159,17 @@ def test_steps_shrink_by_the_shaping_stretch_when_the_motion_would_be_cut():
     chosen = plan_command("walk forward", None, 10.0, 8, free_step_s=10.0)  # one step, the model chooses
     assert shorter_plan(chosen, 9.0, 10.5, 10.0).seconds_per_step == pytest.approx(8.4)  # 9 x 10 / 10.5 x 0.98
     assert shorter_plan(chosen, 1.2, 30.0, 10.0) is None  # it would need steps under MIN_FITTED_STEP_S
+
+
+def test_a_fitted_plan_bounds_the_models_lengths_and_a_users_length_is_kept(tiny_model_folder):
+    two = plan_command("walk forward, then wave", None, 3.0, 8, free_step_s=10.0)  # (3 - 0.8) / 2 -> 1.0 s
+    assert two.fitted and two.lengths() == {"max_seconds_per_step": pytest.approx(1.0)}
+    assert "at most 1.0 s" in two.summary()
+    users = plan_command("walk forward, then wave", 1.2, 10.0, 8, free_step_s=10.0)
+    assert users.lengths() == {"seconds_per_step": 1.2}
+    assert plan_command("walk forward", None, 10.0, 8, free_step_s=10.0).lengths() == {}
+    pipeline = MotionPipeline.load(str(tiny_model_folder), "g1", "cpu", seed=3, cpu_threads=1)
+    motion = pipeline.command_to_motion("walk forward, then wave", **two.lengths())
+    expected = MotionGPT.from_pretrained(tiny_model_folder).command(
+        "walk forward, then wave", max_seconds_per_step=1.0, transition_seconds=TRANSITION_SECONDS, seed=3)
+    np.testing.assert_array_equal(motion.joints, expected.joints)

@@ -85,6 +85,17 @@ def test_multi_step_command_is_one_continuous_motion(tiny_motiongpt):
     assert result.steps[1][1] == 4 * (6 + 4) and result.steps[2][2] == result.joints.shape[0]
 
 
+def test_command_steps_of_the_models_length_within_a_bound(tiny_motiongpt):
+    text = "walk forward, then turn left, then wave"
+    free = tiny_motiongpt.command(text, seed=0)
+    bounded = tiny_motiongpt.command(text, max_seconds_per_step=0.8, seed=0)  # 4 codes (16 frames) per step
+    lengths = lambda result: [end - first for _, first, end in result.steps]
+    assert max(lengths(free)) > 16  # the tiny model's own lengths go past the bound (up to its 12 codes)
+    assert all(1 <= n // 4 <= 4 for n in lengths(bounded))
+    with pytest.raises(ValueError, match="not both"):
+        tiny_motiongpt.command(text, seconds_per_step=1.2, max_seconds_per_step=0.8)
+
+
 @pytest.mark.parametrize("text, steps", [
     ("walk forward, then turn left, then wave", ["walk forward", "turn left", "wave"]),
     ("First jump. After that, kick and then punch", ["jump", "kick", "punch"]),
