@@ -77,6 +77,8 @@ def main() -> int:
     parser.add_argument("--rerank", default=None, choices=("likelihood", "similarity", "meaning"),
                         help="how the best of several candidates is chosen (default: the model folder's)")
     args = parser.parse_args()
+    if args.max_seconds is not None and not args.command:
+        parser.error("--max-seconds bounds the steps of MotionGPT.command: give --command too")
 
     import dataclasses
 

@@ -70,8 +70,9 @@ def plan_command(text: str, seconds_per_step: float | None, max_duration: float,
       step's length stays the model's choice, bounded by the longest length on the 0.2 s code grid that fits (at
       least MIN_FITTED_STEP_S), else refused. (A bound, not a fixed length: "walk forward, then raise your right
       hand" at a fixed 4.6 s per step raised the right hand alone in 17 of 50 seeds, bounded at 4.6 s in 48;
-      `benchmarks/wave_semantics.py --command`.) Nothing longer than `max_duration` is ever generated only to be cut (the shaping for the robot
-      may still stretch it past max_duration: `shorter_plan` then fits the steps again)."""
+      `benchmarks/wave_semantics.py --command`.) Nothing longer than `max_duration` is ever generated only to be
+      cut (the shaping for the robot may still stretch it past max_duration: `shorter_plan` then fits the steps
+      again)."""
     from motiongpt.lm.commands import split_command
 
     try:
@@ -292,8 +293,8 @@ class MotionPipeline:
             self._cancel = cancelled
             try:
                 self._check_cancel()
-                bound = {} if max_seconds_per_step is None else {"max_seconds_per_step": max_seconds_per_step}
-                result = self.model.command(text, seconds_per_step=seconds_per_step, **bound,
+                result = self.model.command(text, seconds_per_step=seconds_per_step,
+                                            max_seconds_per_step=max_seconds_per_step,
                                             transition_seconds=TRANSITION_SECONDS, seed=self._seed(),
                                             candidates=self.candidates if self.candidates > 0 else None,
                                             temperature=self.temperature if self.temperature > 0 else None,

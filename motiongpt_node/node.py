@@ -499,15 +499,15 @@ class MotionGPTNode(Node):
                 if goal is not None:
                     goal.feedback(UNDERSTANDING, "splitting into steps and matching their meanings")
                 try:
-                    plan = self._plan(self.pipeline, job.payload, goal)
+                    command_plan = self._plan(self.pipeline, job.payload, goal)
                 except CommandRefused as error:  # the log line first, then the status that reports it
                     self._end_command(job.payload, goal, REFUSED, str(error))
                     self._input_rejected("command", f"{error} ('{_short(job.payload)}')", always=True)
                     return
-                meanings, threshold = self.pipeline.meanings(plan.steps)
+                meanings, threshold = self.pipeline.meanings(command_plan.steps)
                 job.meaning = describe_meanings(meanings)
                 if goal is not None:
-                    goal.understood(plan.steps, [f"{m.action} {m.similarity:.2f}" for m in meanings or ()])
+                    goal.understood(command_plan.steps, [f"{m.action} {m.similarity:.2f}" for m in meanings or ()])
                 if meanings is not None:
                     try:
                         check_meanings(meanings, self.config.allowed_motions, self.config.refuse_unknown,
@@ -517,15 +517,14 @@ class MotionGPTNode(Node):
                         self._input_rejected("command", f"command refused: {error}", always=True)
                         return
                 if goal is not None:
-                    goal.feedback(GENERATING, f"{plan.summary()}, meaning {job.meaning}")
-                human = self.pipeline.command_to_motion(job.payload, cancelled=job.cancelled, **plan.lengths())
-                command_plan = plan
+                    goal.feedback(GENERATING, f"{command_plan.summary()}, meaning {job.meaning}")
+                human = self.pipeline.command_to_motion(job.payload, cancelled=job.cancelled,
+                                                        **command_plan.lengths())
             else:
                 seconds = min(self.config.prediction_seconds, self.config.max_duration)
                 human = self.pipeline.predict(job.payload, seconds=seconds, cancelled=job.cancelled)
         except GenerationCancelled:
-            with self._lock:
-                self._counters["interrupted"] += 1
+            self._count_interrupted()
             return  # the worker already reported it as dropped, with the reason
         if job.cancelled.is_set():
             return
@@ -539,12 +538,11 @@ class MotionGPTNode(Node):
             return
         timings = {"queue_wait_s": waited, "generation_s": human.seconds, "retargeting_s": plan.seconds}
         if job.kind == "command":
-            refit = self._refit_to_max_duration(job, command_plan, human, plan, start)
-            if refit is None:
-                return  # cancelled
-            human, plan, spent = refit
-            timings["generation_s"] += spent[0]
-            timings["retargeting_s"] += spent[1]
+            try:
+                human, plan = self._refit_to_max_duration(job, command_plan, human, plan, start, timings)
+            except GenerationCancelled:
+                self._count_interrupted()
+                return
         if not self._publish_plan(job, human.joints, plan, timings):
             return
         if job.kind == "command" and self.config.caption_generated:
@@ -560,41 +558,38 @@ class MotionGPTNode(Node):
         if job.goal is not None and job.goal.outcome_when_done:  # topic or preview: nothing more will come
             job.goal.finish(job.goal.outcome_when_done, job.goal.result.message)
 
-    def _refit_to_max_duration(self, job: Job, command_plan: Any, human: Any, plan: Any, start: np.ndarray
-                               ) -> tuple[Any, Any, tuple[float, float]] | None:
-        """(human motion, robot plan, extra generation and retargeting seconds) to publish for a command. The plan
-        fits the generated steps into max_duration, but shaping for the robot (the move from its posture, velocity
-        and acceleration limits) makes the motion longer, and the end of the last step would be cut: then the
-        command is generated once more with steps shorter by the ratio the shaping stretched them
-        (`motion_pipeline.shorter_plan`; model-chosen and fitted lengths only, never the user's). None: cancelled."""
+    def _count_interrupted(self) -> None:
+        with self._lock:
+            self._counters["interrupted"] += 1
+
+    def _refit_to_max_duration(self, job: Job, command_plan: Any, human: Any, plan: Any, start: np.ndarray,
+                               timings: dict[str, float]) -> tuple[Any, Any]:
+        """(human motion, robot plan) to publish for a command. The plan fits the generated steps into
+        max_duration, but shaping for the robot (the move from its posture, velocity and acceleration limits)
+        makes the motion longer, and the end of the last step would be cut: then the command is generated once
+        more with steps shorter by the ratio the shaping stretched them (`motion_pipeline.shorter_plan`;
+        model-chosen and fitted lengths only, never the user's), its time added to ``timings``. Raises
+        GenerationCancelled as generation does."""
         try:
             _, shaping = self._shaped(plan)
         except ValueError:
-            return human, plan, (0.0, 0.0)  # the publish step reports it
+            return human, plan  # the publish step reports it
         shorter = shorter_plan(command_plan, human.duration_s, float(shaping.sample_times[-1]),
                                self.config.max_duration)
         if shorter is None:
-            return human, plan, (0.0, 0.0)
+            return human, plan
         if job.goal is not None:  # generating again; the progress stays where retargeting left it
             job.goal.feedback(GENERATING, f"{shorter.summary()}: shaped for {self.config.robot}, the motion was "
                                           f"{shaping.sample_times[-1]:.1f} s, longer than max_duration",
                               progress=STAGE_PROGRESS[RETARGETING])
-        try:
-            shorter_human = self.pipeline.command_to_motion(job.payload, cancelled=job.cancelled,
-                                                            **shorter.lengths())
-        except GenerationCancelled:
-            with self._lock:
-                self._counters["interrupted"] += 1
-            return None
-        if job.cancelled.is_set():
-            return None
+        shorter_human = self.pipeline.command_to_motion(job.payload, cancelled=job.cancelled, **shorter.lengths())
         shorter_robot = self.pipeline.retarget(shorter_human.joints, start_positions=start)
-        if job.cancelled.is_set():
-            return None
+        timings["generation_s"] += shorter_human.seconds
+        timings["retargeting_s"] += shorter_robot.seconds
         self.get_logger().info(f"command '{_short(job.payload)}': steps bounded at {shorter.seconds_per_step:g} s "
                                f"so that the motion fits max_duration={self.config.max_duration:g} s once shaped "
                                f"(it was {shaping.sample_times[-1]:.1f} s)")
-        return shorter_human, shorter_robot, (shorter_human.seconds, shorter_robot.seconds)
+        return shorter_human, shorter_robot
 
     def _publish_plan(self, job: Job, human_joints: np.ndarray, plan: Any, timings: dict[str, float]) -> bool:
         started = time.perf_counter()
