@@ -42,6 +42,9 @@ class OrientationSpec:
     segment: str  # one of ORIENTED_SEGMENTS (upper arms need shoulder, elbow and wrist keypoints)
     frame: str
     weight: float = 1.0
+    # The share of the weight that the turn about the vertical carries (the tilt carries all of it): below 1, a
+    # foot planted on the ground may pivot rather than tip the body over (see the robot YAML files).
+    yaw_share: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -269,8 +272,12 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
     for item in data.get("orientations", []):
         if item.get("segment") not in ORIENTED_SEGMENTS:
             raise RetargetError(f"{source}: orientation segment must be one of {ORIENTED_SEGMENTS}: {item!r}")
+        yaw_share = item.get("yaw_share", 1.0)
+        if isinstance(yaw_share, bool) or not isinstance(yaw_share, (int, float)) or not 0.0 <= yaw_share <= 1.0:
+            raise RetargetError(f"{source}: yaw_share of orientation {item['segment']} must be a number from 0 to 1, "
+                                f"got {yaw_share!r}")
         orientations.append(OrientationSpec(segment=item["segment"], frame=str(item["frame"]),
-                                            weight=float(item.get("weight", 1.0))))
+                                            weight=float(item.get("weight", 1.0)), yaw_share=float(yaw_share)))
     segments = {o.segment for o in orientations}
     if not {"left_foot", "right_foot"} <= segments:
         raise RetargetError(f"{source}: orientations must include left_foot and right_foot (flat feet in contact)")

@@ -2,15 +2,18 @@
 
 Each iteration is one damped Gauss-Newton step of
 
-    sum_p w_p |p*_p - p_p(q)|^2 + sum_r w_r |log(R*_r R_r(q)^T)|^2
+    sum_p w_p |p*_p - p_p(q)|^2 + sum_r w_r |W_r log(R*_r R_r(q)^T)|^2
       + sum_j w_posture,j (q_j - q_rest,j)^2 + w_smooth |q_j - q_prior|^2
 
 over the generalised velocity (6 base + joints), with frame Jacobians from Pinocchio
-(LOCAL_WORLD_ALIGNED). Joint position limits are hard: the step is a box-constrained least-squares
-solve (an active set of joints pinned at their bounds), so every iterate lies within the URDF limits.
-A step that does not lower the cost is rejected and retried with ten times the damping; iterations are
-bounded, and each step changes no joint by more than ``max_step`` (a trust region that keeps a leg from
-flipping through a singularity). The prior is the previous frame (or its constant-velocity prediction):
+(LOCAL_WORLD_ALIGNED). The rotation errors are world-frame rotation vectors; W_r = diag(1, 1,
+sqrt(yaw_share)) weighs the turn about the vertical apart from the tilt (a planted foot may pivot more
+easily than it may tip). Joint position limits are hard: the step is a box-constrained least-squares
+solve (an active set of joints pinned at their bounds: a quick guess, solved exactly when the guess
+predicts no decrease), so every iterate lies within the URDF limits. A step that does not lower the cost
+is rejected and retried with ten times the damping and at most half its length; iterations are bounded,
+and each step changes no joint by more than ``max_step`` (a trust region that keeps a leg from flipping
+through a singularity). The prior is the previous frame (or its constant-velocity prediction):
 warm start and smoothness. Callers may narrow the joint box per frame (the retargeter bounds each joint's
 change from the previous frame by its velocity limit, so the raw motion needs no retiming).
 """
@@ -34,6 +37,89 @@ def _spd_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     if info != 0:  # not positive definite (cannot happen with damping > 0); fall back to a general solve
         return np.linalg.lstsq(H, g, rcond=None)[0]
     return x
+
+
+def _quick_box_solve(H: np.ndarray, g: np.ndarray, low: np.ndarray, high: np.ndarray):
+    """min 0.5 dq'H dq - g'dq with low <= dq[6:] <= high, quickly: every joint that leaves its box is pinned
+    at the bound it crossed and the rest re-solved (one LAPACK call per pass, a few passes). Returns the
+    step and the joints pinned at their upper and lower bounds (None when the first solve was inside)."""
+    dq = _spd_solve(H, g)
+    joint = dq[6:]
+    if not ((joint > high) | (joint < low)).any():
+        return dq, None
+    at_high = np.zeros(len(high), dtype=bool)
+    at_low = np.zeros(len(low), dtype=bool)
+    for _ in range(8):
+        joint = dq[6:]
+        free = ~(at_high | at_low)
+        over, under = (joint > high) & free, (joint < low) & free
+        if not (over.any() or under.any()):
+            break
+        at_high |= over
+        at_low |= under
+        dq = _pinned_solve(H, g, at_high, at_low, low, high)
+    # Pinned joints stay at their bound for this step; the next iteration starts with all free.
+    return dq, (at_high, at_low)
+
+
+def _exact_box_solve(H: np.ndarray, g: np.ndarray, low: np.ndarray, high: np.ndarray, dq: np.ndarray,
+                     at_high: np.ndarray, at_low: np.ndarray) -> np.ndarray:
+    """The same problem solved exactly from the quick guess ``dq`` and its pinned joints (primal active-set
+    iterations, each lowering the objective). The guess can pin a joint that the minimiser moves back inside
+    (its step then raises the model cost, and the frame stood still as if converged). At the minimiser with the
+    pinned joints held, every pinned joint whose multiplier wants it back inside is released; the next such
+    minimiser is followed only as far as the box allows (a joint meeting its bound is pinned there, and the
+    minimiser with it pinned is sought again). Done when no pinned joint wants to move inside."""
+    at_high, at_low = at_high.copy(), at_low.copy()
+    joints = dq[6:]
+    # the quick guess is the minimiser with its joints pinned, unless it ran out of passes with joints outside
+    at_minimiser = not (((joints > high) | (joints < low)) & ~(at_high | at_low)).any()
+    dq = dq.copy()
+    dq[6:] = np.minimum(np.maximum(joints, low), high)
+    tolerance = 1e-9 * (1.0 + float(np.abs(g).max()))
+    for _ in range(4 * len(high) + 4):
+        if at_minimiser:
+            multiplier = (g - H @ dq)[6:]  # > 0: the objective falls as the joint rises
+            wrong = (at_high & (multiplier < -tolerance)) | (at_low & (multiplier > tolerance))
+            if not wrong.any():
+                break  # every pinned joint presses against its bound: the minimiser of the box
+            at_high &= ~wrong
+            at_low &= ~wrong
+        target = _pinned_solve(H, g, at_high, at_low, low, high)
+        direction = target[6:] - dq[6:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            room = np.where(direction > 0, (high - dq[6:]) / direction,
+                            np.where(direction < 0, (low - dq[6:]) / direction, np.inf))
+        room[at_high | at_low] = np.inf
+        blocking = int(np.argmin(room))
+        if room[blocking] >= 1.0:
+            dq, at_minimiser = target, True
+            continue
+        # a free joint meets its bound on the way: pinned there (the objective falls along the way: convex)
+        dq = dq + max(room[blocking], 0.0) * (target - dq)
+        if direction[blocking] > 0:
+            at_high[blocking], dq[6 + blocking] = True, high[blocking]
+        else:
+            at_low[blocking], dq[6 + blocking] = True, low[blocking]
+        at_minimiser = False
+    return dq
+
+
+def _pinned_solve(H: np.ndarray, g: np.ndarray, at_high: np.ndarray, at_low: np.ndarray, low: np.ndarray,
+                  high: np.ndarray) -> np.ndarray:
+    """The minimiser of 0.5 dq'H dq - g'dq with the joints ``at_high`` / ``at_low`` held at those bounds;
+    pinning eliminates them from the (full-size) system, which keeps one LAPACK call."""
+    pinned = np.zeros(len(g), dtype=bool)
+    pinned[6:] = at_high | at_low
+    values = np.zeros(len(g))
+    values[6:] = np.where(at_high, high, np.where(at_low, low, 0.0))
+    reduced_g = g - H[:, pinned] @ values[pinned]
+    reduced_H = H.copy()
+    reduced_H[pinned, :] = 0.0
+    reduced_H[:, pinned] = 0.0
+    reduced_H[pinned, pinned] = 1.0
+    reduced_g[pinned] = values[pinned]
+    return _spd_solve(reduced_H, reduced_g)
 
 
 def _batch_log3(R: np.ndarray) -> np.ndarray:
@@ -82,6 +168,8 @@ class FrameSolver:
         self.settings = settings or robot.config.solver
         self.position_frames = list(robot.keypoint_frame_ids) + list(robot.sole_frame_ids)
         self.rotation_frames = list(robot.orientation_frame_ids)
+        # per orientation, each world axis's share of its weight: (tilt, tilt, 1), tilt = tilt_weight / weight
+        self.rotation_axis_shares = np.array([[1.0, 1.0, o.yaw_share] for o in robot.config.orientations]).reshape(-1, 3)
         self.nv = self.model.nv
         self.lower, self.upper = robot.lower, robot.upper
         self._eye = np.eye(self.nv)
@@ -123,7 +211,7 @@ class FrameSolver:
         pos_err = task.position_targets - reached
         rot_err = _batch_log3(np.matmul(task.rotation_targets, kinematics.rotations.transpose(0, 2, 1)))
         task_cost = float(task.position_weights @ np.einsum("ij,ij->i", pos_err, pos_err)) \
-            + float(task.rotation_weights @ np.einsum("ij,ij->i", rot_err, rot_err))
+            + float(np.einsum("ij,ij,ij->", task.rotation_axis_weights, rot_err, rot_err))
         qj = q[7:]
         cost = task_cost + float(self.robot.posture_weights @ (qj - self.robot.rest_posture) ** 2)
         if task.prior is not None:
@@ -141,34 +229,6 @@ class FrameSolver:
             pin.computeJointJacobians(self.model, self.data, q)
             return self._errors(q, task, last[1].kinematics)
         return self._evaluate(q, task)
-
-    def _box_solve(self, H, g, low, high):
-        """min 0.5 dq'H dq - g'dq with low <= dq[6:] <= high (active set, a few passes).
-
-        A joint that leaves its box is pinned at the bound and the rest re-solved; pinning is done by
-        eliminating the joint from the (full-size) system, which keeps one LAPACK call per pass."""
-        dq = _spd_solve(H, g)
-        joint = dq[6:]
-        if not ((joint > high) | (joint < low)).any():
-            return dq
-        pinned = np.zeros(len(g), dtype=bool)
-        for _ in range(8):
-            joint = dq[6:]
-            over, under = (joint > high) & ~pinned[6:], (joint < low) & ~pinned[6:]
-            if not (over.any() or under.any()):
-                break
-            pinned[6:] |= over | under
-            values = np.where(over, high, np.where(under, low, joint))
-            dq[6:][pinned[6:]] = values[pinned[6:]]
-            reduced_g = g - H[:, pinned] @ dq[pinned]
-            reduced_H = H.copy()
-            reduced_H[pinned, :] = 0.0
-            reduced_H[:, pinned] = 0.0
-            reduced_H[pinned, pinned] = 1.0
-            reduced_g[pinned] = dq[pinned]
-            dq = _spd_solve(reduced_H, reduced_g)
-        # Pinned joints stay at their bound for this step; the next iteration starts with all free.
-        return dq
 
     def solve(self, q_init: np.ndarray, positions: np.ndarray, position_weights: np.ndarray, rotations: np.ndarray,
               rotation_weights: np.ndarray, prior: np.ndarray | None = None, max_iterations: int | None = None,
@@ -250,12 +310,15 @@ class FrameSolver:
         qj = q[7:]
         low, high = lower - qj, upper - qj
         rejected = 0
+        radius = s.max_step
         for _ in range(s.max_step_halvings + 1):
-            dq = self._box_solve(H + damping * self._eye, g, low, high)
-            largest = float(np.abs(dq[6:]).max())
-            if largest > s.max_step:  # trust region: near singularities (a straight knee) steps explode
-                dq *= s.max_step / largest
-            predicted = 2.0 * float(g @ dq) - float(dq @ (H @ dq))  # model decrease of the cost
+            damped = H + damping * self._eye
+            quick, pinned = _quick_box_solve(damped, g, low, high)
+            dq, predicted = self._within_trust_region(quick, H, g, radius)
+            if predicted < s.tolerance * (1.0 + cost) and pinned is not None:
+                # no decrease: converged, or the quick active set pinned a joint wrongly
+                exact = _exact_box_solve(damped, g, low, high, quick, *pinned)
+                dq, predicted = self._within_trust_region(exact, H, g, radius)
             if predicted < s.tolerance * (1.0 + cost):
                 break  # converged: the step cannot lower the cost by more than the tolerance
             q_new = pin.integrate(model, q, dq)
@@ -267,7 +330,19 @@ class FrameSolver:
             if trial.cost - cost < s.tolerance * (1.0 + cost):
                 break  # at a minimum up to the tolerance: more damping would not help
             damping *= 10.0
+            # The damping is small against H's diagonal, so a tenfold damping barely shortens the step: the trust
+            # region is halved too (a step rejected four times was as long as the first, and the frame stood still).
+            radius = 0.5 * float(np.abs(dq[6:]).max())
         return _Step(None, rejected, damping)
+
+    @staticmethod
+    def _within_trust_region(dq: np.ndarray, H: np.ndarray, g: np.ndarray, radius: float) -> tuple[np.ndarray, float]:
+        """The step shortened to change no joint by more than ``radius`` (``max_step`` at first: near singularities,
+        a straight knee, steps explode), and the decrease of the cost that the Gauss-Newton model predicts for it."""
+        largest = float(np.abs(dq[6:]).max())
+        if largest > radius:
+            dq = dq * (radius / largest)
+        return dq, 2.0 * float(g @ dq) - float(dq @ (H @ dq))
 
 
 # pin's cross product p x w, row by row: (p1 w2 - p2 w1, p2 w0 - p0 w2, p0 w1 - p1 w0)
@@ -300,7 +375,7 @@ class _Task:
     position_targets: np.ndarray
     rotation_targets: np.ndarray
     position_weights: np.ndarray
-    rotation_weights: np.ndarray
+    rotation_axis_weights: np.ndarray  # (R, 3): each rotation's weight per world axis (tilt_weight on x and y)
     sqrt_weights: np.ndarray
     position_support: np.ndarray
     rotation_support: np.ndarray
@@ -322,19 +397,20 @@ class _Task:
                 solver._task_cache.clear()
             position_rows, rotation_rows = np.flatnonzero(position_weights > 0), np.flatnonzero(rotation_weights > 0)
             kept_position, kept_rotation = position_weights[position_rows], rotation_weights[rotation_rows]
-            sqrt_weights = np.concatenate([np.sqrt(np.repeat(kept_position, 3)), np.sqrt(np.repeat(kept_rotation, 3))])
+            axis_weights = kept_rotation[:, None] * solver.rotation_axis_shares[rotation_rows]
+            sqrt_weights = np.concatenate([np.sqrt(np.repeat(kept_position, 3)), np.sqrt(axis_weights.ravel())])
             regular = solver.robot.posture_weights + (solver.settings.smoothness_weight if prior is not None else 0.0)
             position_frames = [solver.position_frames[i] for i in position_rows]
             cached = solver._task_cache[key] = _WeightPattern(
                 position_rows, rotation_rows, position_frames, [solver.rotation_frames[i] for i in rotation_rows],
-                kept_position, kept_rotation, sqrt_weights, solver._position_support[position_rows],
+                kept_position, axis_weights, sqrt_weights, solver._position_support[position_rows],
                 solver._rotation_support[rotation_rows], np.concatenate([np.full(6, 1e-9), regular]),
                 _Workspace(len(position_rows), len(rotation_rows), solver.nv, sqrt_weights),
                 position_frames + (solver.capsules.end_frame_list if solver.capsules is not None else []),
                 (tuple(position_rows.tolist()), tuple(rotation_rows.tolist())))
         p = cached
         return cls(p.position_frames, p.rotation_frames, positions[p.position_rows], rotations[p.rotation_rows],
-                   p.position_weights, p.rotation_weights, p.sqrt_weights, p.position_support, p.rotation_support,
+                   p.position_weights, p.rotation_axis_weights, p.sqrt_weights, p.position_support, p.rotation_support,
                    prior, p.diagonal, p.work, p.point_frames, p.frames_key)
 
 
@@ -347,7 +423,7 @@ class _WeightPattern:
     position_frames: list
     rotation_frames: list
     position_weights: np.ndarray
-    rotation_weights: np.ndarray
+    rotation_axis_weights: np.ndarray  # (R, 3): each rotation's weight per world axis (tilt_weight on x and y)
     sqrt_weights: np.ndarray
     position_support: np.ndarray
     rotation_support: np.ndarray

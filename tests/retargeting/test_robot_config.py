@@ -54,6 +54,10 @@ def test_errors_name_the_file_and_the_problem(tmp_path):
     missing_urdf = dict(data, urdf="does/not/exist.urdf")
     with pytest.raises(RetargetError, match="URDF file not found"):
         load_robot_config(write_robot_yaml(tmp_path, missing_urdf)).urdf_path()
+    for share in (-0.1, 1.5, "low", True):
+        shares = [dict(o, yaw_share=share) if o["segment"] == "left_foot" else o for o in data["orientations"]]
+        with pytest.raises(RetargetError, match="yaw_share of orientation left_foot must be a number from 0 to 1"):
+            load_robot_config(write_robot_yaml(tmp_path, dict(data, orientations=shares)))
     (tmp_path / "bad.yaml").write_text("name: [unclosed")
     with pytest.raises(RetargetError, match="bad.yaml: not valid YAML"):
         load_robot_config(tmp_path / "bad.yaml")

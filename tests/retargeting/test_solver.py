@@ -1,6 +1,7 @@
 """The IK solver against the robot's own forward kinematics, and its hard limits."""
 import numpy as np
 import pinocchio as pin
+import pytest
 
 from retargeting.solver import FrameSolver
 
@@ -144,26 +145,28 @@ def test_a_solve_starting_where_the_last_one_ended_gives_what_a_fresh_solver_giv
     from retargeting.targets import build_targets
 
     targets = build_targets(robot, walking_clip[:12], detect_contacts(walking_clip[:12], 20.0), 3)
-    chained = FrameSolver(robot)
-    evaluations = {"count": 0}
-    evaluate = chained._evaluate
+    chained, fresh = FrameSolver(robot), FrameSolver(robot)
+    evaluations = {chained: 0, fresh: 0}
+    for solver in (chained, fresh):
+        def counted(q, task, solver=solver, evaluate=solver._evaluate):
+            evaluations[solver] += 1
+            return evaluate(q, task)
 
-    def counted(q, task):
-        evaluations["count"] += 1
-        return evaluate(q, task)
-
-    chained._evaluate = counted
+        solver._evaluate = counted
     q = robot.configuration(targets.positions[0, 0], targets.pelvis_rotations[0] @ robot.calibration.base_rotation,
                             robot.rest_posture)
     reused = 0
     for t in range(len(targets.positions)):
         task = (targets.positions[t], targets.position_weights[t], targets.rotations[t], targets.rotation_weights[t])
-        fresh_q, fresh_info = FrameSolver(robot).solve(q, *task, prior=None if t == 0 else q[7:].copy())
-        before = evaluations["count"]
+        fresh._last = None  # a fresh solver: nothing to reuse
+        before = dict(evaluations)
+        fresh_q, fresh_info = fresh.solve(q, *task, prior=None if t == 0 else q[7:].copy())
         q, info = chained.solve(q, *task, prior=None if t == 0 else q[7:].copy())
         assert np.array_equal(q, fresh_q) and info == fresh_info
         # the fresh solver evaluated its start and each trial; the chained one its trials only when it reused
-        reused += evaluations["count"] - before == info.iterations + info.rejected_steps - 1
+        counts = [evaluations[s] - before[s] for s in (chained, fresh)]
+        assert counts[0] in (counts[1], counts[1] - 1)
+        reused += counts[0] == counts[1] - 1
     assert reused >= len(targets.positions) // 2
 
 
@@ -180,3 +183,100 @@ def test_batch_log3_matches_pinocchio():
     expected = np.array([pin.log3(R) for R in rotations])
     assert np.allclose(found, expected, rtol=0.0, atol=1e-9)
     assert np.allclose(_batch_log3(rotations[:4]), expected[:4], rtol=0.0, atol=1e-12)
+
+
+def test_the_exact_box_solve_finds_the_minimiser_where_the_quick_guess_pins_a_joint_wrongly():
+    """The quick active set pins every joint that leaves its box; when the minimiser moves a pinned joint back
+    inside, that guess raises the model cost (the frame stood still as if converged). The exact solve from the
+    guess reaches the minimiser of the box-constrained problem: scipy's bounded least squares on the same
+    problem (0.5 dq'H dq - g'dq = 0.5 |L'dq - L^-1 g|^2 + const, H = L L'), the base's 6 velocities free."""
+    from scipy.optimize import lsq_linear
+
+    from retargeting.solver import _exact_box_solve, _quick_box_solve
+
+    rng = np.random.default_rng(5)
+    joints, wrong_guesses = 8, 0
+    for _ in range(200):
+        A = rng.normal(size=(10 + joints, 6 + joints)) * rng.uniform(0.1, 3.0, size=6 + joints)
+        H = A.T @ A + 1e-3 * np.eye(6 + joints)
+        g = rng.normal(scale=3.0, size=6 + joints)
+        low, high = -rng.uniform(0.0, 0.3, size=joints), rng.uniform(0.0, 0.3, size=joints)
+        quick, pinned = _quick_box_solve(H, g, low, high)
+        if pinned is None:
+            continue
+        exact = _exact_box_solve(H, g, low, high, quick, *pinned)
+        L = np.linalg.cholesky(H)
+        reference = lsq_linear(L.T, np.linalg.solve(L, g), bounds=(np.r_[np.full(6, -np.inf), low],
+                                                                    np.r_[np.full(6, np.inf), high]),
+                               method="bvls", tol=1e-12).x
+
+        def objective(dq):
+            return 0.5 * dq @ H @ dq - g @ dq
+
+        assert (exact[6:] >= low - 1e-12).all() and (exact[6:] <= high + 1e-12).all()
+        assert objective(exact) <= objective(reference) + 1e-9 * (1.0 + abs(objective(reference)))
+        assert np.allclose(exact, reference, atol=1e-6)
+        wrong_guesses += objective(quick) > objective(reference) + 1e-6
+    assert wrong_guesses >= 20  # the case the exact solve is for, not a rare one
+
+
+def test_a_feet_turn_about_the_vertical_weighs_its_yaw_share_of_a_tilt(g1_retargeter):
+    """The shipped feet's orientation targets give the turn about the vertical a tenth of the weight of the same
+    tilt (yaw_share 0.1: a planted foot pivots before it tips the body over); the Jacobian rows carry the same
+    weights (the normal equations' g is the cost's gradient)."""
+    from retargeting.solver import _Task
+
+    robot = g1_retargeter.robot
+    solver = FrameSolver(robot)
+    foot = next(m for m, o in enumerate(robot.config.orientations) if o.segment == "left_foot")
+    assert robot.config.orientations[foot].yaw_share == 0.1
+    weights_p = np.zeros(len(solver.position_frames))
+    weights_r = np.zeros(len(solver.rotation_frames))
+    weights_r[foot] = 100.0
+    q = robot.configuration([0.0, 0.0, 0.75], np.eye(3), robot.rest_posture)
+    _, rotations = _fk_targets(robot, solver, q)
+    costs = {}
+    for axis in ("x", "y", "z"):
+        turned = rotations.copy()
+        turned[foot] = pin.exp3(0.2 * np.eye(3)["xyz".index(axis)]) @ rotations[foot]
+        task = _Task.of(solver, np.zeros((len(solver.position_frames), 3)), weights_p, turned, weights_r, None)
+        current = solver._evaluate(q, task)
+        costs[axis] = current.task_cost
+        H, g = solver._normal_equations(current, task)
+        # g is minus half the gradient of the task cost (the regularisers add nothing at the rest posture)
+        step = 1e-6 * g / np.linalg.norm(g)
+        moved = solver._evaluate(pin.integrate(solver.model, q, step), task)
+        assert moved.task_cost - current.task_cost == pytest.approx(-2.0 * g @ step, rel=1e-2)
+    assert costs["x"] == pytest.approx(100.0 * 0.2 ** 2, rel=1e-9)
+    assert costs["y"] == pytest.approx(costs["x"], rel=1e-9)
+    assert costs["z"] == pytest.approx(0.1 * costs["x"], rel=1e-9)
+
+
+def test_a_rejected_step_is_retried_at_most_half_as_long(g1_retargeter):
+    """Damping ten times higher barely shortens a step (it is small against the normal matrix's diagonal), so a
+    step that the cost rejects is retried at most half as long. Here every trial more than 0.05 rad from the
+    start is rejected (a cost that rises steeply past that, standing in for a strongly curved one): the fourth
+    try, an eighth of the first, is taken. The frame used to keep its start (four tries of the same length)."""
+    robot = g1_retargeter.robot
+    solver = FrameSolver(robot)
+    weights_p = np.array([k.weight for k in robot.config.keypoints] + [0.0, 0.0])
+    weights_r = np.array([o.weight for o in robot.config.orientations])
+    target_q = robot.configuration([0.0, 0.0, 0.7], np.eye(3), np.clip(robot.rest_posture + 0.4, robot.lower, robot.upper))
+    positions, rotations = _fk_targets(robot, solver, target_q)
+    start = robot.configuration([0.0, 0.0, 0.7], np.eye(3), robot.rest_posture)
+    evaluate, lengths = solver._evaluate, []
+
+    def curved(q, task):
+        found = evaluate(q, task)
+        lengths.append(float(np.abs(q[7:] - start[7:]).max()))
+        if lengths[-1] > 0.05:
+            found.cost = np.inf
+        return found
+
+    solver._evaluate = curved
+    q, info = solver.solve(start, positions, weights_p, rotations, weights_r, max_iterations=1)
+    trials = lengths[1:]  # the first evaluation is the start's
+    assert len(trials) == 4 and info.rejected_steps == 3
+    assert trials[0] == pytest.approx(robot.config.solver.max_step)
+    assert all(later <= 0.5 * earlier + 1e-12 for earlier, later in zip(trials, trials[1:]))
+    assert 0.0 < np.abs(q[7:] - start[7:]).max() <= 0.05
