@@ -246,6 +246,15 @@ def _float_map(value: Any, what: str, source: str) -> dict[str, float]:
         raise RetargetError(f"{source}: {what} must map names to numbers: {error}") from error
 
 
+# Every top-level key of a robot description (see retargeting/robots/*.yaml).
+ROBOT_KEYS = frozenset({
+    "name", "urdf", "root_frame", "root_rotation_rpy", "keypoints", "orientations", "feet", "scales", "rest_posture",
+    "locked_joints", "posture_weights", "velocity_limits", "default_velocity_limit", "max_joint_velocity",
+    "max_joint_acceleration", "calibration_posture", "solver", "rigid_keypoints", "hands_above_head",
+    "raise_arms_forward", "self_collision", "collision_exclude", "clearance", "clearance_depth",
+})
+
+
 def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfig:
     """Validate a parsed YAML document and build the :class:`RobotConfig`."""
     if not isinstance(data, dict):
@@ -253,8 +262,12 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
     for key in ("name", "urdf", "root_frame", "keypoints", "feet"):
         if key not in data:
             raise RetargetError(f"{source}: missing required key '{key}'")
+    unknown = sorted(set(data) - ROBOT_KEYS)
+    if unknown:  # a misspelt key would otherwise be ignored without a word (its default taken)
+        raise RetargetError(f"{source}: unknown keys {unknown} (a robot description has {sorted(ROBOT_KEYS)})")
     keypoints = []
     for item in data["keypoints"]:
+        _known_keys(item, ("smpl", "frame", "offset", "weight"), "a keypoint", source)
         if item.get("smpl") not in JOINT_INDEX:
             raise RetargetError(f"{source}: keypoint {item!r} names no SMPL joint (see motiongpt/skeleton.py)")
         keypoints.append(KeypointSpec(
@@ -270,6 +283,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         raise RetargetError(f"{source}: an SMPL joint is mapped twice in keypoints")
     orientations = []
     for item in data.get("orientations", []):
+        _known_keys(item, ("segment", "frame", "weight", "yaw_share"), "an orientation", source)
         if item.get("segment") not in ORIENTED_SEGMENTS:
             raise RetargetError(f"{source}: orientation segment must be one of {ORIENTED_SEGMENTS}: {item!r}")
         yaw_share = item.get("yaw_share", 1.0)
@@ -283,6 +297,7 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         raise RetargetError(f"{source}: orientations must include left_foot and right_foot (flat feet in contact)")
     feet = []
     for item in data["feet"]:
+        _known_keys(item, ("side", "frame", "sole_center", "half_length", "half_width"), "a foot", source)
         if item.get("side") not in ("left", "right"):
             raise RetargetError(f"{source}: foot side must be left or right: {item!r}")
         feet.append(FootSpec(
@@ -346,6 +361,14 @@ def config_from_dict(data: dict[str, Any], source: str = "<dict>") -> RobotConfi
         raise_arms_forward=_raise_arms_forward(data.get("raise_arms_forward"), source),
         hands_above_head=_hands_above_head(data.get("hands_above_head", {}), source),
     )
+
+
+def _known_keys(item: Any, keys: tuple[str, ...], what: str, source: str) -> None:
+    if not isinstance(item, dict):
+        raise RetargetError(f"{source}: {what} must be a mapping, got {item!r}")
+    unknown = sorted(set(item) - set(keys))
+    if unknown:
+        raise RetargetError(f"{source}: unknown keys {unknown} in {what} {item!r} (it may have {', '.join(keys)})")
 
 
 def _number_spec(cls, value: Any, key: str, source: str):

@@ -54,6 +54,11 @@ def test_errors_name_the_file_and_the_problem(tmp_path):
     missing_urdf = dict(data, urdf="does/not/exist.urdf")
     with pytest.raises(RetargetError, match="URDF file not found"):
         load_robot_config(write_robot_yaml(tmp_path, missing_urdf)).urdf_path()
+    with pytest.raises(RetargetError, match=r"robot.yaml: unknown keys \['max_joint_acceleraton'\]"):
+        load_robot_config(write_robot_yaml(tmp_path, dict(data, max_joint_acceleraton=50.0)))  # misspelt
+    misspelt_item = [dict(data["orientations"][0], wieght=2.0)] + data["orientations"][1:]
+    with pytest.raises(RetargetError, match=r"unknown keys \['wieght'\] in an orientation"):
+        load_robot_config(write_robot_yaml(tmp_path, dict(data, orientations=misspelt_item)))
     for share in (-0.1, 1.5, "low", True):
         shares = [dict(o, yaw_share=share) if o["segment"] == "left_foot" else o for o in data["orientations"]]
         with pytest.raises(RetargetError, match="yaw_share of orientation left_foot must be a number from 0 to 1"):
