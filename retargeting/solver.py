@@ -329,11 +329,28 @@ class FrameSolver:
             rejected += 1
             if trial.cost - cost < s.tolerance * (1.0 + cost):
                 break  # at a minimum up to the tolerance: more damping would not help
+            H = self._with_pairs_reached(current, trial, H)
             damping *= 10.0
             # The damping is small against H's diagonal, so a tenfold damping barely shortens the step: the trust
             # region is halved too (a step rejected four times was as long as the first, and the frame stood still).
             radius = 0.5 * float(np.abs(dq[6:]).max())
         return _Step(None, rejected, damping)
+
+    def _with_pairs_reached(self, current: "_Evaluation", trial: "_Evaluation", H: np.ndarray) -> np.ndarray:
+        """``H`` with the self-collision pairs that a rejected trial brought within their margin: the model holds
+        only the pairs already within it, so a step can head into a pair just outside, and every shorter retry of
+        it was rejected too (the frame stood still). Each such pair's distance along the step is held as it is
+        (its residual linearised at zero: the pair sits at the margin's edge), so the retry slides along it.
+        ``data`` holds the trial's Jacobians."""
+        before, after = current.kinematics.capsules, trial.kinematics.capsules
+        if after is None or after.cost <= before.cost:
+            return H
+        new = np.array([before.violation[pair] == 0.0 for pair, *_ in after.active], dtype=bool)
+        if not new.any():
+            return H
+        _, rows = after.active_rows(self.data, self.nv)
+        reached = rows[new]
+        return H + self.capsules.weight * reached.T @ reached
 
     @staticmethod
     def _within_trust_region(dq: np.ndarray, H: np.ndarray, g: np.ndarray, radius: float) -> tuple[np.ndarray, float]:
