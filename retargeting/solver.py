@@ -39,7 +39,8 @@ def _spd_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     return x
 
 
-def _quick_box_solve(H: np.ndarray, g: np.ndarray, low: np.ndarray, high: np.ndarray):
+def _quick_box_solve(H: np.ndarray, g: np.ndarray, low: np.ndarray,
+                     high: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """min 0.5 dq'H dq - g'dq with low <= dq[6:] <= high, quickly: every joint that leaves its box is pinned
     at the bound it crossed and the rest re-solved (one LAPACK call per pass, a few passes). Returns the
     step and the joints pinned at their upper and lower bounds (None when the first solve was inside)."""
@@ -168,8 +169,9 @@ class FrameSolver:
         self.settings = settings or robot.config.solver
         self.position_frames = list(robot.keypoint_frame_ids) + list(robot.sole_frame_ids)
         self.rotation_frames = list(robot.orientation_frame_ids)
-        # per orientation, each world axis's share of its weight: (tilt, tilt, 1), tilt = tilt_weight / weight
-        self.rotation_axis_shares = np.array([[1.0, 1.0, o.yaw_share] for o in robot.config.orientations]).reshape(-1, 3)
+        # per orientation, each world axis's share of its weight: (1, 1, yaw_share), the vertical last
+        self.rotation_axis_shares = np.array(
+            [[1.0, 1.0, o.yaw_share] for o in robot.config.orientations]).reshape(-1, 3)
         self.nv = self.model.nv
         self.lower, self.upper = robot.lower, robot.upper
         self._eye = np.eye(self.nv)
@@ -392,7 +394,7 @@ class _Task:
     position_targets: np.ndarray
     rotation_targets: np.ndarray
     position_weights: np.ndarray
-    rotation_axis_weights: np.ndarray  # (R, 3): each rotation's weight per world axis (tilt_weight on x and y)
+    rotation_axis_weights: np.ndarray  # (R, 3): each rotation's weight per world axis (z: weight x yaw_share)
     sqrt_weights: np.ndarray
     position_support: np.ndarray
     rotation_support: np.ndarray
@@ -440,7 +442,7 @@ class _WeightPattern:
     position_frames: list
     rotation_frames: list
     position_weights: np.ndarray
-    rotation_axis_weights: np.ndarray  # (R, 3): each rotation's weight per world axis (tilt_weight on x and y)
+    rotation_axis_weights: np.ndarray  # (R, 3): each rotation's weight per world axis (z: weight x yaw_share)
     sqrt_weights: np.ndarray
     position_support: np.ndarray
     rotation_support: np.ndarray
