@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from motiongpt_node.spinning import send_goal_on_executor
 from tests.motiongpt_node.conftest import g1_urdf_path
 from tests.motiongpt_node.wire import NodeProcess, isolate_environment, stop_process, temp_workdir
 
@@ -173,7 +174,8 @@ class Goal:
         self.feedback: list[Any] = []
         self.stage_seen = {stage: threading.Event() for stage in ("understanding", "generating", "retargeting",
                                                                   "executing")}
-        self.handle = wait(side.client.send_goal_async(request, feedback_callback=self._on_feedback))
+        # sent from the client's executor thread (see motiongpt_node.spinning.send_goal_on_executor)
+        self.handle = wait(send_goal_on_executor(side.executor, side.client, request, self._on_feedback))
         assert self.handle.accepted
 
     def _on_feedback(self, message: Any) -> None:
