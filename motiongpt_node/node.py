@@ -62,7 +62,7 @@ from motiongpt_node.command_policy import (MotionNotAllowed, check_meanings, des
                                            moving_mask)
 from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
-from motiongpt_node.spinning import executor_future, send_goal_on_executor
+from motiongpt_node.spinning import executor_future, request_on_executor
 from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
 from motiongpt_node.trajectory_shaping import expand_to_robot_joints, hold_trajectory, shape_trajectory
 from motiongpt_node.worker import Job, LatestWinsWorker
@@ -756,7 +756,8 @@ class MotionGPTNode(Node):
             self._set_goal_tolerances(request)
             feedback = partial(self._on_controller_feedback, goal) if goal is not None else None
             # from the executor's thread: sent from this one (a job's worker), rclpy could drop the answer
-            future = send_goal_on_executor(self.executor, self.action_client, request, feedback)
+            future = request_on_executor(self.executor, partial(self.action_client.send_goal_async, request,
+                                                                feedback_callback=feedback))
             sent_at = time.monotonic()
             if goal is not None:
                 goal.via_controller = True

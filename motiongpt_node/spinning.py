@@ -75,26 +75,27 @@ def executor_future(node: Any) -> Any:
     return future
 
 
-def send_goal_on_executor(executor: Any, client: Any, request: Any, feedback_callback: Callable | None = None) -> Any:
-    """``client.send_goal_async(request, feedback_callback)`` run by ``executor``'s own thread; returns a Future of
-    the goal handle (None if the server never answers), whose callbacks run on that executor.
+def request_on_executor(executor: Any, request: Callable[[], Any]) -> Any:
+    """``request()``, an rclpy action client's asynchronous request (``send_goal_async``, ``get_result_async``,
+    ``cancel_goal_async``), run by ``executor``'s own thread; returns a Future of the request's result, whose
+    callbacks run on that executor.
 
-    rclpy's ActionClient (rclpy 7, Jazzy) registers a goal request's sequence number only after sending it. Sent
-    from any other thread than the one spinning its executor, the server's answer can be taken in between: it is
-    dropped ("Ignoring unexpected goal response") and the goal's future never completes (a wire test hung on a
+    rclpy's ActionClient (rclpy 7, Jazzy) registers a request's sequence number only after sending it. Sent from
+    any other thread than the one spinning its executor, the server's answer can be taken in between: it is
+    dropped ("Ignoring unexpected goal response") and the request's future never completes (a wire test hung on a
     loaded machine). The executor's thread cannot take the answer while it is sending."""
     from rclpy.task import Future
 
-    handle = Future(executor=executor)
+    answer = Future(executor=executor)
 
     def send() -> None:
         try:
-            goal = client.send_goal_async(request, feedback_callback=feedback_callback)
+            pending = request()
         except Exception as error:  # the client destroyed, the context shut down: the caller hears of it
-            handle.set_exception(error)
+            answer.set_exception(error)
             return
-        goal.add_done_callback(lambda done: handle.set_exception(done.exception()) if done.exception() is not None
-                               else handle.set_result(done.result()))
+        pending.add_done_callback(lambda done: answer.set_exception(done.exception())
+                                  if done.exception() is not None else answer.set_result(done.result()))
 
     executor.create_task(send)
-    return handle
+    return answer

@@ -15,13 +15,14 @@ import subprocess
 import sys
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from motiongpt_node.spinning import send_goal_on_executor
+from motiongpt_node.spinning import request_on_executor
 from tests.motiongpt_node.conftest import g1_urdf_path
 from tests.motiongpt_node.wire import NodeProcess, isolate_environment, stop_process, temp_workdir
 
@@ -174,8 +175,10 @@ class Goal:
         self.feedback: list[Any] = []
         self.stage_seen = {stage: threading.Event() for stage in ("understanding", "generating", "retargeting",
                                                                   "executing")}
-        # sent from the client's executor thread (see motiongpt_node.spinning.send_goal_on_executor)
-        self.handle = wait(send_goal_on_executor(side.executor, side.client, request, self._on_feedback))
+        # every request from the client's executor thread (see motiongpt_node.spinning.request_on_executor)
+        self.executor = side.executor
+        self.handle = wait(request_on_executor(side.executor, partial(side.client.send_goal_async, request,
+                                                                      feedback_callback=self._on_feedback)))
         assert self.handle.accepted
 
     def _on_feedback(self, message: Any) -> None:
@@ -183,7 +186,7 @@ class Goal:
         self.stage_seen[message.feedback.stage].set()
 
     def result(self, timeout: float = TIMEOUT) -> tuple[int, Any]:
-        response = wait(self.handle.get_result_async(), timeout)
+        response = wait(request_on_executor(self.executor, self.handle.get_result_async), timeout)
         return response.status, response.result
 
     def stages(self) -> list[str]:
@@ -339,7 +342,7 @@ def test_cancelling_an_executing_goal_stops_and_holds_the_robot(controller_side)
     assert goal.stage_seen["executing"].wait(TIMEOUT), node.log()[-2000:]
     while goal.feedback[-1].progress < 0.85:  # well inside the trajectory
         time.sleep(0.01)
-    wait(goal.handle.cancel_goal_async())
+    wait(request_on_executor(side.executor, goal.handle.cancel_goal_async))
     status, result = goal.result()
     assert status_name(status) == "CANCELED", result.message
     assert result.outcome == ExecuteCommand.Result.OUTCOME_CANCELLED

@@ -45,19 +45,22 @@ def test_the_same_error_without_a_sigint_propagates():
         spin_until_shutdown(_node_raising_from_a_timer(False), "probe", (ValueError,), ["probe"])
 
 
-def test_a_goal_is_sent_from_the_executors_thread_and_answered():
-    """`send_goal_on_executor` hands `send_goal_async` to the executor's own thread (rclpy's ActionClient registers
-    a goal's sequence number after sending it, so from another thread the server's answer could be taken first and
-    dropped, and the goal would never be answered). Twenty goals sent from this thread to a real action server on
-    a real DDS participant: each is sent by the executor's thread and accepted."""
+def test_action_requests_are_sent_from_the_executors_thread_and_answered():
+    """`request_on_executor` hands an action client's request to the executor's own thread (rclpy's ActionClient
+    registers a request's sequence number after sending it, so from another thread the server's answer could be
+    taken first and dropped, and the request would never be answered). Twenty goals and their results, asked for
+    from this thread of a real action server on a real DDS participant: each sent by the executor's thread and
+    answered."""
     import threading
+    from functools import partial
 
     import rclpy
+    from action_msgs.msg import GoalStatus
     from rclpy.action import ActionClient, ActionServer
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node
 
-    from motiongpt_node.spinning import send_goal_on_executor
+    from motiongpt_node.spinning import request_on_executor
 
     try:
         from control_msgs.action import FollowJointTrajectory
@@ -66,7 +69,7 @@ def test_a_goal_is_sent_from_the_executors_thread_and_answered():
 
     context = rclpy.Context()
     rclpy.init(context=context)
-    node = Node("send_goal_probe", context=context)
+    node = Node("action_request_probe", context=context)
     executor = SingleThreadedExecutor(context=context)
     executor.add_node(node)
 
@@ -84,16 +87,22 @@ def test_a_goal_is_sent_from_the_executors_thread_and_answered():
         return send(*args, **kwargs)
 
     client.send_goal_async = recorded
+
+    def answer(future):
+        answered = threading.Event()
+        future.add_done_callback(lambda _: answered.set())
+        assert answered.wait(30.0), "no answer"
+        return future.result()
+
     spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     try:
         assert client.wait_for_server(timeout_sec=30.0)
         for _ in range(20):
-            answered = threading.Event()
-            future = send_goal_on_executor(executor, client, FollowJointTrajectory.Goal())
-            future.add_done_callback(lambda _: answered.set())
-            assert answered.wait(30.0), "no goal response"
-            assert future.result().accepted
+            handle = answer(request_on_executor(executor, partial(client.send_goal_async,
+                                                                  FollowJointTrajectory.Goal())))
+            assert handle.accepted
+            assert answer(request_on_executor(executor, handle.get_result_async)).status == GoalStatus.STATUS_SUCCEEDED
         assert senders == [spinner.ident] * 20
     finally:
         executor.shutdown()
