@@ -111,3 +111,88 @@ def test_action_requests_are_sent_from_the_executors_thread_and_answered():
         node.destroy_node()
         context.try_shutdown()
         spinner.join(timeout=5)
+
+
+class _AnswerFirst:
+    """An rclpy ActionClient's handle whose goal requests wait, after going out, until the executor has taken the
+    server's answer (at most a second): the interleaving in which rclpy drops the answer, made certain."""
+
+    def __init__(self, handle):
+        import threading
+
+        self._handle = handle
+        self.taken = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+    def __enter__(self):
+        return self._handle.__enter__()
+
+    def __exit__(self, *exc):
+        return self._handle.__exit__(*exc)
+
+    def send_goal_request(self, request):
+        self.taken.clear()
+        sequence_number = self._handle.send_goal_request(request)
+        self.taken.wait(1.0)  # from the executor's own thread nothing can be taken meanwhile: the second passes
+        return sequence_number
+
+    def take_goal_response(self, *args):
+        answer = self._handle.take_goal_response(*args)
+        self.taken.set()
+        return answer
+
+
+def test_an_answer_taken_before_its_request_is_registered_is_lost_unless_sent_from_the_executor():
+    """The race `request_on_executor` closes, made certain: the executor takes the server's answer between the
+    goal request going out and rclpy registering its sequence number. Sent from this thread, rclpy drops the answer
+    ("Ignoring unexpected goal response") and the goal is never answered; sent from the executor's thread, the
+    answer waits for the registration and the goal is accepted."""
+    import threading
+    from functools import partial
+
+    import rclpy
+    from rclpy.action import ActionClient, ActionServer
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+
+    from motiongpt_node.spinning import request_on_executor
+
+    try:
+        from control_msgs.action import FollowJointTrajectory
+    except ImportError as error:  # a failure, not a skip: `make test` builds and sources the interfaces
+        raise ImportError(f"{error}: source build/ros_interfaces/install/setup.bash (`make test` does)") from None
+
+    context = rclpy.Context()
+    rclpy.init(context=context)
+    node = Node("answer_first_probe", context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+
+    def execute(goal_handle):
+        goal_handle.succeed()
+        return FollowJointTrajectory.Result()
+
+    server = ActionServer(node, FollowJointTrajectory, "answer_first", execute)
+    client = ActionClient(node, FollowJointTrajectory, "answer_first")
+    client._client_handle = _AnswerFirst(client._client_handle)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner.start()
+    try:
+        assert client.wait_for_server(timeout_sec=30.0)
+        lost = threading.Event()
+        client.send_goal_async(FollowJointTrajectory.Goal()).add_done_callback(lambda _: lost.set())
+        assert client._client_handle.taken.wait(30.0)  # the executor took the answer before the registration ...
+        assert not lost.wait(2.0)  # ... and dropped it: no answer will come
+        answered = threading.Event()
+        future = request_on_executor(executor, partial(client.send_goal_async, FollowJointTrajectory.Goal()))
+        future.add_done_callback(lambda _: answered.set())
+        assert answered.wait(30.0) and future.result().accepted
+    finally:
+        executor.shutdown()
+        spinner.join(timeout=5)
+        server.destroy()
+        client.destroy()
+        node.destroy_node()
+        context.try_shutdown()
