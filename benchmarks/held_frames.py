@@ -4,18 +4,17 @@ per-frame box: trace a frame to tell).
 
     python benchmarks/held_frames.py --robot g1 --data data/embedded [--match RE] [--far-cm 10] [--moved-cm 1]
 
-Runs the retargeter's per-frame solve (`Retargeter.solve_frames`, before smoothing and timing, which would hide a
-held frame) on each clip of the dataset (mirrored copies skipped) and counts the frames whose configuration equals
-the previous frame's while some target moved more than ``--moved-cm`` since that frame and the worst keypoint is
-more than ``--far-cm`` off. Prints one JSON line per clip with held frames, then the totals. Run it before and after
-a change to the solver, in one session.
+Runs the retargeter's per-frame solve (`Retargeter.solve_frames` on `Retargeter.task_targets`, before smoothing and
+timing, which would hide a held frame) on each clip of the dataset (mirrored copies skipped) and counts the frames
+whose configuration equals the previous frame's while some target moved more than ``--moved-cm`` since that frame
+and the worst keypoint is more than ``--far-cm`` off. Prints one JSON line per clip with held frames, then the
+totals. Run it before and after a change to the solver, in one session.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 
@@ -31,22 +30,17 @@ def main() -> None:
 
     from motiongpt.skeleton import FPS
     from retargeting import Retargeter
-    from retargeting.contacts import detect_contacts
     from retargeting.evaluation import dataset_clips
-    from retargeting.human_motion import clean_motion
-    from retargeting.targets import build_targets
 
     retargeter = Retargeter.from_robot(args.robot)
-    robot, settings = retargeter.robot, retargeter.settings
+    robot = retargeter.robot
     keypoints = len(robot.keypoint_frame_ids)
     clips = [c for c in dataset_clips(args.data) if not c.stem.endswith("-M")]
     if args.match:
         clips = [c for c in clips if re.search(args.match, c.stem)]
     held_total = frames_total = clips_with_held = 0
     for path in clips:
-        joints = clean_motion(np.load(path), path.stem, settings.frame_checks).joints
-        targets = build_targets(robot, joints, detect_contacts(joints, FPS, settings.contacts),
-                                settings.contact_blend_frames, FPS)
+        targets = retargeter.task_targets(np.load(path), FPS, path.stem)
         qs, _ = retargeter.solve_frames(targets, FPS)
         unchanged = np.all(qs[1:] == qs[:-1], axis=1)
         moved = np.abs(np.diff(targets.positions, axis=0)).max(axis=(1, 2)) > args.moved_cm / 100.0

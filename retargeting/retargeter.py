@@ -260,13 +260,22 @@ class Retargeter:
         stats.iterations += info_lift.iterations
         return q
 
+    def task_targets(self, human_joints_yup, fps: float = FPS, source: str = "motion"):
+        """The per-frame IK targets `retarget` solves for (`solve_frames`' input): the motion checked and cleaned,
+        its contacts detected, its keypoints scaled to the robot."""
+        return self._prepare(human_joints_yup, fps, source)[2]
+
+    def _prepare(self, human_joints_yup, fps: float, source: str):
+        settings = self.settings
+        clean = clean_motion(human_joints_yup, source, settings.frame_checks)
+        contacts = detect_contacts(clean.joints, fps, settings.contacts)
+        return clean, contacts, build_targets(self.robot, clean.joints, contacts, settings.contact_blend_frames, fps)
+
     def retarget(self, human_joints_yup, fps: float = FPS, start_positions=None, source: str = "motion") -> RobotMotion:
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):
             raise RetargetError(f"{source}: fps must be a positive number, got {fps!r}")
         robot, settings = self.robot, self.settings
-        clean = clean_motion(human_joints_yup, source, settings.frame_checks)
-        contacts = detect_contacts(clean.joints, fps, settings.contacts)
-        targets = build_targets(robot, clean.joints, contacts, settings.contact_blend_frames, fps)
+        clean, contacts, targets = self._prepare(human_joints_yup, fps, source)
         qs, solver_stats = self.solve_frames(targets, fps)
         held = robot.planted_leg_samples(targets.planted)  # neither smoothed nor spread
         qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, held)

@@ -235,17 +235,11 @@ def test_an_arm_beside_a_capsule_is_not_held_still():
     the hand moved on. A rejected retry now holds the pairs the trial reached (measured: 5 frames held still,
     17.0 cm worst frame without it; 0 and 12.4 cm with it; 9 and 30.1 cm with the solver before the exact box
     solve)."""
-    from retargeting.contacts import detect_contacts
-    from retargeting.human_motion import clean_motion
-    from retargeting.targets import build_targets
     from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
 
     retargeter = Retargeter.from_robot("talos")
     robot = retargeter.robot
-    joints = clean_motion(take_joints(BANDAI_FIXTURES / "dataset-1_bye_old_001.bvh"), "bye",
-                          retargeter.settings.frame_checks).joints
-    targets = build_targets(robot, joints, detect_contacts(joints, 20.0, retargeter.settings.contacts),
-                            retargeter.settings.contact_blend_frames, 20.0)
+    targets = retargeter.task_targets(take_joints(BANDAI_FIXTURES / "dataset-1_bye_old_001.bvh"), 20.0, "bye")
     moving = np.abs(np.diff(targets.positions, axis=0)).max(axis=(1, 2)) > 0.01
 
     def held_frames_and_worst_cm() -> tuple[int, float]:

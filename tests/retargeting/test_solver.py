@@ -15,6 +15,17 @@ def _fk_targets(model, solver, q):
     return positions, rotations
 
 
+def _posture_away(robot, solver):
+    """(start, positions, position weights, rotations, rotation weights): the robot at its rest posture, and the
+    keypoint and orientation targets of every joint 0.4 rad further (within its limits)."""
+    weights_p = np.array([k.weight for k in robot.config.keypoints] + [0.0, 0.0])
+    weights_r = np.array([o.weight for o in robot.config.orientations])
+    target_q = robot.configuration([0.0, 0.0, 0.7], np.eye(3), np.clip(robot.rest_posture + 0.4, robot.lower, robot.upper))
+    positions, rotations = _fk_targets(robot, solver, target_q)
+    start = robot.configuration([0.0, 0.0, 0.7], np.eye(3), robot.rest_posture)
+    return start, positions, weights_p, rotations, weights_r
+
+
 def test_recovers_a_known_joint_trajectory(g1_exact_model):
     robot = g1_exact_model
     solver = FrameSolver(robot)
@@ -56,11 +67,7 @@ def test_joint_limits_hold_for_targets_far_out_of_reach(g1_retargeter):
 def test_steps_never_raise_the_cost(g1_retargeter):
     robot = g1_retargeter.robot
     solver = FrameSolver(robot)
-    weights_p = np.array([k.weight for k in robot.config.keypoints] + [0.0, 0.0])
-    weights_r = np.array([o.weight for o in robot.config.orientations])
-    target_q = robot.configuration([0.0, 0.0, 0.7], np.eye(3), np.clip(robot.rest_posture + 0.4, robot.lower, robot.upper))
-    positions, rotations = _fk_targets(robot, solver, target_q)
-    start = robot.configuration([0.0, 0.0, 0.7], np.eye(3), robot.rest_posture)
+    start, positions, weights_p, rotations, weights_r = _posture_away(robot, solver)
     costs = []
     q = start
     for _ in range(6):
@@ -259,11 +266,7 @@ def test_a_rejected_step_is_retried_at_most_half_as_long(g1_retargeter):
     try, an eighth of the first, is taken. The frame used to keep its start (four tries of the same length)."""
     robot = g1_retargeter.robot
     solver = FrameSolver(robot)
-    weights_p = np.array([k.weight for k in robot.config.keypoints] + [0.0, 0.0])
-    weights_r = np.array([o.weight for o in robot.config.orientations])
-    target_q = robot.configuration([0.0, 0.0, 0.7], np.eye(3), np.clip(robot.rest_posture + 0.4, robot.lower, robot.upper))
-    positions, rotations = _fk_targets(robot, solver, target_q)
-    start = robot.configuration([0.0, 0.0, 0.7], np.eye(3), robot.rest_posture)
+    start, positions, weights_p, rotations, weights_r = _posture_away(robot, solver)
     evaluate, lengths = solver._evaluate, []
 
     def curved(q, task):
