@@ -22,6 +22,8 @@ def wire(tiny_model_folder):
     harness = CommandWire(tiny_model_folder, timeout=TIMEOUT, preview=True)
     harness.preview = harness.client.reader(f"{NODE}/preview", t.JointTrajectory)
     harness.client.wait_matched(harness.preview)
+    for service in ("execute", "cancel"):  # calls that act are sent once: endpoints discovered well before
+        harness.client.prepare_service(f"{NODE}/{service}")
     yield from serve(harness)
 
 

@@ -76,7 +76,9 @@ class Wire:
 
 @pytest.fixture(scope="module")
 def wire(tiny_model_folder):
-    yield from serve(Wire(tiny_model_folder))
+    harness = Wire(tiny_model_folder)
+    harness.client.prepare_service(f"{NODE}/cancel")  # sent once: its endpoints discovered well before the call
+    yield from serve(harness)
 
 
 def test_node_loaded_the_model_and_the_robot(wire):

@@ -137,17 +137,12 @@ class WireClient:
                 raise TimeoutError(f"no match on {endpoint.topic.name} within {timeout} s")
             time.sleep(0.02)
 
-    def call_trigger(self, ros_service: str, timeout: float = 30.0, resend_after: float | None = None) -> Any:
-        """Call a std_srvs/Trigger service over DDS (request and reply topics, as every rmw maps them).
-
-        Both of this client's endpoints are matched before the call, but the match is seen from this side: the
-        node's reply writer may not have discovered this reader yet, and rmw_fastrtps then waits 100 ms for it
-        and drops the reply ("client will not receive response"), which happened once under load. For a service
-        whose call can be repeated without effect (~/describe), ``resend_after`` (s) writes the request again
-        until a reply comes; a call that acts (~/execute, ~/cancel) is sent once."""
-        request_topic, reply_topic = self.t.service_topics(ros_service)
+    def prepare_service(self, ros_service: str) -> str:
+        """Create and match this client's request writer and reply reader of a std_srvs/Trigger service (once);
+        returns their key."""
         key = "service:" + ros_service
         if key not in self.writers:
+            request_topic, reply_topic = self.t.service_topics(ros_service)
             Topic, DataWriter, DataReader = self._make
             self.writers[key] = DataWriter(self.participant, Topic(self.participant, request_topic, self.t.TriggerRequest),
                                            qos=self._writer_qos)
@@ -155,6 +150,19 @@ class WireClient:
                                            qos=self._reader_qos)
             self.wait_matched(self.writers[key])
             self.wait_matched(self.readers[key])
+        return key
+
+    def call_trigger(self, ros_service: str, timeout: float = 30.0, resend_after: float | None = None) -> Any:
+        """Call a std_srvs/Trigger service over DDS (request and reply topics, as every rmw maps them).
+
+        Both of this client's endpoints are matched before the call, but the match is seen from this side: the
+        node's reply writer may not have discovered this reader yet, and rmw_fastrtps then waits 100 ms for it
+        and drops the reply ("client will not receive response"), which happened once under load. For a service
+        whose call can be repeated without effect (~/describe), ``resend_after`` (s) writes the request again
+        until a reply comes; a call that acts (~/execute, ~/cancel) is sent once: prepare its endpoints well
+        before (`prepare_service`, as the preview tests' fixture does), so that the node has discovered them by
+        the time of the call (the node's side of the match cannot be seen from here: no condition to wait on)."""
+        key = self.prepare_service(ros_service)
         self.readers[key].take(N=100)  # replies of earlier calls
         self.writers[key].write(self.t.TriggerRequest())
         start = time.monotonic()
