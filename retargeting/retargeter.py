@@ -24,8 +24,8 @@ from retargeting.robot_model import RobotModel
 from retargeting.smoothing import smooth_joints
 from retargeting.solver import FrameSolver
 from retargeting.targets import build_targets
-from retargeting.timing import (VELOCITY_MODES, enforce_velocity_limits, fit_within_velocity_limits, joint_velocities,
-                                start_blend)
+from retargeting.timing import (VELOCITY_MODES, enforce_velocity_limits, fit_within_acceleration_limits,
+                                fit_within_velocity_limits, joint_velocities, start_blend)
 
 START_TOLERANCE = 0.05  # rad: a start posture further outside the limits is refused
 PENETRATION_TOLERANCE = 0.005  # m: a free sole corner deeper than this below the ground is lifted
@@ -80,12 +80,16 @@ class Retargeter:
                                 f"limits [{self.robot.lower[j]:.3f}, {self.robot.upper[j]:.3f}]")
         return np.clip(start, self.robot.lower, self.robot.upper)
 
-    def solve_frames(self, targets, fps: float = FPS) -> tuple[np.ndarray, dict]:
+    def solve_frames(self, targets, fps: float = FPS, velocity_limits: np.ndarray | None = None,
+                     acceleration_limits: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
         """Per-frame IK over the whole clip; returns (T, nq) configurations and solver statistics.
 
         Each frame is warm-started from the previous one and each joint may move at most
-        ``solver.velocity_box`` times its velocity limit per frame (a hard box in the IK: the raw motion
-        then needs no retiming); a foot landing far from its planted target pulls as if it were
+        ``solver.velocity_box`` times its velocity limit per frame, and change its step from the previous one by at
+        most its acceleration limit (`_frame_bounds`; hard bounds in the IK: the raw motion then needs no retiming,
+        and neither does the ROS node's acceleration cap); the velocity limits are the robot's
+        (`RobotModel.velocity_limits`) or lower ones given, the acceleration limits only those given
+        (`motion_limits`). A foot landing far from its planted target pulls as if it were
         ``solver.contact_reach`` away (`_reachable_contact_weights`). A frame is stuck when its task cost stays
         above ``restart_cost`` or jumps ``stuck_jump`` times above the previous frame's. A stuck frame is
         recovered in stages, each only while it is still stuck: (1) the warm solve continued when its budget
@@ -102,7 +106,9 @@ class Retargeter:
         base_rotation = targets.pelvis_rotations[0] @ robot.calibration.base_rotation
         q = robot.configuration(targets.positions[0, 0], base_rotation, robot.rest_posture)
         settings = robot.config.solver
-        box = settings.velocity_box * robot.velocity_limits / fps if settings.velocity_box > 0 else None
+        velocity_limits, acceleration_limits = self.motion_limits(velocity_limits, acceleration_limits)
+        box = settings.velocity_box * velocity_limits / fps if settings.velocity_box > 0 else None
+        step_change = acceleration_limits / fps ** 2 if box is not None else None
         stats = _SolveStats()
         task_costs = np.zeros(frames)
         futility = _Futility(last=-frames - 1, cost=np.inf)  # the last recovery that gained nothing, and its cost
@@ -110,8 +116,7 @@ class Retargeter:
             prior = None
             low, high = robot.lower, robot.upper
             if t >= 1 and box is not None:
-                low = np.maximum(robot.lower, qs[t - 1, 7:] - box)
-                high = np.minimum(robot.upper, qs[t - 1, 7:] + box)
+                low, high = _frame_bounds(robot, qs[t - 1, 7:], qs[t - 2, 7:] if t >= 2 else None, box, step_change)
             if t >= 2 and settings.extrapolate:
                 q = pin.integrate(model, qs[t - 1], pin.difference(model, qs[t - 2], qs[t - 1]))
                 q[7:] = np.clip(q[7:], low, high)
@@ -271,18 +276,45 @@ class Retargeter:
         contacts = detect_contacts(clean.joints, fps, settings.contacts)
         return clean, contacts, build_targets(self.robot, clean.joints, contacts, settings.contact_blend_frames, fps)
 
-    def retarget(self, human_joints_yup, fps: float = FPS, start_positions=None, source: str = "motion") -> RobotMotion:
+    def motion_limits(self, velocity_limits: np.ndarray | None = None, acceleration_limits: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """The velocity (rad/s) and acceleration (rad/s^2) limits a motion keeps, per joint in `joint_names` order:
+        the robot's velocity limits or lower ones given, and the acceleration limits given (default: none). The ROS
+        node passes the limits it publishes under (its velocity_scale of the velocity limits, the robot config's
+        max_joint_acceleration), so that its shaping has nothing to slow down."""
+        velocity, acceleration = self.robot.velocity_limits, np.full(self.robot.nj, np.inf)
+        for name, given, own in (("velocity", velocity_limits, velocity), ("acceleration", acceleration_limits, acceleration)):
+            if given is None:
+                continue
+            given = np.asarray(given, dtype=np.float64)
+            if given.shape != own.shape or np.isnan(given).any() or not (given > 0).all():
+                raise RetargetError(f"{name} limits must be {own.size} positive values (joint order "
+                                    f"{self.robot.joint_names[:3]}...), got shape {given.shape}")
+            if name == "velocity":
+                velocity = np.minimum(own, given)
+            else:
+                acceleration = np.minimum(own, given)
+        return velocity, acceleration
+
+    def retarget(self, human_joints_yup, fps: float = FPS, start_positions=None, source: str = "motion",
+                 velocity_limits: np.ndarray | None = None, acceleration_limits: np.ndarray | None = None) -> RobotMotion:
+        """The robot motion for (T, 22, 3) SMPL joints (Y up, metres) at ``fps``: solved within the robot's
+        velocity limits or the lower ones given, and within the acceleration limits given (`motion_limits`), and
+        blended in from ``start_positions`` when given."""
         if not (isinstance(fps, (int, float)) and np.isfinite(fps) and fps > 0):
             raise RetargetError(f"{source}: fps must be a positive number, got {fps!r}")
         robot, settings = self.robot, self.settings
+        velocity_limits, acceleration_limits = self.motion_limits(velocity_limits, acceleration_limits)
         clean, contacts, targets = self._prepare(human_joints_yup, fps, source)
-        qs, solver_stats = self.solve_frames(targets, fps)
+        qs, solver_stats = self.solve_frames(targets, fps, velocity_limits, acceleration_limits)
         held = robot.planted_leg_samples(targets.planted)  # neither smoothed nor spread
         qs[:, 7:] = smooth_joints(qs[:, 7:], settings.smoothing_seconds * fps, held)
-        refitted_joints = 0
+        refitted_joints = accelerations_refitted = 0
         if settings.keep_time:
-            qs[:, 7:], refitted_joints = fit_within_velocity_limits(qs[:, 7:], robot.velocity_limits / fps,
+            qs[:, 7:], refitted_joints = fit_within_velocity_limits(qs[:, 7:], velocity_limits / fps,
                                                                     robot.lower, robot.upper, held)
+            qs[:, 7:], accelerations_refitted = fit_within_acceleration_limits(
+                qs[:, 7:], acceleration_limits / fps ** 2, velocity_limits / fps, robot.lower, robot.upper, held)
 
         frames = self._measure_frames(qs, targets)
         positions = qs[:, 7:].copy()
@@ -291,7 +323,7 @@ class Retargeter:
         blend_frames = 0
         if start_positions is not None:
             start = self._check_start(start_positions, source)
-            blend = start_blend(start, positions[0], robot.velocity_limits, settings.blend_seconds, fps)
+            blend = start_blend(start, positions[0], velocity_limits, settings.blend_seconds, fps)
             blend_frames = len(blend)
             positions = np.concatenate([blend, positions])
             base_positions = np.concatenate([np.repeat(base_positions[:1], blend_frames, 0), base_positions])
@@ -301,7 +333,7 @@ class Retargeter:
         base_positions[:, 2] += raised
 
         times = np.arange(len(positions)) / float(fps)
-        positions, times, velocity_report = enforce_velocity_limits(positions, times, robot.velocity_limits, settings.velocity_mode)
+        positions, times, velocity_report = enforce_velocity_limits(positions, times, velocity_limits, settings.velocity_mode)
         positions = np.clip(positions, robot.lower, robot.upper)  # exact, against rounding
         velocities = joint_velocities(positions, times)
 
@@ -317,13 +349,14 @@ class Retargeter:
             "keypoint_scales": targets.keypoint_scales,
             "contact_frames": {"left": int(contacts.in_contact[:, 0].sum()), "right": int(contacts.in_contact[:, 1].sum())},
             "start_blend_frames": blend_frames,
-            "velocity": {**dataclasses.asdict(velocity_report), "joints_refitted_to_keep_time": refitted_joints},
+            "velocity": {**dataclasses.asdict(velocity_report), "joints_refitted_to_keep_time": refitted_joints,
+                         "joints_refitted_to_keep_acceleration": accelerations_refitted},
             "solver": solver_stats,
             "keypoint_error_cm": {"mean": float(frames.all_errors.mean() * 100), "max": float(frames.all_errors.max() * 100)},
             "raised_off_the_floor": {"frames": int((raised > 0).sum()), "max_cm": round(float(raised.max()) * 100, 2)},
             "keypoint_error_cm_by_keypoint": frames.error_cm_by_keypoint(robot),  # mean over frames with a target
             "limits": metrics.limit_violations(robot, positions, velocities, times),
-            "velocity_limits_rad_s": dict(zip(robot.joint_names, robot.velocity_limits.tolist())),
+            "velocity_limits_rad_s": dict(zip(robot.joint_names, velocity_limits.tolist())),
         }
         motion = RobotMotion(
             robot=robot.config.name, joint_names=list(robot.joint_names), times=times, positions=positions,
@@ -396,6 +429,21 @@ class _Frame:
 class _Futility:
     last: int      # frame of the last recovery that gained nothing
     cost: float    # its task cost
+
+
+def _frame_bounds(robot: RobotModel, previous: np.ndarray, before: np.ndarray | None, box: np.ndarray,
+                  step_change: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """A frame's joint bounds: the position limits; at most ``box`` from the previous frame's joints (velocity);
+    and, given the frame before, at most ``step_change`` from where the previous step carried on would land
+    (acceleration: (q_t - 2 q_t-1 + q_t-2) fps^2, the finite difference the ROS node's shaping measures). A joint
+    that cannot keep both (running into a position limit faster than it can stop) takes the bound nearest to its
+    acceleration box."""
+    low = np.maximum(robot.lower, previous - box)
+    high = np.minimum(robot.upper, previous + box)
+    if before is None or step_change is None:
+        return low, high
+    ahead = 2.0 * previous - before
+    return np.clip(ahead - step_change, low, high), np.clip(ahead + step_change, low, high)
 
 
 @dataclasses.dataclass

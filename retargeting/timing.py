@@ -83,6 +83,67 @@ def fit_within_velocity_limits(positions: np.ndarray, max_steps: np.ndarray, low
     return fitted, refitted
 
 
+def fit_within_acceleration_limits(positions: np.ndarray, max_step_changes: np.ndarray, max_steps: np.ndarray,
+                                   lower: np.ndarray, upper: np.ndarray, held: np.ndarray | None = None,
+                                   passes: int = 300) -> tuple[np.ndarray, int]:
+    """Keep the time, not the path, where a joint changes its step faster than its acceleration limit allows
+    (|q[t+1] - 2 q[t] + q[t-1]| above ``max_step_changes`` (J,), rad per interval squared: a frame recovered in a
+    widened box, a jump spread by `fit_within_velocity_limits`): the samples around it move, no more than the
+    constraints need, until every step change, every step (``max_steps``) and every sample ([lower, upper]) is
+    within its bound. Cyclic projections onto these convex sets (each step change's and each step's constraint a
+    slab; those of every third sample, and of every other step, taken together as they share no sample): only
+    the samples of a violated constraint move. ``held`` (N, J) samples never move (a planted leg's joints).
+    What is still over after ``passes`` is left for the retime. Joints within their bounds are left bit for
+    bit. Returns (positions, number of joints changed)."""
+    positions = np.asarray(positions, dtype=np.float64)
+    if len(positions) < 3:
+        return positions, 0
+    change_bound = np.asarray(max_step_changes, dtype=np.float64)
+    step_bound = np.asarray(max_steps, dtype=np.float64)
+    over = (np.abs(positions[2:] - 2 * positions[1:-1] + positions[:-2]) > change_bound * (1.0 + _MARGIN)).any(axis=0)
+    joints = np.flatnonzero(over)
+    if not len(joints):
+        return positions, 0
+    held = np.zeros(positions.shape, dtype=bool) if held is None else np.asarray(held, dtype=bool)
+    q = positions[:, joints].copy()
+    free = (~held[:, joints]).astype(np.float64)
+    low, high = lower[joints], upper[joints]
+    # aim a little inside the bounds: the projections approach a bound from outside
+    change_target, step_target = change_bound[joints] * 0.98, step_bound[joints] * 0.98
+    n = len(q)
+    for _ in range(passes):
+        for first in range(3):  # step changes at inner samples first+1, first+4, ...: disjoint triples
+            centre = np.arange(first + 1, n - 1, 3)
+            weights = np.stack([free[centre - 1], -2.0 * free[centre], free[centre + 1]])  # (3, K, J)
+            norm = (weights ** 2).sum(axis=0)
+            change = q[centre + 1] - 2.0 * q[centre] + q[centre - 1]
+            excess = np.sign(change) * np.maximum(np.abs(change) - change_target, 0.0)
+            shift = np.divide(excess, norm, out=np.zeros_like(excess), where=norm > 0)
+            for offset, weight in zip((-1, 0, 1), weights):
+                q[centre + offset] -= shift * weight
+        for first in range(2):  # steps first -> first+1, first+2 -> first+3, ...: disjoint pairs
+            start = np.arange(first, n - 1, 2)
+            norm = free[start] + free[start + 1]
+            step = q[start + 1] - q[start]
+            excess = np.sign(step) * np.maximum(np.abs(step) - step_target, 0.0)
+            shift = np.divide(excess, norm, out=np.zeros_like(excess), where=norm > 0)
+            q[start] += shift * free[start]
+            q[start + 1] -= shift * free[start + 1]
+        np.clip(q, low, high, out=q)
+        if (np.abs(q[2:] - 2 * q[1:-1] + q[:-2]) <= change_bound[joints]).all() and (
+                np.abs(np.diff(q, axis=0)) <= step_bound[joints]).all():
+            break
+    # A joint whose held samples leave no room (a planted leg's jump) may not have converged: it keeps its input
+    # unless the fit raised neither its fastest step nor its largest step change (relative to their bounds).
+    before, after = positions[:, joints], q
+    speed = lambda x: (np.abs(np.diff(x, axis=0)) / step_bound[joints]).max(axis=0)
+    change = lambda x: (np.abs(x[2:] - 2 * x[1:-1] + x[:-2]) / change_bound[joints]).max(axis=0)
+    better = (speed(after) <= np.maximum(speed(before), 1.0)) & (change(after) <= change(before))
+    fitted = positions.copy()
+    fitted[:, joints[better]] = q[:, better]
+    return fitted, int(better.sum())
+
+
 def _fit_joint(values: np.ndarray, bound: float, held: np.ndarray) -> np.ndarray:
     """One joint's samples with its steps within ``bound``, changed only in windows of samples not ``held``
     around the steps that were not (see `fit_within_velocity_limits`)."""

@@ -86,6 +86,35 @@ def test_talos_retargets_within_its_slower_limits(walking_clip):
     assert motion.report["keypoint_error_cm"]["mean"] < 10.0
 
 
+def test_solved_within_the_velocity_and_acceleration_limits_given():
+    """A caller that publishes under lower limits than the robot's (the ROS node: its velocity_scale of the
+    velocity limits, the robot config's acceleration cap) gives them, and a real Bandai Namco walk (CC BY-NC 4.0,
+    see the fixtures' LICENSE) keeps them on its time: the node's shaping then has nothing to slow down. Without
+    them it asks more of some joint than the acceleration given. Limits that are not positive, or of the wrong
+    size, are refused."""
+    from tests.retargeting.test_evaluation import BANDAI_FIXTURES, take_joints
+
+    walk = take_joints(BANDAI_FIXTURES / "dataset-2_walk_active_013.bvh")
+    retargeter = Retargeter.from_robot("g1", RetargetSettings(velocity_mode="none"))
+    robot = retargeter.robot
+
+    def step_changes(motion):
+        q = motion.positions
+        return np.abs(q[2:] - 2 * q[1:-1] + q[:-2]) * 20.0 ** 2
+
+    own = retargeter.retarget(walk, fps=20.0)
+    velocity, acceleration = 0.8 * robot.velocity_limits, np.full(robot.nj, 80.0)
+    slow = retargeter.retarget(walk, fps=20.0, velocity_limits=velocity, acceleration_limits=acceleration)
+    np.testing.assert_allclose(slow.times, own.times)  # the time is kept
+    assert (np.abs(np.diff(slow.positions, axis=0)) * 20.0 <= velocity * (1 + 1e-6)).all()
+    # within 2%: the fit's projections approach a bound from outside; what they leave the shaping slows down
+    assert (step_changes(slow) <= acceleration * 1.02).all()
+    assert (step_changes(own) > 80.0 * 1.5).any()
+    for bad in (np.zeros(robot.nj), np.full(robot.nj - 1, 1.0), np.full(robot.nj, np.nan)):
+        with pytest.raises(RetargetError, match="acceleration limits must be"):
+            retargeter.retarget(walk[:20], fps=20.0, acceleration_limits=bad)
+
+
 def test_file_round_trip_and_corrupt_files(g1_motion, tmp_path):
     path = g1_motion.save(tmp_path / "motion.npz")
     loaded = RobotMotion.load(path)

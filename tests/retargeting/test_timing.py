@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from retargeting.timing import (enforce_velocity_limits, fit_within_velocity_limits, joint_velocities, limit_acceleration,
-                               start_blend, stretch_for_velocity)
+from retargeting.timing import (enforce_velocity_limits, fit_within_acceleration_limits, fit_within_velocity_limits,
+                               joint_velocities, limit_acceleration, start_blend, stretch_for_velocity)
 
 
 def _spiky():
@@ -119,3 +119,43 @@ def test_fit_never_moves_a_held_sample_and_leaves_what_it_cannot_spread_to_the_r
     assert np.abs(np.diff(fitted[:, 0])).max() > 0.2  # what is left is the retime's
     _, times, report = enforce_velocity_limits(fitted, np.arange(30) / 20.0, np.array([4.0]), "retime")
     assert report.duration_after > report.duration_before
+
+
+def _step_changes(positions: np.ndarray) -> np.ndarray:
+    return np.abs(positions[2:] - 2 * positions[1:-1] + positions[:-2])
+
+
+def test_acceleration_fit_keeps_the_time_and_smooths_only_around_a_jump():
+    """A jump already spread within the velocity limits (a recovered frame) still changes its step too fast: the
+    samples around it move until every step change is within the bound, and the rest of the clip, the slow
+    joint and the time are left as they were (the node's shaping then has nothing to slow down)."""
+    positions, times = _spiky()
+    steps = np.array([3.0, 3.0]) / 20.0
+    lower, upper = np.array([-3.0, -3.0]), np.array([3.0, 3.0])
+    spread, _ = fit_within_velocity_limits(positions, steps, lower, upper)
+    changes = np.array([20.0, 20.0]) / 20.0 ** 2  # 20 rad/s^2
+    assert (_step_changes(spread)[:, 1] > changes[1] * 2).any()  # the spread jump starts and stops abruptly (50 rad/s^2)
+    fitted, refitted = fit_within_acceleration_limits(spread, changes, steps, lower, upper)
+    assert refitted == 1
+    np.testing.assert_array_equal(fitted[:, 0], spread[:, 0])
+    assert (_step_changes(fitted) <= changes * (1 + 1e-9)).all()
+    assert (np.abs(np.diff(fitted, axis=0)) <= steps * (1 + 1e-9)).all()
+    moved = np.flatnonzero(np.abs(fitted[:, 1] - spread[:, 1]) > 1e-12)
+    assert 0 < moved.min() and moved.max() < len(times) - 1  # the clip's ends untouched: only around the jump
+    assert abs(fitted[-1, 1] - 2.0) < 1e-12 and fitted[0, 1] == 0.0
+    # the node's shaping (the one owner of time scaling) finds nothing to stretch
+    durations, stretched = limit_acceleration(fitted, np.diff(times), changes * 20.0 ** 2)
+    assert stretched == 0 and durations.sum() == pytest.approx(times[-1] - times[0])
+
+
+def test_acceleration_fit_never_moves_a_held_sample_and_stays_within_the_position_limits():
+    positions = np.zeros((30, 1))
+    positions[15:] = 0.3  # a 0.3 rad step in one frame, against the upper limit
+    held = np.zeros((30, 1), dtype=bool)
+    held[19:23] = True  # a planted leg soon after the jump
+    fitted, _ = fit_within_acceleration_limits(positions, np.array([0.02]), np.array([0.3]), np.array([-1.0]),
+                                               np.array([0.3]), held)
+    np.testing.assert_array_equal(fitted[held], positions[held])
+    assert fitted.min() >= -1.0 and fitted.max() <= 0.3
+    assert (_step_changes(fitted) <= 0.02 * (1 + 1e-9)).all()
+    assert fitted[14, 0] > 0.05 and fitted[15, 0] < 0.25  # it rises before the jump and arrives after it
