@@ -11,7 +11,8 @@ sample clip of the tests (first 80 frames: steps, a 150-degree turn, an arm rais
 change to the retargeter, in one session (shared machines).
 
 ``--as-published`` checks what the ROS node publishes instead of the retargeter's own output: the retargeter
-without its retime (`velocity_mode="none"`, as motiongpt_node/motion_pipeline.py loads it), then the node's
+without its retime (`velocity_mode="none"`, as motiongpt_node/motion_pipeline.py loads it) solving within the
+limits the node publishes under (`trajectory_shaping.published_limits`, as the node passes them), then the node's
 trajectory shaping with the node's default parameters (velocity scale, acceleration cap, at most
 `max_points` points and `max_duration` seconds; motiongpt_node/node_config.py), the robot standing at the
 motion's first pose; the base path on the shaped time grid, as the node publishes it. Stretch is then the
@@ -49,7 +50,11 @@ def main() -> None:
         retargeter = MotionPipeline.load_retargeter(args.robot)
     else:
         retargeter = Retargeter.from_robot(args.robot)
-    publish = node_shaping(args.robot) if args.as_published else None
+    publish, limits = node_shaping(args.robot) if args.as_published else (None, None)
+    solve_within = {}
+    if limits is not None:
+        own = limits.select(retargeter.joint_names)
+        solve_within = {"velocity_limits": own.velocity, "acceleration_limits": own.acceleration}
     clips = sorted(p for p in (Path(args.data) / "new_joints").glob("*.npy")
                    if not p.stem.endswith("-M") and re.search(args.match, p.stem))
     rows = []
@@ -58,7 +63,7 @@ def main() -> None:
         joints = np.load(path).astype(np.float64)
         if path == HUMANML3D_SAMPLE:
             joints = joints[:80]
-        motion = retargeter.retarget(joints, fps=20.0, source=path.stem)
+        motion = retargeter.retarget(joints, fps=20.0, source=path.stem, **solve_within)
         velocity, error = motion.report["velocity"], motion.report["keypoint_error_cm"]
         stretch = velocity["duration_after"] / velocity["duration_before"]
         if publish:
@@ -87,12 +92,12 @@ def main() -> None:
 
 
 def node_shaping(robot_name: str):
-    """(robot, RobotMotion) -> (the RobotMotion the node would publish, its stretch): the node's limits and shaping
-    with its default parameters."""
+    """((robot, RobotMotion) -> (the RobotMotion the node would publish, its stretch), the limits it publishes
+    under): the node's limits and shaping with its default parameters."""
     from motiongpt_node.executed_motion import robot_motion_from_trajectory
     from motiongpt_node.joint_limits import JointLimits
     from motiongpt_node.node_config import NodeConfig
-    from motiongpt_node.trajectory_shaping import expand_to_robot_joints, shape_trajectory
+    from motiongpt_node.trajectory_shaping import expand_to_robot_joints, published_limits, shape_trajectory
 
     defaults = NodeConfig.from_values({})
     limits, config = defaults.capped(JointLimits.for_robot(robot_name)), defaults.shaping()
@@ -113,7 +118,7 @@ def node_shaping(robot_name: str):
         played = report.sample_times[keep][-1] - report.sample_times[0]
         return published, played / max(motion.times[keep.sum() - 1] - motion.times[0], 1e-9)
 
-    return publish
+    return publish, published_limits(limits, config)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,15 @@ class JointLimits:
                    velocity_limits(config, limits.joint_names, limits.velocity),
                    np.full(len(limits.joint_names), cap))
 
+    def select(self, joint_names: list[str] | tuple[str, ...]) -> "JointLimits":
+        """The limits of `joint_names` only, in that order."""
+        missing = [name for name in joint_names if name not in self.joint_names]
+        if missing:
+            raise JointLimitsError(f"no limits for joints {missing}")
+        order = [self.joint_names.index(name) for name in joint_names]
+        return JointLimits(tuple(joint_names), self.lower[order], self.upper[order], self.velocity[order],
+                           self.acceleration[order])
+
     def with_velocity_cap(self, cap: float) -> "JointLimits":
         """The same limits with every velocity limit lowered to at most `cap`."""
         if not cap > 0:

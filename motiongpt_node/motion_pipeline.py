@@ -358,11 +358,20 @@ class MotionPipeline:
                                 f"(noise or implausible motion?)")
         return caption
 
-    def retarget(self, joints: np.ndarray, start_positions: np.ndarray | None = None) -> RobotMotionPlan:
-        """Robot motion for (T,22,3) human joints; `start_positions` (robot joint order) warm-starts the IK."""
+    def retarget(self, joints: np.ndarray, start_positions: np.ndarray | None = None, limits: Any = None
+                 ) -> RobotMotionPlan:
+        """Robot motion for (T,22,3) human joints; `start_positions` (robot joint order) warm-starts the IK;
+        `limits` (a JointLimits covering the retargeter's joints; default: the robot's own) are the velocity and
+        acceleration limits the motion is solved within: the node passes those it publishes under
+        (`trajectory_shaping.published_limits`), so that its shaping keeps the motion's time."""
         start = time.perf_counter()
+        velocity = acceleration = None
+        if limits is not None:
+            own = limits.select(self.robot_joint_names)
+            velocity, acceleration = own.velocity, own.acceleration
         with self._retarget_lock:
-            motion = self.retargeter.retarget(joints, fps=FPS, start_positions=start_positions, source="generated motion")
+            motion = self.retargeter.retarget(joints, fps=FPS, start_positions=start_positions, source="generated motion",
+                                              velocity_limits=velocity, acceleration_limits=acceleration)
         return RobotMotionPlan(
             joint_names=tuple(motion.joint_names),
             times=np.asarray(motion.times, dtype=np.float64),

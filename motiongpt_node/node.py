@@ -64,7 +64,8 @@ from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
 from motiongpt_node.spinning import executor_future, request_on_executor
 from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
-from motiongpt_node.trajectory_shaping import expand_to_robot_joints, hold_trajectory, shape_trajectory
+from motiongpt_node.trajectory_shaping import (expand_to_robot_joints, hold_trajectory, published_limits,
+                                               shape_trajectory)
 from motiongpt_node.worker import Job, LatestWinsWorker
 
 NODE_NAME = "motiongpt_node"
@@ -533,13 +534,14 @@ class MotionGPTNode(Node):
         names = self.pipeline.robot_joint_names
         order = [self.limits.joint_names.index(n) for n in names]
         start = np.clip(warm_start, self.limits.lower, self.limits.upper)[order]
-        plan = self.pipeline.retarget(human.joints, start_positions=start)
+        limits = published_limits(self.limits, self.shaping)  # solved within them: the shaping keeps its time
+        plan = self.pipeline.retarget(human.joints, start_positions=start, limits=limits)
         if job.cancelled.is_set():
             return
         timings = {"queue_wait_s": waited, "generation_s": human.seconds, "retargeting_s": plan.seconds}
         if job.kind == "command":
             try:
-                human, plan = self._refit_to_max_duration(job, command_plan, human, plan, start, timings)
+                human, plan = self._refit_to_max_duration(job, command_plan, human, plan, start, limits, timings)
             except GenerationCancelled:
                 self._count_interrupted()
                 return
@@ -563,7 +565,7 @@ class MotionGPTNode(Node):
             self._counters["interrupted"] += 1
 
     def _refit_to_max_duration(self, job: Job, command_plan: Any, human: Any, plan: Any, start: np.ndarray,
-                               timings: dict[str, float]) -> tuple[Any, Any]:
+                               limits: JointLimits, timings: dict[str, float]) -> tuple[Any, Any]:
         """(human motion, robot plan) to publish for a command. The plan fits the generated steps into
         max_duration, but shaping for the robot (the move from its posture, velocity and acceleration limits)
         makes the motion longer, and the end of the last step would be cut: then the command is generated once
@@ -583,7 +585,7 @@ class MotionGPTNode(Node):
                                           f"{shaping.sample_times[-1]:.1f} s, longer than max_duration",
                               progress=STAGE_PROGRESS[RETARGETING])
         shorter_human = self.pipeline.command_to_motion(job.payload, cancelled=job.cancelled, **shorter.lengths())
-        shorter_robot = self.pipeline.retarget(shorter_human.joints, start_positions=start)
+        shorter_robot = self.pipeline.retarget(shorter_human.joints, start_positions=start, limits=limits)
         timings["generation_s"] += shorter_human.seconds
         timings["retargeting_s"] += shorter_robot.seconds
         self.get_logger().info(f"command '{_short(job.payload)}': steps bounded at {shorter.seconds_per_step:g} s "

@@ -19,7 +19,7 @@ rclpy readers on the same wire received. 120 points keep a 10 s motion at 12 poi
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -50,6 +50,12 @@ class ShapingReport:
     # time from the trajectory's start of every input motion sample after the transition and the stretching
     # (before the cut at max_duration): the base path and anything else tied to the motion's samples use it
     sample_times: np.ndarray | None = None
+
+
+def published_limits(limits: JointLimits, config: ShapingConfig) -> JointLimits:
+    """The limits a shaped trajectory keeps: `limits` with every velocity limit times ``config.velocity_scale``.
+    The node retargets within them (`MotionPipeline.retarget`), so that shaping has nothing to slow down."""
+    return replace(limits, velocity=limits.velocity * config.velocity_scale)
 
 
 def expand_to_robot_joints(
@@ -97,7 +103,7 @@ def shape_trajectory(
     motion = positions[:, order]
     clamped = np.clip(motion, limits.lower, limits.upper)
     clamped_values = int(np.count_nonzero(clamped != motion))
-    speed = limits.velocity * config.velocity_scale
+    speed = published_limits(limits, config).velocity
 
     gap = np.abs(clamped[0] - start)
     transition_speed = np.minimum(config.transition_velocity, speed)
