@@ -534,7 +534,8 @@ class MotionGPTNode(Node):
         names = self.pipeline.robot_joint_names
         order = [self.limits.joint_names.index(n) for n in names]
         start = np.clip(warm_start, self.limits.lower, self.limits.upper)[order]
-        limits = published_limits(self.limits, self.shaping)  # solved within them: the shaping keeps its time
+        # solved within the published limits, the shaping keeps the motion's time (keep_time)
+        limits = published_limits(self.limits, self.shaping) if self.config.keep_time else None
         plan = self.pipeline.retarget(human.joints, start_positions=start, limits=limits)
         if job.cancelled.is_set():
             return
@@ -565,7 +566,7 @@ class MotionGPTNode(Node):
             self._counters["interrupted"] += 1
 
     def _refit_to_max_duration(self, job: Job, command_plan: Any, human: Any, plan: Any, start: np.ndarray,
-                               limits: JointLimits, timings: dict[str, float]) -> tuple[Any, Any]:
+                               limits: JointLimits | None, timings: dict[str, float]) -> tuple[Any, Any]:
         """(human motion, robot plan) to publish for a command. The plan fits the generated steps into
         max_duration, but shaping for the robot (the move from its posture, velocity and acceleration limits)
         makes the motion longer, and the end of the last step would be cut: then the command is generated once

@@ -81,7 +81,8 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
     ParameterSpec("max_joint_velocity", 0.0, "extra cap on every joint speed (rad/s) on top of the robot's limits (the URDF's, with the robot config's per-joint limits and cap: retargeting/robots/<robot>.yaml, 9.42 rad/s for the G1); 0: none", low=0.0, high=50.0, **DYNAMIC),
     ParameterSpec("velocity_scale", 0.9, "fraction of each velocity limit a trajectory may use", low=0.1, high=1.0, **DYNAMIC),
-    ParameterSpec("max_joint_acceleration", 0.0, "extra cap on every joint's acceleration (rad/s^2) on top of the robot's (the robot config's max_joint_acceleration: retargeting/robots/<robot>.yaml, 120 rad/s^2 for the G1, 80 for Talos and Romeo): faster changes of speed are slowed down in time (servos lag in proportion to acceleration); 0: none", low=0.0, high=1000.0, **DYNAMIC),
+    ParameterSpec("max_joint_acceleration", 0.0, "extra cap on every joint's acceleration (rad/s^2) on top of the robot's (the robot config's max_joint_acceleration: retargeting/robots/<robot>.yaml, 120 rad/s^2 for the G1, 80 for Talos and Romeo; servos lag in proportion to acceleration); 0: none", low=0.0, high=1000.0, **DYNAMIC),
+    ParameterSpec("keep_time", True, "true: motions are retargeted within the velocity and acceleration limits above, so a motion keeps its time (a run or a dash faster than they allow is tracked less closely instead); false: retargeted within the robot's own velocity limits, and the parts faster than the limits above are slowed down in time (closer tracking, longer motions)", **DYNAMIC),
     ParameterSpec("transition_velocity", 1.0, "joint speed of the move from the current state to the motion's first pose (rad/s)", low=0.05, high=10.0, **DYNAMIC),
     ParameterSpec("min_transition", 0.1, "shortest move from the current state to the motion's first pose (s)", low=0.0, high=5.0, **DYNAMIC),
     ParameterSpec("joint_state_timeout", 1.0, "a joint state older than this (s) is stale: nothing is published", low=0.05, high=60.0, **DYNAMIC),
@@ -144,6 +145,7 @@ class NodeConfig:
     max_joint_velocity: float
     velocity_scale: float
     max_joint_acceleration: float
+    keep_time: bool
     transition_velocity: float
     min_transition: float
     joint_state_timeout: float

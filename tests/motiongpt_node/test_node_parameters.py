@@ -84,6 +84,11 @@ def test_run_time_parameters_change_with_validation(make_node):
     assert result.successful, result.reason
     assert node.limits.acceleration.max() == pytest.approx(120.0)
 
+    assert node.config.keep_time  # retargeted within the published limits (the wire test measures the time kept)
+    [result] = node.set_parameters([Parameter("keep_time", Parameter.Type.BOOL, False)])
+    assert result.successful, result.reason
+    assert node.config.keep_time is False
+
     [result] = node.set_parameters([Parameter("model_path", Parameter.Type.STRING, "/elsewhere")])
     assert not result.successful and "read-only" in result.reason
     [result] = node.set_parameters([Parameter("command_topic", Parameter.Type.STRING, "other")])
