@@ -1,7 +1,9 @@
 """Turn a retargeted robot motion into a trajectory that meets the contract (ROS-free, numpy only).
 
 The retargeter leaves the timing to this one pass (`RetargetSettings(velocity_mode="none")`, see
-motion_pipeline.py); the stretching itself is `retargeting.timing`'s, the one owner of time scaling.
+motion_pipeline.py); the stretching itself is `retargeting.timing`'s, the one owner of time scaling. With the
+node's `keep_time` (default) the motion was retargeted within `published_limits` (the velocity limits times
+velocity_scale, the acceleration limits), so this pass finds little or nothing to slow down.
 
 Steps, in order: reorder columns to the robot's joints; clamp positions to the URDF limits; prepend a
 transition from the current joint state (t = 0) to the motion's first pose at a gentle speed;
