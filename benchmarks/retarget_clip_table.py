@@ -12,7 +12,8 @@ change to the retargeter, in one session (shared machines).
 
 ``--as-published`` checks what the ROS node publishes instead of the retargeter's own output: the retargeter
 without its retime (`velocity_mode="none"`, as motiongpt_node/motion_pipeline.py loads it) solving within the
-limits the node publishes under (`trajectory_shaping.published_limits`, as the node passes them), then the node's
+limits the node publishes under (`trajectory_shaping.published_limits`, as the node passes them with its default
+`keep_time`; `--no-keep-time`: within the robot's own velocity limits), then the node's
 trajectory shaping with the node's default parameters (velocity scale, acceleration cap, at most
 `max_points` points and `max_duration` seconds; motiongpt_node/node_config.py), the robot standing at the
 motion's first pose; the base path on the shaped time grid, as the node publishes it. Stretch is then the
@@ -39,6 +40,9 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="also write the rows as JSON here")
     parser.add_argument("--as-published", action="store_true",
                         help="check the trajectory the ROS node would publish (its shaping, default parameters)")
+    parser.add_argument("--no-keep-time", action="store_true",
+                        help="with --as-published: the node's keep_time false (retargeted within the robot's own "
+                             "velocity limits, then slowed down by the shaping)")
     args = parser.parse_args()
 
     from retargeting import Retargeter
@@ -52,7 +56,7 @@ def main() -> None:
         retargeter = Retargeter.from_robot(args.robot)
     publish, limits = node_shaping(args.robot) if args.as_published else (None, None)
     solve_within = {}
-    if limits is not None:
+    if limits is not None and not args.no_keep_time:
         own = limits.select(retargeter.joint_names)
         solve_within = {"velocity_limits": own.velocity, "acceleration_limits": own.acceleration}
     clips = sorted(p for p in (Path(args.data) / "new_joints").glob("*.npy")
