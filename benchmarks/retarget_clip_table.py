@@ -55,10 +55,11 @@ def main() -> None:
     else:
         retargeter = Retargeter.from_robot(args.robot)
     publish, limits = node_shaping(args.robot) if args.as_published else (None, None)
-    solve_within = {}
+    within = {}
     if limits is not None and not args.no_keep_time:
-        own = limits.select(retargeter.joint_names)
-        solve_within = {"velocity_limits": own.velocity, "acceleration_limits": own.acceleration}
+        from motiongpt_node.motion_pipeline import solve_within
+
+        within = solve_within(limits, retargeter.joint_names)
     clips = sorted(p for p in (Path(args.data) / "new_joints").glob("*.npy")
                    if not p.stem.endswith("-M") and re.search(args.match, p.stem))
     rows = []
@@ -67,7 +68,7 @@ def main() -> None:
         joints = np.load(path).astype(np.float64)
         if path == HUMANML3D_SAMPLE:
             joints = joints[:80]
-        motion = retargeter.retarget(joints, fps=20.0, source=path.stem, **solve_within)
+        motion = retargeter.retarget(joints, fps=20.0, source=path.stem, **within)
         velocity, error = motion.report["velocity"], motion.report["keypoint_error_cm"]
         stretch = velocity["duration_after"] / velocity["duration_before"]
         if publish:
@@ -101,7 +102,7 @@ def node_shaping(robot_name: str):
     from motiongpt_node.executed_motion import robot_motion_from_trajectory
     from motiongpt_node.joint_limits import JointLimits
     from motiongpt_node.node_config import NodeConfig
-    from motiongpt_node.trajectory_shaping import expand_to_robot_joints, published_limits, shape_trajectory
+    from motiongpt_node.trajectory_shaping import expand_to_robot_joints, shape_trajectory
 
     defaults = NodeConfig.from_values({})
     limits, config = defaults.capped(JointLimits.for_robot(robot_name)), defaults.shaping()
@@ -122,7 +123,7 @@ def node_shaping(robot_name: str):
         played = report.sample_times[keep][-1] - report.sample_times[0]
         return published, played / max(motion.times[keep.sum() - 1] - motion.times[0], 1e-9)
 
-    return publish, published_limits(limits, config)
+    return publish, defaults.published_limits(JointLimits.for_robot(robot_name))
 
 
 if __name__ == "__main__":

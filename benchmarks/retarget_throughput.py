@@ -43,15 +43,12 @@ def main() -> None:
     retargeter, within = Retargeter.from_robot(args.robot), {}
     if args.as_published:
         from motiongpt_node.joint_limits import JointLimits
-        from motiongpt_node.motion_pipeline import MotionPipeline
+        from motiongpt_node.motion_pipeline import MotionPipeline, solve_within
         from motiongpt_node.node_config import NodeConfig
-        from motiongpt_node.trajectory_shaping import published_limits
 
         retargeter = MotionPipeline.load_retargeter(args.robot)
-        defaults = NodeConfig.from_values({})
-        limits = published_limits(defaults.capped(JointLimits.for_robot(args.robot)), defaults.shaping())
-        own = limits.select(retargeter.joint_names)
-        within = {"velocity_limits": own.velocity, "acceleration_limits": own.acceleration}
+        limits = NodeConfig.from_values({}).published_limits(JointLimits.for_robot(args.robot))
+        within = solve_within(limits, retargeter.joint_names)
     retargeter.retarget(clips[0][:10], **within)  # warm up
     frames = sum(len(c) for c in clips)
     passes = []

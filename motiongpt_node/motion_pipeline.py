@@ -365,13 +365,10 @@ class MotionPipeline:
         acceleration limits the motion is solved within: the node passes those it publishes under
         (`trajectory_shaping.published_limits`), so that its shaping keeps the motion's time."""
         start = time.perf_counter()
-        velocity = acceleration = None
-        if limits is not None:
-            own = limits.select(self.robot_joint_names)
-            velocity, acceleration = own.velocity, own.acceleration
+        within = solve_within(limits, self.robot_joint_names)
         with self._retarget_lock:
             motion = self.retargeter.retarget(joints, fps=FPS, start_positions=start_positions, source="generated motion",
-                                              velocity_limits=velocity, acceleration_limits=acceleration)
+                                              **within)
         return RobotMotionPlan(
             joint_names=tuple(motion.joint_names),
             times=np.asarray(motion.times, dtype=np.float64),
@@ -381,6 +378,15 @@ class MotionPipeline:
             seconds=time.perf_counter() - start,
             report=getattr(motion, "report", None),
         )
+
+
+def solve_within(limits: Any, joint_names: tuple[str, ...] | list[str]) -> dict[str, np.ndarray]:
+    """Keyword arguments of `Retargeter.retarget` that keep a motion of `joint_names` within `limits` (a
+    JointLimits covering them; None: the robot's own velocity limits, no acceleration bound)."""
+    if limits is None:
+        return {}
+    own = limits.select(tuple(joint_names))
+    return {"velocity_limits": own.velocity, "acceleration_limits": own.acceleration}
 
 
 def _codes_of(result: Any) -> np.ndarray | None:

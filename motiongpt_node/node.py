@@ -64,8 +64,7 @@ from motiongpt_node.node_config import PARAMETERS, SPECS, NodeConfig
 from motiongpt_node.pose_history import PoseHistory, PoseHistoryError
 from motiongpt_node.spinning import executor_future, request_on_executor
 from motiongpt_node.trajectory_contract import JointTrajectoryData, check_start_state, check_trajectory
-from motiongpt_node.trajectory_shaping import (expand_to_robot_joints, hold_trajectory, published_limits,
-                                               shape_trajectory)
+from motiongpt_node.trajectory_shaping import expand_to_robot_joints, hold_trajectory, shape_trajectory
 from motiongpt_node.worker import Job, LatestWinsWorker
 
 NODE_NAME = "motiongpt_node"
@@ -535,7 +534,7 @@ class MotionGPTNode(Node):
         order = [self.limits.joint_names.index(n) for n in names]
         start = np.clip(warm_start, self.limits.lower, self.limits.upper)[order]
         # solved within the published limits, the shaping keeps the motion's time (keep_time)
-        limits = published_limits(self.limits, self.shaping) if self.config.keep_time else None
+        limits = self.config.published_limits(self._robot_limits) if self.config.keep_time else None
         plan = self.pipeline.retarget(human.joints, start_positions=start, limits=limits)
         if job.cancelled.is_set():
             return

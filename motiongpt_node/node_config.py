@@ -196,6 +196,13 @@ class NodeConfig:
         return ShapingConfig(self.max_duration, self.min_transition, self.transition_velocity, self.velocity_scale,
                              self.max_points)
 
+    def published_limits(self, robot_limits: "JointLimits") -> "JointLimits":
+        """The limits this config's trajectories keep (`trajectory_shaping.published_limits` of the capped robot
+        limits): the node retargets within them when keep_time is on."""
+        from motiongpt_node.trajectory_shaping import published_limits
+
+        return published_limits(self.capped(robot_limits), self.shaping())
+
     def capped(self, limits: "JointLimits") -> "JointLimits":
         """The robot's limits with this config's extra velocity and acceleration caps (max_joint_velocity,
         max_joint_acceleration; 0: none)."""

@@ -145,10 +145,14 @@ def fit_within_acceleration_limits(positions: np.ndarray, max_step_changes: np.n
             worst = now
     # A joint whose held samples leave no room (a planted leg's jump) may not have converged: it keeps its input
     # unless the fit raised neither its fastest step nor its largest step change (relative to their bounds).
-    before, after = positions[:, joints], q
-    speed = lambda x: (np.abs(np.diff(x, axis=0)) / step_bound[joints]).max(axis=0)
-    change = lambda x: (np.abs(x[2:] - 2 * x[1:-1] + x[:-2]) / change_bound[joints]).max(axis=0)
-    better = (speed(after) <= np.maximum(speed(before), 1.0)) & (change(after) <= change(before))
+    def fastest_step(x: np.ndarray) -> np.ndarray:  # per joint, relative to its bound
+        return (np.abs(np.diff(x, axis=0)) / step_bound[joints]).max(axis=0)
+
+    def largest_change(x: np.ndarray) -> np.ndarray:
+        return (np.abs(x[2:] - 2 * x[1:-1] + x[:-2]) / change_bound[joints]).max(axis=0)
+
+    before = positions[:, joints]
+    better = (fastest_step(q) <= np.maximum(fastest_step(before), 1.0)) & (largest_change(q) <= largest_change(before))
     fitted = positions.copy()
     fitted[:, joints[better]] = q[:, better]
     return fitted, int(better.sum())

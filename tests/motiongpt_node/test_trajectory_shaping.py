@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from motiongpt_node.trajectory_contract import TrajectoryContractError, check_trajectory
-from motiongpt_node.trajectory_shaping import ShapingConfig, hold_trajectory, published_limits, shape_trajectory
+from motiongpt_node.trajectory_shaping import ShapingConfig, hold_trajectory, shape_trajectory
 from motiongpt_node.joint_limits import JointLimits
 
 
@@ -143,11 +143,12 @@ def test_shaped_trajectory_respects_each_joints_acceleration_limit():
 def test_the_g1_keeps_the_time_of_a_brisk_walk_a_wave_and_a_dash_as_published():
     """Real Bandai Namco takes (CC BY-NC 4.0, see the fixtures' LICENSE), retargeted to the G1 as the node does
     (within the limits it publishes under: its velocity_scale of the velocity limits, the robot's acceleration
-    cap, `published_limits`) and shaped as the node publishes them (default parameters): they keep their time
+    cap: `NodeConfig.published_limits`) and shaped as the node publishes them (default parameters): they keep their time
     (1.000x measured). Retargeted as before (the robot's full velocity limits, no acceleration bound in the IK),
     the shaping slowed them to 1.077x (an active walk: human gait asks 100-150 rad/s^2 of the knee against the
     G1's cap of 120), 1.041x (a fast wave) and 1.174x (a dash), for 6-35% less keypoint error (2.90 / 2.50 / 3.96
     cm against 3.09 / 2.64 / 5.34)."""
+    from motiongpt_node.motion_pipeline import solve_within
     from motiongpt_node.node_config import NodeConfig
     from retargeting import Retargeter
     from retargeting.retargeter import RetargetSettings
@@ -156,10 +157,10 @@ def test_the_g1_keeps_the_time_of_a_brisk_walk_a_wave_and_a_dash_as_published():
     defaults = NodeConfig.from_values({})
     limits = defaults.capped(JointLimits.for_robot("g1"))
     as_node = Retargeter.from_robot("g1", RetargetSettings(velocity_mode="none"))  # as the node's pipeline
-    within = published_limits(limits, defaults.shaping()).select(as_node.joint_names)
+    within = solve_within(defaults.published_limits(JointLimits.for_robot("g1")), as_node.joint_names)
 
-    def published_stretch(take: str, retargeter, **solve_within) -> float:
-        motion = retargeter.retarget(take_joints(BANDAI_FIXTURES / take), fps=20.0, source=take, **solve_within)
+    def published_stretch(take: str, retargeter, **solve) -> float:
+        motion = retargeter.retarget(take_joints(BANDAI_FIXTURES / take), fps=20.0, source=take, **solve)
         positions = motion.positions[:, [motion.joint_names.index(name) for name in limits.joint_names]]
         trajectory, report = shape_trajectory(limits.joint_names, motion.times, positions, positions[0],
                                               limits, replace(defaults.shaping(), max_duration=60.0,
@@ -169,7 +170,6 @@ def test_the_g1_keeps_the_time_of_a_brisk_walk_a_wave_and_a_dash_as_published():
 
     takes = ("dataset-2_walk_active_013.bvh", "dataset-2_wave-right-hand_active_023.bvh", "dataset-1_dash_happy_001.bvh")
     for take in takes:
-        assert published_stretch(take, as_node, velocity_limits=within.velocity,
-                                 acceleration_limits=within.acceleration) <= 1.005, take
+        assert published_stretch(take, as_node, **within) <= 1.005, take
     walk, wave, dash = (published_stretch(take, as_node) for take in takes)  # the robot's own velocity limits only
     assert walk > 1.05 and wave > 1.02 and dash > 1.10
