@@ -4,7 +4,7 @@
         [--as-published]
 
 One row per clip (mirrored copies skipped): mean and max keypoint error (cm), stretch (retimed / input
-duration), the MuJoCo check's max and mean servo tracking error (rad), the joint that tracks worst, simulated
+duration), foot sliding (cm per contact frame, on the retargeted path), the MuJoCo check's max and mean servo tracking error (rad), the joint that tracks worst, simulated
 limit violations, self-collision frames and whether the check passed; then the number of clips that failed it
 and the means. Default clips: the original-speed DeepMimic clips (`-x100-`) of the dataset, plus the HumanML3D
 sample clip of the tests (first 80 frames: steps, a 150-degree turn, an arm raise). Run it before and after a
@@ -45,7 +45,7 @@ def main() -> None:
                              "velocity limits, then slowed down by the shaping)")
     args = parser.parse_args()
 
-    from retargeting import Retargeter
+    from retargeting import Retargeter, metrics
     from retargeting.mujoco_check import check_motion
 
     if args.as_published:  # the retargeter as the node loads it (it retimes once, in its shaping)
@@ -71,6 +71,9 @@ def main() -> None:
         motion = retargeter.retarget(joints, fps=20.0, source=path.stem, **within)
         velocity, error = motion.report["velocity"], motion.report["keypoint_error_cm"]
         stretch = velocity["duration_after"] / velocity["duration_before"]
+        # the feet on the retargeted path (the shaping changes only its timing)
+        feet = metrics.foot_measures(retargeter.robot, metrics.configurations(
+            retargeter.robot, motion.base_positions, motion.base_orientations, motion.positions), motion.contacts)
         if publish:
             motion, stretch = publish(retargeter.robot, motion)
         check = check_motion(retargeter.robot, motion)
@@ -78,6 +81,7 @@ def main() -> None:
             "clip": path.stem, "error_cm_mean": round(error["mean"], 1),
             "error_cm_max": round(error["max"], 1),
             "stretch": round(stretch, 3),
+            "foot_sliding_cm_per_contact_frame": round(feet["foot_sliding_cm_per_contact_frame"], 4),
             "tracking_rad_max": round(check["tracking_error_rad"]["max"], 2),
             "tracking_rad_mean": round(check["tracking_error_rad"]["mean"], 3),
             "worst_joint": check["worst_tracking_joints"][0]["joint"],
@@ -87,7 +91,8 @@ def main() -> None:
         })
         print(json.dumps(rows[-1]), flush=True)
     means = {k: round(float(np.mean([r[k] for r in rows])), 3) for k in
-             ("error_cm_mean", "error_cm_max", "stretch", "tracking_rad_max", "simulated_limit_violations")}
+             ("error_cm_mean", "error_cm_max", "stretch", "foot_sliding_cm_per_contact_frame", "tracking_rad_max",
+              "simulated_limit_violations")}
     print(json.dumps({"robot": args.robot, "as_published": args.as_published, "clips": len(rows),
                       "failing_clips": sum(not r["passed"] for r in rows), "means": means,
                       "simulated_limit_violations_total": int(sum(r["simulated_limit_violations"] for r in rows)),
