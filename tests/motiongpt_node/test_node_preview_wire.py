@@ -22,8 +22,11 @@ def wire(tiny_model_folder):
     harness = CommandWire(tiny_model_folder, timeout=TIMEOUT, preview=True)
     harness.preview = harness.client.reader(f"{NODE}/preview", t.JointTrajectory)
     harness.client.wait_matched(harness.preview)
-    for service in ("execute", "cancel"):  # calls that act are sent once: endpoints discovered well before
-        harness.client.prepare_service(f"{NODE}/{service}")
+    # A call that acts is sent once, so the node must have discovered this client's reply reader first: with
+    # nothing previewed ~/execute changes nothing, and its answer (resent until one comes) shows the round trip works.
+    idle = harness.client.call_trigger(f"{NODE}/execute", resend_after=2.0)
+    assert not idle.success and "nothing to execute" in idle.message, idle.message
+    harness.client.prepare_service(f"{NODE}/cancel")  # (cancelling acts even when idle: endpoints matched early)
     yield from serve(harness)
 
 

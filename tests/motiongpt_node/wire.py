@@ -159,9 +159,10 @@ class WireClient:
         node's reply writer may not have discovered this reader yet, and rmw_fastrtps then waits 100 ms for it
         and drops the reply ("client will not receive response"), which happened once under load. For a service
         whose call can be repeated without effect (~/describe), ``resend_after`` (s) writes the request again
-        until a reply comes; a call that acts (~/execute, ~/cancel) is sent once: prepare its endpoints well
-        before (`prepare_service`, as the preview tests' fixture does), so that the node has discovered them by
-        the time of the call (the node's side of the match cannot be seen from here: no condition to wait on)."""
+        until a reply comes; a call that acts (~/execute, ~/cancel) is sent once: first make a call that changes
+        nothing, resent until answered (the preview tests' fixture calls ~/execute with nothing previewed), or at
+        least prepare the endpoints well before (`prepare_service`; the node's side of the match cannot be seen
+        from here)."""
         key = self.prepare_service(ros_service)
         self.readers[key].take(N=100)  # replies of earlier calls
         self.writers[key].write(self.t.TriggerRequest())
