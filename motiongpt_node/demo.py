@@ -194,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         report = client.wait("status", lambda s: s.status[0].message.startswith("published command"), 30, marks["status"])
         path = client.wait("path", lambda m: True, 30, marks["path"])
         timings = {k: float(v) for k, v in status_values(report).items() if k.endswith("_s")}
+        stretch = float(status_values(report).get("motion_stretch", "nan"))  # 1.0: the motion kept its time
         try:
             caption = client.wait("description", lambda m: True, 120, marks["description"]).data
         except TimeoutError:
@@ -206,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     names = list(trajectory.joint_names)
     times = np.array([p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in trajectory.points])
     positions = np.array([list(p.positions) for p in trajectory.points])
-    print(f"received : {len(times)} points for {len(names)} joints, {times[-1]:.2f} s of motion, "
-          f"{latency:.2f} s after sending")
+    print(f"received : {len(times)} points for {len(names)} joints, {times[-1]:.2f} s of motion "
+          f"({stretch:.3f}x the generated motion's time), {latency:.2f} s after sending")
     print("timings  : " + ", ".join(f"{k} {timings[k]:.3f}" for k in
                                     ("generation_s", "retargeting_s", "shaping_s", "total_s") if k in timings)
           + f", transport {latency - timings.get('total_s', 0.0):.3f} s")
@@ -219,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{times[i]:7.2f} | " + " ".join(f"{positions[i, j]:15.3f}" for j in shown))
     (out / "trajectory.json").write_text(json.dumps(
         {"command": args.command, "caption": caption, "joint_names": names, "times": times.tolist(),
-         "positions": positions.tolist(), "latency_s": latency, "timings": timings}, indent=1))
+         "positions": positions.tolist(), "latency_s": latency, "timings": timings, "motion_stretch": stretch},
+        indent=1))
 
     from retargeting.mujoco_check import check_motion
     from retargeting.render import render_robot_motion
