@@ -363,7 +363,7 @@ class MotionPipeline:
         """Robot motion for (T,22,3) human joints; `start_positions` (robot joint order) warm-starts the IK;
         `limits` (a JointLimits covering the retargeter's joints; default: the robot's own) are the velocity and
         acceleration limits the motion is solved within: the node passes those it publishes under
-        (`trajectory_shaping.published_limits`), so that its shaping keeps the motion's time."""
+        (`NodeConfig.published_limits`), so that its shaping keeps the motion's time."""
         start = time.perf_counter()
         within = solve_within(limits, self.robot_joint_names)
         with self._retarget_lock:

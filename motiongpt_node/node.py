@@ -633,11 +633,9 @@ class MotionGPTNode(Node):
             self._counters["previewed" if previewed else "published"] += 1
             self._timings.update({k: round(v, 4) for k, v in timings.items()})
             self._timings["trajectory_s"] = round(trajectory.duration, 3)
-            # how much the shaping slowed the motion down (1.0: it kept its time; the retargeter solves within
-            # the published limits, so only what it could not keep is slowed down)
-            motion_s = float(plan.times[-1] - plan.times[0])
-            self._timings["motion_stretch"] = round(
-                float(shaping.sample_times[-1] - shaping.sample_times[0]) / motion_s if motion_s > 0 else 1.0, 3)
+            # how much the shaping slowed the motion down (1.0: it kept its time; with keep_time the retargeter
+            # solves within the published limits, so only what it could not keep is slowed down)
+            self._timings["motion_stretch"] = round(shaping.stretch, 3)
         if previewed:
             self._log_command(job.payload, f"meaning {job.meaning}; previewed in {timings['total_s']:.2f} s, "
                                            f"waiting for ~/execute", trajectory.duration)

@@ -52,6 +52,8 @@ class ShapingReport:
     # time from the trajectory's start of every input motion sample after the transition and the stretching
     # (before the cut at max_duration): the base path and anything else tied to the motion's samples use it
     sample_times: np.ndarray | None = None
+    # the motion's shaped duration (its first sample to its last, before the cut) over its own: 1.0 = on time
+    stretch: float = 1.0
 
 
 def published_limits(limits: JointLimits, config: ShapingConfig) -> JointLimits:
@@ -147,8 +149,10 @@ def shape_trajectory(
     if path.shape[0] > 2:
         velocities[1:-1] = (path[2:] - path[:-2]) / (new_times[2:] - new_times[:-2])[:, None]
     trajectory = JointTrajectoryData(tuple(limits.joint_names), new_times, path, velocities)
+    own = float(times[-1] - times[0])
+    stretch = float(sample_times[-1] - sample_times[0]) / own if own > 0 else 1.0
     return trajectory, ShapingReport(transition, clamped_values, slowed, dropped, accelerated, thinned_from,
-                                     sample_times)
+                                     sample_times, stretch)
 
 
 def hold_trajectory(start_positions: np.ndarray, limits: JointLimits, hold_time: float = 0.1) -> JointTrajectoryData:

@@ -282,19 +282,18 @@ class Retargeter:
         the robot's velocity limits or lower ones given, and the acceleration limits given (default: none). The ROS
         node passes the limits it publishes under (its velocity_scale of the velocity limits, the robot config's
         max_joint_acceleration), so that its shaping has nothing to slow down."""
-        velocity, acceleration = self.robot.velocity_limits, np.full(self.robot.nj, np.inf)
-        for name, given, own in (("velocity", velocity_limits, velocity), ("acceleration", acceleration_limits, acceleration)):
-            if given is None:
-                continue
-            given = np.asarray(given, dtype=np.float64)
-            if given.shape != own.shape or np.isnan(given).any() or not (given > 0).all():
-                raise RetargetError(f"{name} limits must be {own.size} positive values (joint order "
-                                    f"{self.robot.joint_names[:3]}...), got shape {given.shape}")
-            if name == "velocity":
-                velocity = np.minimum(own, given)
-            else:
-                acceleration = np.minimum(own, given)
-        return velocity, acceleration
+        return (self._at_most(self.robot.velocity_limits, velocity_limits, "velocity"),
+                self._at_most(np.full(self.robot.nj, np.inf), acceleration_limits, "acceleration"))
+
+    def _at_most(self, own: np.ndarray, given: np.ndarray | None, name: str) -> np.ndarray:
+        """``own`` lowered to the limits ``given`` (None: ``own``), which must be one positive value per joint."""
+        if given is None:
+            return own
+        given = np.asarray(given, dtype=np.float64)
+        if given.shape != own.shape or np.isnan(given).any() or not (given > 0).all():
+            raise RetargetError(f"{name} limits must be {own.size} positive values (joint order "
+                                f"{self.robot.joint_names[:3]}...), got shape {given.shape}")
+        return np.minimum(own, given)
 
     def retarget(self, human_joints_yup, fps: float = FPS, start_positions=None, source: str = "motion",
                  velocity_limits: np.ndarray | None = None, acceleration_limits: np.ndarray | None = None) -> RobotMotion:

@@ -112,13 +112,14 @@ def fit_within_acceleration_limits(positions: np.ndarray, max_step_changes: np.n
     # aim a little inside the bounds: the projections approach a bound from outside
     change_target, step_target = change_bound[joints] * 0.98, step_bound[joints] * 0.98
     n = len(q)
+
+    def fastest_step(x: np.ndarray) -> np.ndarray:  # per joint, relative to its bound
+        return (np.abs(np.diff(x, axis=0)) / step_bound[joints]).max(axis=0)
+
+    def largest_change(x: np.ndarray) -> np.ndarray:
+        return (np.abs(x[2:] - 2 * x[1:-1] + x[:-2]) / change_bound[joints]).max(axis=0)
+
     worst = np.inf  # the largest excess over a bound, relative to it, checked every 10 passes
-
-    def largest_excess() -> float:
-        over_change = np.abs(q[2:] - 2 * q[1:-1] + q[:-2]) / change_bound[joints]
-        over_step = np.abs(np.diff(q, axis=0)) / step_bound[joints]
-        return max(float(over_change.max()), float(over_step.max())) - 1.0
-
     for done in range(1, passes + 1):
         for first in range(3):  # step changes at inner samples first+1, first+4, ...: disjoint triples
             centre = np.arange(first + 1, n - 1, 3)
@@ -139,18 +140,12 @@ def fit_within_acceleration_limits(positions: np.ndarray, max_step_changes: np.n
             q[start + 1] -= shift * free[start + 1]
         np.clip(q, low, high, out=q)
         if done % 10 == 0:
-            now = largest_excess()
+            now = max(float(fastest_step(q).max()), float(largest_change(q).max())) - 1.0
             if now <= 0.0 or now > 0.99 * worst:  # within the bounds, or no longer closing in (held samples)
                 break
             worst = now
     # A joint whose held samples leave no room (a planted leg's jump) may not have converged: it keeps its input
     # unless the fit raised neither its fastest step nor its largest step change (relative to their bounds).
-    def fastest_step(x: np.ndarray) -> np.ndarray:  # per joint, relative to its bound
-        return (np.abs(np.diff(x, axis=0)) / step_bound[joints]).max(axis=0)
-
-    def largest_change(x: np.ndarray) -> np.ndarray:
-        return (np.abs(x[2:] - 2 * x[1:-1] + x[:-2]) / change_bound[joints]).max(axis=0)
-
     before = positions[:, joints]
     better = (fastest_step(q) <= np.maximum(fastest_step(before), 1.0)) & (largest_change(q) <= largest_change(before))
     fitted = positions.copy()
