@@ -14,7 +14,8 @@ tokens of every sampled candidate (``motions_per_call`` of them), not the back-c
 
 ``--backend torch onnxruntime`` instead compares the backends side by side in one run: single-sample
 text-to-motion (one motion from the request, no reranking), greedy and sampled (top-k), and the model folder's
-own decoding ("shipped": its candidates and reranking), on each device, with
+own decoding ("shipped": its candidates, reranking and rephrasing; "new request": the same with no sentence vector
+cached, as for a command the node has not seen before), on each device, with
 p50/p95, tokens per second, resident memory and the torch/onnxruntime latency ratio (> 1: ONNX Runtime is
 faster). The ONNX export is the model folder's onnx/ (``--onnx DIR`` to choose); when there is none the model is
 exported into a temporary folder first. ONNX Runtime gets ``--threads`` intra-op threads, like torch.
@@ -147,6 +148,20 @@ def bench_backend(backend: str, model_folder: str, device: str, seconds_list, re
         rows[f"shipped {seconds:g}s"] = {"p50_s": round(percentile(times, 50), 4),
                                          "p95_s": round(percentile(times, 95), 4),
                                          "motions_per_call": shipped.motions_per_request()}
+        # the same for requests the model has not seen before: every sentence vector computed anew (the
+        # request's, and with rephrase: meaning the training caption's it is said as), as for a new command
+        vectors = getattr(model.language_model, "sentence_vectors", None)
+        if vectors is not None:
+            times = []
+            for repeat in range(repeats):
+                vectors.clear()
+                sync()
+                begin = time.perf_counter()
+                model.text_to_motion(CAPTIONS[repeat % len(CAPTIONS)], seconds=seconds, seed=repeat)
+                sync()
+                times.append(time.perf_counter() - begin)
+            rows[f"shipped {seconds:g}s, new request"] = {"p50_s": round(percentile(times, 50), 4),
+                                                          "p95_s": round(percentile(times, 95), 4)}
     report = {"backend": backend, "device": device, "load_s": round(load_s, 2), "repeats": repeats,
               "shipped_decoding": shipped.to_dict(),
               "rss_growth_at_load_mib": round(rss_loaded - rss_before, 1), "rss_after_mib": _rss_mib(),

@@ -12,7 +12,8 @@ the right wrist 0.35 m above its shoulder at the highest, the left 0.49 m below,
 of none of the 841 one-handed raises and 403 one-handed waves comes within 0.1 m of its shoulder).
 
     python benchmarks/wave_semantics.py --model models/motiongpt-small --candidates 1 4 8 --seeds 12 [--rerank meaning]
-        [--temperatures 1.0 0.8] [--guidances 1 2] [--prompts "raise your right hand" ...] [--seconds 4]
+        [--temperatures 1.0 0.8] [--guidances 1 2] [--rephrase none meaning] [--prompts "raise your right hand" ...]
+        [--seconds 4]
     python benchmarks/wave_semantics.py --command --prompts "walk forward, then raise your right hand" \
         [--seconds 4.6 | --max-seconds 4.6]     # through MotionGPT.command, as the ROS node; the last step judged
 """
@@ -76,6 +77,8 @@ def main() -> int:
     parser.add_argument("--backend", default="torch", choices=("torch", "onnxruntime"))
     parser.add_argument("--rerank", default=None, choices=("likelihood", "similarity", "meaning"),
                         help="how the best of several candidates is chosen (default: the model folder's)")
+    parser.add_argument("--rephrase", nargs="+", default=[None], choices=("none", "meaning"),
+                        help="text_to_motion.rephrase values to compare (default: the model folder's)")
     args = parser.parse_args()
     if args.max_seconds is not None and not args.command:
         parser.error("--max-seconds bounds the steps of MotionGPT.command: give --command too")
@@ -90,8 +93,10 @@ def main() -> int:
     rows = []
     for prompt in args.prompts:
         side = "left" if "left" in prompt else "right"
-        for temperature, guidance, candidates in itertools.product(args.temperatures, args.guidances,
-                                                                   args.candidates):
+        for rephrase, temperature, guidance, candidates in itertools.product(args.rephrase, args.temperatures,
+                                                                             args.guidances, args.candidates):
+            if rephrase is not None:
+                model.set_text_to_motion(dataclasses.replace(model.text_to_motion_settings, rephrase=rephrase))
             if args.command:
                 motions = []
                 for seed in range(args.seeds):
@@ -111,11 +116,13 @@ def main() -> int:
             used = model.text_to_motion_temperature(temperature)
             scale = model.text_to_motion_settings.guidance if guidance is None else guidance
             rows.append({"prompt": prompt, "candidates": candidates, "temperature": used, "guidance": scale,
-                         "rerank": model.text_to_motion_settings.rerank, "waves": waves, "one_hand": one_hand,
+                         "rerank": model.text_to_motion_settings.rerank,
+                         "rephrase": model.text_to_motion_settings.rephrase, "waves": waves, "one_hand": one_hand,
                          "seeds": args.seeds,
                          "oscillation_cm": [None if v is None else round(100 * v, 2) for v in values],
                          "hand_heights_m": [[round(named, 2), round(other, 2)] for named, other in heights]})
-            print(f"{prompt!r:42} temperature {used:g} guidance {scale:g} candidates {candidates}: "
+            print(f"{prompt!r:42} rephrase {model.text_to_motion_settings.rephrase} temperature {used:g} "
+                  f"guidance {scale:g} candidates {candidates}: "
                   f"{waves:2d} / {args.seeds} wave, {one_hand:2d} / {args.seeds} the {side} hand only", flush=True)
     print(json.dumps({"model": args.model, "threshold_m": args.threshold, "other_below_m": args.other_below,
                       "seconds": args.seconds, "max_seconds": args.max_seconds, "command": args.command,

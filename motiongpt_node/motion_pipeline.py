@@ -323,8 +323,9 @@ class MotionPipeline:
         return HumanMotion(_joints_of(result.joints[first:end], "predict"), time.perf_counter() - start)
 
     def meanings(self, steps: tuple[str, ...]):
-        """Nearest known action and meaning similarity of each step (`MotionGPT.meanings`), and the
-        model's out-of-vocabulary threshold; (None, None) when the model folder has no meaning index."""
+        """The action each step asks for and its meaning similarity (`MotionGPT.meanings`: with the model
+        folder's ``rephrase: meaning``, the action the step's motion is generated as), and the model's
+        out-of-vocabulary threshold; (None, None) when the model folder has no meaning index."""
         meanings_of = getattr(self.model, "meanings", None)
         if meanings_of is None:
             return None, None

@@ -60,6 +60,9 @@ def register(groups) -> None:
     evaluate.add_argument("--guidance", type=float, default=None,
                           help="text-to-motion: classifier-free guidance scale, 1 for none (default: the model "
                                "folder's text_to_motion.guidance)")
+    evaluate.add_argument("--rephrase", choices=("none", "meaning"), default=None,
+                          help="text-to-motion: 'meaning' generates from the training caption of the request's "
+                               "meaning nearest to it (default: the model folder's text_to_motion.rephrase)")
     evaluate.add_argument("--no-grounding", action="store_true",
                           help="text-to-motion from the caption alone (ignore the model folder's caption grounding)")
     evaluate.add_argument("--t2m-only", action="store_true", help="only the text-to-motion accuracy")
@@ -134,6 +137,7 @@ def run_eval(args: argparse.Namespace) -> int:
                                   temperature=args.temperature, greedy=args.greedy,
                                   text_to_motion_candidates=args.candidates, text_to_motion_only=args.t2m_only,
                                   text_to_motion_neighbours=args.neighbours, text_to_motion_rerank=args.rerank,
+                                  text_to_motion_rephrase=args.rephrase,
                                   text_to_motion_guidance=args.guidance,
                                   grounding=not args.no_grounding, backend=args.backend, device=args.device,
                                   threads=args.threads)

@@ -150,7 +150,7 @@ class MotionGPT:
         self.set_text_to_motion(text_to_motion or TextToMotionSettings())
 
     def meanings(self, texts: list[str]):
-        """The nearest known action of each text and whether the model knows the request at all
+        """The known action each text asks for and whether the model knows the request at all
         (`motiongpt.lm.command_meaning`); None when the model folder has no meaning index."""
         if self.meaning_index is None:
             return None
@@ -233,9 +233,10 @@ class MotionGPT:
         model = cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)),
                     text_to_motion=settings, grounding=grounding)
         model.load_meaning_index(folder)
-        if settings.rerank == "meaning" and model.meaning_index is None:
-            raise ModelLoadError(f"{manifest_path}: text_to_motion.rerank 'meaning' needs {folder}/meaning_index.npz "
-                                 "(motiongpt export meaning-index)")
+        for name, value in (("rerank", settings.rerank), ("rephrase", settings.rephrase)):
+            if value == "meaning" and model.meaning_index is None:
+                raise ModelLoadError(f"{manifest_path}: text_to_motion.{name} 'meaning' needs "
+                                     f"{folder}/meaning_index.npz (motiongpt export meaning-index)")
         return model
 
     @classmethod
@@ -368,13 +369,23 @@ class MotionGPT:
             scores = (per_text / lengths[None]).mean(axis=1)
         return int(np.argmax(scores))
 
+    def _index_for(self, setting: str):
+        if self.meaning_index is None:
+            raise ModelLoadError(f"text_to_motion.{setting} 'meaning' needs the model folder's meaning index "
+                                 "(motiongpt export meaning-index)")
+        return self.meaning_index
+
     def _meaning_scores(self, request: str, captions: Sequence[str]) -> np.ndarray:
         """For each caption, its similarity to the nearest training caption of the request's meaning."""
-        if self.meaning_index is None:
-            raise ModelLoadError("text_to_motion.rerank 'meaning' needs the model folder's meaning index "
-                                 "(motiongpt export meaning-index)")
-        best = self.meaning_index.similarities(self._meaning_vectors([request, *captions]).numpy())
-        return best[1:, int(best[0].argmax())]
+        index = self._index_for("rerank")
+        vectors = self._meaning_vectors([request, *captions]).numpy()
+        return index.similarities(vectors[1:])[:, int(index.action_ids_of(vectors[:1])[0])]
+
+    def rephrase(self, texts: Sequence[str]) -> list[str]:
+        """Each request said in the model's own words: the training caption of its meaning nearest to it
+        (`motiongpt.lm.command_meaning.MeaningIndex.rephrase`). Needs the model folder's meaning index."""
+        texts = [str(t) for t in texts]
+        return self._index_for("rephrase").rephrase(self._meaning_vectors(texts).numpy()) if texts else []
 
     def text_to_motion(self, text: str | Sequence[str], seconds: float | None = None, seed: int | None = None,
                        top_k: int | None = None, temperature: float | None = None, greedy: bool = False,
@@ -410,6 +421,8 @@ class MotionGPT:
         count = 1 if greedy else settings.candidates
         neighbours = (self.grounding.nearest(texts, settings.neighbours)
                       if self.grounding is not None else [[] for _ in texts])
+        if settings.rephrase == "meaning":
+            texts = self.rephrase(texts)
         sources = [[t, *near] for t, near in zip(texts, neighbours)]
         if seconds is None:
             template = T2M_PROMPT
@@ -544,7 +557,8 @@ class MotionGPT:
                 greedy: bool = False, context_codes: int = 8, candidates: int | None = None,
                 guidance: float | None = None, max_seconds_per_step: float | None = None) -> MotionResult:
         """A multi-step command ("walk forward, then turn left, then wave"): each step is generated (in one
-        batch, each rewritten in the captions' form by `as_caption`), consecutive steps are joined by generated
+        batch; rephrased as the training caption of its meaning with ``rephrase: meaning``, else rewritten in the
+        captions' form by `as_caption`), consecutive steps are joined by generated
         in-between transitions, and the whole code sequence is decoded at once into one continuous motion.
         ``steps`` lists each step's frames. Step lengths: ``seconds_per_step`` each, or chosen by the model, at
         most ``max_seconds_per_step`` each when given."""
@@ -554,8 +568,11 @@ class MotionGPT:
         if len(steps) > MAX_COMMAND_STEPS:
             raise ValueError(f"command: {len(steps)} steps, more than {MAX_COMMAND_STEPS}; send fewer at a time")
         settings = self._settings(greedy, top_k, temperature)
-        chosen = self._text_to_codes([as_caption(step) for step in steps], seconds_per_step, seed, top_k,
-                                     temperature, greedy, candidates, guidance, max_seconds=max_seconds_per_step)
+        # rephrased, a step is read as said (the meaning the node's allow-list checked); otherwise in the
+        # captions' form, which the model reads better than an imperative
+        texts = steps if self.text_to_motion_settings.rephrase == "meaning" else [as_caption(s) for s in steps]
+        chosen = self._text_to_codes(texts, seconds_per_step, seed, top_k, temperature, greedy, candidates, guidance,
+                                     max_seconds=max_seconds_per_step)
         step_codes = [codes for codes, _, _ in chosen]  # decoded once, joined, below
         gaps: list[np.ndarray] = []
         if len(step_codes) > 1:

@@ -58,6 +58,7 @@ class EvaluationSettings:
     text_to_motion_neighbours: int | None = None  # nearest training captions as extra prompts (None: the folder's)
     text_to_motion_rerank: str | None = None       # "likelihood", "similarity" or "meaning" (None: the folder's)
     text_to_motion_guidance: float | None = None   # classifier-free guidance scale, 1: none (None: the folder's)
+    text_to_motion_rephrase: str | None = None     # "none" or "meaning" (None: the folder's)
     grounding: bool = True             # use the model folder's caption grounding, if it has one
     text_to_motion_only: bool = False  # skip motion-to-text, prediction, in-between and commands
     held_out_commands: bool = True     # spoken multi-step commands of held_out_phrasings.yaml, step by step
@@ -163,7 +164,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
     overrides = {name: value for name, value in (("candidates", settings.text_to_motion_candidates),
                                                   ("neighbours", settings.text_to_motion_neighbours),
                                                   ("rerank", settings.text_to_motion_rerank),
-                                                  ("guidance", settings.text_to_motion_guidance)) if value is not None}
+                                                  ("guidance", settings.text_to_motion_guidance),
+                                                  ("rephrase", settings.text_to_motion_rephrase)) if value is not None}
     if not settings.grounding:
         overrides.update(neighbours=0, sentence_encoder=None, captions=None, rerank="likelihood")
     model.set_text_to_motion(dataclasses.replace(model.text_to_motion_settings, **overrides))

@@ -110,6 +110,10 @@ class SentenceVectors:
     def __len__(self) -> int:
         return len(self._cache)
 
+    def clear(self) -> None:
+        """Forget every cached vector (the next texts are embedded anew, as a new request is)."""
+        self._cache.clear()
+
     def prefill(self, texts: Sequence[str], vectors: np.ndarray) -> None:
         """Cache vectors computed elsewhere (by the same encoder) for ``texts``; raises the cache size to
         hold them all."""

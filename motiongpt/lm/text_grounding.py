@@ -14,9 +14,15 @@ prompt, and the one to keep is chosen by reading each candidate back (``rerank``
 - ``similarity``: the model captions each candidate (greedy motion-to-text) and the caption closest in
   meaning to the request (sentence encoder) wins. Needs the sentence encoder.
 - ``meaning``: the model captions each candidate, and the one whose caption is closest to the training
-  captions of the request's meaning (its nearest action in the folder's meaning index,
+  captions of the request's meaning (its action by the folder's meaning index,
   `motiongpt.lm.command_meaning`) wins: a candidate is judged by which action its caption names, not by
   how it is worded. Needs the folder's ``meaning_index.npz``.
+
+With ``rephrase: meaning``, the request is first said in the model's own words: the training caption of the
+request's meaning nearest to it (`motiongpt.lm.command_meaning.MeaningIndex.rephrase`; needs the folder's
+``meaning_index.npz``), and that caption is the prompt. A small model reads its training captions far better
+than a phrasing it has never seen, while the sentence encoder and the meaning classifier read the phrasing
+well; the nearest caption of the right action usually carries the request's style and speed words over too.
 
 Each candidate can be sampled with classifier-free guidance (``guidance`` > 1, `motiongpt.lm.decoding.Guidance`):
 at every step the next-token log-probabilities of the prompt are pushed away from those of the same prompt
@@ -39,6 +45,7 @@ from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folde
 MAX_CANDIDATES = 64
 MAX_GUIDANCE = 10.0
 RERANKERS = ("likelihood", "similarity", "meaning")
+REPHRASINGS = ("none", "meaning")
 
 
 class GroundingConfigError(ValueError):
@@ -54,6 +61,7 @@ class TextToMotionSettings:
     rerank: str = "likelihood"          # "likelihood", "similarity" or "meaning" (see the module docstring)
     temperature: float | None = None    # sampling temperature of text-to-motion (None: the model's sampling default, 1)
     guidance: float = 1.0               # classifier-free guidance scale (1: none; `motiongpt.lm.decoding.Guidance`)
+    rephrase: str = "none"              # "meaning": generate from the request said in training words (see above)
 
     def __post_init__(self) -> None:
         for name in ("candidates", "neighbours"):
@@ -75,6 +83,8 @@ class TextToMotionSettings:
                                        f"guidance), got {self.guidance!r}")
         if self.rerank not in RERANKERS:
             raise GroundingConfigError(f"text_to_motion.rerank must be one of {RERANKERS}, got {self.rerank!r}")
+        if self.rephrase not in REPHRASINGS:
+            raise GroundingConfigError(f"text_to_motion.rephrase must be one of {REPHRASINGS}, got {self.rephrase!r}")
         if self.rerank == "similarity" and not self.sentence_encoder:
             raise GroundingConfigError("text_to_motion.rerank 'similarity' needs a 'sentence_encoder'")
         if self.neighbours and not (self.sentence_encoder and self.captions):

@@ -50,7 +50,8 @@ def test_nearest_captions_by_meaning_exclude_the_request(encoder):
                                  {"neighbours": -1}, {"neighbours": 2}, {"beams": 3}, {"rerank": "best"},
                                  {"rerank": "similarity"}, {"temperature": 0}, {"temperature": -0.5},
                                  {"temperature": "hot"}, {"temperature": True}, {"guidance": 0.5},
-                                 {"guidance": "2"}, {"guidance": True}, {"guidance": 11}])
+                                 {"guidance": "2"}, {"guidance": True}, {"guidance": 11}, {"rephrase": "nearest"},
+                                 {"rephrase": True}])
 def test_settings_are_validated(bad):
     with pytest.raises(GroundingConfigError):
         TextToMotionSettings.from_dict(bad)
@@ -182,10 +183,57 @@ def test_meaning_rerank_keeps_the_candidate_whose_caption_names_the_requested_ac
     assert tiny_motiongpt._choose(["go forward on foot"], options) == 0
 
 
-def test_meaning_rerank_without_a_meaning_index_is_a_load_error(tiny_motiongpt, tmp_path):
+@pytest.mark.parametrize("setting", [{"candidates": 2, "rerank": "meaning"}, {"rephrase": "meaning"}])
+def test_meaning_settings_without_a_meaning_index_are_a_load_error(tiny_motiongpt, tmp_path, setting):
     folder = tiny_motiongpt.save_pretrained(tmp_path / "model")
     manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())
-    manifest["text_to_motion"] = {"candidates": 2, "rerank": "meaning"}
+    manifest["text_to_motion"] = setting
     (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
     with pytest.raises(ModelLoadError, match="meaning_index.npz"):
         MotionGPT.from_pretrained(folder)
+
+
+def test_a_rephrased_request_is_generated_from_the_training_caption_of_its_meaning(tiny_motiongpt, encoder,
+                                                                                   monkeypatch):
+    """With rephrase: meaning, each request's prompt (and its sentence vector) is the index caption of its
+    meaning nearest to it; without, the request itself. Likelihood reranking then reads the caption too."""
+    from motiongpt.lm.command_meaning import MeaningIndex
+
+    index = MeaningIndex.build({"walk": [CAPTIONS[0], "a person walks forward happily"], "backflip": [CAPTIONS[2]],
+                                "kick": [CAPTIONS[3]]}, encoder.encode, "all-MiniLM-L6-v2")
+    monkeypatch.setattr(tiny_motiongpt, "meaning_index", index)
+    monkeypatch.setattr(tiny_motiongpt, "_meaning_vectors", SentenceVectors(encoder), raising=False)
+    used = []
+    original = tiny_motiongpt._generate_codes
+
+    def recording(prompts, low, high, settings, seed, requests=None, guidance=None):
+        used.append((list(prompts), None if requests is None else list(requests)))
+        return original(prompts, low, high, settings, seed, requests, guidance)
+
+    monkeypatch.setattr(tiny_motiongpt, "_generate_codes", recording)
+    requests = ["stroll ahead cheerfully", "robot, do a back flip"]
+    tiny_motiongpt.text_to_motion(requests, seconds=1.0, seed=0)
+    assert used[-1][1] == requests  # the folder's default: the requests as given
+    monkeypatch.setattr(tiny_motiongpt, "text_to_motion_settings", TextToMotionSettings(rephrase="meaning"))
+    assert tiny_motiongpt.rephrase(requests) == ["a person walks forward happily", "a person does a backflip."]
+    result = tiny_motiongpt.text_to_motion(requests, seconds=1.0, seed=0)
+    prompts, texts = used[-1]
+    assert texts == ["a person walks forward happily", "a person does a backflip."]
+    assert prompts == [f"Generate motion with 20 frames: {t}" for t in texts]
+    assert [r.prompt for r in result] == prompts
+    # a command's steps are rephrased as said (the text whose meaning the node's allow-list checks), the steps
+    # keeping their own words in the result
+    read = []
+    vectors = SentenceVectors(encoder)
+    monkeypatch.setattr(tiny_motiongpt, "_meaning_vectors", lambda texts: read.append(list(texts)) or vectors(texts),
+                        raising=False)
+    command = tiny_motiongpt.command("stroll ahead cheerfully, then do a back flip", seconds_per_step=1.0, seed=0)
+    assert read[-1] == ["stroll ahead cheerfully", "do a back flip"]
+    assert used[-2][1] == ["a person walks forward happily", "a person does a backflip."]  # [-1]: the in-between
+    assert [text for text, _, _ in command.steps] == ["stroll ahead cheerfully", "do a back flip"]
+    [step] = tiny_motiongpt.meanings(["do a back flip"])
+    assert step.action == "backflip" and read[-1] == ["do a back flip"]
+    # not rephrased, a step is generated in the captions' form, as before
+    monkeypatch.setattr(tiny_motiongpt, "text_to_motion_settings", TextToMotionSettings())
+    tiny_motiongpt.command("stroll ahead cheerfully, then do a back flip", seconds_per_step=1.0, seed=0)
+    assert used[-2][1] == ["a person strolls ahead cheerfully", "a person does a back flip"]
