@@ -19,10 +19,12 @@ import numpy as np
 
 from motiongpt.skeleton import FACE_JOINTS, MIRROR_PERMUTATION, NUM_JOINTS
 
-SPEED_WORDS: frozenset[str] = frozenset({
-    "slow", "slowly", "slower", "quick", "quickly", "quicker", "fast", "faster", "rapid", "rapidly",
-    "brisk", "briskly", "leisurely", "hurried", "hurriedly", "swift", "swiftly", "sluggishly", "speedily",
+SLOW_WORDS: frozenset[str] = frozenset({"slow", "slowly", "slower", "leisurely", "sluggishly", "unhurriedly"})
+FAST_WORDS: frozenset[str] = frozenset({
+    "quick", "quickly", "quicker", "fast", "faster", "rapid", "rapidly", "brisk", "briskly", "hurried", "hurriedly",
+    "swift", "swiftly", "speedily",
 })
+SPEED_WORDS: frozenset[str] = SLOW_WORDS | FAST_WORDS
 
 _SWAPS = {
     "left": "right", "right": "left",
@@ -71,6 +73,14 @@ def mirror_action(action: str) -> str:
 
 def mentions_speed(text: str) -> bool:
     return any(word in SPEED_WORDS for word in re.findall(r"[a-z]+", text.lower()))
+
+
+def named_speed(text: str) -> str | None:
+    """"slow" or "fast" when the text names that speed (:data:`SLOW_WORDS`, :data:`FAST_WORDS`) and not the
+    other; None otherwise."""
+    words = set(re.findall(r"[a-z]+", text.lower()))
+    slow, fast = bool(words & SLOW_WORDS), bool(words & FAST_WORDS)
+    return "slow" if slow and not fast else "fast" if fast and not slow else None
 
 
 def rotate_yaw(joints: np.ndarray, angle_rad: float) -> np.ndarray:

@@ -385,7 +385,7 @@ class MotionGPT:
         """Each request said in the model's own words: the training caption of its meaning nearest to it
         (`motiongpt.lm.command_meaning.MeaningIndex.rephrase`). Needs the model folder's meaning index."""
         texts = [str(t) for t in texts]
-        return self._index_for("rephrase").rephrase(self._meaning_vectors(texts).numpy()) if texts else []
+        return self._index_for("rephrase").rephrase(texts, self._meaning_vectors(texts).numpy()) if texts else []
 
     def text_to_motion(self, text: str | Sequence[str], seconds: float | None = None, seed: int | None = None,
                        top_k: int | None = None, temperature: float | None = None, greedy: bool = False,

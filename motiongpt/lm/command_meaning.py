@@ -17,7 +17,7 @@ vocabulary: the ROS node refuses it instead of executing the nearest motion, and
 allow-list.
 
 :meth:`MeaningIndex.rephrase` says a request in the model's own words: the caption of the request's meaning
-nearest to it (its style and speed words usually carried over by the nearest one). Text-to-motion generates from
+nearest to it that names the same speed (its style words usually carried over by the nearest one). Text-to-motion generates from
 that caption with ``text_to_motion.rephrase: meaning`` (`motiongpt.lm.text_grounding`).
 
 The index is ``meaning_index.npz`` in the model folder: the caption texts and their unit vectors (float16),
@@ -29,11 +29,14 @@ file, so the captions are embedded once, at export, not at every load.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+
+from motiongpt.data.augment import named_speed
 
 INDEX_FILE = "meaning_index.npz"
 
@@ -100,14 +103,25 @@ class MeaningIndex:
         return [Meaning(text, self.actions[int(k)], float(similarity), bool(similarity >= self.threshold))
                 for text, k, similarity in zip(texts, self.action_ids_of(query), nearest)]
 
-    def rephrase(self, query: np.ndarray) -> list[str]:
-        """For each query vector, the index caption nearest to it among the captions of the action it means."""
+    def rephrase(self, texts: Sequence[str], query: np.ndarray) -> list[str]:
+        """For each text and its query vector, the index caption nearest to it among the captions of the action
+        it means that name the same speed (slow, fast or none, `motiongpt.data.augment.named_speed`; all of the
+        action's captions when none does): the sentence encoder hardly tells "slowly" from "rapidly", and a
+        request that names no speed should not be given one."""
         if not self.captions:
             raise MeaningIndexError("this meaning index has no caption texts to rephrase with")
         query = np.asarray(query, dtype=np.float32)
         scores = query @ self.vectors.T  # (Q, N)
         scores[self.action_ids[None, :] != self.action_ids_of(query)[:, None]] = -np.inf
+        for row, text in zip(scores, texts):
+            same_speed = self._caption_speeds == named_speed(text)
+            if np.isfinite(row[same_speed]).any():
+                row[~same_speed] = -np.inf
         return [self.captions[int(i)] for i in scores.argmax(axis=1)]
+
+    @functools.cached_property
+    def _caption_speeds(self) -> np.ndarray:
+        return np.array([named_speed(caption) for caption in self.captions], dtype=object)
 
     def with_threshold(self, threshold: float) -> "MeaningIndex":
         return dataclasses.replace(self, threshold=float(threshold))

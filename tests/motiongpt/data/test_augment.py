@@ -43,6 +43,22 @@ def test_speed_words():
     assert augment.mentions_speed("a person runs forward quickly.")
     assert augment.mentions_speed("Someone walks Slowly")
     assert not augment.mentions_speed("a person walks forward steadily.")
+    assert augment.named_speed("a person walks forward at a leisurely pace.") == "slow"
+    assert augment.named_speed("walk forward more slowly than usual") == "slow"
+    assert augment.named_speed("Run Briskly!") == "fast"
+    assert augment.named_speed("a person walks forward.") is None
+    assert augment.named_speed("start slowly, then run fast") is None  # both: no one speed
+
+
+def test_the_speed_phrases_of_the_captions_are_speed_words():
+    """Every speed phrase appended to a resampled Bandai motion's caption names its own speed, so a caption's
+    speed can be read back from its words."""
+    from motiongpt.data.bandai_dataset import bandai_caption_table
+
+    table = bandai_caption_table()
+    for speed, phrases in table.speeds.items():
+        for phrase in phrases:
+            assert augment.named_speed(phrase) == speed, phrase
 
 
 def test_yaw_rotation_keeps_shape_and_features(kick):

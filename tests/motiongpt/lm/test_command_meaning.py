@@ -131,12 +131,25 @@ def test_the_classifier_reads_the_action_where_the_nearest_caption_shares_only_a
 
 def test_a_request_is_rephrased_as_the_nearest_caption_of_its_meaning_keeping_its_style(styled_index, encoder):
     texts = ["lift your right hand happily", "hang a left like a tired old man", "stroll on like a proud soldier"]
-    assert styled_index.rephrase(encoder.encode(texts)) == [
+    assert styled_index.rephrase(texts, encoder.encode(texts)) == [
         "wave hello with your right hand happily", "turn to the left like a tired old man",
         "walk ahead a few steps like a proud soldier"]
     captionless = dataclasses.replace(styled_index, captions=())
     with pytest.raises(MeaningIndexError, match="no caption texts"):
-        captionless.rephrase(encoder.encode(texts[:1]))
+        captionless.rephrase(texts[:1], encoder.encode(texts[:1]))
+
+
+def test_a_rephrasing_names_the_speed_the_request_names_and_no_other(encoder):
+    """The sentence encoder puts "slowly" next to "rapidly": the caption is chosen among those naming the same
+    speed as the request (none for none), and among all of the action's captions when none names it."""
+    index = MeaningIndex.build({"walk": ["walk forward", "walk forward rapidly", "walk forward at a slow pace",
+                                         "a person walks forward quickly."],
+                                "bow": ["bow", "take a bow"]}, encoder.encode, "all-MiniLM-L6-v2")
+    texts = ["walk forward slowly", "walk forward fast", "walk ahead", "bow slowly"]
+    vectors = encoder.encode(texts)
+    assert index.captions[int(np.argmax(index.vectors @ vectors[0]))] == "walk forward rapidly"  # by meaning alone
+    assert index.rephrase(texts, vectors) == ["walk forward at a slow pace", "walk forward rapidly", "walk forward",
+                                              "bow"]
 
 
 def test_the_classifier_round_trips_and_a_corrupt_one_is_refused(styled_index, encoder, tmp_path):
