@@ -60,7 +60,8 @@ def test_every_task_answers(shipped):
 @pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
 def test_a_command_is_embedded_once_for_its_meaning_and_its_generation(backend, monkeypatch):
     """The meaning index shares the text conditioning's sentence encoder and its cache: a one-step command's
-    text goes through the encoder once, not once to find its meaning and again to generate it."""
+    text goes through the encoder once, not once to find its meaning and again to rephrase it; the training
+    caption it is rephrased as (``text_to_motion.rephrase: meaning``) is embedded once more, for the generation."""
     from motiongpt.lm.sentence_encoder import SentenceEncoder
 
     model = MotionGPT.from_pretrained(MODEL_DIR, backend=backend)
@@ -70,5 +71,21 @@ def test_a_command_is_embedded_once_for_its_meaning_and_its_generation(backend, 
     text = "a person walks forward slowly and carefully"
     meanings = model.meanings([text])
     assert meanings[0].action == "walk"
+    [caption] = model.rephrase([text])
+    assert caption != text and "walk" in caption  # a training caption of a walk
     model.command(text, seconds_per_step=2.0, seed=3)
-    assert encoded == [[text]]
+    assert encoded == [[text], [caption]]
+
+
+def test_the_shipped_model_says_a_request_in_its_own_words_keeping_its_action_and_speed(shipped):
+    """rephrase: meaning (motiongpt.yaml): everyday requests become training captions of the action they ask for,
+    naming the speed the request names and no other."""
+    from motiongpt.data.augment import named_speed
+
+    assert shipped.text_to_motion_settings.rephrase == "meaning"
+    requests = {"walk forward slowly": ("walk", "slow"), "walk forward quickly": ("walk", "fast"),
+                "walk forward": ("walk", None), "walk backwards": ("walk_back", None),
+                "wave with the right hand": ("wave_right_hand", None), "take a bow": ("bow", None)}
+    captions = shipped.rephrase(list(requests))
+    meanings = shipped.meanings(captions)
+    assert [(m.action, named_speed(c)) for m, c in zip(meanings, captions)] == list(requests.values()), captions
