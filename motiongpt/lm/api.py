@@ -157,16 +157,22 @@ class MotionGPT:
         return self.meaning_index.match(list(texts), self._meaning_vectors(list(texts)).numpy())
 
     def load_meaning_index(self, folder: str | Path) -> None:
-        """Read ``folder``'s meaning index, if it has one, with the sentence encoder that made it. When that is
+        """Read ``folder``'s meaning index, if it has one (a ModelLoadError when the text-to-motion settings need
+        one and it has none), with the sentence encoder that made it. When that is
         the text conditioning's encoder, its vectors come through the conditioning's cache: a command's steps,
         embedded to find their meaning, are then not embedded again to generate them."""
-        from motiongpt.lm.command_meaning import MeaningIndex, MeaningIndexError
+        from motiongpt.lm.command_meaning import INDEX_FILE, MeaningIndex, MeaningIndexError
         from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
         from motiongpt.lm.text_conditioning import SentenceVectors
 
         try:
             index = MeaningIndex.load(folder)
             if index is None:
+                settings = self.text_to_motion_settings
+                for name, value in (("rerank", settings.rerank), ("rephrase", settings.rephrase)):
+                    if value == "meaning":
+                        raise ModelLoadError(f"{folder}: text_to_motion.{name} 'meaning' needs "
+                                             f"{Path(folder) / INDEX_FILE} (motiongpt export meaning-index)")
                 return
             if index.encoder in self.language_model.loaded_encoders():
                 vectors = self.language_model.sentence_vectors
@@ -232,11 +238,7 @@ class MotionGPT:
             raise ModelLoadError(f"{manifest_path}: text_to_motion: {error}") from error
         model = cls(language_model, motion_tokenizer, max_codes=int(manifest.get("max_codes", 50)),
                     text_to_motion=settings, grounding=grounding)
-        model.load_meaning_index(folder)
-        for name, value in (("rerank", settings.rerank), ("rephrase", settings.rephrase)):
-            if value == "meaning" and model.meaning_index is None:
-                raise ModelLoadError(f"{manifest_path}: text_to_motion.{name} 'meaning' needs "
-                                     f"{folder}/meaning_index.npz (motiongpt export meaning-index)")
+        model.load_meaning_index(folder)  # refuses settings that need an index the folder does not have
         return model
 
     @classmethod

@@ -17,14 +17,14 @@ vocabulary: the ROS node refuses it instead of executing the nearest motion, and
 allow-list.
 
 :meth:`MeaningIndex.rephrase` says a request in the model's own words: the caption of the request's meaning
-nearest to it that names the same speed (its style words usually carried over by the nearest one). Text-to-motion generates from
-that caption with ``text_to_motion.rephrase: meaning`` (`motiongpt.lm.text_grounding`).
+nearest to it that names the same speed (its style words usually carried over by the nearest one).
+Text-to-motion generates from that caption with ``text_to_motion.rephrase: meaning`` (`motiongpt.lm.text_grounding`).
 
 The index is ``meaning_index.npz`` in the model folder: the caption texts and their unit vectors (float16),
 their action ids, the action names, the threshold, the classifier's weights and bias, and the name of the
-sentence encoder that made the vectors, built by ``motiongpt export meaning-index``. The text-to-motion caption grounding
-(`motiongpt.lm.text_grounding`, ``captions: meaning_index.npz``) reads its neighbour captions from the same
-file, so the captions are embedded once, at export, not at every load.
+sentence encoder that made the vectors, built by ``motiongpt export meaning-index``. The text-to-motion caption
+grounding (`motiongpt.lm.text_grounding`, ``captions: meaning_index.npz``) reads its neighbour captions from the
+same file, so the captions are embedded once, at export, not at every load.
 """
 from __future__ import annotations
 
@@ -171,6 +171,9 @@ class MeaningIndex:
         return index
 
 
+NEVER = -1e9  # the classifier bias of an action without captions
+
+
 def fit_action_classifier(vectors: np.ndarray, action_ids: np.ndarray, actions: int
                           ) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression from caption vectors to their actions (scikit-learn's defaults: L2,
@@ -191,9 +194,6 @@ def fit_action_classifier(vectors: np.ndarray, action_ids: np.ndarray, actions: 
     else:
         weights[fitted.classes_], bias[fitted.classes_] = fitted.coef_, fitted.intercept_
     return weights, bias
-
-
-NEVER = -1e9  # the classifier bias of an action without captions
 
 
 def choose_threshold(known: np.ndarray, unknown: np.ndarray) -> float:
