@@ -50,11 +50,15 @@ def check_meanings(meanings: Sequence, allowed_motions: Sequence[str], refuse_un
                 f"({', '.join(sorted(allowed)) or 'none'}); add it (or '*') to allow it")
 
 
-def describe_meanings(meanings: Sequence | None) -> str:
-    """`walk 0.83, wave_right_hand 0.91` for the command's log line."""
+def describe_meanings(meanings: Sequence | None, rephrased: Sequence[str] | None = None) -> str:
+    """`walk 0.83, wave_right_hand 0.91` for the command's log line; with the captions the steps are generated
+    from (``rephrased``): `walk 0.83 as 'walk forward', ...`."""
     if not meanings:
         return "unknown (no meaning index)"
-    return ", ".join(f"{m.action} {m.similarity:.2f}" for m in meanings)
+    texts = [f"{m.action} {m.similarity:.2f}" for m in meanings]
+    if rephrased is not None:
+        texts = [f"{text} as {caption!r}" for text, caption in zip(texts, rephrased)]
+    return ", ".join(texts)
 
 
 def moving_mask(joint_names: Sequence[str], patterns: Sequence[str]) -> np.ndarray:

@@ -334,6 +334,15 @@ class MotionPipeline:
         index = getattr(self.model, "meaning_index", None)
         return meanings, (index.threshold if meanings is not None and index is not None else None)
 
+    def rephrased(self, steps: tuple[str, ...]) -> list[str] | None:
+        """The training caption each step is generated from when the model folder rephrases requests
+        (``text_to_motion.rephrase: meaning``, `MotionGPT.rephrase`); None when it does not."""
+        settings = getattr(self.model, "text_to_motion_settings", None)
+        if getattr(settings, "rephrase", "none") != "meaning":
+            return None
+        with self._model_lock:
+            return self.model.rephrase(list(steps))
+
     def describe(self, joints: np.ndarray) -> str:
         """The model's caption of (T,22,3) joints (encoded to codes first); an empty caption is an error."""
         with self._model_lock:

@@ -505,7 +505,8 @@ class MotionGPTNode(Node):
                     self._input_rejected("command", f"{error} ('{_short(job.payload)}')", always=True)
                     return
                 meanings, threshold = self.pipeline.meanings(command_plan.steps)
-                job.meaning = describe_meanings(meanings)
+                job.meaning = describe_meanings(meanings, self.pipeline.rephrased(command_plan.steps)
+                                                if meanings is not None else None)
                 if goal is not None:
                     goal.understood(command_plan.steps, [f"{m.action} {m.similarity:.2f}" for m in meanings or ()])
                 if meanings is not None:

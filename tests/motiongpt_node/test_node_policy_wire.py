@@ -11,6 +11,7 @@ import shutil
 
 import numpy as np
 import pytest
+import yaml
 
 from motiongpt.lm.command_meaning import MeaningIndex
 from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
@@ -34,6 +35,9 @@ def model_with_meanings(tiny_model_folder, tmp_path_factory):
     shutil.copytree(tiny_model_folder, folder)
     encoder = SentenceEncoder(resolve_encoder_folder("all-MiniLM-L6-v2"))
     MeaningIndex.build(CAPTIONS, encoder.encode, "all-MiniLM-L6-v2", threshold=0.45).save(folder)
+    manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())
+    manifest.setdefault("text_to_motion", {})["rephrase"] = "meaning"  # as the shipped model
+    (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
     return folder
 
 
@@ -86,4 +90,4 @@ def test_only_the_moving_joints_move_and_the_log_names_the_meaning(wire):
     held = positions[:, ~moving]
     np.testing.assert_allclose(held, np.repeat(wire.start[~moving][None], len(times), axis=0), atol=1e-9)
     assert np.ptp(positions[:, moving], axis=0).max() > 0.05  # the arms do move
-    assert "meaning wave_right_hand" in wire.node.log()
+    assert "meaning wave_right_hand 1.00 as 'wave hello with your right hand'" in wire.node.log()  # rephrased
