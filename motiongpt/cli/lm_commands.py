@@ -75,7 +75,8 @@ def register(groups) -> None:
         "generate", help="generate a motion from text (multi-step commands allowed)",
         description='Generate motion for TEXT, e.g. "walk forward, then turn left, then wave". Writes '
                     "joints.npy (T,22,3), features.npy (T,263), codes.npy, command.txt, caption.txt (the model's own "
-                    "description of the generated motion), steps.json and animation.gif "
+                    "description of the generated motion), steps.json (each step's text, frames, and the training "
+                    "caption it was generated from when the model rephrases) and animation.gif "
                     "(and motion.bvh with --bvh).")
     generate.add_argument("text")
     generate.add_argument("--model", default=DEFAULT_MODEL)
@@ -167,8 +168,11 @@ def run_generate(args: argparse.Namespace) -> int:
     (out / "command.txt").write_text(args.text.strip() + "\n")
     # the model's own description of what it generated, from the codes it chose (its motion-to-text task)
     (out / "caption.txt").write_text(model.captions_for_codes([result.codes])[0].strip() + "\n")
-    (out / "steps.json").write_text(json.dumps(
-        [{"text": t, "first_frame": a, "end_frame": b} for t, a, b in result.steps], indent=1) + "\n")
+    steps = [{"text": t, "first_frame": a, "end_frame": b} for t, a, b in result.steps]
+    if model.text_to_motion_settings.rephrase == "meaning":  # the training caption each step was generated from
+        for step, caption in zip(steps, model.rephrase([step["text"] for step in steps])):
+            step["generated_from"] = caption
+    (out / "steps.json").write_text(json.dumps(steps, indent=1) + "\n")
     if args.bvh:
         from motiongpt.data.bvh import write_bvh
         write_bvh(out / "motion.bvh", result.joints, fps=20.0)

@@ -22,6 +22,32 @@ def test_generate_writes_joints_features_caption_and_animation(tiny_motiongpt, t
     assert (out / "animation.gif").stat().st_size > 0
 
 
+def test_generate_names_the_caption_each_step_was_generated_from(tiny_motiongpt, tmp_path, capsys):
+    """With rephrase: meaning, steps.json gives each step's text and the training caption it was generated from."""
+    import json
+
+    import yaml
+
+    from motiongpt.lm.command_meaning import MeaningIndex
+    from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
+
+    folder = tiny_motiongpt.save_pretrained(tmp_path / "model")
+    encoder = SentenceEncoder(resolve_encoder_folder("all-MiniLM-L6-v2"))
+    MeaningIndex.build({"walk": ["a person walks forward.", "walk ahead"], "wave_right_hand": ["wave hello"]},
+                       encoder.encode, "all-MiniLM-L6-v2").save(folder)
+    out = tmp_path / "out"
+    args = ["generate", "stroll ahead, then wave", "--model", str(folder), "--out", str(out), "--seconds", "1.2",
+            "--no-render"]
+    assert main(args) == 0
+    assert "generated_from" not in json.loads((out / "steps.json").read_text())[0]  # the folder does not rephrase
+    manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())
+    manifest.setdefault("text_to_motion", {})["rephrase"] = "meaning"
+    (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
+    assert main(args) == 0
+    steps = json.loads((out / "steps.json").read_text())
+    assert [(s["text"], s["generated_from"]) for s in steps] == [("stroll ahead", "walk ahead"), ("wave", "wave hello")]
+
+
 def test_generate_guidance_reaches_the_model(tiny_motiongpt, tmp_path, capsys):
     tiny_motiongpt.save_pretrained(tmp_path / "model")
     out = tmp_path / "out"
