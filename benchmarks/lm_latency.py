@@ -134,34 +134,28 @@ def bench_backend(backend: str, model_folder: str, device: str, seconds_list, re
                 "p50_s": round(percentile(times, 50), 4), "p95_s": round(percentile(times, 95), 4),
                 "tokens_per_second": round(sum(tokens) / sum(times), 1),
             }
-    # the model folder's own decoding (candidates, reranking): what the node and `motiongpt generate` run
+    # the model folder's own decoding (candidates, reranking, rephrasing): what the node and `motiongpt generate` run
     model.set_text_to_motion(shipped)
     model.text_to_motion(CAPTIONS[0], seconds=1.0, seed=0)
-    for seconds in seconds_list:
+    vectors = getattr(model.language_model, "sentence_vectors", None)
+
+    def p50_p95(seconds: float, before_each=lambda: None) -> dict:
         times = []
         for repeat in range(repeats):
+            before_each()
             sync()
             begin = time.perf_counter()
             model.text_to_motion(CAPTIONS[repeat % len(CAPTIONS)], seconds=seconds, seed=repeat)
             sync()
             times.append(time.perf_counter() - begin)
-        rows[f"shipped {seconds:g}s"] = {"p50_s": round(percentile(times, 50), 4),
-                                         "p95_s": round(percentile(times, 95), 4),
-                                         "motions_per_call": shipped.motions_per_request()}
+        return {"p50_s": round(percentile(times, 50), 4), "p95_s": round(percentile(times, 95), 4)}
+
+    for seconds in seconds_list:
+        rows[f"shipped {seconds:g}s"] = {**p50_p95(seconds), "motions_per_call": shipped.motions_per_request()}
         # the same for requests the model has not seen before: every sentence vector computed anew (the
         # request's, and with rephrase: meaning the training caption's it is said as), as for a new command
-        vectors = getattr(model.language_model, "sentence_vectors", None)
         if vectors is not None:
-            times = []
-            for repeat in range(repeats):
-                vectors.clear()
-                sync()
-                begin = time.perf_counter()
-                model.text_to_motion(CAPTIONS[repeat % len(CAPTIONS)], seconds=seconds, seed=repeat)
-                sync()
-                times.append(time.perf_counter() - begin)
-            rows[f"shipped {seconds:g}s, new request"] = {"p50_s": round(percentile(times, 50), 4),
-                                                          "p95_s": round(percentile(times, 95), 4)}
+            rows[f"shipped {seconds:g}s, new request"] = p50_p95(seconds, before_each=vectors.clear)
     report = {"backend": backend, "device": device, "load_s": round(load_s, 2), "repeats": repeats,
               "shipped_decoding": shipped.to_dict(),
               "rss_growth_at_load_mib": round(rss_loaded - rss_before, 1), "rss_after_mib": _rss_mib(),

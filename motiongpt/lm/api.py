@@ -174,6 +174,9 @@ class MotionGPT:
                         raise ModelLoadError(f"{folder}: text_to_motion.{name} 'meaning' needs "
                                              f"{Path(folder) / INDEX_FILE} (motiongpt export meaning-index)")
                 return
+            if self.text_to_motion_settings.rephrase == "meaning" and not index.captions:
+                raise MeaningIndexError(f"{folder}: text_to_motion.rephrase 'meaning' needs a meaning index with its "
+                                        "caption texts (motiongpt export meaning-index)")
             if index.encoder in self.language_model.loaded_encoders():
                 vectors = self.language_model.sentence_vectors
             else:

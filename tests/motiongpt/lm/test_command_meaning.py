@@ -7,6 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
+import yaml
 
 from motiongpt.lm.api import MotionGPT
 from motiongpt.lm.command_meaning import (MeaningIndex, MeaningIndexError, choose_threshold, out_of_vocabulary_requests,
@@ -77,6 +78,13 @@ def test_index_round_trips_and_a_model_folder_reads_it(index, encoder, tmp_path,
     model = MotionGPT.from_pretrained(folder)  # the tiny model has no text conditioning: the index brings its encoder
     [walk, coffee] = model.meanings(["stroll forward", "make me a cup of coffee"])
     assert walk.action == "walk" and walk.known and not coffee.known
+    manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())  # rephrasing needs the caption texts
+    manifest.setdefault("text_to_motion", {})["rephrase"] = "meaning"
+    (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
+    assert MotionGPT.from_pretrained(folder).rephrase(["stroll forward"])[0] in CAPTIONS["walk"]
+    dataclasses.replace(index, captions=()).save(folder)
+    with pytest.raises(ModelLoadError, match="with its caption texts"):
+        MotionGPT.from_pretrained(folder)
     (folder / "meaning_index.npz").write_bytes(b"not a zip file")
     with pytest.raises(ModelLoadError, match="unreadable meaning index"):
         MotionGPT.from_pretrained(folder)
