@@ -232,6 +232,30 @@ def out_of_vocabulary_requests(split: str) -> list[str]:
     return [str(text) for text in requests[split]]
 
 
+INDEPENDENT_VAL_FILE = Path(__file__).with_name("meaning_val_phrasings.yaml")
+
+
+def independent_val_phrasings() -> dict[str, list[str]]:
+    """{action: phrasings} written by someone who saw neither the training captions nor the test phrasings
+    (see the file's header): a val set for reading meanings as hard as the test split's."""
+    import yaml
+
+    data = yaml.safe_load(INDEPENDENT_VAL_FILE.read_text()) or {}
+    if not isinstance(data, dict) or not all(isinstance(v, list) and v for v in data.values()):
+        raise MeaningIndexError(f"{INDEPENDENT_VAL_FILE}: expected a non-empty list of phrasings per action")
+    return {str(action): [str(t) for t in texts] for action, texts in data.items()}
+
+
+def meaning_accuracy(index: MeaningIndex, vectors: np.ndarray, labels: Sequence[str]) -> dict[str, float | None]:
+    """Share of ``vectors`` whose meaning is their label, and share whose nearest caption's action is."""
+    if not len(labels):
+        return {"meaning_accuracy": None, "nearest_caption_accuracy": None}
+    nearest = index.similarities(vectors).argmax(axis=1)
+    return {name: float(np.mean([index.actions[k] == a for k, a in zip(ids, labels)]))
+            for name, ids in (("meaning_accuracy", index.action_ids_of(vectors)),
+                              ("nearest_caption_accuracy", nearest))}
+
+
 def captions_by_action(data_root: str | Path, split: str) -> dict[str, list[str]]:
     """{action: the caption texts of the split's motions with that action} of an embedded dataset."""
     from motiongpt.data.humanml3d import load_actions, load_split
@@ -249,7 +273,8 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
                         ) -> tuple[MeaningIndex, dict]:
     """Index of the training captions of ``data_root``, its threshold chosen on the val split (its captions:
     phrasings kept out of training; the val list of out-of-vocabulary requests), measured on the test split.
-    Returns the index and a report (threshold, val and test separation, nearest-action accuracy)."""
+    Returns the index and a report (threshold, val and test separation, the meaning and nearest-caption accuracy
+    on val, on the independent val phrasings and on test)."""
     index = MeaningIndex.build(captions_by_action(data_root, "train"), encode, encoder, per_action=per_action)
     report: dict = {"actions": len(index.actions), "captions": int(len(index.vectors))}
     scores = {}
@@ -259,19 +284,18 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
         labels = [action for action in known for _ in known[action]]
         unknown = out_of_vocabulary_requests(split)
         vectors = np.asarray(encode(texts), dtype=np.float32) if texts else np.zeros((0, index.vectors.shape[1]))
-        best_known = index.similarities(vectors)
-        best_unknown = index.similarities(encode(unknown))
-        scores[split] = (best_known.max(axis=1), best_unknown.max(axis=1))
-
-        def accuracy(action_ids):
-            return float(np.mean([index.actions[k] == a for k, a in zip(action_ids, labels)])) if labels else None
-
+        scores[split] = (index.similarities(vectors).max(axis=1), index.similarities(encode(unknown)).max(axis=1))
         # the meaning (the classifier's action) and, for comparison, the nearest caption's action
-        report[split] = {"meaning_accuracy": accuracy(index.action_ids_of(vectors)),
-                         "nearest_caption_accuracy": accuracy(best_known.argmax(axis=1))}
+        report[split] = meaning_accuracy(index, vectors, labels)
+    independent = independent_val_phrasings()
+    texts = [t for action in independent for t in independent[action]]
+    vectors = np.asarray(encode(texts), dtype=np.float32)
+    report["val_independent"] = {**meaning_accuracy(index, vectors, [a for a in independent for _ in independent[a]]),
+                                 "phrasings": len(texts)}
     threshold = choose_threshold(*scores["val"])
     index = index.with_threshold(threshold)
     report["threshold"] = threshold
+    report["val_independent"]["known_accepted"] = float((index.similarities(vectors).max(axis=1) >= threshold).mean())
     for split in ("val", "test"):
         report[split].update(separation(*scores[split], threshold))
     return index, report

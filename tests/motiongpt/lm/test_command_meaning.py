@@ -184,3 +184,23 @@ def test_one_or_two_actions_have_a_meaning_too(encoder):
     one = MeaningIndex.build({"walk": ["a person walks forward", "walk ahead"]}, encoder.encode, "all-MiniLM-L6-v2")
     others = ["wave hello", "do a backflip"]
     assert [m.action for m in one.match(others, encoder.encode(others))] == ["walk", "walk"]
+
+
+def test_the_independent_val_phrasings_are_unseen_and_name_known_actions():
+    """Every action of the shipped index has independent val phrasings, and none of them is a training caption
+    (the index holds them all) or a test phrasing."""
+    import re
+    from pathlib import Path
+
+    from motiongpt.data.bandai_dataset import held_out_phrasings
+    from motiongpt.lm.command_meaning import independent_val_phrasings
+
+    def norm(text):
+        return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
+
+    phrasings = independent_val_phrasings()
+    shipped = MeaningIndex.load(Path(__file__).resolve().parents[3] / "models" / "motiongpt-small")
+    assert set(phrasings) == set(shipped.actions) and min(map(len, phrasings.values())) >= 5
+    texts = {norm(t) for texts in phrasings.values() for t in texts}
+    assert not texts & {norm(c) for c in shipped.captions}
+    assert not texts & {norm(t) for texts in held_out_phrasings().actions.values() for t in texts}
