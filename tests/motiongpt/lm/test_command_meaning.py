@@ -113,7 +113,8 @@ STYLED_CAPTIONS = {  # every action in every style: a style word says nothing ab
     action: [base + style for base in bases for style in STYLES]
     for action, bases in (("walk", ("a person walks forward", "walk ahead a few steps")),
                           ("turn_left", ("a person turns left", "turn to the left")),
-                          ("wave_right_hand", ("a person waves with the right hand", "wave hello with your right hand")))}
+                          ("wave_right_hand", ("a person waves with the right hand",
+                                               "wave hello with your right hand")))}
 
 
 @pytest.fixture(scope="module")
