@@ -187,21 +187,44 @@ def test_one_or_two_actions_have_a_meaning_too(encoder):
     assert [m.action for m in one.match(others, encoder.encode(others))] == ["walk", "walk"]
 
 
-def test_the_independent_val_phrasings_are_unseen_and_name_known_actions():
-    """Every action of the shipped index has independent val phrasings, and none of them is a training caption
-    (the index holds them all) or a test phrasing."""
+def test_the_phrasing_files_are_unseen_disjoint_and_name_known_actions():
+    """Every action of the shipped index has independent val phrasings and classifier phrasings; none of them
+    is a training caption (the index holds them all) or a test phrasing, and the two files share none."""
     import re
     from pathlib import Path
 
     from motiongpt.data.bandai_dataset import held_out_phrasings
-    from motiongpt.lm.command_meaning import independent_val_phrasings
+    from motiongpt.lm.command_meaning import classifier_phrasings, independent_val_phrasings
 
     def norm(text):
         return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
 
-    phrasings = independent_val_phrasings()
     shipped = MeaningIndex.load(Path(__file__).resolve().parents[3] / "models" / "motiongpt-small")
-    assert set(phrasings) == set(shipped.actions) and min(map(len, phrasings.values())) >= 5
-    texts = {norm(t) for texts in phrasings.values() for t in texts}
-    assert not texts & {norm(c) for c in shipped.captions}
-    assert not texts & {norm(t) for texts in held_out_phrasings().actions.values() for t in texts}
+    captions = {norm(c) for c in shipped.captions}
+    test = {norm(t) for texts in held_out_phrasings().actions.values() for t in texts}
+    files = []
+    for phrasings in (independent_val_phrasings(), classifier_phrasings()):
+        assert set(phrasings) == set(shipped.actions) and min(map(len, phrasings.values())) >= 5
+        texts = {norm(t) for texts in phrasings.values() for t in texts}
+        assert not texts & captions and not texts & test
+        files.append(texts)
+    assert not files[0] & files[1]
+
+
+def test_the_classifier_learns_from_phrasings_that_are_not_captions(encoder):
+    """Phrasings widen what the classifier reads without becoming captions: never a rephrasing, and an action
+    without captions cannot be given phrasings."""
+    captions = {"turn_left": ["turn left", "a person turns to the left while walking"],
+                "walk_left": ["move to the left", "a person steps to the left"]}
+    phrasings = {"turn_left": ["face left", "rotate to your left", "swivel to the left", "look to your left and turn"],
+                 "walk_left": ["shuffle sideways to the left", "side-step left"]}
+    plain = MeaningIndex.build(captions, encoder.encode, "all-MiniLM-L6-v2")
+    taught = MeaningIndex.build(captions, encoder.encode, "all-MiniLM-L6-v2", phrasings=phrasings)
+    assert taught.captions == plain.captions and len(taught.vectors) == 4
+    texts = ["face to your left", "pivot to your left", "sidestep to your left"]
+    vectors = encoder.encode(texts)
+    assert [m.action for m in plain.match(texts, vectors)] == ["walk_left", "walk_left", "walk_left"]
+    assert [m.action for m in taught.match(texts, vectors)] == ["turn_left", "turn_left", "walk_left"]
+    assert set(taught.rephrase(texts[:2], vectors[:2])) <= set(captions["turn_left"])
+    with pytest.raises(MeaningIndexError, match="without captions: bow"):
+        MeaningIndex.build(captions, encoder.encode, "all-MiniLM-L6-v2", phrasings={"bow": ["take a bow"]})
