@@ -190,14 +190,10 @@ def test_one_or_two_actions_have_a_meaning_too(encoder):
 def test_the_phrasing_files_are_unseen_disjoint_and_name_known_actions():
     """Every action of the shipped index has independent val phrasings and classifier phrasings; none of them
     is a training caption (the index holds them all) or a test phrasing, and the two files share none."""
-    import re
     from pathlib import Path
 
-    from motiongpt.data.bandai_dataset import held_out_phrasings
+    from motiongpt.data.bandai_dataset import held_out_phrasings, normalise as norm
     from motiongpt.lm.command_meaning import classifier_phrasings, independent_val_phrasings
-
-    def norm(text):
-        return re.sub(r"[^a-z0-9 ]", "", text.lower()).strip()
 
     shipped = MeaningIndex.load(Path(__file__).resolve().parents[3] / "models" / "motiongpt-small")
     captions = {norm(c) for c in shipped.captions}
