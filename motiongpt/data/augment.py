@@ -8,6 +8,8 @@
 - :func:`change_speed`: linear resampling of joint positions in time (factor 2 = twice as fast, half the
   frames). Captions that name a speed (:data:`SPEED_WORDS`) must not be paired with a changed speed;
   :func:`mentions_speed` finds them.
+- :func:`named_speed`, :func:`named_side`, :func:`action_side`: the speed or side a request or caption names, the
+  side an action label has.
 - :func:`crop`, :func:`hold_pad`: a time window; holding the first/last pose still for some frames.
 (Repeating a looping clip needs the clip's root transform per cycle: see ``deepmimic.repeat_cycles``.)
 """
@@ -31,6 +33,12 @@ _SWAPS = {
     "clockwise": "counterclockwise", "counterclockwise": "clockwise", "anticlockwise": "clockwise",
     "leftward": "rightward", "rightward": "leftward", "leftwards": "rightwards", "rightwards": "leftwards",
 }
+SIDE_WORDS: dict[str, frozenset[str]] = {
+    "left": frozenset({"left", "leftward", "leftwards"}),
+    "right": frozenset({"right", "rightward", "rightwards"}),
+}
+# "right" that names no side: "right now", "right away", "all right", "that's right", ...
+_NOT_A_SIDE = re.compile(r"\b(?:all right|that's right|right (?:now|away|here|there|after|before|then|back))\b")
 _SWAP_PATTERN = re.compile(r"(?<![A-Za-z])(" + "|".join(sorted(_SWAPS, key=len, reverse=True)) + r")(?![A-Za-z])",
                            re.IGNORECASE)
 
@@ -81,6 +89,21 @@ def named_speed(text: str) -> str | None:
     words = set(re.findall(r"[a-z]+", text.lower()))
     slow, fast = bool(words & SLOW_WORDS), bool(words & FAST_WORDS)
     return "slow" if slow and not fast else "fast" if fast and not slow else None
+
+
+def named_side(text: str) -> str | None:
+    """"left" or "right" when the text names that side (:data:`SIDE_WORDS`; "right now", "all right" and the like
+    are not a side) and not the other; None otherwise."""
+    words = set(re.findall(r"[a-z]+", _NOT_A_SIDE.sub(" ", text.lower())))
+    named = [side for side, side_words in SIDE_WORDS.items() if words & side_words]
+    return named[0] if len(named) == 1 else None
+
+
+def action_side(action: str) -> str | None:
+    """"left" or "right" for an action label with a side (turn_left, raise_up_right_hand); None otherwise."""
+    parts = set(action.split("_"))
+    named = [side for side in SIDE_WORDS if side in parts]
+    return named[0] if len(named) == 1 else None
 
 
 def rotate_yaw(joints: np.ndarray, angle_rad: float) -> np.ndarray:

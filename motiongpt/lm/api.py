@@ -384,7 +384,7 @@ class MotionGPT:
         """For each caption, its similarity to the nearest training caption of the request's meaning."""
         index = self._index_for("rerank")
         vectors = self._meaning_vectors([request, *captions]).numpy()
-        return index.similarities(vectors[1:])[:, int(index.action_ids_of(vectors[:1])[0])]
+        return index.similarities(vectors[1:])[:, int(index.action_ids_of([request], vectors[:1])[0])]
 
     def rephrase(self, texts: Sequence[str]) -> list[str]:
         """Each request said in the model's own words: the training caption of its meaning nearest to it

@@ -37,9 +37,10 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from motiongpt.data.augment import named_speed
+from motiongpt.data.augment import action_side, named_side, named_speed
 
 INDEX_FILE = "meaning_index.npz"
+_OTHER_SIDE = {"left": "right", "right": "left"}  # a text that names one side rules out actions of the other
 
 
 class MeaningIndexError(ValueError):
@@ -102,37 +103,59 @@ class MeaningIndex:
         np.maximum.at(best.T, self.action_ids, scores.T)
         return best
 
-    def action_ids_of(self, query: np.ndarray) -> np.ndarray:
-        """(Q,): the action each query vector means: the classifier's, or without one the nearest caption's."""
+    def action_ids_of(self, texts: Sequence[str], query: np.ndarray) -> np.ndarray:
+        """(Q,): the action each text (and its query vector) means: the classifier's, or without one the nearest
+        caption's, among the actions whose side does not contradict the side the text names
+        (`motiongpt.data.augment.named_side`): the sentence encoder hardly tells left from right ("give me a
+        wave with your right hand" reads as a wave of the left hand)."""
         query = np.asarray(query, dtype=np.float32)
         if self.classifier_weights is None:
-            return self.similarities(query).argmax(axis=1)
-        return (query @ self.classifier_weights.T + self.classifier_bias).argmax(axis=1)
+            scores = self.similarities(query)
+        else:
+            scores = query @ self.classifier_weights.T + self.classifier_bias
+        if len(texts) != len(scores):
+            raise MeaningIndexError(f"{len(texts)} texts for {len(scores)} query vectors")
+        for row, text in zip(scores, texts):
+            other_side = _OTHER_SIDE.get(named_side(text))
+            if other_side:
+                row[self._action_sides == other_side] = -np.inf
+        return scores.argmax(axis=1)
 
     def match(self, texts: Sequence[str], query: np.ndarray) -> list[Meaning]:
         nearest = self.similarities(query).max(axis=1)
         return [Meaning(text, self.actions[int(k)], float(similarity), bool(similarity >= self.threshold))
-                for text, k, similarity in zip(texts, self.action_ids_of(query), nearest)]
+                for text, k, similarity in zip(texts, self.action_ids_of(texts, query), nearest)]
 
     def rephrase(self, texts: Sequence[str], query: np.ndarray) -> list[str]:
         """For each text and its query vector, the index caption nearest to it among the captions of the action
-        it means that name the same speed (slow, fast or none, `motiongpt.data.augment.named_speed`; all of the
-        action's captions when none does): the sentence encoder hardly tells "slowly" from "rapidly", and a
-        request that names no speed should not be given one."""
+        it means that name the same speed (slow, fast or none, `motiongpt.data.augment.named_speed`) and, when the
+        text names a side, no other side (`motiongpt.data.augment.named_side`); each condition is dropped when no
+        caption of the action meets it. The sentence encoder hardly tells "slowly" from "rapidly" nor left from
+        right, and a request that names no speed should not be given one."""
         if not self.captions:
             raise MeaningIndexError("this meaning index has no caption texts to rephrase with")
         query = np.asarray(query, dtype=np.float32)
         scores = query @ self.vectors.T  # (Q, N)
-        scores[self.action_ids[None, :] != self.action_ids_of(query)[:, None]] = -np.inf
+        scores[self.action_ids[None, :] != self.action_ids_of(texts, query)[:, None]] = -np.inf
         for row, text in zip(scores, texts):
-            same_speed = self._caption_speeds == named_speed(text)
-            if np.isfinite(row[same_speed]).any():
-                row[~same_speed] = -np.inf
+            other_side = _OTHER_SIDE.get(named_side(text))
+            for keep in (self._caption_speeds == named_speed(text),
+                         self._caption_sides != other_side if other_side else np.ones(len(row), bool)):
+                if np.isfinite(row[keep]).any():
+                    row[~keep] = -np.inf
         return [self.captions[int(i)] for i in scores.argmax(axis=1)]
 
     @functools.cached_property
     def _caption_speeds(self) -> np.ndarray:
         return np.array([named_speed(caption) for caption in self.captions], dtype=object)
+
+    @functools.cached_property
+    def _action_sides(self) -> np.ndarray:
+        return np.array([action_side(action) for action in self.actions], dtype=object)
+
+    @functools.cached_property
+    def _caption_sides(self) -> np.ndarray:
+        return np.array([named_side(caption) for caption in self.captions], dtype=object)
 
     def with_threshold(self, threshold: float) -> "MeaningIndex":
         return dataclasses.replace(self, threshold=float(threshold))
@@ -269,13 +292,15 @@ def classifier_phrasings() -> dict[str, list[str]]:
     return read_phrasings(PHRASINGS_FILE)
 
 
-def meaning_accuracy(index: MeaningIndex, vectors: np.ndarray, labels: Sequence[str]) -> dict[str, float | None]:
-    """Share of ``vectors`` whose meaning is their label, and share whose nearest caption's action is."""
+def meaning_accuracy(index: MeaningIndex, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str]
+                     ) -> dict[str, float | None]:
+    """Share of ``texts`` (with their ``vectors``) whose meaning is their label, and share whose nearest caption's
+    action is."""
     if not len(labels):
         return {"meaning_accuracy": None, "nearest_caption_accuracy": None}
     nearest = index.similarities(vectors).argmax(axis=1)
     return {name: float(np.mean([index.actions[k] == a for k, a in zip(ids, labels)]))
-            for name, ids in (("meaning_accuracy", index.action_ids_of(vectors)),
+            for name, ids in (("meaning_accuracy", index.action_ids_of(texts, vectors)),
                               ("nearest_caption_accuracy", nearest))}
 
 
@@ -310,11 +335,12 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
         vectors = np.asarray(encode(texts), dtype=np.float32) if texts else np.zeros((0, index.vectors.shape[1]))
         scores[split] = (index.similarities(vectors).max(axis=1), index.similarities(encode(unknown)).max(axis=1))
         # the meaning (the classifier's action) and, for comparison, the nearest caption's action
-        report[split] = meaning_accuracy(index, vectors, labels)
+        report[split] = meaning_accuracy(index, texts, vectors, labels)
     independent = independent_val_phrasings()
     texts = [t for action in independent for t in independent[action]]
     vectors = np.asarray(encode(texts), dtype=np.float32)
-    report["val_independent"] = {**meaning_accuracy(index, vectors, [a for a in independent for _ in independent[a]]),
+    report["val_independent"] = {**meaning_accuracy(index, texts, vectors,
+                                                    [a for a in independent for _ in independent[a]]),
                                  "phrasings": len(texts)}
     threshold = choose_threshold(*scores["val"])
     index = index.with_threshold(threshold)

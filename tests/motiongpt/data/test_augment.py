@@ -97,3 +97,18 @@ def test_crop_and_hold(kick):
 def test_wrong_shape_is_a_value_error():
     with pytest.raises(ValueError, match=r"expected joints of shape \(T, 22, 3\)"):
         augment.mirror_joints(np.zeros((5, 21, 3)))
+
+
+def test_named_side_and_action_side():
+    assert augment.named_side("Wave with your RIGHT hand") == "right"
+    assert augment.named_side("step leftwards, please") == "left"
+    assert augment.named_side("turn left right away") == "left"  # "right away" names no side
+    assert augment.named_side("all right, walk back right now") is None
+    assert augment.named_side("raise the left hand, then the right") is None  # both: no one side
+    assert augment.named_side("a bright light") is None
+    assert [augment.action_side(a) for a in ("turn_left", "raise_up_right_hand", "wave_both_hands", "walk")] == [
+        "left", "right", None, None]
+    # every side word is one that mirroring swaps, so a mirrored caption names the other side
+    for side, words in augment.SIDE_WORDS.items():
+        for word in words:
+            assert augment.named_side(augment.mirror_text(f"go {word}")) == ("left" if side == "right" else "right")

@@ -133,9 +133,13 @@ def test_the_classifier_reads_the_action_where_the_nearest_caption_shares_only_a
     [meaning] = styled_index.match([text], vector)
     assert meaning.action == "wave_right_hand"
     assert meaning.similarity == pytest.approx(float(styled_index.similarities(vector).max()))  # nearest of any action
-    # an index saved without a classifier (exported before it) answers with the nearest caption's action
+    unsided = [""]  # the same vector without the side its text names: the classifier alone reads it right
+    assert styled_index.actions[int(styled_index.action_ids_of(unsided, vector)[0])] == "wave_right_hand"
+    # an index saved without a classifier (exported before it) answers with the nearest caption's action, among
+    # the actions the side the text names allows ("right" rules out the left turn)
     plain = dataclasses.replace(styled_index, classifier_weights=None, classifier_bias=None)
-    assert plain.match([text], vector)[0].action == "turn_left"
+    assert plain.actions[int(plain.action_ids_of(unsided, vector)[0])] == "turn_left"
+    assert plain.match([text], vector)[0].action == "wave_right_hand"
 
 
 def test_a_request_is_rephrased_as_the_nearest_caption_of_its_meaning_keeping_its_style(styled_index, encoder):
@@ -224,3 +228,27 @@ def test_the_classifier_learns_from_phrasings_that_are_not_captions(encoder):
     assert set(taught.rephrase(texts[:2], vectors[:2])) <= set(captions["turn_left"])
     with pytest.raises(MeaningIndexError, match="without captions: bow"):
         MeaningIndex.build(captions, encoder.encode, "all-MiniLM-L6-v2", phrasings={"bow": ["take a bow"]})
+
+
+def test_a_named_side_rules_out_the_actions_and_captions_of_the_other_side(encoder):
+    """The sentence encoder hardly tells left from right: the side a request names decides between actions (and
+    between captions of one action) that differ by their side; a request that names no side, or both, is read as
+    before."""
+    captions = {"wave_left_hand": ["a person waves with the left hand", "wave your left hand",
+                                   "give me a wave with your left hand please"],
+                "wave_right_hand": ["a person waves with the right hand"],
+                "bye": ["a person waves goodbye with the left hand", "a person waves goodbye with the right hand"],
+                "walk": ["a person walks forward"]}
+    index = MeaningIndex.build(captions, encoder.encode, "all-MiniLM-L6-v2")
+    texts = ["could you give me a wave with your right hand please", "wave with your right hand right now",
+             "give me a wave please", "wave your left hand, then your right", "walk forward right away"]
+    vectors = encoder.encode(texts)
+    assert index.action_ids_of([""] * 5, vectors)[0] == index.actions.index("wave_left_hand")  # without the rule
+    assert [index.actions[k] for k in index.action_ids_of(texts, vectors)][:2] == ["wave_right_hand"] * 2
+    assert [m.action for m in index.match(texts, vectors)][1:] == [
+        "wave_right_hand", *(index.actions[k] for k in index.action_ids_of([""] * 3, vectors[2:]))]
+    with pytest.raises(MeaningIndexError, match="2 texts for 5"):
+        index.action_ids_of(texts[:2], vectors)
+    said = ["wave goodbye with your right hand", "wave goodbye with your left hand"]
+    assert [index.match([t], encoder.encode([t]))[0].action for t in said] == ["bye", "bye"]
+    assert index.rephrase(said, encoder.encode(said)) == captions["bye"][::-1]
