@@ -170,6 +170,27 @@ def style_label(style: str) -> str:
     return STYLE_LABELS.get(style, style)
 
 
+@lru_cache(maxsize=1)
+def _style_phrases() -> tuple[tuple[str, str], ...]:
+    """(normalised style phrase, style label) of the caption table, longest phrase first."""
+    labels = {normalise(p): style_label(style) for style, phrases in bandai_caption_table().styles.items()
+              for p in phrases}
+    return tuple(sorted(labels.items(), key=lambda item: (-len(item[0]), item[0])))
+
+
+def named_style(text: str) -> str | None:
+    """The style (its `style_label`) a text names with one of the captions' own style phrases
+    (bandai_captions.yaml: "wearily", "like a tired old man", "proudly"), or None when it names none or more than
+    one. A phrase inside a longer one counts once ("stiffly like an old person" is one phrase, not two)."""
+    words = f" {normalise(text)} "
+    named = set()
+    for phrase, label in _style_phrases():
+        if f" {phrase} " in words:
+            named.add(label)
+            words = words.replace(f" {phrase} ", " | ")
+    return named.pop() if len(named) == 1 else None
+
+
 def held_out_style_phrases(held: HeldOutPhrasings, style: str) -> tuple[str, ...]:
     for name in (style, style_label(style), {"masculinity": "masculine"}.get(style, style)):
         if name in held.styles:

@@ -18,7 +18,8 @@ vocabulary: the ROS node refuses it instead of executing the nearest motion, and
 allow-list.
 
 :meth:`MeaningIndex.rephrase` says a request in the model's own words: the caption of the request's meaning
-nearest to it that names the same speed (its style words usually carried over by the nearest one).
+nearest to it that names the same speed, no other side, and the style the request names in the captions' words
+(other style words are usually carried over by the nearest caption).
 Text-to-motion generates from that caption with ``text_to_motion.rephrase: meaning`` (`motiongpt.lm.text_grounding`).
 
 The index is ``meaning_index.npz`` in the model folder: the caption texts and their unit vectors (float16),
@@ -38,6 +39,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from motiongpt.data.augment import action_side, named_side, named_speed
+from motiongpt.data.bandai_dataset import named_style
 
 INDEX_FILE = "meaning_index.npz"
 _OTHER_SIDE = {"left": "right", "right": "left"}  # a text that names one side rules out actions of the other
@@ -128,19 +130,22 @@ class MeaningIndex:
 
     def rephrase(self, texts: Sequence[str], query: np.ndarray) -> list[str]:
         """For each text and its query vector, the index caption nearest to it among the captions of the action
-        it means that name the same speed (slow, fast or none, `motiongpt.data.augment.named_speed`) and, when the
-        text names a side, no other side (`motiongpt.data.augment.named_side`); each condition is dropped when no
-        caption of the action meets it. The sentence encoder hardly tells "slowly" from "rapidly" nor left from
-        right, and a request that names no speed should not be given one."""
+        it means that name the same speed (slow, fast or none, `motiongpt.data.augment.named_speed`), when the
+        text names a side no other side (`motiongpt.data.augment.named_side`), and when it names a style in the
+        captions' own words that style (`motiongpt.data.bandai_dataset.named_style`); each condition in turn is
+        dropped when no caption left meets it. The sentence encoder hardly tells "slowly" from "rapidly", left
+        from right, nor "wearily" from "vigorously"; a request that names no speed should not be given one."""
         if not self.captions:
             raise MeaningIndexError("this meaning index has no caption texts to rephrase with")
         query = np.asarray(query, dtype=np.float32)
         scores = query @ self.vectors.T  # (Q, N)
         scores[self.action_ids[None, :] != self.action_ids_of(texts, query)[:, None]] = -np.inf
         for row, text in zip(scores, texts):
-            other_side = _OTHER_SIDE.get(named_side(text))
+            other_side, style = _OTHER_SIDE.get(named_side(text)), named_style(text)
+            anything = np.ones(len(row), bool)
             for keep in (self._caption_speeds == named_speed(text),
-                         self._caption_sides != other_side if other_side else np.ones(len(row), bool)):
+                         self._caption_sides != other_side if other_side else anything,
+                         self._caption_styles == style if style else anything):
                 if np.isfinite(row[keep]).any():
                     row[~keep] = -np.inf
         return [self.captions[int(i)] for i in scores.argmax(axis=1)]
@@ -148,6 +153,10 @@ class MeaningIndex:
     @functools.cached_property
     def _caption_speeds(self) -> np.ndarray:
         return np.array([named_speed(caption) for caption in self.captions], dtype=object)
+
+    @functools.cached_property
+    def _caption_styles(self) -> np.ndarray:
+        return np.array([named_style(caption) for caption in self.captions], dtype=object)
 
     @functools.cached_property
     def _action_sides(self) -> np.ndarray:

@@ -69,6 +69,21 @@ def test_caption_table_loads_and_is_valid():
     assert all(len(phrases) >= 3 for phrases in table.styles.values())
 
 
+def test_named_style_reads_the_captions_own_style_phrases():
+    from motiongpt.data.bandai_dataset import bandai_caption_table, named_style, style_label
+
+    assert named_style("Put your left hand up wearily, like it weighs a ton.") == "exhausted"  # tired -> exhausted
+    assert named_style("walk like a tired old man") == "exhausted"  # one phrase, though "old man" is in it
+    assert named_style("stiffly like an old person") == "elderly"
+    assert named_style("RAISE YOUR HAND PROUDLY") == "proud"
+    assert named_style("wave happily, then sadly") is None  # two styles: no one style
+    assert named_style("walk forward quickly") is None  # a speed is not a style
+    # every phrase of the table names its own style
+    for style, phrases in bandai_caption_table().styles.items():
+        for phrase in phrases:
+            assert named_style(f"a person walks forward {phrase}.") == style_label(style), phrase
+
+
 def test_held_out_phrasings_cover_every_action_and_are_never_trained_on():
     table = plan.bandai_caption_table()
     held = plan.held_out_phrasings()

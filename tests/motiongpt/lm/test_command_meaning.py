@@ -252,3 +252,19 @@ def test_a_named_side_rules_out_the_actions_and_captions_of_the_other_side(encod
     said = ["wave goodbye with your right hand", "wave goodbye with your left hand"]
     assert [index.match([t], encoder.encode([t]))[0].action for t in said] == ["bye", "bye"]
     assert index.rephrase(said, encoder.encode(said)) == captions["bye"][::-1]
+
+
+def test_a_rephrasing_keeps_a_style_the_request_names_in_the_captions_words(encoder):
+    """"wearily" sits next to "vigorously" for the sentence encoder: a request that names a style with one of the
+    captions' style phrases is rephrased as a caption of that style when the action has one, and as before when it
+    has none or the request names no style that way."""
+    index = MeaningIndex.build({"raise_up_right_hand": ["raise your right hand vigorously",
+                                                        "put your right hand up like an exhausted person"],
+                                "bow": ["take a bow", "bow like an energetic person"]},
+                               encoder.encode, "all-MiniLM-L6-v2")
+    texts = ["raise your right hand wearily", "raise your right hand", "bow wearily"]
+    vectors = encoder.encode(texts)
+    unnamed = index.rephrase([""] * 3, vectors)  # the same vectors, their texts naming nothing
+    assert unnamed[0] == "raise your right hand vigorously"  # by meaning alone
+    assert index.rephrase(texts, vectors) == ["put your right hand up like an exhausted person", unnamed[1],
+                                              unnamed[2]]
