@@ -140,31 +140,25 @@ class MeaningIndex:
         query = np.asarray(query, dtype=np.float32)
         scores = query @ self.vectors.T  # (Q, N)
         scores[self.action_ids[None, :] != self.action_ids_of(texts, query)[:, None]] = -np.inf
+        names, anything = self._caption_names, np.ones(len(self.captions), bool)
         for row, text in zip(scores, texts):
             other_side, style = _OTHER_SIDE.get(named_side(text)), named_style(text)
-            anything = np.ones(len(row), bool)
-            for keep in (self._caption_speeds == named_speed(text),
-                         self._caption_sides != other_side if other_side else anything,
-                         self._caption_styles == style if style else anything):
+            for keep in (names["speed"] == named_speed(text),
+                         names["side"] != other_side if other_side else anything,
+                         names["style"] == style if style else anything):
                 if np.isfinite(row[keep]).any():
                     row[~keep] = -np.inf
         return [self.captions[int(i)] for i in scores.argmax(axis=1)]
 
     @functools.cached_property
-    def _caption_speeds(self) -> np.ndarray:
-        return np.array([named_speed(caption) for caption in self.captions], dtype=object)
-
-    @functools.cached_property
-    def _caption_styles(self) -> np.ndarray:
-        return np.array([named_style(caption) for caption in self.captions], dtype=object)
+    def _caption_names(self) -> dict[str, np.ndarray]:
+        """The speed, side and style each caption names (None where it names none), by caption."""
+        return {what: np.array([read(caption) for caption in self.captions], dtype=object)
+                for what, read in (("speed", named_speed), ("side", named_side), ("style", named_style))}
 
     @functools.cached_property
     def _action_sides(self) -> np.ndarray:
         return np.array([action_side(action) for action in self.actions], dtype=object)
-
-    @functools.cached_property
-    def _caption_sides(self) -> np.ndarray:
-        return np.array([named_side(caption) for caption in self.captions], dtype=object)
 
     def with_threshold(self, threshold: float) -> "MeaningIndex":
         return dataclasses.replace(self, threshold=float(threshold))
