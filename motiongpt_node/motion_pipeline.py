@@ -336,12 +336,12 @@ class MotionPipeline:
 
     def rephrased(self, steps: tuple[str, ...]) -> list[str] | None:
         """The training caption each step is generated from when the model folder rephrases requests
-        (``text_to_motion.rephrase: meaning``, `MotionGPT.rephrase`); None when it does not."""
-        settings = getattr(self.model, "text_to_motion_settings", None)
-        if getattr(settings, "rephrase", "none") != "meaning":
+        (`MotionGPT.generated_from`); None when it does not."""
+        generated_from = getattr(self.model, "generated_from", None)
+        if generated_from is None:
             return None
         with self._model_lock:
-            return self.model.rephrase(list(steps))
+            return generated_from(list(steps))
 
     def describe(self, joints: np.ndarray) -> str:
         """The model's caption of (T,22,3) joints (encoded to codes first); an empty caption is an error."""

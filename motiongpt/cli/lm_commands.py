@@ -169,9 +169,9 @@ def run_generate(args: argparse.Namespace) -> int:
     # the model's own description of what it generated, from the codes it chose (its motion-to-text task)
     (out / "caption.txt").write_text(model.captions_for_codes([result.codes])[0].strip() + "\n")
     steps = [{"text": t, "first_frame": a, "end_frame": b} for t, a, b in result.steps]
-    if model.text_to_motion_settings.rephrase == "meaning":  # the training caption each step was generated from
-        for step, caption in zip(steps, model.rephrase([step["text"] for step in steps])):
-            step["generated_from"] = caption
+    # the training caption each step was generated from, when the model rephrases
+    for step, caption in zip(steps, model.generated_from([step["text"] for step in steps]) or ()):
+        step["generated_from"] = caption
     (out / "steps.json").write_text(json.dumps(steps, indent=1) + "\n")
     if args.bvh:
         from motiongpt.data.bvh import write_bvh

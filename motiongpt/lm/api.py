@@ -392,6 +392,11 @@ class MotionGPT:
         texts = [str(t) for t in texts]
         return self._index_for("rephrase").rephrase(texts, self._meaning_vectors(texts).numpy()) if texts else []
 
+    def generated_from(self, steps: Sequence[str]) -> list[str] | None:
+        """The training caption each step of a command is generated from when the model folder rephrases
+        requests (``text_to_motion.rephrase: meaning``); None when the steps are generated from themselves."""
+        return self.rephrase(steps) if self.text_to_motion_settings.rephrase == "meaning" else None
+
     def text_to_motion(self, text: str | Sequence[str], seconds: float | None = None, seed: int | None = None,
                        top_k: int | None = None, temperature: float | None = None, greedy: bool = False,
                        candidates: int | None = None, guidance: float | None = None
