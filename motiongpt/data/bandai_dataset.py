@@ -31,7 +31,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -170,21 +170,40 @@ def style_label(style: str) -> str:
     return STYLE_LABELS.get(style, style)
 
 
+StylePhrases = tuple[tuple[str, str], ...]  # (normalised style phrase, style label), longest phrase first
+
+
 @lru_cache(maxsize=1)
-def _style_phrases() -> tuple[tuple[str, str], ...]:
-    """(normalised style phrase, style label) of the caption table, longest phrase first."""
-    labels = {normalise(p): style_label(style) for style, phrases in bandai_caption_table().styles.items()
-              for p in phrases}
+def _style_phrases() -> StylePhrases:
+    """The caption table's style phrases."""
+    return style_phrases({})
+
+
+def style_phrases(more: Mapping[str, Sequence[str]]) -> StylePhrases:
+    """The caption table's style phrases and ``more`` ({style: phrases}, styles by name or `style_label`), for
+    `named_style`. A phrase of two styles, or a style the data does not have, is a BandaiCaptionError."""
+    table = bandai_caption_table().styles
+    known = {style_label(style) for style in table}
+    labels: dict[str, str] = {}
+    for style, phrases in [*table.items(), *more.items()]:
+        if style_label(style) not in known:
+            raise BandaiCaptionError(f"style phrases for {style!r}, which is not a style of the data: {sorted(known)}")
+        for phrase in phrases:
+            phrase = normalise(phrase)
+            if not phrase or labels.setdefault(phrase, style_label(style)) != style_label(style):
+                raise BandaiCaptionError(f"style phrase {phrase!r} of {style!r} is empty or names another style "
+                                         f"({labels.get(phrase)!r})")
     return tuple(sorted(labels.items(), key=lambda item: (-len(item[0]), item[0])))
 
 
-def named_style(text: str) -> str | None:
-    """The style (its `style_label`) a text names with one of the captions' own style phrases
-    (bandai_captions.yaml: "wearily", "like a tired old man", "proudly"), or None when it names none or more than
-    one. A phrase inside a longer one counts once ("stiffly like an old person" is one phrase, not two)."""
+def named_style(text: str, phrases: StylePhrases | None = None) -> str | None:
+    """The style (its `style_label`) a text names with one of ``phrases`` (`style_phrases`; by default the
+    captions' own, bandai_captions.yaml: "wearily", "like a tired old man", "proudly"), or None when it names none
+    or more than one. A phrase inside a longer one counts once ("stiffly like an old person" is one phrase, not
+    two)."""
     words = f" {normalise(text)} "
     named = set()
-    for phrase, label in _style_phrases():
+    for phrase, label in _style_phrases() if phrases is None else phrases:
         if f" {phrase} " in words:
             named.add(label)
             words = words.replace(f" {phrase} ", " | ")

@@ -18,8 +18,9 @@ vocabulary: the ROS node refuses it instead of executing the nearest motion, and
 allow-list.
 
 :meth:`MeaningIndex.rephrase` says a request in the model's own words: the caption of the request's meaning
-nearest to it that names the same speed, no other side, and the style the request names in the captions' words
-(other style words are usually carried over by the nearest caption).
+nearest to it that names the same speed, no other side, and the style the request names, in the captions' words
+or in the more ways of saying each style of ``style_phrasings.yaml`` (`requested_style`); a style said otherwise is
+carried over only when the nearest caption happens to carry it.
 Text-to-motion generates from that caption with ``text_to_motion.rephrase: meaning`` (`motiongpt.lm.text_grounding`).
 
 The index is ``meaning_index.npz`` in the model folder: the caption texts and their unit vectors (float16),
@@ -34,12 +35,12 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from motiongpt.data.augment import action_side, named_side, named_speed
-from motiongpt.data.bandai_dataset import named_style
+from motiongpt.data.bandai_dataset import named_style, style_phrases
 
 INDEX_FILE = "meaning_index.npz"
 _OTHER_SIDE = {"left": "right", "right": "left"}  # a text that names one side rules out actions of the other
@@ -128,13 +129,15 @@ class MeaningIndex:
         return [Meaning(text, self.actions[int(k)], float(similarity), bool(similarity >= self.threshold))
                 for text, k, similarity in zip(texts, self.action_ids_of(texts, query), nearest)]
 
-    def rephrase(self, texts: Sequence[str], query: np.ndarray) -> list[str]:
+    def rephrase(self, texts: Sequence[str], query: np.ndarray,
+                 style_of: Callable[[str], str | None] | None = None) -> list[str]:
         """For each text and its query vector, the index caption nearest to it among the captions of the action
         it means that name the same speed (slow, fast or none, `motiongpt.data.augment.named_speed`), when the
-        text names a side no other side (`motiongpt.data.augment.named_side`), and when it names a style in the
-        captions' own words that style (`motiongpt.data.bandai_dataset.named_style`); each condition in turn is
-        dropped when no caption left meets it. The sentence encoder hardly tells "slowly" from "rapidly", left
-        from right, nor "wearily" from "vigorously"; a request that names no speed should not be given one."""
+        text names a side no other side (`motiongpt.data.augment.named_side`), and when it names a style that
+        style (``style_of``, by default `requested_style`: the captions' own style words and
+        ``style_phrasings.yaml``); each condition in turn is dropped when no caption left meets it. The sentence
+        encoder hardly tells "slowly" from "rapidly", left from right, nor "wearily" from "vigorously"; a request
+        that names no speed should not be given one."""
         if not self.captions:
             raise MeaningIndexError("this meaning index has no caption texts to rephrase with")
         query = np.asarray(query, dtype=np.float32)
@@ -142,7 +145,7 @@ class MeaningIndex:
         scores[self.action_ids[None, :] != self.action_ids_of(texts, query)[:, None]] = -np.inf
         names, anything = self._caption_names, np.ones(len(self.captions), bool)
         for row, text in zip(scores, texts):
-            other_side, style = _OTHER_SIDE.get(named_side(text)), named_style(text)
+            other_side, style = _OTHER_SIDE.get(named_side(text)), (style_of or requested_style)(text)
             for keep in (names["speed"] == named_speed(text),
                          names["side"] != other_side if other_side else anything,
                          names["style"] == style if style else anything):
@@ -271,6 +274,8 @@ def out_of_vocabulary_requests(split: str) -> list[str]:
 
 INDEPENDENT_VAL_FILE = Path(__file__).with_name("meaning_val_phrasings.yaml")
 PHRASINGS_FILE = Path(__file__).with_name("meaning_phrasings.yaml")
+STYLE_PHRASINGS_FILE = Path(__file__).with_name("style_phrasings.yaml")
+STYLE_VAL_FILE = Path(__file__).with_name("style_val_requests.yaml")
 
 
 def read_phrasings(path: Path) -> dict[str, list[str]]:
@@ -293,6 +298,30 @@ def classifier_phrasings() -> dict[str, list[str]]:
     """More requests per action, written independently, that the meaning classifier is fitted on besides the
     training captions (see the file's header)."""
     return read_phrasings(PHRASINGS_FILE)
+
+
+@functools.lru_cache(maxsize=1)
+def _request_style_phrases():
+    return style_phrases(read_phrasings(STYLE_PHRASINGS_FILE))
+
+
+def style_val_requests() -> list[dict[str, str]]:
+    """Requests for one action in one style said in the writer's own words ({text, action, style}), written by
+    someone who saw no file of the project (see the file's header): a val set for reading styles."""
+    import yaml
+
+    rows = yaml.safe_load(STYLE_VAL_FILE.read_text()) or []
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and {"text", "action", "style"} <= set(r)
+                                             for r in rows):
+        raise MeaningIndexError(f"{STYLE_VAL_FILE}: expected a list of {{text, action, style}}")
+    return [{key: str(r[key]) for key in ("text", "action", "style")} for r in rows]
+
+
+def requested_style(text: str) -> str | None:
+    """The style a request names: in the captions' own style words or in the more ways of saying each style of
+    ``style_phrasings.yaml`` ("like my grandpa" -> elderly, "all grumpy" -> angry); None when it names none or
+    more than one (`motiongpt.data.bandai_dataset.named_style`)."""
+    return named_style(text, _request_style_phrases())
 
 
 def meaning_accuracy(index: MeaningIndex, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str]

@@ -353,3 +353,19 @@ def test_cli_build_with_bandai_prints_the_summary(built, tmp_path, capsys):
     assert "styles: 2 (active, masculine)" in printed and "CC BY-NC 4.0" in printed
     assert (tmp_path / "again" / "texts" / "bn2-walk-active-013-x100-p1of1.txt").read_text() == \
         (out / "texts" / "bn2-walk-active-013-x100-p1of1.txt").read_text()
+
+
+def test_more_style_phrases_are_read_besides_the_captions_and_may_not_contradict_them():
+    from motiongpt.data.bandai_dataset import BandaiCaptionError, named_style, style_phrases
+
+    phrases = style_phrases({"old": ["like my grandpa"], "happy": ["all smiles"]})  # by name or label
+    assert named_style("walk like my grandpa", phrases) == "elderly"
+    assert named_style("walk like my grandpa") is None  # the captions' phrases alone
+    assert named_style("bow proudly", phrases) == "proud"  # the captions' phrases are still read
+    assert named_style("wave all smiles like my grandpa", phrases) is None  # two styles
+    with pytest.raises(BandaiCaptionError, match="names another style"):
+        style_phrases({"happy": ["wearily"]})  # a caption phrase of tired
+    with pytest.raises(BandaiCaptionError, match="not a style of the data"):
+        style_phrases({"sleepy": ["yawning"]})
+    with pytest.raises(BandaiCaptionError, match="empty"):
+        style_phrases({"happy": ["!!"]})

@@ -270,3 +270,54 @@ def test_a_rephrasing_keeps_a_style_the_request_names_in_the_captions_words(enco
     assert unnamed[0] == "raise your right hand vigorously"  # by meaning alone
     assert index.rephrase(texts, vectors) == ["put your right hand up like an exhausted person", unnamed[1],
                                               unnamed[2]]
+
+
+def test_a_style_said_in_other_words_is_read_from_the_style_phrasings():
+    """style_phrasings.yaml: more ways of saying each style of the data, none naming a speed or a side, none a
+    caption phrase (those are read anyway) nor a phrase of two styles (style_phrases checks that on loading)."""
+    from motiongpt.data.augment import named_side, named_speed
+    from motiongpt.data.bandai_dataset import bandai_caption_table, named_style, normalise, style_label
+    from motiongpt.lm.command_meaning import STYLE_PHRASINGS_FILE, read_phrasings, requested_style
+
+    more = read_phrasings(STYLE_PHRASINGS_FILE)
+    table = bandai_caption_table().styles
+    assert {style_label(s) for s in more} == {style_label(s) for s in table}  # every style of the data
+    captions = {normalise(p) for phrases in table.values() for p in phrases}
+    for style, phrases in more.items():
+        assert len(phrases) >= 20, style
+        for phrase in phrases:
+            assert normalise(phrase) not in captions and not named_speed(phrase) and not named_side(phrase), phrase
+            assert requested_style(f"please walk forward {phrase}") == style_label(style), phrase
+    assert requested_style("walk forward like my grandpa does") is None  # not a phrase of the file
+    assert named_style("raise your right hand grumpily") is None and requested_style(
+        "raise your right hand grumpily") == "angry"
+    assert requested_style("bow wearily") == "exhausted"  # and the captions' own phrases
+    assert requested_style("walk forward") is None
+
+
+def test_a_rephrasing_keeps_a_style_said_in_other_words(encoder):
+    """A request naming a style with a phrase of style_phrasings.yaml is rephrased as a caption of that style; the
+    captions' phrases alone do not read it, and a reader can be passed instead (benchmarks/style_words.py)."""
+    from motiongpt.data.bandai_dataset import named_style
+
+    index = MeaningIndex.build({"raise_up_right_hand": ["raise your right hand happily",
+                                                        "put your right hand up angrily"],
+                                "bow": ["take a bow", "bow energetically"]},
+                               encoder.encode, "all-MiniLM-L6-v2")
+    texts = ["raise your right hand grumpily", "raise your right hand", "bow grumpily"]
+    vectors = encoder.encode(texts)
+    unnamed = index.rephrase([""] * 3, vectors)
+    assert unnamed[0] == "raise your right hand happily"  # by meaning alone
+    assert index.rephrase(texts, vectors, style_of=named_style) == unnamed
+    assert index.rephrase(texts, vectors) == ["put your right hand up angrily", unnamed[1], unnamed[2]]
+
+
+def test_the_styled_val_requests_name_known_actions_and_styles():
+    from motiongpt.data.bandai_dataset import bandai_caption_table, style_label
+    from motiongpt.lm.command_meaning import style_val_requests
+
+    rows = style_val_requests()
+    styles = {style_label(s) for s in bandai_caption_table().styles}
+    actions = {c.action for c in bandai_caption_table().contents.values()}
+    assert len(rows) >= 150 and {r["style"] for r in rows} == styles
+    assert {r["action"] for r in rows} <= actions
