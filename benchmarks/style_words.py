@@ -15,6 +15,8 @@ import argparse
 import collections
 import json
 
+import numpy as np
+
 from motiongpt.data.bandai_dataset import named_style
 from motiongpt.lm.command_meaning import requested_style, style_val_requests
 
@@ -27,15 +29,18 @@ def main() -> int:
     parser.add_argument("--verbose", action="store_true", help="print each request whose style is not read")
     args = parser.parse_args()
 
-    from motiongpt.lm import MotionGPT
+    from pathlib import Path
 
-    model = MotionGPT.from_pretrained(args.model, backend="onnxruntime", threads=1)
-    index = model.meaning_index
+    from motiongpt.lm.command_meaning import MeaningIndex
+    from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
+
+    index = MeaningIndex.load(args.model)
     if index is None:
         parser.error(f"{args.model} has no meaning index (motiongpt export meaning-index)")
+    encoder = SentenceEncoder(resolve_encoder_folder(index.encoder, base=Path(args.model)))
     rows = style_val_requests()
     texts = [row["text"] for row in rows]
-    vectors = model._meaning_vectors(texts).numpy()
+    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
     actions = [index.actions[int(k)] for k in index.action_ids_of(texts, vectors)]
     trained_pairs = {(index.actions[int(a)], named_style(c)) for a, c in zip(index.action_ids, index.captions)}
     gradable = [act == row["action"] and (row["action"], row["style"]) in trained_pairs

@@ -279,12 +279,12 @@ STYLE_VAL_FILE = Path(__file__).with_name("style_val_requests.yaml")
 
 
 def read_phrasings(path: Path) -> dict[str, list[str]]:
-    """{action: phrasings} of a phrasing file (YAML: a non-empty list of strings per action)."""
+    """{action or style: phrasings} of a phrasing file (YAML: a non-empty list of strings under each name)."""
     import yaml
 
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict) or not all(isinstance(v, list) and v for v in data.values()):
-        raise MeaningIndexError(f"{path}: expected a non-empty list of phrasings per action")
+        raise MeaningIndexError(f"{path}: expected a non-empty list of phrasings under each name")
     return {str(action): [str(t) for t in texts] for action, texts in data.items()}
 
 
@@ -301,7 +301,8 @@ def classifier_phrasings() -> dict[str, list[str]]:
 
 
 @functools.lru_cache(maxsize=1)
-def _request_style_phrases():
+def _request_style_phrases() -> tuple[tuple[str, str], ...]:
+    """The captions' style phrases and those of ``style_phrasings.yaml`` (`style_phrases`), read once."""
     return style_phrases(read_phrasings(STYLE_PHRASINGS_FILE))
 
 
