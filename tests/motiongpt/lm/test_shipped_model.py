@@ -89,3 +89,18 @@ def test_the_shipped_model_says_a_request_in_its_own_words_keeping_its_action_an
     captions = shipped.rephrase(list(requests))
     meanings = shipped.meanings(captions)
     assert [(m.action, named_speed(c)) for m, c in zip(meanings, captions)] == list(requests.values()), captions
+
+
+def test_the_shipped_model_keeps_a_style_said_in_other_words(shipped):
+    """The README's examples: a style named with a phrase of style_phrasings.yaml is rephrased as a caption of
+    that style (the nearest caption alone names none); where the action has no caption of that style it is not."""
+    from motiongpt.data.bandai_dataset import named_style
+
+    requests = ["walk forward grumpily", "walk forward like a troll", "raise your right hand grumpily"]
+    captions = shipped.rephrase(requests)
+    assert [named_style(c) for c in captions[:2]] == ["angry", "giant"], captions
+    assert [m.action for m in shipped.meanings(captions)] == ["walk", "walk", "raise_up_right_hand"], captions
+    assert named_style(captions[2]) != "angry", captions
+    plain = shipped.meaning_index.rephrase(requests[:2], shipped._meaning_vectors(requests[:2]).numpy(),
+                                           style_of=named_style)
+    assert [named_style(c) for c in plain] == [None, None], plain
