@@ -288,7 +288,7 @@ def test_a_style_said_in_other_words_is_read_from_the_style_phrasings():
         for phrase in phrases:
             assert normalise(phrase) not in captions and not named_speed(phrase) and not named_side(phrase), phrase
             assert requested_style(f"please walk forward {phrase}") == style_label(style), phrase
-    assert requested_style("walk forward like my grandpa does") is None  # not a phrase of the file
+    assert requested_style("walk forward the way my aunt does") is None  # not a phrase of the file
     assert named_style("raise your right hand grumpily") is None and requested_style(
         "raise your right hand grumpily") == "angry"
     assert requested_style("bow wearily") == "exhausted"  # and the captions' own phrases
