@@ -256,20 +256,31 @@ def test_a_named_side_rules_out_the_actions_and_captions_of_the_other_side(encod
     assert index.rephrase(said, vectors) == captions["bye"][::-1]
 
 
-def test_a_rephrasing_keeps_a_style_the_request_names_in_the_captions_words(encoder):
-    """"wearily" sits next to "vigorously" for the sentence encoder: a request that names a style with one of the
-    captions' style phrases is rephrased as a caption of that style when the action has one, and as before when it
-    has none or the request names no style that way."""
-    index = MeaningIndex.build({"raise_up_right_hand": ["raise your right hand vigorously",
-                                                        "put your right hand up like an exhausted person"],
-                                "bow": ["take a bow", "bow like an energetic person"]},
+@pytest.mark.parametrize("raise_captions, bow_captions, said, in_the_captions_words", [
+    # "wearily" sits next to "vigorously" for the sentence encoder; "wearily" is a caption style phrase (tired)
+    (["raise your right hand vigorously", "put your right hand up like an exhausted person"],
+     ["take a bow", "bow like an energetic person"], "wearily", True),
+    # "grumpily" is a phrase of style_phrasings.yaml only (angry)
+    (["raise your right hand happily", "put your right hand up angrily"],
+     ["take a bow", "bow energetically"], "grumpily", False),
+])
+def test_a_rephrasing_keeps_the_style_the_request_names(encoder, raise_captions, bow_captions, said,
+                                                        in_the_captions_words):
+    """A request that names a style, with one of the captions' style phrases or one of style_phrasings.yaml, is
+    rephrased as a caption of that style when the action has one, and as before when it has none or the request
+    names no style; the captions' phrases alone read only the first kind, and a reader can be passed instead
+    (benchmarks/style_words.py)."""
+    from motiongpt.data.bandai_dataset import named_style
+
+    index = MeaningIndex.build({"raise_up_right_hand": raise_captions, "bow": bow_captions},
                                encoder.encode, "all-MiniLM-L6-v2")
-    texts = ["raise your right hand wearily", "raise your right hand", "bow wearily"]
+    texts = [f"raise your right hand {said}", "raise your right hand", f"bow {said}"]
     vectors = encoder.encode(texts)
     unnamed = index.rephrase([""] * 3, vectors)  # the same vectors, their texts naming nothing
-    assert unnamed[0] == "raise your right hand vigorously"  # by meaning alone
-    assert index.rephrase(texts, vectors) == ["put your right hand up like an exhausted person", unnamed[1],
-                                              unnamed[2]]
+    assert unnamed[0] == raise_captions[0]  # by meaning alone
+    styled = [raise_captions[1], unnamed[1], unnamed[2]]
+    assert index.rephrase(texts, vectors) == styled
+    assert index.rephrase(texts, vectors, style_of=named_style) == (styled if in_the_captions_words else unnamed)
 
 
 def test_a_style_said_in_other_words_is_read_from_the_style_phrasings():
@@ -293,23 +304,6 @@ def test_a_style_said_in_other_words_is_read_from_the_style_phrasings():
         "raise your right hand grumpily") == "angry"
     assert requested_style("bow wearily") == "exhausted"  # and the captions' own phrases
     assert requested_style("walk forward") is None
-
-
-def test_a_rephrasing_keeps_a_style_said_in_other_words(encoder):
-    """A request naming a style with a phrase of style_phrasings.yaml is rephrased as a caption of that style; the
-    captions' phrases alone do not read it, and a reader can be passed instead (benchmarks/style_words.py)."""
-    from motiongpt.data.bandai_dataset import named_style
-
-    index = MeaningIndex.build({"raise_up_right_hand": ["raise your right hand happily",
-                                                        "put your right hand up angrily"],
-                                "bow": ["take a bow", "bow energetically"]},
-                               encoder.encode, "all-MiniLM-L6-v2")
-    texts = ["raise your right hand grumpily", "raise your right hand", "bow grumpily"]
-    vectors = encoder.encode(texts)
-    unnamed = index.rephrase([""] * 3, vectors)
-    assert unnamed[0] == "raise your right hand happily"  # by meaning alone
-    assert index.rephrase(texts, vectors, style_of=named_style) == unnamed
-    assert index.rephrase(texts, vectors) == ["put your right hand up angrily", unnamed[1], unnamed[2]]
 
 
 def test_the_styled_val_requests_name_known_actions_and_styles():
