@@ -38,7 +38,7 @@ from motiongpt.skeleton import (
     RIGHT_FOOT_JOINTS,
     TARGET_BONE_LENGTHS,
 )
-from motiongpt.validation import MotionError, check_feature_batch, check_joints
+from motiongpt.validation import MotionError, check_feature_batch, check_features, check_joints
 
 # Feature layout (HumanML3D, Guo et al. CVPR 2022: 4 root + 63 ric + 126 rot6d + 66 velocity + 4 contact).
 ROOT_ROT_VEL = slice(0, 1)      # half yaw angle per frame (rad)
@@ -243,6 +243,43 @@ def joints_to_features(joints: Any, feet_threshold: float = FEET_THRESHOLD, sour
         [root_rot_vel[:, None], root_lin_vel, root_height[:, None], ric, rot6d, local_vel, contacts], axis=-1)
     assert features.shape == (frames - 1, FEATURE_DIM)
     return features
+
+
+def retime_features(features: Any, frames: int, source: str = "features") -> np.ndarray:
+    """The motion of ``features`` (T, 263) played in ``frames`` rows instead of T, at the same frame rate: as
+    many times as fast as (T - 1) / (frames - 1) (< 1: slower); first and last poses kept. The root's path and
+    heading (as :func:`recover_from_ric` integrates them) and the poses (root height, ric, rot6d) are interpolated
+    linearly in time, and the per-frame changes are taken from them (root yaw and velocity) or interpolated and
+    scaled by the speed (joint velocities); foot contacts come from the nearer row. The joints recovered from the
+    result are those of the original motion resampled in time (`motiongpt.data.augment.change_speed`, how the
+    training data's speed words were made), to within the interpolation of each pose."""
+    features = np.asarray(check_features(features, source, min_frames=2), dtype=np.float64)
+    if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 2:
+        raise ValueError(f"retime_features: frames must be an integer >= 2, got {frames!r}")
+    count = features.shape[0]
+    times = np.linspace(0.0, count - 1.0, int(frames))
+    lower = np.minimum(np.floor(times).astype(int), count - 2)
+    weight = (times - lower)[:, None]
+
+    def at_times(values: np.ndarray) -> np.ndarray:
+        return (1.0 - weight) * values[lower] + weight * values[lower + 1]
+
+    speed = (count - 1.0) / (frames - 1.0)
+    played = at_times(features)
+    played[:, LOCAL_VEL] *= speed
+    played[-1, ROOT_ROT_VEL] *= speed  # the last row's changes lead past the motion's end: scaled as they are
+    played[-1, ROOT_LIN_VEL] *= speed
+    nearer = np.where(weight[:, 0] < 0.5, lower, lower + 1)
+    played[:, FOOT_CONTACT] = features[nearer, FOOT_CONTACT]
+    # the root as recover_from_ric integrates it: half yaw angle and ground position of every frame
+    half_yaw = np.concatenate([[0.0], np.cumsum(features[:-1, 0])])
+    steps = np.zeros((count, 3))
+    steps[1:, [0, 2]] = features[:-1, 1:3]
+    path = np.cumsum(rotate_about_y(steps, -2.0 * half_yaw), axis=0)
+    half_yaw, path = at_times(half_yaw[:, None])[:, 0], at_times(path)
+    played[:-1, 0] = np.diff(half_yaw)
+    played[:-1, 1:3] = rotate_about_y(np.diff(path, axis=0), 2.0 * half_yaw[1:])[:, [0, 2]]
+    return played
 
 
 def recover_from_ric(features: Any, source: str = "features") -> np.ndarray:

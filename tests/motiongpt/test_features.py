@@ -21,6 +21,7 @@ from motiongpt.features import (
     process_joints,
     recover_from_ric,
     recover_from_ric_torch,
+    retime_features,
     rotate_about_y,
 )
 from motiongpt.skeleton import FACE_JOINTS, FPS, KINEMATIC_CHAINS, RAW_OFFSETS, TARGET_BONE_LENGTHS
@@ -300,3 +301,38 @@ def test_bad_features_raise_motion_errors():
         recover_from_ric_torch(torch.zeros(2, 4, 264))
     with pytest.raises(MotionError, match="NaN"):
         recover_from_ric_torch(torch.full((4, 263), float("nan")))
+
+
+@pytest.mark.parametrize("factor", [0.7, 1.4, 2.0])
+def test_retimed_features_are_the_motion_resampled_in_time(sample_features, factor):
+    """Played ``factor`` times as fast, the real sample clip recovers to its own joints resampled in time (how the
+    data's speed words were made): the root's path and heading exactly, the poses to within their interpolation."""
+    from motiongpt.data.augment import change_speed
+
+    frames = int(round((len(sample_features) - 1) / factor)) + 1
+    played = retime_features(sample_features, frames)
+    assert played.shape == (frames, 263)
+    joints = recover_from_ric(played)
+    resampled = change_speed(recover_from_ric(sample_features), (len(sample_features) - 1) / (frames - 1))
+    assert resampled.shape == joints.shape
+    np.testing.assert_allclose(joints[:, 0], resampled[:, 0], atol=1e-4)  # the root: path and height
+    error = np.linalg.norm(joints - resampled, axis=-1)  # poses interpolated in the body's frame, not the world's:
+    assert error.mean() < 1e-3 and error.max() < 0.05, (error.mean(), error.max())  # apart where the body turns
+    np.testing.assert_allclose(played[[0, -1], 3:193], sample_features[[0, -1], 3:193], atol=1e-6)  # end poses kept
+    root_speed = [np.linalg.norm(np.diff(j[:, 0, [0, 2]], axis=0), axis=1).mean() for j in (joints, resampled)]
+    assert root_speed[0] == pytest.approx(root_speed[1], rel=1e-3)
+    # joint velocities scale with the speed; contacts are the original rows' (0 or 1)
+    assert np.abs(played[:, LOCAL_VEL]).mean() == pytest.approx(
+        np.abs(sample_features[:, LOCAL_VEL]).mean() * factor, rel=0.1)
+    assert set(np.unique(played[:, FOOT_CONTACT])) <= set(np.unique(sample_features[:, FOOT_CONTACT]))
+
+
+def test_retiming_to_the_same_length_changes_nothing_and_bad_lengths_are_refused(sample_features):
+    np.testing.assert_allclose(retime_features(sample_features, len(sample_features)), sample_features, atol=1e-5)
+    for bad in (1, 0, 2.5, True):
+        with pytest.raises(ValueError, match="frames must be an integer >= 2"):
+            retime_features(sample_features, bad)
+    with pytest.raises(MotionError, match="at least 2"):
+        retime_features(sample_features[:1], 4)
+    with pytest.raises(MotionError, match="NaN"):
+        retime_features(np.full((4, 263), np.nan), 4)
