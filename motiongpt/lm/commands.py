@@ -5,8 +5,9 @@ steps ["walk forward", "wave with your right hand"] -> captions ["a person walks
 "a person waves with their right hand"].
 
 - Address and politeness (`clean_step`): a leading "hey/hi/ok robot", "excuse me", "robot", "please",
-  "could/can/would you (mind)", "I want you to", "I'd like you to", "go ahead and", "let's", "now", and a
-  trailing "please", "for me", "thanks" are dropped; they carry no motion.
+  "could/can/would you (mind)", "I want you to", "I'd like you to", "go ahead and", "let's", "now", "first
+  (thing)", "second,", "in a second,", "hold on (a sec)," and a trailing "please", "for me", "thanks" are
+  dropped; they carry no motion.
 - Steps (`split_command`), rules in order:
   - Separators (`STEP_SEPARATORS`) always separate steps, with a "," and an "and" before them and a ","
     after: "then", "after that", "afterwards", "followed by", "finally", "lastly", "next,", ";", sentence
@@ -23,6 +24,8 @@ steps ["walk forward", "wave with your right hand"] -> captions ["a person walks
     "do"/"perform", a noun phrase is a new step too: "do a cartwheel and a backflip" is two.
   - Repetitions ("wave twice", "spin around three times") and simultaneous actions ("walk forward while
     waving") stay in their step.
+  - A step that only says a speed or a length ("hurry up and walk backwards", "for 2 seconds, step left") is
+    said of the next step ("walk backwards, hurry up"), or of the previous one when it is the last.
 - Step forms (every step `split_command` returns): the sentence capital is dropped ("Walk" -> "walk"; "I"
   and all-capital words are kept); then, by `as_action`, a gerund becomes the imperative ("walking
   forward" -> "walk forward", "start dancing" -> "dance", as after "finish by" or "would you mind"); a
@@ -86,7 +89,9 @@ _GERUND_START = re.compile(r"^(?:start|begin|keep|continue|go on|carry on)\s+(?=
 _FILLER_START = re.compile(
     r"^(?:(?:hey|hi|hello|ok|okay|yo|alright|all right)\b\s*,?\s*(?:(?:robot|buddy|there)\b)?\s*[,!]?\s*"
     r"|excuse me\b\s*,?\s*|robot\b\s*[,!:]?\s*"
-    r"|please\b\s*,?\s*|kindly\s+|now\b\s*,?\s*|and\b\s*|so\b\s*,?\s*|first(?:ly)?\b\s*,?\s*"
+    r"|please\b\s*,?\s*|kindly\s+|now\b\s*,?\s*|and\b\s*|so\b\s*,?\s*|first(?:ly|\s+thing)?\b\s*,?\s*"
+    r"|(?:second|third|fourth|last)(?:ly)?\s*(?:,\s*|$)"
+    r"|in\s+a\s+(?:sec|second|moment|minute|bit)\b\s*,?\s*|hold\s+on(?:\s+a\s+(?:sec|second|moment|minute))?\b\s*,?\s*"
     r"|to start\b\s*,?\s*"
     r"|(?:could|can|would|will)\s+you\s+(?:please\s+)?(?:mind\s+)?"
     r"|i(?:\s+want|\s+need|\s+would like|'d like|’d like)\s+you\s+to\s+"
@@ -227,7 +232,26 @@ def split_command(text: str) -> list[str]:
                     steps.append(as_action(_drop_sentence_capital(step)))
     if not steps:
         raise ValueError(f"command: no step found in {text!r}")
-    return steps
+    return _with_timing_attached(steps)
+
+
+def _with_timing_attached(steps: list[str]) -> list[str]:
+    """A step that says nothing but a speed or a length ("hurry up and walk backwards", "for 2 seconds, step
+    left") is said of the next step, or of the previous one when it is the last: "walk backwards, hurry up",
+    "step left, for 2 seconds" (`motiongpt.lm.request_timing.names_only_timing`)."""
+    from motiongpt.lm.request_timing import names_only_timing
+
+    attached: list[str] = []
+    waiting: list[str] = []
+    for step in steps:
+        if names_only_timing(step):
+            waiting.append(step)
+        else:
+            attached.append(", ".join([step, *waiting]))
+            waiting = []
+    if waiting and attached:
+        attached[-1] = ", ".join([attached[-1], *waiting])
+    return attached or steps
 
 
 SUBJECT_WORDS = frozenset({"a", "an", "the", "someone", "somebody", "he", "she", "they", "person", "man", "woman",

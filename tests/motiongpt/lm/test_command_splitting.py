@@ -110,3 +110,14 @@ def test_every_trailing_filler_is_removed_however_many():
     """Trailing fillers are removed one at a time from the end (each search sees only the text's tail)."""
     assert commands.clean_step("walk forward" + ", please" * 200 + "!") == "walk forward"
     assert commands.clean_step("wave, thanks! please") == "wave"
+
+
+@pytest.mark.parametrize("text, steps", [
+    ("in a second, walk backwards", ["walk backwards"]), ("hold on a sec, now turn right", ["turn right"]),
+    ("first thing, wave with your left hand", ["wave with your left hand"]), ("and second, turn left", ["turn left"]),
+    ("cartwheel, take it easy and go slow", ["cartwheel, take it easy, go slow"]),
+    ("walk forward and do it quickly", ["walk forward and do it quickly"]),
+    ("walk for a second", ["walk for a second"]),  # a length, not a filler
+])
+def test_time_words_that_carry_no_motion_are_dropped_or_kept_with_their_step(text, steps):
+    assert split_command(text) == steps
