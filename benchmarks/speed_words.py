@@ -4,10 +4,11 @@
 Speed: for locomotion, the root's mean horizontal speed (m/s); for gestures (``--measure wrists``), the mean
 speed of both wrists relative to the root (m/s). Each request is generated for ``--seeds`` seeds at the length the
 model chooses (as the ROS node does), through ``MotionGPT.command``; the table gives the mean and standard
-deviation over seeds and the ratio to the request without a speed word (< 1: slower).
+deviation over seeds, the ratio to the request without a speed word (< 1: slower) and the mean length (s).
 
     python benchmarks/speed_words.py [--model models/motiongpt-small] [--backend onnxruntime] [--seeds 20]
         [--prompts "walk forward" "walk backwards" "run"] [--measure root|wrists] [--rephrase none meaning]
+        [--speed words played]
 """
 from __future__ import annotations
 
@@ -45,28 +46,47 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--rephrase", nargs="+", default=[None], choices=("none", "meaning"),
                         help="text_to_motion.rephrase values to compare (default: the model folder's)")
+    parser.add_argument("--speed", nargs="+", default=[None], choices=("words", "played"),
+                        help="how a speed word is honoured: 'words' (left to the model: no speed_factors), 'played' "
+                             "(text_to_motion.speed_factors: the folder's, else the data builder's speed factors); "
+                             "default: the model folder's")
     args = parser.parse_args()
 
+    from motiongpt.data.bandai_dataset import BandaiSettings
     from motiongpt.lm import MotionGPT
+    from motiongpt.lm.text_grounding import GroundingConfigError
 
     model = MotionGPT.from_pretrained(args.model, backend=args.backend)
+    folder = model.text_to_motion_settings
+    data_factors = {"slow": BandaiSettings().slow_factor, "fast": BandaiSettings().fast_factor}
     speed_of = root_speed if args.measure == "root" else wrist_speed
     rows = []
-    for rephrase, prompt in itertools.product(args.rephrase, args.prompts):
-        if rephrase is not None:
-            model.set_text_to_motion(dataclasses.replace(model.text_to_motion_settings, rephrase=rephrase))
-        used = model.text_to_motion_settings.rephrase
+    for rephrase, speed, prompt in itertools.product(args.rephrase, args.speed, args.prompts):
+        factors = {None: folder.speed_factors, "words": None, "played": folder.speed_factors or data_factors}[speed]
+        try:
+            model.set_text_to_motion(dataclasses.replace(folder, rephrase=rephrase or folder.rephrase,
+                                                         speed_factors=factors))
+        except GroundingConfigError as error:
+            print(f"skipped rephrase {rephrase}, speed {speed}: {error}", flush=True)
+            continue
+        used = model.text_to_motion_settings
+        honoured = "played" if used.speed_factors else "words"
         plain = None
         for word in SPEEDS:
             text = prompt + word
-            speeds = [speed_of(model.command(text, seed=seed).joints) for seed in range(args.seeds)]
+            motions = [model.command(text, seed=seed).joints for seed in range(args.seeds)]
+            speeds = [speed_of(joints) for joints in motions]
             mean = statistics.fmean(speeds)
+            seconds = statistics.fmean(len(joints) / FPS for joints in motions)
             plain = mean if word == "" else plain
-            rows.append({"rephrase": used, "request": text, "measure": args.measure, "mean_m_s": round(mean, 3),
+            rows.append({"rephrase": used.rephrase, "speed": honoured, "speed_factors": used.speed_factors,
+                         "request": text, "measure": args.measure, "mean_m_s": round(mean, 3),
                          "sd_m_s": round(statistics.stdev(speeds), 3) if len(speeds) > 1 else 0.0,
-                         "ratio_to_plain": round(mean / plain, 2) if plain else None, "seeds": args.seeds})
-            print(f"rephrase {used:7} {text!r:32} {args.measure} speed {mean:.2f} +- {rows[-1]['sd_m_s']:.2f} m/s "
-                  f"(x{rows[-1]['ratio_to_plain']} of the request without a speed word)", flush=True)
+                         "ratio_to_plain": round(mean / plain, 2) if plain else None,
+                         "mean_seconds": round(seconds, 2), "seeds": args.seeds})
+            print(f"rephrase {used.rephrase:7} speed {honoured:6} {text!r:32} {args.measure} speed {mean:.2f} +- "
+                  f"{rows[-1]['sd_m_s']:.2f} m/s (x{rows[-1]['ratio_to_plain']} of the request without a speed word), "
+                  f"{seconds:.1f} s", flush=True)
     print(json.dumps({"model": args.model, "backend": args.backend, "rows": rows}, indent=1))
     return 0
 

@@ -81,7 +81,8 @@ def register(groups) -> None:
     generate.add_argument("text")
     generate.add_argument("--model", default=DEFAULT_MODEL)
     generate.add_argument("--out", required=True, help="output folder")
-    generate.add_argument("--seconds", type=float, default=None, help="duration of each step")
+    generate.add_argument("--seconds", type=float, default=None,
+                          help="duration of each step that does not say its own (\"wave for 2 seconds\")")
     generate.add_argument("--seed", type=int, default=None)
     generate.add_argument("--top-k", type=int, default=None)
     generate.add_argument("--temperature", type=float, default=None)

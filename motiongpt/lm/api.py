@@ -27,6 +27,7 @@ import yaml
 from motiongpt.lm.commands import as_caption, split_command
 from motiongpt.lm.decoding import Guidance
 from motiongpt.lm.model import GenerationSettings, MotionLanguageModel, ModelLoadError
+from motiongpt.lm.request_timing import read_timing
 from motiongpt.lm.sentence_encoder import SentenceEncoderError
 from motiongpt.lm.text_grounding import (CaptionGrounding, GroundingConfigError, TextToMotionSettings,
                                          write_caption_file)
@@ -75,7 +76,7 @@ class MotionResult:
 
     joints: np.ndarray          # (T, 22, 3)
     features: np.ndarray        # (T, 263), un-normalised
-    codes: np.ndarray           # (L,) with T = 4 L
+    codes: np.ndarray           # (L,) with T = 4 L, unless a step naming a speed was played at it (speed_factors)
     prompt: str = ""
     response: str = ""
     segment: tuple[int, int] = (0, 0)
@@ -151,10 +152,13 @@ class MotionGPT:
 
     def meanings(self, texts: list[str]):
         """The known action each text asks for and whether the model knows the request at all
-        (`motiongpt.lm.command_meaning`); None when the model folder has no meaning index."""
+        (`motiongpt.lm.command_meaning`), read from what its motion is generated from (the text without the words
+        that name its length, and its speed where played: "kick for 40 frames" is read as "kick"); None when the
+        model folder has no meaning index."""
         if self.meaning_index is None:
             return None
-        return self.meaning_index.match(list(texts), self._meaning_vectors(list(texts)).numpy())
+        texts = [self._generation_of(str(t))[0] for t in texts]
+        return self.meaning_index.match(texts, self._meaning_vectors(texts).numpy())
 
     def load_meaning_index(self, folder: str | Path) -> None:
         """Read ``folder``'s meaning index, if it has one (a ModelLoadError when the text-to-motion settings need
@@ -388,9 +392,22 @@ class MotionGPT:
 
     def rephrase(self, texts: Sequence[str]) -> list[str]:
         """Each request said in the model's own words: the training caption of its meaning nearest to it
-        (`motiongpt.lm.command_meaning.MeaningIndex.rephrase`). Needs the model folder's meaning index."""
-        texts = [str(t) for t in texts]
+        (`motiongpt.lm.command_meaning.MeaningIndex.rephrase`), of the request without the words that name its
+        length, and its speed where that speed is played (``speed_factors``). Needs the model folder's meaning
+        index."""
+        return self._rephrased([self._generation_of(str(t))[0] for t in texts])
+
+    def _rephrased(self, texts: list[str]) -> list[str]:
         return self._index_for("rephrase").rephrase(texts, self._meaning_vectors(texts).numpy()) if texts else []
+
+    def _generation_of(self, text: str) -> tuple[str, float, float | None]:
+        """What the motion of a request is generated from: the request without the words that name its length
+        (given to the generation as a length) and its speed where that speed is played (``speed_factors``); how
+        many times as fast the motion is played; the length the request names (s, or None).
+        `motiongpt.lm.request_timing` reads them."""
+        timing = read_timing(text)
+        factor = self.text_to_motion_settings.played_speed(timing.speed)
+        return timing.without(speed=factor != 1.0), factor, timing.seconds
 
     def generated_from(self, steps: Sequence[str]) -> list[str] | None:
         """The training caption each step of a command is generated from when the model folder rephrases
@@ -401,8 +418,10 @@ class MotionGPT:
                        top_k: int | None = None, temperature: float | None = None, greedy: bool = False,
                        candidates: int | None = None, guidance: float | None = None
                        ) -> MotionResult | list[MotionResult]:
-        """Motion for a caption (or a batch of captions). ``seconds`` fixes the duration (rounded to 0.2 s);
-        without it the model chooses, up to ``max_codes`` codes.
+        """Motion for a caption (or a batch of captions). A caption that names its length ("for 3 seconds", "for
+        80 frames") is that long; otherwise ``seconds`` fixes the duration; without it the model chooses, up to
+        ``max_codes`` codes (lengths rounded to 0.2 s). A caption that names a speed the folder plays
+        (``text_to_motion.speed_factors``: "slowly", "hurry up") is generated at its plain pace and played at it.
 
         ``candidates`` motions per prompt (default: the model folder's ``text_to_motion.candidates``; one
         with greedy decoding) are sampled in one batch, from the text and, with grounding, from its nearest
@@ -410,43 +429,76 @@ class MotionGPT:
         the classifier-free guidance scale (default: the model folder's ``text_to_motion.guidance``; 1: none)."""
         texts = [text] if isinstance(text, str) else list(text)
         chosen = self._text_to_codes(texts, seconds, seed, top_k, temperature, greedy, candidates, guidance)
-        results = [self.decode(codes, prompt, response) for codes, prompt, response in chosen]
+        results = [self._played(self.decode(codes, prompt, response), [(codes.size * FRAMES_PER_CODE, frames)])
+                   for codes, prompt, response, frames in chosen]
         return results[0] if isinstance(text, str) else results
 
     def _text_to_codes(self, texts: list[str], seconds: float | None, seed: int | None, top_k: int | None,
                        temperature: float | None, greedy: bool, candidates: int | None,
                        guidance: float | None = None, max_seconds: float | None = None
-                       ) -> list[tuple[np.ndarray, str, str]]:
-        """The chosen motion codes of each text, with the prompt and response they came from (nothing decoded:
-        `command` joins the codes of its steps and decodes them once). ``seconds``: that long; ``max_seconds``
-        (when ``seconds`` is None): the model chooses the length, at most that long."""
+                       ) -> list[tuple[np.ndarray, str, str, int | None]]:
+        """The chosen motion codes of each text, with the prompt and response they came from and the frames their
+        motion is played in (None: as generated, 4 per code; see ``speed_factors`` in
+        `motiongpt.lm.text_grounding`). Nothing is decoded: `command` joins the codes of its steps and decodes them
+        once. Lengths: a text that names one ("for 3 seconds", `motiongpt.lm.request_timing`) is that long; the
+        others ``seconds`` long, or, when ``seconds`` is None, of the model's choice, at most ``max_seconds``."""
         if not texts or any(not isinstance(t, str) or not t.strip() for t in texts):
             raise ValueError("text_to_motion: expected non-empty text")
-        texts = [t.strip() for t in texts]
+        texts = texts_as_given = [t.strip() for t in texts]
         settings = self.text_to_motion_settings
         overrides = {name: value for name, value in (("candidates", candidates), ("guidance", guidance))
                      if value is not None}
         if overrides:  # validated like the model folder's values (GroundingConfigError: a ValueError)
             settings = dataclasses.replace(settings, **overrides)
         count = 1 if greedy else settings.candidates
+        generation = [self._generation_of(t) for t in texts]
+        texts = [text for text, _, _ in generation]
         neighbours = (self.grounding.nearest(texts, settings.neighbours)
                       if self.grounding is not None else [[] for _ in texts])
         if settings.rephrase == "meaning":
-            texts = self.rephrase(texts)
+            texts = self._rephrased(texts)
         sources = [[t, *near] for t, near in zip(texts, neighbours)]
-        if seconds is None:
-            template = T2M_PROMPT
-            low, high = 1, self.max_codes
-            if max_seconds is not None:
-                high = min(self.max_codes, seconds_to_codes(max_seconds, "max_seconds"))
-        else:
-            n = seconds_to_codes(seconds)
-            if n > self.max_codes:
-                raise ValueError(f"seconds={seconds:g}: this model generates at most {self.max_codes} codes "
+        high = self.max_codes
+        if max_seconds is not None:
+            high = min(self.max_codes, seconds_to_codes(max_seconds, "max_seconds"))
+        batches: dict[tuple[int, int, int | None], list[int]] = {}
+        asked: list[int | None] = []
+        for index, (text, factor, named) in enumerate(generation):
+            length = named if named is not None else seconds
+            if length is None:  # the model chooses the length; played, it stays within the bound
+                asked.append(None)
+                top = max(1, min(self.max_codes, int(np.floor(high * factor + 1e-9))))
+                batches.setdefault((1, top, None), []).append(index)
+                continue
+            codes = seconds_to_codes(length, "seconds")
+            if codes > self.max_codes:
+                said = f"{texts_as_given[index]!r} asks for " if named is not None else "seconds="
+                raise ValueError(f"{said}{length:g} s: this model generates at most {self.max_codes} codes "
                                  f"({self.max_codes * FRAMES_PER_CODE / FPS:g} s) per motion, the longest it was "
                                  f"trained on; ask for several steps instead")
-            template = T2M_PROMPT_FRAMES.replace(FRAMES, str(n * FRAMES_PER_CODE))
-            low = high = n
+            asked.append(codes)  # generated that many times as long (within what the model can), played in it
+            generated = max(1, min(self.max_codes, int(round(codes * factor))))
+            batches.setdefault((generated, generated, generated), []).append(index)
+        chosen: list = [None] * len(texts)
+        for (low, top, frames_named), members in batches.items():  # one batch when all steps are alike
+            template = (T2M_PROMPT if frames_named is None
+                        else T2M_PROMPT_FRAMES.replace(FRAMES, str(frames_named * FRAMES_PER_CODE)))
+            for member, codes, prompt, response in self._sample_codes(
+                    [sources[i] for i in members], template, low, top, count, settings, greedy, top_k, temperature,
+                    seed):
+                index = members[member]
+                frames, factor = codes.size * FRAMES_PER_CODE, generation[index][1]
+                played = (asked[index] * FRAMES_PER_CODE if asked[index] is not None
+                          else max(2, int(round(frames / factor))))
+                chosen[index] = (codes, prompt, response, None if played == frames else played)
+        return chosen
+
+    def _sample_codes(self, sources: list[list[str]], template: str, low: int, high: int, count: int,
+                      settings: TextToMotionSettings, greedy: bool, top_k: int | None, temperature: float | None,
+                      seed: int | None) -> list[tuple[int, np.ndarray, str, str]]:
+        """``count`` motions of ``low``..``high`` codes sampled in one batch for each text of each source (a request
+        and its neighbour captions), and for each source the one `_choose` keeps: (source index, codes, prompt,
+        response)."""
         prompts = [[template.replace(CAPTION, s) for s in group for _ in range(count)] for group in sources]
         requests = [s for group in sources for s in group for _ in range(count)]
         guided = None
@@ -456,13 +508,32 @@ class MotionGPT:
                                          self._settings(greedy, top_k, self.text_to_motion_temperature(temperature)),
                                          seed, requests, guided)
         chosen, position = [], 0
-        for source, group in zip(sources, prompts):
+        for index, (source, group) in enumerate(zip(sources, prompts)):
             options = generated[position:position + len(group)]
             position += len(group)
             best = self._choose(source, options)
             codes, response = options[best]
-            chosen.append((codes, group[best], response))
+            chosen.append((index, codes, group[best], response))
         return chosen
+
+    def _played(self, result: MotionResult, pieces: list[tuple[int, int | None]]) -> MotionResult:
+        """``result`` with its motion, cut in consecutive pieces of (rows, frames to play them in; None: as they
+        are), played piece by piece (`motiongpt.features.retime_features`); ``steps`` and ``segment`` follow."""
+        if all(frames is None for _, frames in pieces):
+            return result
+        from motiongpt.features import recover_from_ric, retime_features
+        played, starts, position = [], [], 0
+        for rows, frames in pieces:
+            piece = result.features[position:position + rows]
+            starts.append(sum(len(p) for p in played))
+            played.append(piece if frames is None else retime_features(piece, frames))
+            position += rows
+        starts.append(sum(len(p) for p in played))
+        features = np.concatenate(played).astype(result.features.dtype)
+        moved = dict(zip(np.cumsum([0] + [rows for rows, _ in pieces]).tolist(), starts))
+        steps = [(text, moved[first], moved[end]) for text, first, end in result.steps]
+        joints = np.asarray(recover_from_ric(features), dtype=np.float32)
+        return dataclasses.replace(result, joints=joints, features=features, segment=(0, len(features)), steps=steps)
 
     def motion_to_text(self, motion: np.ndarray | Sequence[np.ndarray], greedy: bool = True, seed: int | None = None,
                        max_new_tokens: int = 40) -> str | list[str]:
@@ -570,8 +641,9 @@ class MotionGPT:
         batch; rephrased as the training caption of its meaning with ``rephrase: meaning``, else rewritten in the
         captions' form by `as_caption`), consecutive steps are joined by generated
         in-between transitions, and the whole code sequence is decoded at once into one continuous motion.
-        ``steps`` lists each step's frames. Step lengths: ``seconds_per_step`` each, or chosen by the model, at
-        most ``max_seconds_per_step`` each when given."""
+        ``steps`` lists each step's frames. Step lengths: the length a step names ("wave for 2 seconds"), else
+        ``seconds_per_step``, else chosen by the model, at most ``max_seconds_per_step`` when given. A step that
+        names a speed the folder plays is played at it (see `text_to_motion`)."""
         if seconds_per_step is not None and max_seconds_per_step is not None:
             raise ValueError("command: give seconds_per_step or max_seconds_per_step, not both")
         steps = split_command(text)
@@ -583,20 +655,22 @@ class MotionGPT:
         texts = steps if self.text_to_motion_settings.rephrase == "meaning" else [as_caption(s) for s in steps]
         chosen = self._text_to_codes(texts, seconds_per_step, seed, top_k, temperature, greedy, candidates, guidance,
                                      max_seconds=max_seconds_per_step)
-        step_codes = [codes for codes, _, _ in chosen]  # decoded once, joined, below
+        step_codes = [codes for codes, _, _, _ in chosen]  # decoded once, joined, below
         gaps: list[np.ndarray] = []
         if len(step_codes) > 1:
             gap_codes = seconds_to_codes(transition_seconds, "transition_seconds")
             pairs = list(zip(step_codes[:-1], step_codes[1:]))
             gaps = self._fill_gaps(pairs, gap_codes, settings, None if seed is None else seed + 1, context_codes)
-        pieces, spans, position = [], [], 0
+        pieces, played, spans, position = [], [], [], 0
         for index, codes in enumerate(step_codes):
             spans.append((steps[index], position * FRAMES_PER_CODE, (position + codes.size) * FRAMES_PER_CODE))
             pieces.append(codes)
+            played.append((codes.size * FRAMES_PER_CODE, chosen[index][3]))
             position += codes.size
             if index < len(gaps):
                 pieces.append(gaps[index])
+                played.append((gaps[index].size * FRAMES_PER_CODE, None))
                 position += gaps[index].size
         result = self.decode(np.concatenate(pieces), text, "")
         result.steps = spans
-        return result
+        return self._played(result, played)

@@ -24,6 +24,14 @@ request's meaning nearest to it (`motiongpt.lm.command_meaning.MeaningIndex.reph
 than a phrasing it has never seen, while the sentence encoder and the meaning classifier read the phrasing
 well; the nearest caption of the right action usually carries the request's style and speed words over too.
 
+With ``speed_factors`` (needs ``rephrase: meaning``), a request that names a speed ("slowly", "take your time",
+"hurry up": `motiongpt.lm.request_timing`) is rephrased without its speed words (as a caption that names no
+speed), generated at that plain pace and played ``speed_factors[speed]`` times as fast
+(`motiongpt.features.retime_features`; for a fixed length, generated that many times as long first). That is how
+the training data's speed words were made (the Bandai takes resampled 0.7 and 1.4 times as fast), so the motion
+gets the speed the request names even where the model learned the words unevenly (from the words alone, "walk
+backwards quickly" was no faster than "walk backwards").
+
 Each candidate can be sampled with classifier-free guidance (``guidance`` > 1, `motiongpt.lm.decoding.Guidance`):
 at every step the next-token log-probabilities of the prompt are pushed away from those of the same prompt
 without its caption, which sharpens what the words add (their action and style) over what any motion would do.
@@ -43,6 +51,7 @@ from motiongpt.config_files import build_dataclass
 from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
 
 MAX_CANDIDATES = 64
+SPEED_FACTOR_RANGES = {"slow": (0.25, 1.0), "fast": (1.0, 4.0)}  # a played speed, times the generated one
 MAX_GUIDANCE = 10.0
 RERANKERS = ("likelihood", "similarity", "meaning")
 REPHRASINGS = ("none", "meaning")
@@ -62,6 +71,7 @@ class TextToMotionSettings:
     temperature: float | None = None    # sampling temperature of text-to-motion (None: the model's sampling default, 1)
     guidance: float = 1.0               # classifier-free guidance scale (1: none; `motiongpt.lm.decoding.Guidance`)
     rephrase: str = "none"              # "meaning": generate from the request said in training words (see above)
+    speed_factors: dict[str, float] | None = None  # {"slow": 0.7, "fast": 1.4}: speeds played (see above)
 
     def __post_init__(self) -> None:
         for name in ("candidates", "neighbours"):
@@ -85,10 +95,31 @@ class TextToMotionSettings:
             raise GroundingConfigError(f"text_to_motion.rerank must be one of {RERANKERS}, got {self.rerank!r}")
         if self.rephrase not in REPHRASINGS:
             raise GroundingConfigError(f"text_to_motion.rephrase must be one of {REPHRASINGS}, got {self.rephrase!r}")
+        if self.speed_factors is not None:
+            self._check_speed_factors()
         if self.rerank == "similarity" and not self.sentence_encoder:
             raise GroundingConfigError("text_to_motion.rerank 'similarity' needs a 'sentence_encoder'")
         if self.neighbours and not (self.sentence_encoder and self.captions):
             raise GroundingConfigError("text_to_motion.neighbours needs both 'sentence_encoder' and 'captions'")
+
+    def _check_speed_factors(self) -> None:
+        factors = self.speed_factors
+        if not isinstance(factors, dict) or not factors or not set(factors) <= set(SPEED_FACTOR_RANGES):
+            raise GroundingConfigError(f"text_to_motion.speed_factors must map some of {tuple(SPEED_FACTOR_RANGES)} "
+                                       f"to a factor, got {factors!r}")
+        for name, factor in factors.items():
+            low, high = SPEED_FACTOR_RANGES[name]
+            if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not low <= factor <= high:
+                raise GroundingConfigError(f"text_to_motion.speed_factors.{name} must be a number in {low}..{high}, "
+                                           f"got {factor!r}")
+        if self.rephrase != "meaning":
+            raise GroundingConfigError("text_to_motion.speed_factors needs rephrase 'meaning' (the request's own "
+                                       "speed words would reach the model too)")
+
+    def played_speed(self, speed: str | None) -> float:
+        """How many times as fast a motion whose request names ``speed`` ("slow", "fast" or None,
+        `motiongpt.lm.request_timing`) is played: its factor in ``speed_factors``, else 1 (as generated)."""
+        return float((self.speed_factors or {}).get(speed, 1.0)) if speed else 1.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "TextToMotionSettings":

@@ -27,6 +27,23 @@ def test_text_to_motion_with_duration(tiny_motiongpt):
     assert "40 frames" in result.prompt
 
 
+def test_a_length_said_in_the_request_is_the_motions_length(tiny_motiongpt):
+    """"for 2 seconds" / "for 20 frames" fix the length (the words themselves are not given to the model); the
+    length a request says wins over ``seconds``, which the others get; a said length the model cannot generate is
+    refused, naming the request."""
+    said = tiny_motiongpt.text_to_motion("a person walks forward for 2 seconds", seed=0)
+    assert said.joints.shape == (40, 22, 3) and said.prompt.endswith("40 frames: a person walks forward")
+    frames, plain = tiny_motiongpt.text_to_motion(["a person walks for 20 frames", "a person walks"], seconds=2.0,
+                                                  seed=0)
+    assert frames.joints.shape == (20, 22, 3) and plain.joints.shape == (40, 22, 3)
+    with pytest.raises(ValueError, match=r"'a person walks for 30 seconds' asks for 30 s: this model generates at "
+                                         r"most \d+ codes"):
+        tiny_motiongpt.text_to_motion("a person walks for 30 seconds")
+    command = tiny_motiongpt.command("walk forward for 1.6 seconds, then wave", seconds_per_step=0.8, seed=0)
+    (_, first, end), (_, second, last) = command.steps
+    assert (end - first, last - second) == (32, 16)
+
+
 def test_text_to_motion_batch_and_seed(tiny_motiongpt):
     a = tiny_motiongpt.text_to_motion(["a person walks", "someone jumps"], seed=3)
     b = tiny_motiongpt.text_to_motion(["a person walks", "someone jumps"], seed=3)

@@ -68,27 +68,61 @@ def test_a_command_is_embedded_once_for_its_meaning_and_its_generation(backend, 
     encoded = []
     encode = SentenceEncoder.encode
     monkeypatch.setattr(SentenceEncoder, "encode", lambda self, texts: encoded.append(list(texts)) or encode(self, texts))
-    text = "a person walks forward slowly and carefully"
+    text = "a person walks forward carefully"
     meanings = model.meanings([text])
     assert meanings[0].action == "walk"
     [caption] = model.rephrase([text])
     assert caption != text and "walk" in caption  # a training caption of a walk
     model.command(text, seconds_per_step=2.0, seed=3)
     assert encoded == [[text], [caption]]
+    # a request naming a speed the folder plays is rephrased without its speed words: that text is embedded
+    encoded.clear()
+    model.command("a person walks backwards quickly", seconds_per_step=2.0, seed=3)
+    [quick_caption] = model.rephrase(["a person walks backwards quickly"])
+    assert encoded[0] == ["a person walks backwards"]
+    assert encoded == [[t] for t in dict.fromkeys(["a person walks backwards", quick_caption])]
 
 
-def test_the_shipped_model_says_a_request_in_its_own_words_keeping_its_action_and_speed(shipped):
-    """rephrase: meaning (motiongpt.yaml): everyday requests become training captions of the action they ask for,
-    naming the speed the request names and no other."""
+def test_the_shipped_model_says_a_request_in_its_own_words_keeping_its_action(shipped):
+    """rephrase: meaning (motiongpt.yaml): everyday requests become training captions of the action they ask for;
+    a request naming a speed the folder plays (speed_factors) is rephrased without it, as the same request with no
+    speed word is, and a caption naming no speed is never given one."""
     from motiongpt.data.augment import named_speed
 
     assert shipped.text_to_motion_settings.rephrase == "meaning"
-    requests = {"walk forward slowly": ("walk", "slow"), "walk forward quickly": ("walk", "fast"),
-                "walk forward": ("walk", None), "walk backwards": ("walk_back", None),
-                "wave with the right hand": ("wave_right_hand", None), "take a bow": ("bow", None)}
+    requests = {"walk forward slowly": "walk", "walk forward quickly": "walk", "walk forward": "walk",
+                "walk backwards": "walk_back", "walk backwards quickly": "walk_back",
+                "wave with the right hand": "wave_right_hand", "take a bow": "bow"}
     captions = shipped.rephrase(list(requests))
     meanings = shipped.meanings(captions)
-    assert [(m.action, named_speed(c)) for m, c in zip(meanings, captions)] == list(requests.values()), captions
+    assert [m.action for m in meanings] == list(requests.values()), captions
+    assert [named_speed(c) for c in captions] == [None] * len(captions), captions
+    assert captions[0] == captions[1] == captions[2] and captions[3] == captions[4], captions
+
+
+def test_the_shipped_model_plays_a_named_speed(shipped):
+    """speed_factors (motiongpt.yaml, the data builder's factors): "quickly" is the plain request's motion played
+    1.4 times as fast, "slowly" generated shorter and played in the length asked; the steps of a command follow."""
+    from motiongpt.data.bandai_dataset import BandaiSettings
+
+    assert shipped.text_to_motion_settings.speed_factors == {"slow": BandaiSettings().slow_factor,
+                                                            "fast": BandaiSettings().fast_factor}
+    plain = shipped.text_to_motion("walk forward", seed=4)
+    quick = shipped.text_to_motion("walk forward quickly", seed=4)
+    np.testing.assert_array_equal(quick.codes, plain.codes)  # the same motion, generated at the plain pace
+    assert len(quick.joints) == round(len(plain.joints) / 1.4) and quick.segment == (0, len(quick.joints))
+    def root_speed(joints):
+        return np.linalg.norm(np.diff(joints[:, 0, [0, 2]], axis=0), axis=1).mean()
+    assert root_speed(quick.joints) / root_speed(plain.joints) == pytest.approx(1.4, rel=0.02)
+    slow = shipped.text_to_motion("walk backwards slowly", seconds=4.0, seed=4)
+    assert slow.codes.size == 14 and slow.joints.shape == (80, 22, 3)  # 0.7 x 4 s generated, played in 4 s
+    assert shipped.text_to_motion("walk backwards", seconds=4.0, seed=4).joints.shape == (80, 22, 3)
+    command = shipped.command("walk forward quickly, then wave with your right hand", seed=4)
+    (_, first, end), (_, second, last) = command.steps
+    gap = 16  # the 0.8 s in-between (4 codes), played as generated, as is the wave
+    walk_codes = command.codes.size - gap // 4 - (last - second) // 4
+    assert first == 0 and end == round(4 * walk_codes / 1.4) and second - end == gap
+    assert len(command.joints) == last == len(command.features) and np.isfinite(command.joints).all()
 
 
 def test_the_shipped_model_keeps_a_style_said_in_other_words(shipped):

@@ -51,10 +51,24 @@ def test_nearest_captions_by_meaning_exclude_the_request(encoder):
                                  {"rerank": "similarity"}, {"temperature": 0}, {"temperature": -0.5},
                                  {"temperature": "hot"}, {"temperature": True}, {"guidance": 0.5},
                                  {"guidance": "2"}, {"guidance": True}, {"guidance": 11}, {"rephrase": "nearest"},
-                                 {"rephrase": True}])
+                                 {"rephrase": True}, {"rephrase": "meaning", "speed_factors": {"fast": 0.5}},
+                                 {"rephrase": "meaning", "speed_factors": {"slow": 1.5}},
+                                 {"rephrase": "meaning", "speed_factors": {"quick": 1.5}},
+                                 {"rephrase": "meaning", "speed_factors": {"fast": "2"}},
+                                 {"rephrase": "meaning", "speed_factors": {}},
+                                 {"rephrase": "meaning", "speed_factors": [1.4]},
+                                 {"speed_factors": {"fast": 1.4}}])
 def test_settings_are_validated(bad):
     with pytest.raises(GroundingConfigError):
         TextToMotionSettings.from_dict(bad)
+
+
+def test_speed_factors_say_how_fast_a_named_speed_is_played():
+    settings = TextToMotionSettings(rephrase="meaning", speed_factors={"slow": 0.7, "fast": 1.4})
+    assert [settings.played_speed(s) for s in ("slow", "fast", None)] == [0.7, 1.4, 1.0]
+    only_fast = TextToMotionSettings(rephrase="meaning", speed_factors={"fast": 1.4})
+    assert only_fast.played_speed("slow") == 1.0 and only_fast.played_speed("fast") == 1.4
+    assert TextToMotionSettings(rephrase="meaning").played_speed("fast") == 1.0
 
 
 def test_the_model_folders_temperature_is_the_text_to_motion_default(tiny_motiongpt, monkeypatch):
