@@ -39,24 +39,38 @@ class CommandPlan:
     """How a command will be generated, decided before anything is generated."""
 
     steps: tuple[str, ...]
-    seconds_per_step: float | None  # None: the model chooses each step's length (up to its free bound)
-    longest_s: float  # upper bound of the generated motion: steps x step length + transitions
+    # the length of the steps that name none: None, the model chooses each (up to its free bound)
+    seconds_per_step: float | None
+    longest_s: float  # upper bound of the generated motion: the steps' lengths + transitions
     # True: seconds_per_step is the node's bound, not the user's length: the model chooses each step's length,
     # at most that long, so that the motion fits max_duration
     fitted: bool = False
+    # the length each step names in its words ("wave for 2 seconds", `motiongpt.lm.request_timing`), or None;
+    # the model generates such a step that long whatever seconds_per_step says
+    said_seconds: tuple[float | None, ...] = ()
 
     def summary(self) -> str:
         if self.seconds_per_step is None:
             length = "model-chosen"
         else:
             length = f"{'at most ' if self.fitted else ''}{self.seconds_per_step:.1f} s"
-        return f"{len(self.steps)} step(s) x {length} (at most {self.longest_s:.1f} s)"
+        said = [s for s in self.said_seconds if s is not None]
+        if not said:
+            return f"{len(self.steps)} step(s) x {length} (at most {self.longest_s:.1f} s)"
+        lengths = ", ".join(f"{s:.1f} s" if s is not None else length for s in self.said_seconds)
+        return f"{len(self.steps)} step(s): {lengths} (at most {self.longest_s:.1f} s)"
 
     def lengths(self) -> dict[str, float]:
-        """The step-length arguments of `MotionGPT.command`: the user's length, the node's bound, or none."""
+        """The step-length arguments of `MotionGPT.command`: the user's length, the node's bound, or none (a step
+        that names its length is that long whatever they say)."""
         if self.seconds_per_step is None:
             return {}
         return {"max_seconds_per_step" if self.fitted else "seconds_per_step": self.seconds_per_step}
+
+
+def _fitted_step(budget_s: float, steps: int) -> float:
+    """The longest step length on the 0.2 s code grid such that ``steps`` steps fit in ``budget_s``."""
+    return float(np.floor((budget_s / steps + 1e-9) / STEP_GRID_S) * STEP_GRID_S)
 
 
 def plan_command(text: str, seconds_per_step: float | None, max_duration: float, max_steps: int,
@@ -64,16 +78,19 @@ def plan_command(text: str, seconds_per_step: float | None, max_duration: float,
     """Bound a command's work and motion before generating (issue 15, item 2).
 
     - more than `max_steps` steps: refused;
-    - `seconds_per_step` given (> 0): refused when it is longer than the model generates (`free_step_s`) or
-      when steps x seconds_per_step + transitions is longer than `max_duration`;
-    - the model chooses (None or 0): when steps x `free_step_s` + transitions could exceed `max_duration`, each
-      step's length stays the model's choice, bounded by the longest length on the 0.2 s code grid that fits (at
-      least MIN_FITTED_STEP_S), else refused. (A bound, not a fixed length: "walk forward, then raise your right
-      hand" at a fixed 4.6 s per step raised the right hand alone in 17 of 50 seeds, bounded at 4.6 s in 48;
+    - a step that names its length ("wave for 2 seconds", `motiongpt.lm.request_timing`) is that long: refused
+      when that is longer than the model generates (`free_step_s`); the other steps are planned around it:
+    - `seconds_per_step` given (> 0): refused when it is longer than the model generates or when the steps'
+      lengths + transitions are longer than `max_duration`;
+    - the model chooses (None or 0): when the steps at `free_step_s` + transitions could exceed `max_duration`,
+      each step's length stays the model's choice, bounded by the longest length on the 0.2 s code grid that fits
+      (at least MIN_FITTED_STEP_S), else refused. (A bound, not a fixed length: "walk forward, then raise your
+      right hand" at a fixed 4.6 s per step raised the right hand alone in 17 of 50 seeds, bounded at 4.6 s in 48;
       `benchmarks/wave_semantics.py --command`.) Nothing longer than `max_duration` is ever generated only to be
       cut (the shaping for the robot may still stretch it past max_duration: `shorter_plan` then fits the steps
       again)."""
     from motiongpt.lm.commands import split_command
+    from motiongpt.lm.request_timing import read_timing
 
     try:
         steps = tuple(split_command(text))
@@ -83,48 +100,67 @@ def plan_command(text: str, seconds_per_step: float | None, max_duration: float,
     if count > max_steps:
         raise CommandRefused(f"command refused: {count} steps, more than max_command_steps={max_steps}; "
                              f"send fewer steps at a time")
+    said = tuple(read_timing(step).seconds for step in steps)
+    for step, seconds in zip(steps, said):
+        if seconds is not None and seconds > free_step_s + 1e-9:
+            raise CommandRefused(f"command refused: {step!r} asks for {seconds:g} s, longer than the model "
+                                 f"generates per step ({free_step_s:g} s); say it as several steps")
+    said_total = sum(s for s in said if s is not None)
+    free = sum(s is None for s in said)
     transitions = (count - 1) * transition_s
     if seconds_per_step:
         if seconds_per_step > free_step_s + 1e-9:
             raise CommandRefused(f"command refused: seconds_per_step={seconds_per_step:g} s is longer than the "
                                  f"model generates per step ({free_step_s:g} s)")
-        longest = count * seconds_per_step + transitions
+        longest = said_total + free * seconds_per_step + transitions
         if longest > max_duration + 1e-9:
             raise CommandRefused(
-                f"command refused: {count} step(s) x seconds_per_step={seconds_per_step:g} s"
+                f"command refused: {count} step(s)"
+                + (f" ({said_total:g} s said in the steps)" if said_total else "")
+                + f" x seconds_per_step={seconds_per_step:g} s"
                 + (f" + {transitions:.1f} s of transitions" if count > 1 else "")
                 + f" = {longest:.1f} s, longer than max_duration={max_duration:g} s; send fewer steps or shorter ones")
-        return CommandPlan(steps, float(seconds_per_step), longest)
-    longest = count * free_step_s + transitions
+        return CommandPlan(steps, float(seconds_per_step), longest, said_seconds=said)
+    longest = said_total + free * free_step_s + transitions
     if longest <= max_duration + 1e-9:
-        return CommandPlan(steps, None, longest)
-    fitted = np.floor(((max_duration - transitions) / count + 1e-9) / STEP_GRID_S) * STEP_GRID_S
-    if fitted < MIN_FITTED_STEP_S - 1e-9:
+        return CommandPlan(steps, None, longest, said_seconds=said)
+    budget = max_duration - transitions - said_total
+    fitted = _fitted_step(budget, free) if free else 0.0
+    if not free or fitted < MIN_FITTED_STEP_S - 1e-9:
+        need = said_total + free * MIN_FITTED_STEP_S + transitions
+        parts = ([f"{said_total:g} s said in the steps"] if said_total else []) + (
+            [f"{MIN_FITTED_STEP_S:g} s " + ("for each other step" if said_total else "each")] if free else [])
         raise CommandRefused(
-            f"command refused: {count} steps need at least {count * MIN_FITTED_STEP_S + transitions:.1f} s "
-            f"({MIN_FITTED_STEP_S:g} s each + {transitions:.1f} s of transitions), longer than "
-            f"max_duration={max_duration:g} s; send fewer steps")
-    fitted = round(float(fitted), 3)
-    return CommandPlan(steps, fitted, count * fitted + transitions, fitted=True)
+            f"command refused: {count} steps need at least {need:.1f} s ({' + '.join(parts)} + {transitions:.1f} s "
+            f"of transitions), longer than max_duration={max_duration:g} s; send fewer steps"
+            + (" or shorter ones" if said_total else ""))
+    fitted = round(fitted, 3)
+    return CommandPlan(steps, fitted, said_total + free * fitted + transitions, fitted=True, said_seconds=said)
 
 
 def shorter_plan(plan: CommandPlan, generated_s: float, shaped_s: float, max_duration: float) -> CommandPlan | None:
     """The plan again with shorter steps, when the motion it gave (`generated_s` long) lasted `shaped_s` once
     shaped for the robot (the move from the robot's posture, velocity and acceleration limits) and so would be
-    cut at `max_duration`: the steps shrink by the ratio the shaping stretched them, on the 0.2 s code grid, so
-    that the next motion fits with 2% to spare. None when the lengths are the user's (`seconds_per_step` given),
-    when nothing would be cut, or when the steps would have to be shorter than MIN_FITTED_STEP_S."""
+    cut at `max_duration`: the steps whose length the model chooses shrink by the ratio the shaping stretched
+    them, on the 0.2 s code grid, so that the next motion fits with 2% to spare. None when the lengths are the
+    user's (`seconds_per_step` given, or every step names its own), when nothing would be cut, or when the steps
+    would have to be shorter than MIN_FITTED_STEP_S."""
     if shaped_s <= max_duration or generated_s <= 0 or (plan.seconds_per_step is not None and not plan.fitted):
         return None
-    count = len(plan.steps)
-    transitions = (count - 1) * TRANSITION_SECONDS
-    current = plan.seconds_per_step if plan.seconds_per_step is not None else (generated_s - transitions) / count
+    said = plan.said_seconds or (None,) * len(plan.steps)
+    free = sum(s is None for s in said)
+    if not free:
+        return None
+    said_total = sum(s for s in said if s is not None)
+    transitions = (len(plan.steps) - 1) * TRANSITION_SECONDS
+    current = (plan.seconds_per_step if plan.seconds_per_step is not None
+               else (generated_s - transitions - said_total) / free)
     budget = 0.98 * generated_s * max_duration / shaped_s
-    step = np.floor(((budget - transitions) / count + 1e-9) / STEP_GRID_S) * STEP_GRID_S
+    step = _fitted_step(budget - transitions - said_total, free)
     if step < MIN_FITTED_STEP_S - 1e-9 or step >= current - 1e-9:
         return None
-    step = round(float(step), 3)
-    return CommandPlan(plan.steps, step, count * step + transitions, fitted=True)
+    step = round(step, 3)
+    return CommandPlan(plan.steps, step, said_total + free * step + transitions, fitted=True, said_seconds=said)
 
 
 PACKAGE = "motiongpt_node"

@@ -69,7 +69,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("world_frame", "world", "frame_id of the base path and the skeleton preview", **DYNAMIC),
     ParameterSpec("max_duration", 10.0, "longest trajectory ever published (s)", low=0.5, high=60.0, **DYNAMIC),
     ParameterSpec("max_points", 120, "most points of one published trajectory; longer motions are resampled evenly in time (120 x 29 G1 joints = about 57 KB: Cyclone DDS readers may miss JointTrajectory samples above 64 KB, see README)", low=3, high=100000, **DYNAMIC),
-    ParameterSpec("seconds_per_step", 0.0, "length of each step of a command (s); 0: the model decides", low=0.0, high=30.0, **DYNAMIC),
+    ParameterSpec("seconds_per_step", 0.0, "length of each step of a command (s); 0: the model decides; a step that says its length ('wave for 2 seconds') is that long", low=0.0, high=30.0, **DYNAMIC),
     ParameterSpec("max_command_chars", 1000, "longest accepted command (characters)", low=1, high=100000, **DYNAMIC),
     ParameterSpec("max_joint_state_names", 512, "most names one joint state may carry; a longer message is refused (bounds the work per message)", low=1, high=100000, **DYNAMIC),
     ParameterSpec("max_command_steps", 8, "most steps one command may have (\"walk, then wave, then ...\"); more is refused before anything is generated (the model allows at most motiongpt.lm.api.MAX_COMMAND_STEPS)", low=1, high=8, **DYNAMIC),

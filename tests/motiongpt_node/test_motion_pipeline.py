@@ -173,3 +173,32 @@ def test_a_fitted_plan_bounds_the_models_lengths_and_a_users_length_is_kept(tiny
     expected = MotionGPT.from_pretrained(tiny_model_folder).command(
         "walk forward, then wave", max_seconds_per_step=1.0, transition_seconds=TRANSITION_SECONDS, seed=3)
     np.testing.assert_array_equal(motion.joints, expected.joints)
+
+
+def test_a_length_said_in_a_step_is_planned_as_that_length():
+    """"wave for 2 seconds" is 2 s whatever seconds_per_step says; the other steps are planned around it, and a
+    said length the model cannot generate, or one that cannot fit max_duration, is refused before generating."""
+    from motiongpt_node.motion_pipeline import shorter_plan
+
+    plan = plan_command("walk forward, then wave for 2 seconds", None, 20.0, 8, free_step_s=10.0)
+    assert plan.said_seconds == (None, 2.0) and plan.seconds_per_step is None
+    assert plan.longest_s == pytest.approx(10.0 + 2.0 + TRANSITION_SECONDS)
+    assert "2.0 s" in plan.summary() and "model-chosen" in plan.summary()
+    fixed = plan_command("walk forward, then wave for 2 seconds", 3.0, 20.0, 8, free_step_s=10.0)
+    assert fixed.longest_s == pytest.approx(3.0 + 2.0 + TRANSITION_SECONDS)
+    fitted = plan_command("walk forward, then wave for 5 seconds", None, 10.0, 8, free_step_s=10.0)
+    assert fitted.fitted and fitted.seconds_per_step == pytest.approx(4.2)  # 10 - 5 - 0.8 on the 0.2 s grid
+    assert fitted.longest_s <= 10.0
+    with pytest.raises(CommandRefused, match=r"'walk forward for 30 seconds' asks for 30 s, longer than the model "
+                                             r"generates per step \(10 s\)"):
+        plan_command("walk forward for 30 seconds", None, 60.0, 8, free_step_s=10.0)
+    with pytest.raises(CommandRefused, match=r"2 steps need at least 10.8 s \(9 s said in the steps \+ 1 s for "
+                                             r"each other step \+ 0.8 s of transitions\)"):
+        plan_command("walk forward for 9 seconds, then wave", None, 10.0, 8, free_step_s=10.0)
+    with pytest.raises(CommandRefused, match=r"2 step\(s\) \(9 s said in the steps\) x seconds_per_step=2 s"):
+        plan_command("walk forward for 9 seconds, then wave", 2.0, 10.0, 8, free_step_s=10.0)
+    every = plan_command("walk for 3 seconds, then wave for 2 seconds", None, 20.0, 8, free_step_s=10.0)
+    assert shorter_plan(every, 5.8, 30.0, 20.0) is None  # every length is the user's
+    # shaped too long, only the step whose length the model chose shrinks
+    shorter = shorter_plan(fitted, 10.0, 11.3, 10.0)  # 0.98 x 10 x 10 / 11.3 = 8.67 -> 8.67 - 5.8 = 2.87 -> 2.8
+    assert shorter.said_seconds == (None, 5.0) and shorter.seconds_per_step == pytest.approx(2.8)

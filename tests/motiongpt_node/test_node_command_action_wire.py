@@ -269,10 +269,23 @@ def test_a_goal_reports_each_stage_and_ends_with_its_trajectory(topic_side):
     assert "command 'walk forward' -> 1 step" in node.log()
 
 
+def test_a_length_and_a_speed_said_in_the_command_reach_the_trajectory(topic_side):
+    """"hurry up and walk forward for 2 seconds": one step (the speed said of the walk), 2 s long (a walk played 1.4
+    times as fast), read as a walk."""
+    side, node = topic_side
+    status, result = side.send("hurry up and walk forward for 2 seconds").result()
+    assert status_name(status) == "SUCCEEDED", (result.outcome, result.message, node.log()[-2000:])
+    assert list(result.steps) == ["walk forward for 2 seconds, hurry up"]
+    assert len(result.meanings) == 1 and result.meanings[0].startswith("walk "), result.meanings
+    assert_within_limits(result.trajectory)
+    assert 2.0 <= result.trajectory_duration <= 5.0 + 1e-6, result.trajectory_duration
+
+
 @pytest.mark.parametrize("text, reason", [
     ("", "empty"),
     ("do a backflip", "allowed_motions"),
     ("walk, wave, bow, walk back", "max_command_steps=3"),
+    ("walk forward for 30 seconds", "'walk forward for 30 seconds' asks for 30 s, longer than the model generates"),
 ])
 def test_a_refused_goal_aborts_with_the_reason_and_sends_nothing(topic_side, text, reason):
     side, node = topic_side
