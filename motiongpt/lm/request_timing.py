@@ -147,6 +147,7 @@ def _tidy(text: str) -> str:
     return text if re.search(r"[A-Za-z]", text) else ""
 
 
+@lru_cache(maxsize=4096)  # a command's steps are read by the node, for their meaning and again to generate
 def read_timing(text: str) -> RequestTiming:
     """The speed and the length ``text`` names, and where (see the module's docstring)."""
     text = str(text)
