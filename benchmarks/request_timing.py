@@ -67,7 +67,7 @@ def main() -> int:
         model = MotionGPT.from_pretrained(args.model)
         steps = [split_command(r["text"])[0] for r in rows]
         threshold = model.meaning_index.threshold
-        as_said = model.meaning_index.match(steps, model._meaning_vectors(steps).numpy())
+        as_said = model.meanings(steps, as_said=True)
         generated = model.meanings(steps)
         report["accepted_as_said"] = share(m.similarity >= threshold for m in as_said)
         report["accepted_as_generated"] = share(m.similarity >= threshold for m in generated)

@@ -150,14 +150,14 @@ class MotionGPT:
         self.meaning_index = None  # motiongpt.lm.command_meaning.MeaningIndex, read by from_pretrained
         self.set_text_to_motion(text_to_motion or TextToMotionSettings())
 
-    def meanings(self, texts: list[str]):
+    def meanings(self, texts: list[str], as_said: bool = False):
         """The known action each text asks for and whether the model knows the request at all
         (`motiongpt.lm.command_meaning`), read from what its motion is generated from (the text without the words
-        that name its length, and its speed where played: "kick for 40 frames" is read as "kick"); None when the
-        model folder has no meaning index."""
+        that name its length, and its speed where played: "kick for 40 frames" is read as "kick"), or from the text
+        as said (``as_said``); None when the model folder has no meaning index."""
         if self.meaning_index is None:
             return None
-        texts = [self._generation_of(str(t))[0] for t in texts]
+        texts = [str(t) if as_said else self._generation_of(str(t))[0] for t in texts]
         return self.meaning_index.match(texts, self._meaning_vectors(texts).numpy())
 
     def load_meaning_index(self, folder: str | Path) -> None:

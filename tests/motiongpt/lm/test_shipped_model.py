@@ -138,3 +138,13 @@ def test_the_shipped_model_keeps_a_style_said_in_other_words(shipped):
     plain = shipped.meaning_index.rephrase(requests[:2], shipped._meaning_vectors(requests[:2]).numpy(),
                                            style_of=named_style)
     assert [named_style(c) for c in plain] == [None, None], plain
+
+
+def test_a_request_is_read_for_its_meaning_as_it_is_generated(shipped):
+    """The node's meaning check reads a step without the words that name its length and its played speed (what
+    the model generates from), so a said length does not make a known action look unknown."""
+    [generated] = shipped.meanings(["punch for 40 frames"])
+    [said] = shipped.meanings(["punch for 40 frames"], as_said=True)
+    [plain] = shipped.meanings(["punch"])
+    assert generated.action == said.action == plain.action == "punch"
+    assert generated.similarity == pytest.approx(plain.similarity) and generated.similarity > said.similarity
