@@ -1,8 +1,12 @@
-"""Is a style said in other words read? Text only: for each request of the styled val set
-(`motiongpt/lm/style_val_requests.yaml`: one action in one style, said the way its writer would say it), the style
-read from its words and the training caption it is rephrased as (`MeaningIndex.rephrase`), with the captions' own
-style phrases alone and with ``style_phrasings.yaml`` too (`motiongpt.lm.command_meaning.requested_style`, what
-the model does).
+"""Is a style said in other words read, and is a plain request kept plain? Text only.
+
+For each request of the styled val set (`motiongpt/lm/style_val_requests.yaml`: one action in one style, said the
+way its writer would say it) and of the plain val set (`motiongpt/lm/plain_val_requests.yaml`: one action, no
+style), the style read from its words and the training caption it is rephrased as (`MeaningIndex.rephrase`), by
+each reader in turn: the captions' own style phrases; and those of ``style_phrasings.yaml``
+(`motiongpt.lm.command_meaning.requested_style`); and the index's style classifier over the sentence vector
+(`MeaningIndex.styles_of`, what the model does: a request it reads as naming no style is rephrased as a caption
+naming none; with the words alone, a request naming no style is left to the nearest caption, whatever its style).
 
 "caption carries the style" counts only requests whose action is read right and whose (action, style) pair some
 training caption has: the others cannot be rephrased into that style by any reading.
@@ -18,9 +22,7 @@ import json
 import numpy as np
 
 from motiongpt.data.bandai_dataset import named_style
-from motiongpt.lm.command_meaning import requested_style, style_val_requests
-
-READERS = {"captions' style phrases": named_style, "and style_phrasings.yaml (shipped)": requested_style}
+from motiongpt.lm.command_meaning import NO_STYLE, plain_val_requests, requested_style, style_val_requests
 
 
 def main() -> int:
@@ -38,38 +40,48 @@ def main() -> int:
     if index is None:
         parser.error(f"{args.model} has no meaning index (motiongpt export meaning-index)")
     encoder = SentenceEncoder(resolve_encoder_folder(index.encoder, base=Path(args.model)))
-    rows = style_val_requests()
+    rows, plain = style_val_requests(), plain_val_requests()
     texts = [row["text"] for row in rows]
-    vectors = np.asarray(encoder.encode(texts), dtype=np.float32)
+    vectors, plain_vectors = (np.asarray(encoder.encode(t), dtype=np.float32) for t in (texts, plain))
     actions = [index.actions[int(k)] for k in index.action_ids_of(texts, vectors)]
     trained_pairs = {(index.actions[int(a)], named_style(c)) for a, c in zip(index.action_ids, index.captions)}
     gradable = [act == row["action"] and (row["action"], row["style"]) in trained_pairs
                 for row, act in zip(rows, actions)]
-    print(f"{len(rows)} requests, {len({r['style'] for r in rows})} styles; action read right "
+    print(f"{len(rows)} styled requests, {len({r['style'] for r in rows})} styles; action read right "
           f"{sum(a == r['action'] for a, r in zip(actions, rows)) / len(rows):.3f}; {sum(gradable)} with the action "
-          "read right and a training caption of that action in that style")
+          f"read right and a training caption of that action in that style; {len(plain)} plain requests")
+    readers = {"captions' style phrases": lambda t, v: [named_style(x) for x in t],
+               "and style_phrasings.yaml": lambda t, v: [requested_style(x) for x in t],
+               "and the style classifier (shipped)": index.styles_of}
     report = {}
-    for name, style_of in READERS.items():
-        read = [style_of(t) for t in texts]
-        carried = [named_style(c) for c in index.rephrase(texts, vectors, style_of=style_of)]
+    for name, reader in readers.items():
+        read, read_plain = reader(texts, vectors), reader(plain, plain_vectors)
+        styles, plain_styles = dict(zip(texts, read)), dict(zip(plain, read_plain))
+        carried = [named_style(c) for c in index.rephrase(texts, vectors, styles.__getitem__)]
+        plain_carried = [named_style(c) for c in index.rephrase(plain, plain_vectors, plain_styles.__getitem__)]
         per_style = collections.defaultdict(lambda: [0, 0])
         for row, ok, style in zip(rows, gradable, carried):
             if ok:
                 per_style[row["style"]][0] += style == row["style"]
                 per_style[row["style"]][1] += 1
-        right = sum(r == row["style"] for r, row in zip(read, rows))
-        wrong = sum(r not in (None, row["style"]) for r, row in zip(read, rows))
-        carries = sum(c == row["style"] for c, row, ok in zip(carried, rows, gradable) if ok)
-        report[name] = {"style_read_right": right / len(rows), "style_read_wrong": wrong / len(rows),
-                        "caption_carries_style": carries / max(1, sum(gradable)),
+        right = sum(r == row["style"] for r, row in zip(read, rows)) / len(rows)
+        wrong = sum(r not in (None, NO_STYLE, row["style"]) for r, row in zip(read, rows)) / len(rows)
+        carries = sum(c == row["style"] for c, row, ok in zip(carried, rows, gradable) if ok) / max(1, sum(gradable))
+        given = sum(r not in (None, NO_STYLE) for r in read_plain) / len(plain)
+        plain_styled = sum(c not in (None, "normal") for c in plain_carried) / len(plain)
+        report[name] = {"style_read_right": right, "style_read_wrong": wrong, "caption_carries_style": carries,
+                        "plain_given_a_style": given, "plain_rephrased_with_a_style": plain_styled,
                         "per_style": {s: f"{k}/{n}" for s, (k, n) in sorted(per_style.items())}}
-        print(f"{name:36} style read right {right / len(rows):.3f}, wrong {wrong / len(rows):.3f}; "
-              f"rephrased caption carries the style {carries}/{sum(gradable)} = {carries / max(1, sum(gradable)):.3f}")
+        print(f"{name}:\n    styled: read right {right:.3f}, wrong {wrong:.3f}, rephrased caption carries the style "
+              f"{carries:.3f}; plain: given a style {given:.3f}, rephrased as a styled caption {plain_styled:.3f}")
         print("    " + ", ".join(f"{s} {v}" for s, v in report[name]["per_style"].items()))
         if args.verbose:
             for row, r in zip(rows, read):
                 if r != row["style"]:
                     print(f"      {row['style']:14} read {r!s:14} {row['text']!r}")
+            for text, r in zip(plain, read_plain):
+                if r not in (None, NO_STYLE):
+                    print(f"      plain, read {r!s:14} {text!r}")
     print(json.dumps(report))
     return 0
 

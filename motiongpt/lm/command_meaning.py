@@ -18,14 +18,17 @@ vocabulary: the ROS node refuses it instead of executing the nearest motion, and
 allow-list.
 
 :meth:`MeaningIndex.rephrase` says a request in the model's own words: the caption of the request's meaning
-nearest to it that names the same speed, no other side, and the style the request names, in the captions' words
-or in the more ways of saying each style of ``style_phrasings.yaml`` (`requested_style`); a style said otherwise is
-carried over only when the nearest caption happens to carry it.
+nearest to it that names the same speed, no other side, and the style the request names (`MeaningIndex.styles_of`):
+in the captions' words or in the more ways of saying each style of ``style_phrasings.yaml`` (`requested_style`),
+else by a second classifier over the same sentence vector (styles: multinomial logistic regression fitted at export
+on the captions and on the style phrases put into plain captions, `fit_style_classifier`), which also says when a
+request names no style, so that it is not given one; a style it is not sure of is carried over only when the
+nearest caption happens to carry it.
 Text-to-motion generates from that caption with ``text_to_motion.rephrase: meaning`` (`motiongpt.lm.text_grounding`).
 
 The index is ``meaning_index.npz`` in the model folder: the caption texts and their unit vectors (float16),
-their action ids, the action names, the threshold, the classifier's weights and bias, and the name of the
-sentence encoder that made the vectors, built by ``motiongpt export meaning-index``. The text-to-motion caption
+their action ids, the action names, the threshold, the classifiers' weights, biases and thresholds, and the name
+of the sentence encoder that made the vectors, built by ``motiongpt export meaning-index``. The text-to-motion caption
 grounding (`motiongpt.lm.text_grounding`, ``captions: meaning_index.npz``) reads its neighbour captions from the
 same file, so the captions are embedded once, at export, not at every load.
 """
@@ -44,6 +47,13 @@ from motiongpt.data.bandai_dataset import named_style, style_phrases
 
 INDEX_FILE = "meaning_index.npz"
 _OTHER_SIDE = {"left": "right", "right": "left"}  # a text that names one side rules out actions of the other
+NO_STYLE = "none"  # the style classifier's class of a request that names no style ("normal" captions included)
+# The style classifier's probability from which its style is taken, and the probability of NO_STYLE from which a
+# request is taken to name none, chosen on val (benchmarks/style_words.py and benchmarks/style_generation.py: the
+# styled requests of style_val_requests.yaml, the plain ones of plain_val_requests.yaml)
+STYLE_THRESHOLD = 0.8
+PLAIN_THRESHOLD = 0.1
+STYLED_PER_PHRASE = 3  # plain captions each style phrase is put into to fit the style classifier
 
 
 class MeaningIndexError(ValueError):
@@ -68,15 +78,21 @@ class MeaningIndex:
     captions: tuple[str, ...] = ()  # the caption of each vector
     classifier_weights: np.ndarray | None = None  # (A, D) float32: action logits = vectors @ weights.T + bias
     classifier_bias: np.ndarray | None = None  # (A,) float32
+    style_names: tuple[str, ...] = ()  # the style classifier's classes: style labels and NO_STYLE
+    style_weights: np.ndarray | None = None  # (S, D) float32: style logits = vectors @ weights.T + bias
+    style_bias: np.ndarray | None = None  # (S,) float32
+    style_threshold: float = STYLE_THRESHOLD
+    plain_threshold: float = PLAIN_THRESHOLD
 
     @classmethod
     def build(cls, captions_by_action: Mapping[str, Sequence[str]], encode, encoder: str, threshold: float = 0.0,
-              per_action: int | None = None, phrasings: Mapping[str, Sequence[str]] | None = None
-              ) -> "MeaningIndex":
+              per_action: int | None = None, phrasings: Mapping[str, Sequence[str]] | None = None,
+              style_phrasings: Mapping[str, Sequence[str]] | None = None) -> "MeaningIndex":
         """``encode``: list of sentences -> (N, D) unit vectors. ``per_action``: keep at most this many
         distinct captions per action (evenly spaced over their sorted list: deterministic). ``phrasings``: more
         requests per action that the classifier is fitted on besides the captions (not indexed: never a
-        rephrasing, nor a nearest caption); an action the captions do not have is an error."""
+        rephrasing, nor a nearest caption); an action the captions do not have is an error. ``style_phrasings``
+        ({style: phrases}, as ``style_phrasings.yaml``): also fit the style classifier (`fit_style_classifier`)."""
         actions = tuple(sorted(a for a, captions in captions_by_action.items() if captions))
         if not actions:
             raise MeaningIndexError("no captions to index")
@@ -97,7 +113,11 @@ class MeaningIndex:
         extra_ids = np.asarray([actions.index(a) for a in phrasings for _ in phrasings[a]], dtype=np.int32)
         fit_vectors = np.concatenate([vectors, np.asarray(encode(extra), dtype=np.float32)]) if extra else vectors
         weights, bias = fit_action_classifier(fit_vectors, np.concatenate([ids, extra_ids]), len(actions))
-        return cls(actions, ids, vectors, float(threshold), str(encoder), tuple(texts), weights, bias)
+        index = cls(actions, ids, vectors, float(threshold), str(encoder), tuple(texts), weights, bias)
+        if style_phrasings is None:
+            return index
+        names, style_weights, style_bias = fit_style_classifier(texts, vectors, style_phrasings, encode)
+        return dataclasses.replace(index, style_names=names, style_weights=style_weights, style_bias=style_bias)
 
     def similarities(self, query: np.ndarray) -> np.ndarray:
         """(Q, A): for each query vector, its largest cosine similarity to each action's captions."""
@@ -129,26 +149,50 @@ class MeaningIndex:
         return [Meaning(text, self.actions[int(k)], float(similarity), bool(similarity >= self.threshold))
                 for text, k, similarity in zip(texts, self.action_ids_of(texts, query), nearest)]
 
+    def styles_of(self, texts: Sequence[str], query: np.ndarray) -> list[str | None]:
+        """The style each text (and its query vector) names: in the captions' own style words or in those of
+        ``style_phrasings.yaml`` (`requested_style`); else, with a style classifier, the style it gives at least
+        ``style_threshold`` probability, or NO_STYLE when it gives NO_STYLE at least ``plain_threshold`` (the
+        request names no style); else None (not known)."""
+        named: list[str | None] = [requested_style(text) for text in texts]
+        if self.style_weights is None or all(named):
+            return named
+        logits = np.asarray(query, dtype=np.float32) @ self.style_weights.T + self.style_bias
+        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        plain = self.style_names.index(NO_STYLE)
+        for row, best in enumerate(probabilities.argmax(axis=1)):
+            if named[row] is not None:
+                continue
+            if best != plain and probabilities[row, best] >= self.style_threshold:
+                named[row] = self.style_names[best]
+            elif probabilities[row, plain] >= self.plain_threshold:
+                named[row] = NO_STYLE
+        return named
+
     def rephrase(self, texts: Sequence[str], query: np.ndarray,
                  style_of: Callable[[str], str | None] | None = None) -> list[str]:
         """For each text and its query vector, the index caption nearest to it among the captions of the action
         it means that name the same speed (slow, fast or none, `motiongpt.data.augment.named_speed`), when the
-        text names a side no other side (`motiongpt.data.augment.named_side`), and when it names a style that
-        style (``style_of``, by default `requested_style`: the captions' own style words and
-        ``style_phrasings.yaml``); each condition in turn is dropped when no caption left meets it. The sentence
-        encoder hardly tells "slowly" from "rapidly", left from right, nor "wearily" from "vigorously"; a request
-        that names no speed should not be given one."""
+        text names a side no other side (`motiongpt.data.augment.named_side`), and the style it names (``style_of``,
+        by default `styles_of`: the captions' own style words, ``style_phrasings.yaml``, the style classifier): that
+        style, no style (none, or "normal") for NO_STYLE, any for None; each condition in turn is dropped when no
+        caption left meets it. The sentence encoder hardly tells "slowly" from "rapidly", left from right, nor
+        "wearily" from "vigorously"; a request that names no speed or no style should not be given one ("take a few
+        steps forward" was "walk forward sadly")."""
         if not self.captions:
             raise MeaningIndexError("this meaning index has no caption texts to rephrase with")
         query = np.asarray(query, dtype=np.float32)
+        styles = self.styles_of(texts, query) if style_of is None else [style_of(text) for text in texts]
         scores = query @ self.vectors.T  # (Q, N)
         scores[self.action_ids[None, :] != self.action_ids_of(texts, query)[:, None]] = -np.inf
         names, anything = self._caption_names, np.ones(len(self.captions), bool)
-        for row, text in zip(scores, texts):
-            other_side, style = _OTHER_SIDE.get(named_side(text)), (style_of or requested_style)(text)
+        plain = np.isin(names["style"], [None, "normal"])
+        for row, text, style in zip(scores, texts, styles):
+            other_side = _OTHER_SIDE.get(named_side(text))
             for keep in (names["speed"] == named_speed(text),
                          names["side"] != other_side if other_side else anything,
-                         names["style"] == style if style else anything):
+                         plain if style == NO_STYLE else names["style"] == style if style else anything):
                 if np.isfinite(row[keep]).any():
                     row[~keep] = -np.inf
         return [self.captions[int(i)] for i in scores.argmax(axis=1)]
@@ -171,6 +215,12 @@ class MeaningIndex:
         classifier = ({} if self.classifier_weights is None else
                       {"classifier_weights": self.classifier_weights.astype(np.float32),
                        "classifier_bias": self.classifier_bias.astype(np.float32)})
+        if self.style_weights is not None:
+            classifier.update(style_names=np.array(self.style_names),
+                              style_weights=self.style_weights.astype(np.float32),
+                              style_bias=self.style_bias.astype(np.float32),
+                              style_threshold=np.float64(self.style_threshold),
+                              plain_threshold=np.float64(self.plain_threshold))
         np.savez_compressed(path, actions=np.array(self.actions), action_ids=self.action_ids,
                             vectors=self.vectors.astype(np.float16), threshold=np.float64(self.threshold),
                             encoder=np.array(self.encoder), captions=np.array(self.captions, dtype=str),
@@ -190,7 +240,11 @@ class MeaningIndex:
                             data["vectors"].astype(np.float32), float(data["threshold"]), str(data["encoder"]),
                             tuple(str(c) for c in data["captions"]) if "captions" in data else (),
                             data["classifier_weights"].astype(np.float32) if "classifier_weights" in data else None,
-                            data["classifier_bias"].astype(np.float32) if "classifier_bias" in data else None)
+                            data["classifier_bias"].astype(np.float32) if "classifier_bias" in data else None,
+                            *((tuple(str(n) for n in data["style_names"]), data["style_weights"].astype(np.float32),
+                               data["style_bias"].astype(np.float32), float(data["style_threshold"]),
+                               float(data["plain_threshold"]))
+                              if "style_weights" in data else ()))
         except Exception as error:  # zip, key and dtype errors alike
             raise MeaningIndexError(f"{path}: unreadable meaning index: {error}") from error
         if index.captions and len(index.captions) != len(index.vectors):
@@ -206,6 +260,14 @@ class MeaningIndex:
             raise MeaningIndexError(f"{path}: inconsistent action classifier (weights "
                                     f"{None if weights is None else weights.shape}, bias "
                                     f"{None if bias is None else bias.shape}, {len(index.actions)} actions)")
+        weights, bias, names = index.style_weights, index.style_bias, index.style_names
+        if weights is not None and (
+                NO_STYLE not in names or weights.shape != (len(names), index.vectors.shape[1])
+                or bias.shape != (len(names),) or not (np.isfinite(weights).all() and np.isfinite(bias).all())
+                or not 0.0 < index.style_threshold <= 1.0 or not 0.0 < index.plain_threshold <= 1.0):
+            raise MeaningIndexError(f"{path}: inconsistent style classifier (weights {weights.shape}, bias "
+                                    f"{bias.shape}, {len(names)} classes, thresholds {index.style_threshold}, "
+                                    f"{index.plain_threshold})")
         if dim is not None and index.vectors.shape[1] != dim:
             raise MeaningIndexError(f"{path}: vectors of size {index.vectors.shape[1]}, the sentence encoder gives {dim}")
         return index
@@ -234,6 +296,43 @@ def fit_action_classifier(vectors: np.ndarray, action_ids: np.ndarray, actions: 
     else:
         weights[fitted.classes_], bias[fitted.classes_] = fitted.coef_, fitted.intercept_
     return weights, bias
+
+
+def fit_style_classifier(captions: Sequence[str], vectors: np.ndarray, style_phrasings: Mapping[str, Sequence[str]],
+                         encode, seed: int = 0) -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Multinomial logistic regression from a request's sentence vector to the style it names, for styles said in
+    words on no list. Fitted on the captions (``vectors``), labelled with the style their own style words name
+    (NO_STYLE for none or "normal"), and on each phrase of ``style_phrasings`` put into STYLED_PER_PHRASE plain
+    captions drawn with ``seed`` ("walk forward grumpily", "like a grandpa, a person bows"), so that it learns the
+    style words apart from the actions; every class weighted equally. Returns (classes, (S, D) weights, (S,)
+    bias). Deterministic."""
+    from sklearn.linear_model import LogisticRegression
+
+    from motiongpt.data.bandai_dataset import style_label
+
+    labels = [style if style not in (None, "normal") else NO_STYLE for style in map(named_style, captions)]
+    plain = [caption.rstrip(" .") for caption, label in zip(captions, labels) if label == NO_STYLE]
+    rng = np.random.default_rng(seed)
+    styled, styled_labels = [], []
+    for style, phrases in sorted(style_phrasings.items()):
+        label = style_label(style)
+        for phrase in phrases:
+            for caption in rng.choice(plain, size=min(STYLED_PER_PHRASE, len(plain)), replace=False):
+                styled.append(f"{caption} {phrase}" if rng.random() < 0.7 else f"{phrase}, {caption}")
+                styled_labels.append(label if label != "normal" else NO_STYLE)
+    fit_vectors = np.concatenate([vectors, np.asarray(encode(styled), dtype=np.float32)]) if styled else vectors
+    fit_labels = labels + styled_labels
+    names = tuple(sorted(set(fit_labels)))
+    if len(names) < 2 or NO_STYLE not in names:
+        raise MeaningIndexError(f"a style classifier needs styled and plain captions, got classes {names}")
+    fitted = LogisticRegression(max_iter=3000, class_weight="balanced").fit(
+        fit_vectors, np.array([names.index(label) for label in fit_labels]))
+    if len(names) == 2:  # one logit for two classes: the second's against the first's zero
+        weights = np.stack([np.zeros_like(fitted.coef_[0]), fitted.coef_[0]])
+        bias = np.array([0.0, fitted.intercept_[0]])
+    else:
+        weights, bias = fitted.coef_, fitted.intercept_
+    return names, weights.astype(np.float32), bias.astype(np.float32)
 
 
 def choose_threshold(known: np.ndarray, unknown: np.ndarray) -> float:
@@ -276,6 +375,7 @@ INDEPENDENT_VAL_FILE = Path(__file__).with_name("meaning_val_phrasings.yaml")
 PHRASINGS_FILE = Path(__file__).with_name("meaning_phrasings.yaml")
 STYLE_PHRASINGS_FILE = Path(__file__).with_name("style_phrasings.yaml")
 STYLE_VAL_FILE = Path(__file__).with_name("style_val_requests.yaml")
+PLAIN_VAL_FILE = Path(__file__).with_name("plain_val_requests.yaml")
 
 
 def read_phrasings(path: Path) -> dict[str, list[str]]:
@@ -318,6 +418,17 @@ def style_val_requests() -> list[dict[str, str]]:
     return [{key: str(r[key]) for key in ("text", "action", "style")} for r in rows]
 
 
+def plain_val_requests() -> list[str]:
+    """Requests for one action said plainly, naming no style (see the file's header): a val set for reading
+    styles, where no style should be read."""
+    import yaml
+
+    rows = yaml.safe_load(PLAIN_VAL_FILE.read_text())
+    if not isinstance(rows, list) or not all(isinstance(r, str) and r.strip() for r in rows):
+        raise MeaningIndexError(f"{PLAIN_VAL_FILE}: expected a list of requests")
+    return list(rows)
+
+
 def requested_style(text: str) -> str | None:
     """The style a request names: in the captions' own style words or in the more ways of saying each style of
     ``style_phrasings.yaml`` ("like my grandpa" -> elderly, "all grumpy" -> angry); None when it names none or
@@ -357,7 +468,7 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
     Returns the index and a report (threshold, val and test separation, the meaning and nearest-caption accuracy
     on val, on the independent val phrasings and on test)."""
     index = MeaningIndex.build(captions_by_action(data_root, "train"), encode, encoder, per_action=per_action,
-                               phrasings=classifier_phrasings())
+                               phrasings=classifier_phrasings(), style_phrasings=read_phrasings(STYLE_PHRASINGS_FILE))
     report: dict = {"actions": len(index.actions), "captions": int(len(index.vectors))}
     scores = {}
     for split in ("val", "test"):
@@ -381,4 +492,30 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
     report["val_independent"]["known_accepted"] = float((index.similarities(vectors).max(axis=1) >= threshold).mean())
     for split in ("val", "test"):
         report[split].update(separation(*scores[split], threshold))
+    report["styles"] = style_reading(index, encode)
     return index, report
+
+
+def style_reading(index: MeaningIndex, encode) -> dict:
+    """How the index reads styles on the val requests: of style_val_requests.yaml, the share whose style is read
+    right and wrong by the words alone (`requested_style`) and with the style classifier (`MeaningIndex.styles_of`);
+    of plain_val_requests.yaml, the share given a style, the share read as naming none (NO_STYLE), and the share
+    rephrased as a caption that names a style."""
+    rows, plain = style_val_requests(), plain_val_requests()
+    texts = [row["text"] for row in rows]
+    vectors, plain_vectors = (np.asarray(encode(t), dtype=np.float32) for t in (texts, plain))
+    report: dict = {"styled_requests": len(rows), "plain_requests": len(plain)}
+    if index.style_weights is not None:
+        report.update(style_threshold=index.style_threshold, plain_threshold=index.plain_threshold)
+    for name, read, read_plain in (("words", [requested_style(t) for t in texts], [requested_style(t) for t in plain]),
+                                   ("words_and_classifier", index.styles_of(texts, vectors),
+                                    index.styles_of(plain, plain_vectors))):
+        report[name] = {
+            "read_right": float(np.mean([r == row["style"] for r, row in zip(read, rows)])),
+            "read_wrong": float(np.mean([r not in (None, NO_STYLE, row["style"]) for r, row in zip(read, rows)])),
+            "plain_given_a_style": float(np.mean([r not in (None, NO_STYLE) for r in read_plain])),
+            "plain_read_as_naming_none": float(np.mean([r == NO_STYLE for r in read_plain]))}
+    captions = index.rephrase(plain, plain_vectors) if index.captions else []
+    report["plain_rephrased_with_a_style"] = (float(np.mean([named_style(c) not in (None, "normal") for c in captions]))
+                                              if captions else None)
+    return report

@@ -315,3 +315,68 @@ def test_the_styled_val_requests_name_known_actions_and_styles():
     actions = {c.action for c in bandai_caption_table().contents.values()}
     assert len(rows) >= 150 and {r["style"] for r in rows} == styles
     assert {r["action"] for r in rows} <= actions
+
+
+def _style_classifier(index: MeaningIndex, probabilities: dict[str, float]) -> MeaningIndex:
+    """``index`` with a style classifier that gives every request these probabilities (zero weights, log biases)."""
+    names = tuple(sorted(probabilities))
+    return dataclasses.replace(index, style_names=names, style_weights=np.zeros((len(names), index.vectors.shape[1]),
+                                                                                  np.float32),
+                               style_bias=np.log([probabilities[n] for n in names]).astype(np.float32))
+
+
+def test_the_style_classifier_reads_a_style_a_plain_request_or_nothing(styled_index, encoder):
+    """Words first; then the classifier's style when it is sure enough (style_threshold), else "names none" when
+    it gives NO_STYLE enough (plain_threshold), else not known. A request read as naming none is rephrased as a
+    caption naming none; one not known as the nearest caption, whatever its style (as without a classifier)."""
+    from motiongpt.lm.command_meaning import NO_STYLE
+
+    texts = ["walk ahead", "walk ahead happily"]
+    vectors = encoder.encode(texts)
+    assert styled_index.styles_of(texts, vectors) == [None, "happy"]  # no classifier: the words alone
+    nearest = styled_index.rephrase(texts[:1], vectors[:1])[0]
+    sure = _style_classifier(styled_index, {"exhausted": 0.9, NO_STYLE: 0.05, "happy": 0.05})
+    assert sure.styles_of(texts, vectors) == ["exhausted", "happy"]  # the words win over the classifier
+    assert sure.rephrase(texts[:1], vectors[:1]) == ["walk ahead a few steps like a tired old man"]
+    plain = _style_classifier(styled_index, {"exhausted": 0.5, NO_STYLE: 0.4, "happy": 0.1})
+    assert plain.styles_of(texts[:1], vectors[:1]) == [NO_STYLE]
+    assert plain.rephrase(texts[:1], vectors[:1]) == ["walk ahead a few steps"]
+    unsure = _style_classifier(styled_index, {"exhausted": 0.5, NO_STYLE: 0.05, "happy": 0.45})
+    assert unsure.styles_of(texts[:1], vectors[:1]) == [None]
+    assert unsure.rephrase(texts[:1], vectors[:1]) == [nearest]
+
+
+def test_the_style_classifier_is_fitted_on_captions_and_style_phrases_and_round_trips(styled_index, encoder,
+                                                                                     tmp_path):
+    from motiongpt.lm.command_meaning import NO_STYLE, fit_style_classifier
+
+    phrases = {"sad": ["gloomily", "with a heavy heart", "heartbroken"],
+               "happy": ["cheerfully", "full of joy", "beaming with delight"]}
+    names, weights, bias = fit_style_classifier(styled_index.captions, styled_index.vectors, phrases, encoder.encode)
+    assert set(names) == {"exhausted", "happy", "sad", NO_STYLE}  # "like a proud soldier" names no style of the data
+    assert weights.shape == (4, styled_index.vectors.shape[1]) and bias.shape == (4,)
+    index = dataclasses.replace(styled_index, style_names=names, style_weights=weights, style_bias=bias)
+    texts = ["walk ahead a few steps with a heavy heart", "turn to the left beaming with delight"]
+    logits = encoder.encode(texts) @ weights.T + bias
+    assert [names[k] for k in logits.argmax(axis=1)] == ["sad", "happy"]
+    again = fit_style_classifier(styled_index.captions, styled_index.vectors, phrases, encoder.encode)
+    np.testing.assert_array_equal(again[1], weights)  # deterministic
+    index.save(tmp_path)
+    loaded = MeaningIndex.load(tmp_path)
+    assert loaded.style_names == names and loaded.style_threshold == index.style_threshold
+    np.testing.assert_array_equal(loaded.style_weights, weights)
+    assert loaded.plain_threshold == index.plain_threshold
+    with np.load(tmp_path / "meaning_index.npz") as data:
+        arrays = dict(data)
+    arrays["style_bias"] = arrays["style_bias"][:2]  # not one bias per class
+    np.savez(tmp_path / "meaning_index.npz", **arrays)
+    with pytest.raises(MeaningIndexError, match="inconsistent style classifier"):
+        MeaningIndex.load(tmp_path)
+
+
+def test_the_plain_val_requests_are_plain():
+    from motiongpt.lm.command_meaning import plain_val_requests, requested_style
+
+    plain = plain_val_requests()
+    assert len(plain) >= 200 and len(set(plain)) == len(plain)
+    assert not [text for text in plain if requested_style(text)]  # none names a style in the words of any list

@@ -148,3 +148,19 @@ def test_a_request_is_read_for_its_meaning_as_it_is_generated(shipped):
     [plain] = shipped.meanings(["punch"])
     assert generated.action == said.action == plain.action == "punch"
     assert generated.similarity == pytest.approx(plain.similarity) and generated.similarity > said.similarity
+
+
+def test_the_shipped_index_reads_styles_said_in_other_words_and_keeps_plain_requests_plain(shipped):
+    """The meaning index's style classifier (stop 34): a style said in words on neither list is read; a request
+    it reads as naming no style is rephrased as a caption naming none (stop 33 gave "walk forward sadly" and
+    "lift both arms like a strong man")."""
+    from motiongpt.data.bandai_dataset import named_style
+    from motiongpt.lm.command_meaning import requested_style
+
+    assert shipped.meaning_index.style_weights is not None
+    styled = {"walk forward like your heart is broken": "sad", "walk forward in a foul temper": "angry"}
+    assert [requested_style(t) for t in styled] == [None, None]  # on no list
+    assert [named_style(c) for c in shipped.rephrase(list(styled))] == list(styled.values())
+    plain = ["could you take a few steps forward", "raise both arms above your head"]
+    assert [named_style(c) in (None, "normal") for c in shipped.rephrase(plain)] == [True, True]
+    assert [m.action for m in shipped.meanings(plain)] == ["walk", "raise_up_both_hands"]
