@@ -102,6 +102,8 @@ def plan_command(text: str, seconds_per_step: float | None, max_duration: float,
                              f"send fewer steps at a time")
     said = tuple(read_timing(step).seconds for step in steps)
     for step, seconds in zip(steps, said):
+        if seconds is not None and not seconds > 0:
+            raise CommandRefused(f"command refused: {step!r} asks for {seconds:g} s; a step must last longer than 0 s")
         if seconds is not None and seconds > free_step_s + 1e-9:
             raise CommandRefused(f"command refused: {step!r} asks for {seconds:g} s, longer than the model "
                                  f"generates per step ({free_step_s:g} s); say it as several steps")

@@ -470,7 +470,8 @@ class MotionGPT:
                 top = max(1, min(self.max_codes, int(np.floor(high * factor + 1e-9))))
                 batches.setdefault((1, top, None), []).append(index)
                 continue
-            codes = seconds_to_codes(length, "seconds")
+            codes = seconds_to_codes(length, f"{texts_as_given[index]!r}: the length it says" if named is not None
+                                     else "seconds")
             if codes > self.max_codes:
                 said = f"{texts_as_given[index]!r} asks for " if named is not None else "seconds="
                 raise ValueError(f"{said}{length:g} s: this model generates at most {self.max_codes} codes "

@@ -189,6 +189,8 @@ def test_a_length_said_in_a_step_is_planned_as_that_length():
     fitted = plan_command("walk forward, then wave for 5 seconds", None, 10.0, 8, free_step_s=10.0)
     assert fitted.fitted and fitted.seconds_per_step == pytest.approx(4.2)  # 10 - 5 - 0.8 on the 0.2 s grid
     assert fitted.longest_s <= 10.0
+    with pytest.raises(CommandRefused, match=r"'wave for 0 seconds' asks for 0 s; a step must last longer than 0 s"):
+        plan_command("walk forward, then wave for 0 seconds", None, 20.0, 8, free_step_s=10.0)
     with pytest.raises(CommandRefused, match=r"'walk forward for 30 seconds' asks for 30 s, longer than the model "
                                              r"generates per step \(10 s\)"):
         plan_command("walk forward for 30 seconds", None, 60.0, 8, free_step_s=10.0)

@@ -39,6 +39,8 @@ def test_a_length_said_in_the_request_is_the_motions_length(tiny_motiongpt):
     with pytest.raises(ValueError, match=r"'a person walks for 30 seconds' asks for 30 s: this model generates at "
                                          r"most \d+ codes"):
         tiny_motiongpt.text_to_motion("a person walks for 30 seconds")
+    with pytest.raises(ValueError, match=r"'a person walks for 0 seconds': the length it says must be a positive"):
+        tiny_motiongpt.text_to_motion("a person walks for 0 seconds")
     command = tiny_motiongpt.command("walk forward for 1.6 seconds, then wave", seconds_per_step=0.8, seed=0)
     (_, first, end), (_, second, last) = command.steps
     assert (end - first, last - second) == (32, 16)
