@@ -22,7 +22,8 @@ With ``rephrase: meaning``, the request is first said in the model's own words: 
 request's meaning nearest to it (`motiongpt.lm.command_meaning.MeaningIndex.rephrase`; needs the folder's
 ``meaning_index.npz``), and that caption is the prompt. A small model reads its training captions far better
 than a phrasing it has never seen, while the sentence encoder and the meaning classifier read the phrasing
-well; the nearest caption of the right action usually carries the request's style and speed words over too.
+well; the caption is chosen among those naming the speed, side and style the request names
+(`motiongpt.lm.command_meaning.MeaningIndex.rephrase`).
 
 With ``speed_factors`` (needs ``rephrase: meaning``), a request that names a speed ("slowly", "take your time",
 "hurry up": `motiongpt.lm.request_timing`) is rephrased without its speed words (as a caption that names no
