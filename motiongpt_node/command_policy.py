@@ -50,14 +50,18 @@ def check_meanings(meanings: Sequence, allowed_motions: Sequence[str], refuse_un
                 f"({', '.join(sorted(allowed)) or 'none'}); add it (or '*') to allow it")
 
 
-def describe_meanings(meanings: Sequence | None, rephrased: Sequence[str] | None = None) -> str:
+def describe_meanings(meanings: Sequence | None, rephrased: Sequence[str] | None = None,
+                      played_speeds: Sequence[float] | None = None) -> str:
     """`walk 0.83, wave_right_hand 0.91` for the command's log line; with the captions the steps are generated
-    from (``rephrased``): `walk 0.83 as 'walk forward', ...`."""
+    from (``rephrased``): `walk 0.83 as 'walk forward', ...`; with the speeds they are played at (``played_speeds``),
+    those not as generated: `walk 0.83 as 'walk backwards' played x1.4`."""
     if not meanings:
         return "unknown (no meaning index)"
     texts = [f"{m.action} {m.similarity:.2f}" for m in meanings]
     if rephrased is not None:
         texts = [f"{text} as {caption!r}" for text, caption in zip(texts, rephrased)]
+    if played_speeds is not None:
+        texts = [text if speed == 1 else f"{text} played x{speed:g}" for text, speed in zip(texts, played_speeds)]
     return ", ".join(texts)
 
 

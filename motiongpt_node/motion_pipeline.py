@@ -381,6 +381,14 @@ class MotionPipeline:
         with self._model_lock:
             return generated_from(list(steps))
 
+    def played_speeds(self, steps: tuple[str, ...]) -> list[float] | None:
+        """How many times as fast each step is played (`MotionGPT.played_speeds`); None for a model without it."""
+        played_speeds = getattr(self.model, "played_speeds", None)
+        if played_speeds is None:
+            return None
+        with self._model_lock:
+            return played_speeds(list(steps))
+
     def describe(self, joints: np.ndarray) -> str:
         """The model's caption of (T,22,3) joints (encoded to codes first); an empty caption is an error."""
         with self._model_lock:

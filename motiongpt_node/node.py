@@ -506,7 +506,8 @@ class MotionGPTNode(Node):
                     return
                 meanings, threshold = self.pipeline.meanings(command_plan.steps)
                 job.meaning = describe_meanings(meanings, self.pipeline.rephrased(command_plan.steps)
-                                                if meanings is not None else None)
+                                                if meanings is not None else None,
+                                                self.pipeline.played_speeds(command_plan.steps))
                 if goal is not None:
                     goal.understood(command_plan.steps, [f"{m.action} {m.similarity:.2f}" for m in meanings or ()])
                 if meanings is not None:

@@ -173,6 +173,8 @@ def run_generate(args: argparse.Namespace) -> int:
     # the training caption each step was generated from, when the model rephrases
     for step, caption in zip(steps, model.generated_from([step["text"] for step in steps]) or ()):
         step["generated_from"] = caption
+    for step, speed in zip(steps, model.played_speeds([step["text"] for step in steps])):
+        step["played_speed"] = speed  # times as fast as generated (a speed the step names, speed_factors)
     (out / "steps.json").write_text(json.dumps(steps, indent=1) + "\n")
     if args.bvh:
         from motiongpt.data.bvh import write_bvh

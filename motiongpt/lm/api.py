@@ -409,6 +409,11 @@ class MotionGPT:
         factor = self.text_to_motion_settings.played_speed(timing.speed)
         return timing.without(speed=factor != 1.0), factor, timing.seconds
 
+    def played_speeds(self, steps: Sequence[str]) -> list[float]:
+        """How many times as fast each step's motion is played: the factor of the speed it names where the folder
+        plays it (``text_to_motion.speed_factors``), else 1 (as generated)."""
+        return [self._generation_of(str(step))[1] for step in steps]
+
     def generated_from(self, steps: Sequence[str]) -> list[str] | None:
         """The training caption each step of a command is generated from when the model folder rephrases
         requests (``text_to_motion.rephrase: meaning``); None when the steps are generated from themselves."""

@@ -31,6 +31,8 @@ def test_unknown_requests_follow_the_threshold_and_the_switch():
     check_meanings([coffee], ["*"], False, 0.0, 0.6)  # refuse_unknown off
     assert describe_meanings([coffee]) == "walk 0.30" and "no meaning index" in describe_meanings(None)
     assert describe_meanings([coffee], ["a person walks forward."]) == "walk 0.30 as 'a person walks forward.'"
+    assert describe_meanings([coffee, coffee], ["walk", "walk"], [1.4, 1.0]) == "walk 0.30 as 'walk' played x1.4, " \
+                                                                              "walk 0.30 as 'walk'"
 
 
 def test_joint_mask_holds_every_other_joint():

@@ -279,6 +279,7 @@ def test_a_length_and_a_speed_said_in_the_command_reach_the_trajectory(topic_sid
     assert len(result.meanings) == 1 and result.meanings[0].startswith("walk "), result.meanings
     assert_within_limits(result.trajectory)
     assert 2.0 <= result.trajectory_duration <= 5.0 + 1e-6, result.trajectory_duration
+    assert "played x1.4" in node.log()  # the command's log line says what the step was generated as
 
 
 @pytest.mark.parametrize("text, reason", [

@@ -46,6 +46,18 @@ def test_generate_names_the_caption_each_step_was_generated_from(tiny_motiongpt,
     assert main(args) == 0
     steps = json.loads((out / "steps.json").read_text())
     assert [(s["text"], s["generated_from"]) for s in steps] == [("stroll ahead", "walk ahead"), ("wave", "wave hello")]
+    assert [s["played_speed"] for s in steps] == [1.0, 1.0]
+    # a folder that plays speeds: a step naming one is generated without its speed words, played at the factor
+    manifest["text_to_motion"]["speed_factors"] = {"slow": 0.7, "fast": 1.4}
+    (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
+    args[1] = "stroll ahead quickly, then wave"
+    assert main(args) == 0
+    steps = json.loads((out / "steps.json").read_text())
+    assert [(s["text"], s["generated_from"], s["played_speed"]) for s in steps] == [
+        ("stroll ahead quickly", "walk ahead", 1.4), ("wave", "wave hello", 1.0)]
+    assert steps[0]["end_frame"] - steps[0]["first_frame"] == 24  # --seconds 1.2: 1.4 x 1.2 s generated, played in it
+    import numpy as np
+    assert np.load(out / "codes.npy").size == 8 + 4 + 6  # round(6 x 1.4) codes, the 0.8 s in-between, the wave
 
 
 def test_generate_guidance_reaches_the_model(tiny_motiongpt, tmp_path, capsys):
