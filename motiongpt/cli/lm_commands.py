@@ -75,8 +75,9 @@ def register(groups) -> None:
         "generate", help="generate a motion from text (multi-step commands allowed)",
         description='Generate motion for TEXT, e.g. "walk forward, then turn left, then wave". Writes '
                     "joints.npy (T,22,3), features.npy (T,263), codes.npy, command.txt, caption.txt (the model's own "
-                    "description of the generated motion), steps.json (each step's text, frames, and the training "
-                    "caption it was generated from when the model rephrases) and animation.gif "
+                    "description of the generated motion), steps.json (each step's text, frames, the training "
+                    "caption it was generated from when the model rephrases, and how many times as fast it is "
+                    "played) and animation.gif "
                     "(and motion.bvh with --bvh).")
     generate.add_argument("text")
     generate.add_argument("--model", default=DEFAULT_MODEL)
