@@ -167,7 +167,8 @@ def read_timing(text: str) -> RequestTiming:
     for match in _speed_pattern().finditer(searched):
         if not any(start < match.end() and match.start() < end for start, end in length_spans):
             speed = by_phrase[_phrase_key(match.group(0))]
-            negated = _NEGATED.search(searched[:match.start()])
+            before = max(0, match.start() - _NEGATION_REACH)
+            negated = _NEGATED.search(searched, before, match.start())
             if negated:  # "not too fast": slow
                 speed = "slow" if speed == "fast" else "fast"
                 speed_spans.append((negated.start(), match.start()))
@@ -179,6 +180,7 @@ def read_timing(text: str) -> RequestTiming:
 
 # a negation in the words just before a speed phrase, in the same clause: "not too fast", "nothing too quick",
 # "don't go too fast" (a phrase with its own negation, "don't rush", "no hurry", is read whole, as written)
+_NEGATION_REACH = 80  # characters before a speed phrase searched for its negation (three words and more)
 _NEGATED = re.compile(r"(?<![\w'])(?:not|never|nothing|no|\w+n't)(?:\s+[\w']+){0,3}?\s+(?:too\s+|so\s+|very\s+)?$",
                       re.IGNORECASE)
 _ANY_MOVE = re.compile(r"(?:go|move|do\s+it|do\s+that|make\s+it|keep\s+it)[.!]?", re.IGNORECASE)
