@@ -187,7 +187,7 @@ class MeaningIndex:
         scores = query @ self.vectors.T  # (Q, N)
         scores[self.action_ids[None, :] != self.action_ids_of(texts, query)[:, None]] = -np.inf
         names, anything = self._caption_names, np.ones(len(self.captions), bool)
-        plain = np.isin(names["style"], [None, "normal"])
+        plain = self._plain_captions
         for row, text, style in zip(scores, texts, styles):
             other_side = _OTHER_SIDE.get(named_side(text))
             for keep in (names["speed"] == named_speed(text),
@@ -202,6 +202,11 @@ class MeaningIndex:
         """The speed, side and style each caption names (None where it names none), by caption."""
         return {what: np.array([read(caption) for caption in self.captions], dtype=object)
                 for what, read in (("speed", named_speed), ("side", named_side), ("style", named_style))}
+
+    @functools.cached_property
+    def _plain_captions(self) -> np.ndarray:
+        """(N,) bool: the captions that name no style, or "normal"."""
+        return np.isin(self._caption_names["style"], [None, "normal"])
 
     @functools.cached_property
     def _action_sides(self) -> np.ndarray:
