@@ -5,6 +5,9 @@
   ``speed_phrasings.yaml`` ("take your time", "at a snail's pace", "hurry up", "on the double"); None when it
   names none, or both. A phrase inside a longer one counts once ("don't rush" is slow, not "rush"); a negation
   in the three words before a phrase turns it round ("not too fast", "don't go too fast" are slow).
+- Factor (`read_timing(...).factor`): a speed said as a multiple of the usual one ("2x speed", "at 0.5x", "twice as
+  fast", "half speed", "three times faster"); "fast" above 1, "slow" below. A bare "3x" names none (it is as often
+  a count).
 - Length (`read_timing(...).seconds`): a definite length of time for the motion, in seconds, minutes or frames (at
   the model's frame rate, `motiongpt.skeleton.FPS`: "80 frames" is 4 s), in digits or words, after "for",
   "during", "over", "lasting", "make it last" and the like, or as a clause of its own (", 3 seconds", "2 seconds
@@ -83,6 +86,16 @@ _CUE = (r"(?:for|during|over|within|lasting|lasts?|last|that\s+lasts?|which\s+la
         r"|taking|takes?|holding\s+it|hold\s+it)")
 _LENGTH = rf"(?P<amount>{_AMOUNT})\s*(?P<unit>{_UNIT})(?![\w'])"
 _AFTER = r"(?:\s+(?:straight|long|in\s+a\s+row|in\s+total|total))?"
+_TIMES = {"twice": 2.0, "double": 2.0, "thrice": 3.0, "triple": 3.0, "half": 0.5, "quarter": 0.25}
+_HOW_FAST = (r"(?:as\s+fast|as\s+quick(?:ly)?|as\s+slow(?:ly)?|the\s+speed|(?:the\s+)?(?:normal\s+|usual\s+)?speed"
+             r"|faster|quicker|slower|slow[\s-]*mo(?:tion)?|slow\s+motion)")
+_MULTIPLIER_PATTERNS = (  # a speed said as a multiple of the usual one: "2x speed", "at 0.5x", "twice as fast"
+    re.compile(rf"(?<![\w'.])(?:at\s+)?(?P<number>\d+(?:\.\d+)?|\.\d+)\s*[x\u00d7]\s+{_HOW_FAST}(?![\w'])",
+               re.IGNORECASE),
+    re.compile(r"(?<![\w'.])at\s+(?P<number>\d+(?:\.\d+)?|\.\d+)\s*[x\u00d7](?![\w'])", re.IGNORECASE),
+    re.compile(rf"(?<![\w'])(?:at\s+)?(?P<word>twice|double|thrice|triple|half|quarter|(?P<count>\d+(?:\.\d+)?|"
+               rf"{'|'.join(_ONES[2:11])})\s+times)\s+{_HOW_FAST}(?![\w'])", re.IGNORECASE),
+)
 _LENGTH_PATTERNS = (
     re.compile(rf"(?<![\w'])(?:{_CUE})\s+{_QUALIFIER}{_LENGTH}{_AFTER}", re.IGNORECASE),  # "for 3 seconds"
     re.compile(rf"(?<![\w']){_QUALIFIER}{_LENGTH}\s+long(?![\w'])", re.IGNORECASE),  # "2 seconds long"
@@ -118,6 +131,7 @@ class RequestTiming:
     seconds: float | None                      # the length the request names, or None
     speed_spans: tuple[tuple[int, int], ...]   # where the text names its speed
     length_spans: tuple[tuple[int, int], ...]  # where it names its length
+    factor: float | None = None                # the speed as a multiple of the usual one ("2x speed"), or None
 
     def without(self, speed: bool = True, length: bool = True) -> str:
         """The request without the words that name its speed (``speed``) and its length (``length``), tidied
@@ -162,10 +176,20 @@ def read_timing(text: str) -> RequestTiming:
                 continue
             length_spans.append(match.span())
             lengths.add(round(amount * _UNIT_SECONDS[unit], 6))
-    speed_spans, speeds = [], set()
+    speed_spans, speeds, factors = [], set(), set()
+    for pattern in _MULTIPLIER_PATTERNS:
+        for match in pattern.finditer(searched):
+            if any(start < match.end() and match.start() < end for start, end in length_spans + speed_spans):
+                continue
+            factor = _multiplier(match)
+            if factor is None or factor <= 0 or factor == 1:
+                continue
+            speed_spans.append(match.span())
+            factors.add(factor)
+            speeds.add("fast" if factor > 1 else "slow")
     by_phrase = {_phrase_key(phrase): speed for phrase, speed in speed_phrases()}
     for match in _speed_pattern().finditer(searched):
-        if not any(start < match.end() and match.start() < end for start, end in length_spans):
+        if not any(start < match.end() and match.start() < end for start, end in length_spans + speed_spans):
             speed = by_phrase[_phrase_key(match.group(0))]
             before = max(0, match.start() - _NEGATION_REACH)
             negated = _NEGATED.search(searched, before, match.start())
@@ -174,8 +198,28 @@ def read_timing(text: str) -> RequestTiming:
                 speed_spans.append((negated.start(), match.start()))
             speed_spans.append(match.span())
             speeds.add(speed)
-    return RequestTiming(text, speeds.pop() if len(speeds) == 1 else None,
-                         lengths.pop() if len(lengths) == 1 else None, tuple(speed_spans), tuple(length_spans))
+    speed = speeds.pop() if len(speeds) == 1 else None
+    return RequestTiming(text, speed, lengths.pop() if len(lengths) == 1 else None, tuple(speed_spans),
+                         tuple(length_spans), factors.pop() if len(factors) == 1 and speed else None)
+
+
+def _multiplier(match: re.Match) -> float | None:
+    """The factor a multiplier match says: "2x" 2, "twice as fast" 2, "half speed" 0.5, "3 times faster" 3, "2
+    times slower" 0.5."""
+    groups = match.groupdict()
+    count = _normalise(groups.get("count") or "")
+    if groups.get("number"):
+        factor = float(groups["number"])
+    elif _normalise(groups["word"]) in _TIMES:
+        factor = _TIMES[_normalise(groups["word"])]
+    elif re.fullmatch(r"[\d.]+", count):
+        factor = float(count)
+    elif count in _ONES:
+        factor = float(_ONES.index(count))
+    else:
+        return None
+    slower = "slow" in match.group(0).lower()
+    return 1.0 / factor if slower and factor > 1 else factor
 
 
 # a negation in the words just before a speed phrase, in the same clause: "not too fast", "nothing too quick",

@@ -117,10 +117,17 @@ class TextToMotionSettings:
             raise GroundingConfigError("text_to_motion.speed_factors needs rephrase 'meaning' (the request's own "
                                        "speed words would reach the model too)")
 
-    def played_speed(self, speed: str | None) -> float:
+    def played_speed(self, speed: str | None, factor: float | None = None) -> float:
         """How many times as fast a motion whose request names ``speed`` ("slow", "fast" or None,
-        `motiongpt.lm.request_timing`) is played: its factor in ``speed_factors``, else 1 (as generated)."""
-        return float((self.speed_factors or {}).get(speed, 1.0)) if speed else 1.0
+        `motiongpt.lm.request_timing`) is played: the ``factor`` the request says ("2x speed"), within
+        SPEED_FACTOR_RANGES, or else the speed's factor in ``speed_factors``; 1 (as generated) for a speed the folder
+        does not play."""
+        if not speed or speed not in (self.speed_factors or {}):
+            return 1.0
+        if factor is None:
+            return float(self.speed_factors[speed])
+        low, high = SPEED_FACTOR_RANGES[speed]
+        return float(min(max(factor, low), high))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "TextToMotionSettings":

@@ -41,6 +41,19 @@ def test_the_length_a_request_asks_for(text, seconds):
     assert read_timing(text).seconds == seconds
 
 
+@pytest.mark.parametrize("text, speed, factor", [
+    ("step right, 2x speed", "fast", 2.0), ("walk back at 0.75x", "slow", 0.75), ("walk twice as fast", "fast", 2.0),
+    ("dance at double speed", "fast", 2.0), ("turn at half speed", "slow", 0.5), ("walk three times faster", "fast", 3.0),
+    ("walk 2 times slower", "slow", 0.5), ("bow in 0.5x slow-mo", "slow", 0.5), ("walk at quarter speed", "slow", 0.25),
+    ("walk forward quickly", "fast", None),  # a speed, no multiple
+    ("wave 3x", None, None), ("jump twice", None, None),  # counts, not speeds
+    ("walk at 2x speed, then slowly", None, None),  # two speeds: none
+])
+def test_a_speed_said_as_a_multiple(text, speed, factor):
+    timing = read_timing(text)
+    assert (timing.speed, timing.factor) == (speed, factor)
+
+
 def test_a_request_without_its_timing_words():
     timing = read_timing("walk forward slowly for 4 seconds, please")
     assert (timing.speed, timing.seconds) == ("slow", 4.0)

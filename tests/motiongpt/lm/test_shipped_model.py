@@ -114,7 +114,8 @@ def test_the_shipped_model_plays_a_named_speed(shipped):
     def root_speed(joints):
         return np.linalg.norm(np.diff(joints[:, 0, [0, 2]], axis=0), axis=1).mean()
     assert root_speed(quick.joints) / root_speed(plain.joints) == pytest.approx(1.4, rel=0.02)
-    assert shipped.played_speeds(["walk forward quickly", "take your time and bow", "walk forward"]) == [1.4, 0.7, 1.0]
+    assert shipped.played_speeds(["walk forward quickly", "take your time and bow", "walk forward", "run at 2x speed",
+                                  "walk twice as slow"]) == [1.4, 0.7, 1.0, 2.0, 0.5]
     slow = shipped.text_to_motion("walk backwards slowly", seconds=4.0, seed=4)
     assert slow.codes.size == 14 and slow.joints.shape == (80, 22, 3)  # 0.7 x 4 s generated, played in 4 s
     assert shipped.text_to_motion("walk backwards", seconds=4.0, seed=4).joints.shape == (80, 22, 3)

@@ -69,6 +69,10 @@ def test_speed_factors_say_how_fast_a_named_speed_is_played():
     only_fast = TextToMotionSettings(rephrase="meaning", speed_factors={"fast": 1.4})
     assert only_fast.played_speed("slow") == 1.0 and only_fast.played_speed("fast") == 1.4
     assert TextToMotionSettings(rephrase="meaning").played_speed("fast") == 1.0
+    # a factor the request says ("2x speed"), within the ranges; none for a speed the folder does not play
+    assert [settings.played_speed(s, f) for s, f in (("fast", 2.0), ("slow", 0.5), ("fast", 10.0), ("slow", 0.1))] \
+        == [2.0, 0.5, 4.0, 0.25]
+    assert only_fast.played_speed("slow", 0.5) == 1.0
 
 
 def test_the_model_folders_temperature_is_the_text_to_motion_default(tiny_motiongpt, monkeypatch):
