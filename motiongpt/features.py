@@ -271,27 +271,29 @@ def retime_features(features: Any, frames: int, source: str = "features") -> np.
     played[-1, ROOT_LIN_VEL] *= speed
     nearer = np.where(weight[:, 0] < 0.5, lower, lower + 1)
     played[:, FOOT_CONTACT] = features[nearer, FOOT_CONTACT]
-    # the root as recover_from_ric integrates it: half yaw angle and ground position of every frame
-    half_yaw = np.concatenate([[0.0], np.cumsum(features[:-1, 0])])
-    steps = np.zeros((count, 3))
-    steps[1:, [0, 2]] = features[:-1, 1:3]
-    path = np.cumsum(rotate_about_y(steps, -2.0 * half_yaw), axis=0)
+    half_yaw, path = root_trajectory(features)  # as recover_from_ric integrates them
     half_yaw, path = at_times(half_yaw[:, None])[:, 0], at_times(path)
     played[:-1, 0] = np.diff(half_yaw)
     played[:-1, 1:3] = rotate_about_y(np.diff(path, axis=0), 2.0 * half_yaw[1:])[:, [0, 2]]
     return played
 
 
-def recover_from_ric(features: Any, source: str = "features") -> np.ndarray:
-    """Joint positions (..., T, 22, 3) from un-normalised features (..., T, 263) (HumanML3D's `recover_from_ric`)."""
-    features = check_feature_batch(features, source)
+def root_trajectory(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The root's half yaw angle (..., T) and ground position (..., T, 3), y = 0, of every frame of (checked,
+    un-normalised) features (..., T, 263), integrated from the per-frame root yaw and velocity."""
     half_yaw = np.zeros(features.shape[:-1], dtype=features.dtype)
     half_yaw[..., 1:] = np.cumsum(features[..., :-1, 0], axis=-1)
     # Rotating by q[t]^-1 with q[t] = (cos a, 0, sin a, 0) is a rotation about +Y by -2a.
     steps = np.zeros(features.shape[:-1] + (3,), dtype=features.dtype)
     steps[..., 1:, 0] = features[..., :-1, 1]
     steps[..., 1:, 2] = features[..., :-1, 2]
-    root = np.cumsum(rotate_about_y(steps, -2.0 * half_yaw), axis=-2)
+    return half_yaw, np.cumsum(rotate_about_y(steps, -2.0 * half_yaw), axis=-2)
+
+
+def recover_from_ric(features: Any, source: str = "features") -> np.ndarray:
+    """Joint positions (..., T, 22, 3) from un-normalised features (..., T, 263) (HumanML3D's `recover_from_ric`)."""
+    features = check_feature_batch(features, source)
+    half_yaw, root = root_trajectory(features)
     root[..., 1] = features[..., 3]
     local = features[..., RIC].reshape(features.shape[:-1] + (NUM_JOINTS - 1, 3))
     local = rotate_about_y(local, -2.0 * half_yaw[..., None])
