@@ -295,12 +295,17 @@ def fit_action_classifier(vectors: np.ndarray, action_ids: np.ndarray, actions: 
         bias[present] = 0.0
         return weights, bias
     fitted = LogisticRegression(max_iter=5000, class_weight="balanced").fit(vectors, action_ids)
-    if len(present) == 2:  # scikit-learn fits one logit for two classes: the second's against the first's zero
-        bias[present[0]] = 0.0
-        weights[present[1]], bias[present[1]] = fitted.coef_[0], fitted.intercept_[0]
-    else:
-        weights[fitted.classes_], bias[fitted.classes_] = fitted.coef_, fitted.intercept_
+    weights[fitted.classes_], bias[fitted.classes_] = _logits_per_class(fitted)
     return weights, bias
+
+
+def _logits_per_class(fitted) -> tuple[np.ndarray, np.ndarray]:
+    """A fitted scikit-learn logistic regression as one row of weights and one bias per class (in
+    ``fitted.classes_`` order): for two classes it fits one logit, the second class's against the first's zero."""
+    if len(fitted.classes_) == 2:
+        return (np.stack([np.zeros_like(fitted.coef_[0]), fitted.coef_[0]]),
+                np.array([0.0, fitted.intercept_[0]]))
+    return fitted.coef_, fitted.intercept_
 
 
 def fit_style_classifier(captions: Sequence[str], vectors: np.ndarray, style_phrasings: Mapping[str, Sequence[str]],
@@ -332,11 +337,7 @@ def fit_style_classifier(captions: Sequence[str], vectors: np.ndarray, style_phr
         raise MeaningIndexError(f"a style classifier needs styled and plain captions, got classes {names}")
     fitted = LogisticRegression(max_iter=3000, class_weight="balanced").fit(
         fit_vectors, np.array([names.index(label) for label in fit_labels]))
-    if len(names) == 2:  # one logit for two classes: the second's against the first's zero
-        weights = np.stack([np.zeros_like(fitted.coef_[0]), fitted.coef_[0]])
-        bias = np.array([0.0, fitted.intercept_[0]])
-    else:
-        weights, bias = fitted.coef_, fitted.intercept_
+    weights, bias = _logits_per_class(fitted)
     return names, weights.astype(np.float32), bias.astype(np.float32)
 
 

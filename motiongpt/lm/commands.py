@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import re
 
+from motiongpt.lm.request_timing import names_only_timing
+
 # Words and phrases that always separate steps (regexes, tried as whole words, case-insensitive); a "," and an
 # "and" before them and a "," after them belong to the separator. "and" and "," alone are `_split_on_and`'s.
 _SUBJECT_DONE = r"(?:you(?:'re|’re| are|'ve|’ve| have)|that(?:'s|’s| is| has been)|it(?:'s|’s| is))"
@@ -240,8 +242,6 @@ def _with_timing_attached(steps: list[str]) -> list[str]:
     """A step that says nothing but a speed or a length ("hurry up and walk backwards", "for 2 seconds, step
     left") is said of the next step, or of the previous one when it is the last: "walk backwards, hurry up",
     "step left, for 2 seconds" (`motiongpt.lm.request_timing.names_only_timing`)."""
-    from motiongpt.lm.request_timing import names_only_timing
-
     attached: list[str] = []
     waiting: list[str] = []
     for step in steps:
