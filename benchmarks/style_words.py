@@ -22,7 +22,8 @@ import json
 import numpy as np
 
 from motiongpt.data.bandai_dataset import named_style
-from motiongpt.lm.command_meaning import NO_STYLE, plain_val_requests, requested_style, style_val_requests
+from motiongpt.lm.command_meaning import (NO_STYLE, plain_val_requests, requested_style, style_rates,
+                                          style_val_requests)
 
 
 def main() -> int:
@@ -56,24 +57,20 @@ def main() -> int:
     report = {}
     for name, reader in readers.items():
         read, read_plain = reader(texts, vectors), reader(plain, plain_vectors)
-        styles, plain_styles = dict(zip(texts, read)), dict(zip(plain, read_plain))
+        rates = style_rates(index, rows, read, plain, plain_vectors, read_plain)
+        styles = dict(zip(texts, read))
         carried = [named_style(c) for c in index.rephrase(texts, vectors, styles.__getitem__)]
-        plain_carried = [named_style(c) for c in index.rephrase(plain, plain_vectors, plain_styles.__getitem__)]
         per_style = collections.defaultdict(lambda: [0, 0])
         for row, ok, style in zip(rows, gradable, carried):
             if ok:
                 per_style[row["style"]][0] += style == row["style"]
                 per_style[row["style"]][1] += 1
-        right = sum(r == row["style"] for r, row in zip(read, rows)) / len(rows)
-        wrong = sum(r not in (None, NO_STYLE, row["style"]) for r, row in zip(read, rows)) / len(rows)
-        carries = sum(c == row["style"] for c, row, ok in zip(carried, rows, gradable) if ok) / max(1, sum(gradable))
-        given = sum(r not in (None, NO_STYLE) for r in read_plain) / len(plain)
-        plain_styled = sum(c not in (None, "normal") for c in plain_carried) / len(plain)
-        report[name] = {"style_read_right": right, "style_read_wrong": wrong, "caption_carries_style": carries,
-                        "plain_given_a_style": given, "plain_rephrased_with_a_style": plain_styled,
+        carries = sum(k for k, _ in per_style.values()) / max(1, sum(gradable))
+        report[name] = {**rates, "caption_carries_style": carries,
                         "per_style": {s: f"{k}/{n}" for s, (k, n) in sorted(per_style.items())}}
-        print(f"{name}:\n    styled: read right {right:.3f}, wrong {wrong:.3f}, rephrased caption carries the style "
-              f"{carries:.3f}; plain: given a style {given:.3f}, rephrased as a styled caption {plain_styled:.3f}")
+        print(f"{name}:\n    styled: read right {rates['read_right']:.3f}, wrong {rates['read_wrong']:.3f}, rephrased "
+              f"caption carries the style {carries:.3f}; plain: given a style {rates['plain_given_a_style']:.3f}, "
+              f"rephrased as a styled caption {rates['plain_rephrased_with_a_style']:.3f}")
         print("    " + ", ".join(f"{s} {v}" for s, v in report[name]["per_style"].items()))
         if args.verbose:
             for row, r in zip(rows, read):

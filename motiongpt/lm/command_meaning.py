@@ -503,10 +503,8 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
 
 
 def style_reading(index: MeaningIndex, encode) -> dict:
-    """How the index reads styles on the val requests: of style_val_requests.yaml, the share whose style is read
-    right and wrong by the words alone (`requested_style`) and with the style classifier (`MeaningIndex.styles_of`);
-    of plain_val_requests.yaml, the share given a style, the share read as naming none (NO_STYLE), and the share
-    rephrased as a caption that names a style."""
+    """How the index reads styles on the val requests (style_val_requests.yaml and plain_val_requests.yaml): the
+    `style_rates` of the words alone (`requested_style`) and with the style classifier (`MeaningIndex.styles_of`)."""
     rows, plain = style_val_requests(), plain_val_requests()
     texts = [row["text"] for row in rows]
     vectors, plain_vectors = (np.asarray(encode(t), dtype=np.float32) for t in (texts, plain))
@@ -516,12 +514,22 @@ def style_reading(index: MeaningIndex, encode) -> dict:
     for name, read, read_plain in (("words", [requested_style(t) for t in texts], [requested_style(t) for t in plain]),
                                    ("words_and_classifier", index.styles_of(texts, vectors),
                                     index.styles_of(plain, plain_vectors))):
-        report[name] = {
-            "read_right": float(np.mean([r == row["style"] for r, row in zip(read, rows)])),
-            "read_wrong": float(np.mean([r not in (None, NO_STYLE, row["style"]) for r, row in zip(read, rows)])),
-            "plain_given_a_style": float(np.mean([r not in (None, NO_STYLE) for r in read_plain])),
-            "plain_read_as_naming_none": float(np.mean([r == NO_STYLE for r in read_plain]))}
-    captions = index.rephrase(plain, plain_vectors) if index.captions else []
-    report["plain_rephrased_with_a_style"] = (float(np.mean([named_style(c) not in (None, "normal") for c in captions]))
-                                              if captions else None)
+        report[name] = style_rates(index, rows, read, plain, plain_vectors, read_plain)
     return report
+
+
+def style_rates(index: MeaningIndex, rows: Sequence[Mapping[str, str]], read: Sequence[str | None],
+                plain: Sequence[str], plain_vectors: np.ndarray, read_plain: Sequence[str | None]) -> dict:
+    """Of the styled requests ``rows`` ({text, style}) whose styles were read as ``read``, the share read right and
+    read wrong (a style other than theirs); of the ``plain`` requests (with their vectors) read as ``read_plain``, the
+    share given a style, the share read as naming none (NO_STYLE), and the share rephrased, with those readings, as
+    a caption that names a style. A reading of None is "not known"."""
+    styles = dict(zip(plain, read_plain))
+    captions = index.rephrase(list(plain), plain_vectors, styles.__getitem__) if index.captions else []
+    return {
+        "read_right": float(np.mean([r == row["style"] for r, row in zip(read, rows)])),
+        "read_wrong": float(np.mean([r not in (None, NO_STYLE, row["style"]) for r, row in zip(read, rows)])),
+        "plain_given_a_style": float(np.mean([r not in (None, NO_STYLE) for r in read_plain])),
+        "plain_read_as_naming_none": float(np.mean([r == NO_STYLE for r in read_plain])),
+        "plain_rephrased_with_a_style": (float(np.mean([named_style(c) not in (None, "normal") for c in captions]))
+                                         if captions else None)}
