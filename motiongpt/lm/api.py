@@ -528,15 +528,13 @@ class MotionGPT:
         if all(frames is None for _, frames in pieces):
             return result
         from motiongpt.features import recover_from_ric, retime_features
-        played, starts, position = [], [], 0
+        played, moved, old, new = [], {0: 0}, 0, 0  # moved: each piece boundary, as it was -> as played
         for rows, frames in pieces:
-            piece = result.features[position:position + rows]
-            starts.append(sum(len(p) for p in played))
+            piece = result.features[old:old + rows]
             played.append(piece if frames is None else retime_features(piece, frames))
-            position += rows
-        starts.append(sum(len(p) for p in played))
+            old, new = old + rows, new + len(played[-1])
+            moved[old] = new
         features = np.concatenate(played).astype(result.features.dtype)
-        moved = dict(zip(np.cumsum([0] + [rows for rows, _ in pieces]).tolist(), starts))
         steps = [(text, moved[first], moved[end]) for text, first, end in result.steps]
         joints = np.asarray(recover_from_ric(features), dtype=np.float32)
         return dataclasses.replace(result, joints=joints, features=features, segment=(0, len(features)), steps=steps)
