@@ -18,7 +18,21 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     build.add_argument("--bandai", default=None, metavar="PATH",
                        help="an unpacked copy of the Bandai-Namco-Research-Motiondataset repository (or its dataset/ "
                             "folder, or the .tar.xz archive): add its 3,000 takes (CC BY-NC 4.0: non-commercial)")
+    build.add_argument("--pack", default=None, metavar="FILE",
+                       help="a motion pack (motiongpt data pack-motions) to build from, instead of pybullet's DeepMimic "
+                            "clips and --bandai")
     build.set_defaults(func=run_build_embedded)
+
+    pack = data.add_parser(
+        "pack-motions", help="write the embedded dataset's source motions into one compact file (a motion pack)",
+        description="Write the DeepMimic clip files of pybullet_data and, with --bandai, the 22 SMPL joints of every "
+                    "Bandai Namco take (20 fps, whole millimetres) into one compressed file, from which "
+                    "'build-embedded --pack FILE' builds the same dataset on a machine without pybullet or the BVH "
+                    "files (a training machine). About 14 MB with the Bandai takes.")
+    pack.add_argument("--out", required=True, help="pack file to write (.npz)")
+    pack.add_argument("--bandai", default=None, metavar="PATH",
+                      help="the Bandai Namco data, as for build-embedded (CC BY-NC 4.0: the pack is non-commercial too)")
+    pack.set_defaults(func=run_pack_motions)
 
     info = data.add_parser(
         "info", help="load the splits of a HumanML3D-layout dataset and print what was kept and skipped",
@@ -67,9 +81,25 @@ def run_build_embedded(args: argparse.Namespace) -> int:
     from motiongpt.data.embedded import EmbeddedConfig, build_embedded
 
     started = time.perf_counter()
-    summary = build_embedded(args.out, EmbeddedConfig(seed=args.seed), bandai=args.bandai)
+    summary = build_embedded(args.out, EmbeddedConfig(seed=args.seed), bandai=args.bandai, pack=args.pack)
     print("\n".join(summary.lines()))
     print(f"built in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_pack_motions(args: argparse.Namespace) -> int:
+    import os
+    import time
+
+    from motiongpt.data.motion_pack import write_pack
+
+    started = time.perf_counter()
+    pack = write_pack(args.out, bandai=args.bandai)
+    frames = sum(len(joints) for joints in pack.bandai_joints)
+    print(f"{args.out}: {os.path.getsize(args.out) / 1e6:.1f} MB; {len(pack.deepmimic_files)} DeepMimic clip files, "
+          f"{len(pack.bandai_takes)} Bandai Namco takes ({frames} frames at 20 fps, {frames / 20 / 3600:.2f} h)")
+    print("licences:\n" + "\n".join(f"- {text}" for text in pack.licences))
+    print(f"packed in {time.perf_counter() - started:.1f} s")
     return 0
 
 

@@ -156,8 +156,17 @@ def load_clip(path_or_name: str | Path) -> DeepMimicClip:
     if not path.is_file():
         raise DeepMimicError(f"{path}: DeepMimic clip file not found")
     try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DeepMimicError(f"{path}: not a DeepMimic JSON clip ({error})") from error
+    return parse_clip(text, name, path)
+
+
+def parse_clip(text: str, name: str, path: str | Path) -> DeepMimicClip:
+    """A DeepMimic humanoid clip from the JSON text of its file (``path``: where it came from, for messages)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
         raise DeepMimicError(f"{path}: not a DeepMimic JSON clip ({error})") from error
     if not isinstance(data, dict) or "Frames" not in data:
         raise DeepMimicError(f"{path}: no 'Frames' list in the clip")

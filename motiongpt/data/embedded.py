@@ -36,12 +36,16 @@ Every action label appears in train, val and test.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import tarfile
+import tempfile
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -298,16 +302,30 @@ class _DatasetWriter:
 
 
 def build_embedded(out: str | Path, config: EmbeddedConfig = EmbeddedConfig(),
-                   bandai: str | Path | None = None) -> BuildSummary:
+                   bandai: str | Path | None = None, pack: str | Path | None = None) -> BuildSummary:
     """Build the embedded dataset into ``out`` (created; existing files of the same names are replaced).
 
     ``bandai``: an unpacked copy of the Bandai-Namco-Research-Motiondataset repository (or its ``dataset/``
-    folder, or the .tar.xz archive): its takes are added (see :mod:`motiongpt.data.bandai_dataset`)."""
+    folder, or the .tar.xz archive): its takes are added (see :mod:`motiongpt.data.bandai_dataset`).
+    ``pack``: a motion pack (`motiongpt.data.motion_pack`) instead of pybullet's clip files and the Bandai files."""
+    from motiongpt.data import bandai as bandai_reader
+    from motiongpt.data.motion_pack import MotionPackError, read_pack
+
+    if bandai is not None and pack is not None:
+        raise ValueError("embedded dataset: give the Bandai Namco data or a motion pack, not both")
+    motions = read_pack(pack) if pack is not None else None
     out = Path(out)
     table = caption_table()
     variants = plan_variants(config, table)
     writer = _DatasetWriter(out, config)
-    clips = {name: deepmimic.load_clip(name) for name in sorted(table)}
+    if motions is None:
+        clips = {name: deepmimic.load_clip(name) for name in sorted(table)}
+    else:
+        missing = sorted(set(table) - set(motions.deepmimic_files))
+        if missing:
+            raise MotionPackError(f"{pack}: no DeepMimic clip {', '.join(missing)} in the motion pack")
+        clips = {name: deepmimic.parse_clip(motions.deepmimic_files[name], name, f"{pack}:{name}")
+                 for name in sorted(table)}
     for variant in variants:
         entry = table[variant.clip]
         writer.add(variant.name, variant.split, variant_joints(variant, clips[variant.clip]),
@@ -316,34 +334,48 @@ def build_embedded(out: str | Path, config: EmbeddedConfig = EmbeddedConfig(),
     info = {"sources": {"deepmimic": "pybullet_data DeepMimic clips (CMU and SFU mocap)"}, "config": asdict(config),
             "clips": sorted(table), "synthesised_joints": deepmimic.SYNTHESIS,
             "variants": [asdict(v) for v in variants]}
-    clip_count = len(table)
+    if motions is not None:
+        info["motion_pack"] = Path(pack).name
+    takes: list = []
     if bandai is not None:
-        takes = add_bandai(writer, bandai, config)
-        clip_count += len(takes)
-        from motiongpt.data import bandai as bandai_reader
+        with bandai_takes(bandai) as takes:
+            add_bandai(writer, takes, bandai_reader.take_joints, config)
+    elif motions is not None and motions.bandai_takes:
+        joints = motions.take_joints()
+        takes = [bandai_reader.BandaiTake.from_path(name) for name in motions.bandai_takes]
+        add_bandai(writer, takes, lambda take: joints[take.path.name], config)
+    if takes:
         info["sources"]["bandai"] = "Bandai Namco Research motion dataset (BVH, 30 fps), CC BY-NC 4.0"
         info["bandai_takes"] = len(takes)
         info["bandai_synthesised_joints"] = getattr(bandai_reader, "SYNTHESIS", None)
-    return writer.finish(clip_count, info)
+    return writer.finish(len(table) + len(takes), info)
 
 
-def add_bandai(writer: _DatasetWriter, root: str | Path, config: EmbeddedConfig) -> list:
-    """Every take of the Bandai Namco dataset at ``root`` as motions of the writer (see bandai_dataset)."""
-    import tarfile
-    import tempfile
-
+@contextlib.contextmanager
+def bandai_takes(root: str | Path) -> Iterator[list]:
+    """The takes (`motiongpt.data.bandai.BandaiTake`) of the Bandai Namco dataset at ``root``: an unpacked copy of
+    the repository, its dataset/ folder, or the .tar.xz archive (unpacked into a temporary folder meanwhile)."""
     from motiongpt.data import bandai as bandai_reader
-    from motiongpt.data import bandai_dataset as plan
 
     root = Path(root)
     if root.is_file() and root.name.endswith((".tar.xz", ".tar.gz", ".tar", ".tgz")):
-        folder = tempfile.TemporaryDirectory(prefix="bandai-")
-        with tarfile.open(root) as archive:
-            archive.extractall(folder.name, filter="data")
-        return add_bandai(writer, folder.name, config)
+        with tempfile.TemporaryDirectory(prefix="bandai-") as folder:
+            with tarfile.open(root) as archive:
+                archive.extractall(folder, filter="data")
+            with bandai_takes(folder) as takes:
+                yield takes
+        return
     takes = bandai_reader.list_takes(root)
     if not takes:
         raise RuntimeError(f"embedded dataset: no Bandai Namco take found under {root}")
+    yield takes
+
+
+def add_bandai(writer: _DatasetWriter, takes: Sequence, joints_of: Callable[[Any], np.ndarray],
+               config: EmbeddedConfig) -> None:
+    """Every take as motions of the writer (see bandai_dataset); ``joints_of(take)``: its (T, 22, 3) joints."""
+    from motiongpt.data import bandai_dataset as plan
+
     table, held = plan.bandai_caption_table(), plan.held_out_phrasings()
     settings = config.bandai
     splits = plan.assign_splits(takes, config.seed)
@@ -353,7 +385,7 @@ def add_bandai(writer: _DatasetWriter, root: str | Path, config: EmbeddedConfig)
         if content is None:
             raise RuntimeError(f"embedded dataset: no captions for Bandai content {take.content!r} "
                                f"(bandai_captions.yaml)")
-        joints = bandai_reader.take_joints(take)
+        joints = joints_of(take)
         split = splits[str(take.path)]
         by_speed: dict[float, list[np.ndarray]] = {}
         for speed, piece, pieces, motion_split in plan.plan_take(take, len(joints), split, config.seed, settings):
@@ -373,4 +405,3 @@ def add_bandai(writer: _DatasetWriter, root: str | Path, config: EmbeddedConfig)
                            "bandai", plan.style_label(take.style))
         if (number + 1) % 250 == 0:
             log.info("Bandai Namco: %d / %d takes", number + 1, len(takes))
-    return takes

@@ -16,10 +16,8 @@ from motiongpt.data import augment
 from motiongpt.data import bandai_dataset as plan
 from motiongpt.data.bandai import BandaiTake, list_takes
 from motiongpt.data.captions import caption_table
-from motiongpt.data.embedded import build_embedded
 from motiongpt.data.humanml3d import load_actions, load_split
 
-FIXTURES = Path(__file__).parent / "fixtures" / "bandai"
 SETTINGS = plan.BandaiSettings()
 STYLE_WORDS = {"happy", "happily", "sad", "sadly", "angry", "angrily", "proud", "proudly", "confident",
                "confidently", "masculine", "masculinity", "feminine", "childish", "childishly", "old", "tired",
@@ -256,24 +254,10 @@ def test_compose_captions_draw_each_split_from_its_own_phrasings(content_name, s
 
 
 # ------------------------------------------------------------------------------------ build with fixtures
-# The takes the dataset is built from here (the fixture folder holds more, for the retargeting tests).
-DATASET_TAKES = ("dataset-1_bow_masculinity_001.bvh", "dataset-2_walk_active_013.bvh",
-                 "dataset-2_wave-right-hand_active_023.bvh")
-
-
-def bandai_tree(root: Path) -> Path:
-    for path in (FIXTURES / name for name in DATASET_TAKES):
-        folder = root / f"Bandai-Namco-Research-Motiondataset-{path.name[8]}" / "data"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / path.name).symlink_to(path.resolve())
-    return root
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tree = bandai_tree(tmp_path_factory.mktemp("bandai"))
-    out = tmp_path_factory.mktemp("embedded") / "out"
-    return out, build_embedded(out, bandai=tree), tree
+def built(bandai_built):
+    """(out, summary, tree): the embedded dataset built with three fixture takes (conftest.py)."""
+    return bandai_built
 
 
 def names(root, split):
