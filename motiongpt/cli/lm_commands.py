@@ -34,6 +34,9 @@ def register(groups) -> None:
     prepare.add_argument("--out", required=True, help="output .npz file")
     prepare.add_argument("--data", help="override the config's data_root")
     prepare.add_argument("--threads", type=int, help="torch CPU threads")
+    prepare.add_argument("--vectors-from", metavar="FILE",
+                         help="take each caption's sentence vector from this earlier prepared file (made with any "
+                              "motion tokenizer) instead of the sentence encoder: for a machine without it")
     prepare.set_defaults(func=run_prepare)
 
     evaluate = groups["eval"].add_parser(
@@ -124,7 +127,7 @@ def run_prepare(args: argparse.Namespace) -> int:
     from motiongpt.lm.training import LMTrainingConfig, prepare_training_data
 
     config = LMTrainingConfig.from_yaml(args.config, data_root=args.data, threads=args.threads)
-    print(prepare_training_data(config, args.out))
+    print(prepare_training_data(config, args.out, vectors_from=args.vectors_from))
     return 0
 
 

@@ -137,6 +137,27 @@ def load_prepared(path: str | Path, tokenizer_sha256: str | None = None,
     return PreparedData(clips, actions, file_sha, encoder, vector_texts, vectors)
 
 
+class StoredVectors:
+    """The sentence vectors of an earlier prepared file, looked up by caption: ``encode`` as the sentence encoder
+    that made them would answer (the same vectors), for a machine without that encoder (`motiongpt train lm-data
+    --vectors-from`). The earlier file's motion tokenizer does not matter: only its captions' vectors are read."""
+
+    def __init__(self, path: str | Path, sentence_encoder: str):
+        data = load_prepared(path, sentence_encoder=sentence_encoder)
+        if data.vectors is None:
+            raise PreparedDataError(f"{path}: no sentence vectors in this prepared file")
+        self.path = Path(path)
+        self._rows = {text: row for row, text in enumerate(data.vector_texts)}
+        self._vectors = data.vectors
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [text for text in texts if text not in self._rows]
+        if missing:
+            raise PreparedDataError(f"{self.path}: no vector for {len(missing)} of the {len(texts)} captions (first: "
+                                    f"{missing[0]!r}); prepare the data where the sentence encoder is installed")
+        return self._vectors[[self._rows[text] for text in texts]]
+
+
 def _unpack_clips(arrays: dict[str, np.ndarray]) -> list[EncodedClip]:
     captions = [str(c) for c in arrays["captions"]]
     caption_ends = np.cumsum(arrays["clip_caption_counts"])

@@ -185,11 +185,12 @@ def prefill_sentence_vectors(model, prepared, path: str) -> None:
     model.sentence_vectors.prefill(prepared.vector_texts, prepared.vectors)
 
 
-def prepare_training_data(config: LMTrainingConfig, out: str | Path) -> Path:
+def prepare_training_data(config: LMTrainingConfig, out: str | Path, vectors_from: str | Path | None = None) -> Path:
     """`motiongpt train lm-data`: the config's split encoded by its motion tokenizer, with action labels and,
-    with text conditioning, every caption embedded by its sentence encoder."""
+    with text conditioning, every caption embedded by its sentence encoder, or its vector taken from the earlier
+    prepared file ``vectors_from`` (`StoredVectors`: for a machine without the sentence encoder)."""
     from motiongpt.data.humanml3d import load_split
-    from motiongpt.lm.prepared_data import prepare, save_prepared
+    from motiongpt.lm.prepared_data import PreparedDataError, StoredVectors, prepare, save_prepared
     from motiongpt.tokenizer import MotionTokenizer
 
     if config.threads:
@@ -205,7 +206,10 @@ def prepare_training_data(config: LMTrainingConfig, out: str | Path) -> Path:
     if conditioning is not None:
         from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
         encoder_name = conditioning.sentence_encoder
-        encoder = SentenceEncoder(resolve_encoder_folder(encoder_name))
+        encoder = (SentenceEncoder(resolve_encoder_folder(encoder_name)) if vectors_from is None
+                   else StoredVectors(vectors_from, encoder_name))
+    elif vectors_from is not None:
+        raise PreparedDataError(f"{config.output_dir}: --vectors-from needs a config with text_conditioning")
     data = prepare(records, motion_tokenizer, config.motion_tokenizer, actions, encoder_name, encoder)
     path = save_prepared(out, data)
     LOGGER.info("prepared %s: %d clips, %d captions%s", path, len(data.clips), len(data.captions),

@@ -185,3 +185,38 @@ def test_the_fingerprint_follows_the_codes_not_the_decoder(dataset, tmp_path):
     shutil.copytree(tmp_path / "same", tmp_path / "other_mean")
     np.save(tmp_path / "other_mean" / "mean.npy", np.load(tmp_path / "same" / "mean.npy") + 1.0)
     assert tokenizer_fingerprint(tmp_path / "other_mean") != original
+
+
+def test_vectors_from_an_earlier_file_with_another_tokenizer_make_the_same_file_without_the_encoder(
+        dataset, prepared, tmp_path, monkeypatch, capsys):
+    """The recipe of a training machine without the sentence encoder: a new motion tokenizer, the captions' vectors
+    taken from the file prepared with the old one."""
+    import motiongpt.lm.sentence_encoder as sentence_encoder
+    from motiongpt.tokenizer import MotionTokenizer
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the sentence encoder was loaded although --vectors-from gives every vector")
+
+    retrained = MotionTokenizer.from_pretrained(dataset / "vq")
+    with torch.no_grad():
+        retrained.quantizer.codebook.copy_(retrained.quantizer.codebook.flip(0))  # other codes for each motion
+    retrained.save_pretrained(tmp_path / "vq2")
+    config = write_config(dataset, "pretrain", motion_tokenizer=str(tmp_path / "vq2"),
+                          text_conditioning={"sentence_encoder": "all-MiniLM-L6-v2", "prefix_tokens": 2})
+    monkeypatch.setattr(sentence_encoder, "SentenceEncoder", refuse)
+    out = tmp_path / "lm_train.npz"
+    assert main(["train", "lm-data", "--config", str(config), "--out", str(out), "--vectors-from", str(prepared)]) == 0
+    old, new = load_prepared(prepared), load_prepared(out, tokenizer_fingerprint(tmp_path / "vq2"), "all-MiniLM-L6-v2")
+    assert new.tokenizer_sha256 != old.tokenizer_sha256
+    assert any(not np.array_equal(a, b) for x, y in zip(old.clips, new.clips) for a, b in zip(x.variants, y.variants))
+    assert new.vector_texts == old.vector_texts
+    np.testing.assert_array_equal(new.vectors, old.vectors)
+
+    fewer = load_prepared(prepared)
+    keep = [i for i, text in enumerate(fewer.vector_texts) if text != "jump up."]
+    fewer.vector_texts, fewer.vectors = tuple(fewer.vector_texts[i] for i in keep), fewer.vectors[keep]
+    save_prepared(tmp_path / "fewer.npz", fewer)
+    assert main(["train", "lm-data", "--config", str(config), "--out", str(tmp_path / "x.npz"),
+                 "--vectors-from", str(tmp_path / "fewer.npz")]) == 2
+    assert "no vector for 1 of the 5 captions (first: 'jump up.')" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
