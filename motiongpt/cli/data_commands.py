@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def register(groups: dict[str, argparse._SubParsersAction]) -> None:
@@ -21,6 +22,9 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     build.add_argument("--pack", default=None, metavar="FILE",
                        help="a motion pack (motiongpt data pack-motions) to build from, instead of pybullet's DeepMimic "
                             "clips and --bandai")
+    build.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                       help="processes computing the features (default: one per core; the files are the same for any "
+                            "number)")
     build.set_defaults(func=run_build_embedded)
 
     pack = data.add_parser(
@@ -81,14 +85,14 @@ def run_build_embedded(args: argparse.Namespace) -> int:
     from motiongpt.data.embedded import EmbeddedConfig, build_embedded
 
     started = time.perf_counter()
-    summary = build_embedded(args.out, EmbeddedConfig(seed=args.seed), bandai=args.bandai, pack=args.pack)
+    summary = build_embedded(args.out, EmbeddedConfig(seed=args.seed), bandai=args.bandai, pack=args.pack,
+                             workers=args.workers)
     print("\n".join(summary.lines()))
     print(f"built in {time.perf_counter() - started:.1f} s")
     return 0
 
 
 def run_pack_motions(args: argparse.Namespace) -> int:
-    import os
     import time
 
     from motiongpt.data.motion_pack import write_pack

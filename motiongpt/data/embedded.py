@@ -227,13 +227,23 @@ DEEPMIMIC_LICENCE = ("DeepMimic clips: shipped in pybullet_data (pybullet, zlib 
                      "CMU Graphics Lab Motion Capture Database and the SFU Motion Capture Database (see their terms)")
 
 
+MOTIONS_PER_BATCH = 256  # motions whose features are computed together (across the worker processes)
+
+
+def motion_arrays(joints: np.ndarray, feet_threshold: float, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """The (T-1, 263) features of a motion's (T, 22, 3) joints and the joints recovered from them (as HumanML3D
+    stores both), float32."""
+    from motiongpt.features import joints_to_features, recover_from_ric
+
+    features = joints_to_features(joints, feet_threshold=feet_threshold, source=source).astype(np.float32)
+    return features, recover_from_ric(features).astype(np.float32)
+
+
 class _DatasetWriter:
-    """Writes motions of any source into the HumanML3D layout and keeps the counts of the summary."""
+    """Writes motions of any source into the HumanML3D layout and keeps the counts of the summary. With ``workers``
+    > 1 the features of each batch of motions are computed in that many processes; the files are the same."""
 
-    def __init__(self, out: Path, config: EmbeddedConfig):
-        from motiongpt.features import joints_to_features, recover_from_ric
-
-        self._to_features, self._recover = joints_to_features, recover_from_ric
+    def __init__(self, out: Path, config: EmbeddedConfig, workers: int = 1):
         self.out, self.config = out, config
         for folder in ("new_joints", "new_joint_vecs", "texts"):
             (out / folder).mkdir(parents=True, exist_ok=True)
@@ -245,33 +255,56 @@ class _DatasetWriter:
         self.frames = dict.fromkeys(self.split_names, 0)
         self.caption_lines = dict.fromkeys(self.split_names, 0)
         self.captions: set[str] = set()
+        self._names: set[str] = set()
+        self._pending: list[tuple] = []
+        self._pool = None
+        if workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
 
     def add(self, name: str, split: str, joints: np.ndarray, texts: list[str], action: str, source: str,
             style: str | None = None) -> None:
-        features = self._to_features(joints, feet_threshold=self.config.feet_threshold,
-                                     source=f"{source} ({name})").astype(np.float32)
-        if not 40 <= len(features) <= self.config.max_feature_frames:
-            raise RuntimeError(f"embedded dataset: {name} has {len(features)} frames")
-        if name in self.actions:
+        if name in self._names:
             raise RuntimeError(f"embedded dataset: two motions named {name}")
-        np.save(self.out / "new_joint_vecs" / f"{name}.npy", features)
-        np.save(self.out / "new_joints" / f"{name}.npy", self._recover(features).astype(np.float32))
-        lines = [f"{text}#{tag_caption(text)}#0.0#0.0" for text in texts]
-        (self.out / "texts" / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        self.split_names[split].append(name)
-        self.actions[name] = action
-        self.sources[name] = source
-        if style is not None:
-            self.styles[name] = style
-        self.frames[split] += len(features)
-        self.caption_lines[split] += len(lines)
-        self.captions.update(texts)
-        if split == "train":
-            self.train_features.append(features)
+        self._names.add(name)
+        self._pending.append((name, split, joints, texts, action, source, style))
+        if len(self._pending) >= MOTIONS_PER_BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        inputs = ([p[2] for p in pending], [self.config.feet_threshold] * len(pending),
+                  [f"{p[5]} ({p[0]})" for p in pending])
+        arrays = self._pool.map(motion_arrays, *inputs, chunksize=8) if self._pool else map(motion_arrays, *inputs)
+        for (name, split, _, texts, action, source, style), (features, recovered) in zip(pending, arrays):
+            if not 40 <= len(features) <= self.config.max_feature_frames:
+                raise RuntimeError(f"embedded dataset: {name} has {len(features)} frames")
+            np.save(self.out / "new_joint_vecs" / f"{name}.npy", features)
+            np.save(self.out / "new_joints" / f"{name}.npy", recovered)
+            lines = [f"{text}#{tag_caption(text)}#0.0#0.0" for text in texts]
+            (self.out / "texts" / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            self.split_names[split].append(name)
+            self.actions[name] = action
+            self.sources[name] = source
+            if style is not None:
+                self.styles[name] = style
+            self.frames[split] += len(features)
+            self.caption_lines[split] += len(lines)
+            self.captions.update(texts)
+            if split == "train":
+                self.train_features.append(features)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
     def finish(self, clips: int, info: dict) -> BuildSummary:
         from motiongpt.normalization import Normalizer
 
+        self._flush()
+        self.close()
         out = self.out
         for split, names in self.split_names.items():
             (out / f"{split}.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
@@ -302,14 +335,14 @@ class _DatasetWriter:
 
 
 def build_embedded(out: str | Path, config: EmbeddedConfig = EmbeddedConfig(),
-                   bandai: str | Path | None = None, pack: str | Path | None = None) -> BuildSummary:
+                   bandai: str | Path | None = None, pack: str | Path | None = None, workers: int = 1) -> BuildSummary:
     """Build the embedded dataset into ``out`` (created; existing files of the same names are replaced).
 
     ``bandai``: an unpacked copy of the Bandai-Namco-Research-Motiondataset repository (or its ``dataset/``
     folder, or the .tar.xz archive): its takes are added (see :mod:`motiongpt.data.bandai_dataset`).
-    ``pack``: a motion pack (`motiongpt.data.motion_pack`) instead of pybullet's clip files and the Bandai files."""
-    from motiongpt.data import bandai as bandai_reader
-    from motiongpt.data.motion_pack import MotionPackError, read_pack
+    ``pack``: a motion pack (`motiongpt.data.motion_pack`) instead of pybullet's clip files and the Bandai files.
+    ``workers``: processes computing the features (the files are the same for any number)."""
+    from motiongpt.data.motion_pack import read_pack
 
     if bandai is not None and pack is not None:
         raise ValueError("embedded dataset: give the Bandai Namco data or a motion pack, not both")
@@ -317,7 +350,18 @@ def build_embedded(out: str | Path, config: EmbeddedConfig = EmbeddedConfig(),
     out = Path(out)
     table = caption_table()
     variants = plan_variants(config, table)
-    writer = _DatasetWriter(out, config)
+    writer = _DatasetWriter(out, config, workers)
+    try:
+        return _build(writer, table, variants, config, bandai, pack, motions)
+    finally:
+        writer.close()
+
+
+def _build(writer: _DatasetWriter, table: dict, variants: list[Variant], config: EmbeddedConfig,
+           bandai: str | Path | None, pack: str | Path | None, motions) -> BuildSummary:
+    from motiongpt.data import bandai as bandai_reader
+    from motiongpt.data.motion_pack import MotionPackError
+
     if motions is None:
         clips = {name: deepmimic.load_clip(name) for name in sorted(table)}
     else:

@@ -33,8 +33,8 @@ def captions_of(root, name):
 
 
 def test_two_builds_are_byte_identical_and_the_cli_prints_counts(built, tmp_path, capsys):
-    root, summary = built
-    assert main(["data", "build-embedded", "--out", str(tmp_path / "again")]) == 0
+    root, summary = built  # built in this process; again in 3 worker processes
+    assert main(["data", "build-embedded", "--out", str(tmp_path / "again"), "--workers", "3"]) == 0
     printed = capsys.readouterr().out
     assert f"motions: {sum(summary.motions.values())} (train {summary.motions['train']}" in printed
     assert "sources: deepmimic; clips (takes): 20" in printed and "captions:" in printed and "frames:" in printed
