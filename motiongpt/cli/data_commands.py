@@ -30,9 +30,9 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     pack = data.add_parser(
         "pack-motions", help="write the embedded dataset's source motions into one compact file (a motion pack)",
         description="Write the DeepMimic clip files of pybullet_data and, with --bandai, the 22 SMPL joints of every "
-                    "Bandai Namco take (20 fps, whole millimetres) into one compressed file, from which "
+                    "Bandai Namco take (20 fps, in 0.1 mm steps) into one compressed file, from which "
                     "'build-embedded --pack FILE' builds the same dataset on a machine without pybullet or the BVH "
-                    "files (a training machine). About 14 MB with the Bandai takes.")
+                    "files (a training machine). About 22 MB with the Bandai takes.")
     pack.add_argument("--out", required=True, help="pack file to write (.npz)")
     pack.add_argument("--bandai", default=None, metavar="PATH",
                       help="the Bandai Namco data, as for build-embedded (CC BY-NC 4.0: the pack is non-commercial too)")
