@@ -22,8 +22,8 @@ import json
 import numpy as np
 
 from motiongpt.data.bandai_dataset import named_style
-from motiongpt.lm.command_meaning import (NO_STYLE, plain_val_requests, requested_style, style_rates,
-                                          style_val_requests)
+from motiongpt.lm.command_meaning import (NO_STYLE, action_vectors, plain_val_requests, requested_style,
+                                          style_rates, style_val_requests)
 
 
 def main() -> int:
@@ -44,7 +44,8 @@ def main() -> int:
     rows, plain = style_val_requests(), plain_val_requests()
     texts = [row["text"] for row in rows]
     vectors, plain_vectors = (np.asarray(encoder.encode(t), dtype=np.float32) for t in (texts, plain))
-    actions = [index.actions[int(k)] for k in index.action_ids_of(texts, vectors)]
+    action_query = action_vectors(encoder.encode, texts, vectors)  # the action read without the style words
+    actions = [index.actions[int(k)] for k in index.action_ids_of(texts, vectors, action_query)]
     trained_pairs = {(index.actions[int(a)], named_style(c)) for a, c in zip(index.action_ids, index.captions)}
     gradable = [act == row["action"] and (row["action"], row["style"]) in trained_pairs
                 for row, act in zip(rows, actions)]
@@ -59,7 +60,7 @@ def main() -> int:
         read, read_plain = reader(texts, vectors), reader(plain, plain_vectors)
         rates = style_rates(index, rows, read, plain, plain_vectors, read_plain)
         styles = dict(zip(texts, read))
-        carried = [named_style(c) for c in index.rephrase(texts, vectors, styles.__getitem__)]
+        carried = [named_style(c) for c in index.rephrase(texts, vectors, styles.__getitem__, action_query)]
         per_style = collections.defaultdict(lambda: [0, 0])
         for row, ok, style in zip(rows, gradable, carried):
             if ok:

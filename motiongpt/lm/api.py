@@ -158,7 +158,8 @@ class MotionGPT:
         if self.meaning_index is None:
             return None
         texts = [str(t) if as_said else self._generation_of(str(t))[0] for t in texts]
-        return self.meaning_index.match(texts, self._meaning_vectors(texts).numpy())
+        vectors = self._meaning_vectors(texts).numpy()
+        return self.meaning_index.match(texts, vectors, self._action_vectors(texts, vectors))
 
     def load_meaning_index(self, folder: str | Path) -> None:
         """Read ``folder``'s meaning index, if it has one (a ModelLoadError when the text-to-motion settings need
@@ -388,7 +389,15 @@ class MotionGPT:
         """For each caption, its similarity to the nearest training caption of the request's meaning."""
         index = self._index_for("rerank")
         vectors = self._meaning_vectors([request, *captions]).numpy()
-        return index.similarities(vectors[1:])[:, int(index.action_ids_of([request], vectors[:1])[0])]
+        action = index.action_ids_of([request], vectors[:1], self._action_vectors([request], vectors[:1]))[0]
+        return index.similarities(vectors[1:])[:, int(action)]
+
+    def _action_vectors(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+        """The vectors each text's action is read from: those of the text without its style words
+        (`motiongpt.lm.command_meaning.action_texts`), ``vectors``' own row where it names none."""
+        from motiongpt.lm.command_meaning import action_vectors
+
+        return action_vectors(lambda some: self._meaning_vectors(list(some)).numpy(), texts, vectors)
 
     def rephrase(self, texts: Sequence[str]) -> list[str]:
         """Each request said in the model's own words: the training caption of its meaning nearest to it
@@ -398,7 +407,10 @@ class MotionGPT:
         return self._rephrased([self._generation_of(str(t))[0] for t in texts])
 
     def _rephrased(self, texts: list[str]) -> list[str]:
-        return self._index_for("rephrase").rephrase(texts, self._meaning_vectors(texts).numpy()) if texts else []
+        if not texts:
+            return []
+        vectors = self._meaning_vectors(texts).numpy()
+        return self._index_for("rephrase").rephrase(texts, vectors, action_query=self._action_vectors(texts, vectors))
 
     def _generation_of(self, text: str) -> tuple[str, float, float | None]:
         """What the motion of a request is generated from: the request without the words that name its length

@@ -43,7 +43,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from motiongpt.data.augment import action_side, named_side, named_speed
-from motiongpt.data.bandai_dataset import named_style, style_phrases
+from motiongpt.data.bandai_dataset import named_style, normalise, style_phrases
 
 INDEX_FILE = "meaning_index.npz"
 _OTHER_SIDE = {"left": "right", "right": "left"}  # a text that names one side rules out actions of the other
@@ -126,12 +126,14 @@ class MeaningIndex:
         np.maximum.at(best.T, self.action_ids, scores.T)
         return best
 
-    def action_ids_of(self, texts: Sequence[str], query: np.ndarray) -> np.ndarray:
+    def action_ids_of(self, texts: Sequence[str], query: np.ndarray, action_query: np.ndarray | None = None
+                      ) -> np.ndarray:
         """(Q,): the action each text (and its query vector) means: the classifier's, or without one the nearest
         caption's, among the actions whose side does not contradict the side the text names
         (`motiongpt.data.augment.named_side`): the sentence encoder hardly tells left from right ("give me a
-        wave with your right hand" reads as a wave of the left hand)."""
-        query = np.asarray(query, dtype=np.float32)
+        wave with your right hand" reads as a wave of the left hand). ``action_query``: the vectors to read the
+        action from instead, those of the texts without their style words (`action_texts`)."""
+        query = np.asarray(query if action_query is None else action_query, dtype=np.float32)
         if self.classifier_weights is None:
             scores = self.similarities(query)
         else:
@@ -144,10 +146,11 @@ class MeaningIndex:
                 row[self._action_sides == other_side] = -np.inf
         return scores.argmax(axis=1)
 
-    def match(self, texts: Sequence[str], query: np.ndarray) -> list[Meaning]:
+    def match(self, texts: Sequence[str], query: np.ndarray, action_query: np.ndarray | None = None
+              ) -> list[Meaning]:
         nearest = self.similarities(query).max(axis=1)
         return [Meaning(text, self.actions[int(k)], float(similarity), bool(similarity >= self.threshold))
-                for text, k, similarity in zip(texts, self.action_ids_of(texts, query), nearest)]
+                for text, k, similarity in zip(texts, self.action_ids_of(texts, query, action_query), nearest)]
 
     def styles_of(self, texts: Sequence[str], query: np.ndarray) -> list[str | None]:
         """The style each text (and its query vector) names: in the captions' own style words or in those of
@@ -171,7 +174,8 @@ class MeaningIndex:
         return named
 
     def rephrase(self, texts: Sequence[str], query: np.ndarray,
-                 style_of: Callable[[str], str | None] | None = None) -> list[str]:
+                 style_of: Callable[[str], str | None] | None = None, action_query: np.ndarray | None = None
+                 ) -> list[str]:
         """For each text and its query vector, the index caption nearest to it among the captions of the action
         it means that name the same speed (slow, fast or none, `motiongpt.data.augment.named_speed`), when the
         text names a side no other side (`motiongpt.data.augment.named_side`), and the style it names (``style_of``,
@@ -185,7 +189,7 @@ class MeaningIndex:
         query = np.asarray(query, dtype=np.float32)
         styles = self.styles_of(texts, query) if style_of is None else [style_of(text) for text in texts]
         scores = query @ self.vectors.T  # (Q, N)
-        scores[self.action_ids[None, :] != self.action_ids_of(texts, query)[:, None]] = -np.inf
+        scores[self.action_ids[None, :] != self.action_ids_of(texts, query, action_query)[:, None]] = -np.inf
         names, anything = self._caption_names, np.ones(len(self.captions), bool)
         plain = self._plain_captions
         for row, text, style in zip(scores, texts, styles):
@@ -412,6 +416,23 @@ def _request_style_phrases() -> tuple[tuple[str, str], ...]:
     return style_phrases(read_phrasings(STYLE_PHRASINGS_FILE))
 
 
+def action_texts(texts: Sequence[str]) -> list[str]:
+    """Each request as its action is read: without the style phrases `requested_style` knows ("stomp forward like
+    you're furious" -> "stomp forward"), since a request's sentence vector mixes its style into its action ("walk
+    forward like you just lost your best friend" read as walking backwards); the request itself where it names no
+    style phrase or is nothing else. (Style phrases inside a longer one are taken out once, as `named_style` reads
+    them.)"""
+    phrases = _request_style_phrases()
+    out = []
+    for text in texts:
+        words, found = f" {normalise(text)} ", False
+        for phrase, _ in phrases:
+            if f" {phrase} " in words:
+                words, found = words.replace(f" {phrase} ", " "), True
+        out.append(" ".join(words.split()) if found and words.strip() else text)
+    return out
+
+
 def style_val_requests() -> list[dict[str, str]]:
     """Requests for one action in one style said in the writer's own words ({text, action, style}), written by
     someone who saw no file of the project (see the file's header): a val set for reading styles."""
@@ -442,15 +463,15 @@ def requested_style(text: str) -> str | None:
     return named_style(text, _request_style_phrases())
 
 
-def meaning_accuracy(index: MeaningIndex, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str]
-                     ) -> dict[str, float | None]:
-    """Share of ``texts`` (with their ``vectors``) whose meaning is their label, and share whose nearest caption's
-    action is."""
+def meaning_accuracy(index: MeaningIndex, texts: Sequence[str], vectors: np.ndarray, labels: Sequence[str],
+                     action_query: np.ndarray | None = None) -> dict[str, float | None]:
+    """Share of ``texts`` (with their ``vectors``, and those of their `action_texts`) whose meaning is their label,
+    and share whose nearest caption's action is."""
     if not len(labels):
         return {"meaning_accuracy": None, "nearest_caption_accuracy": None}
     nearest = index.similarities(vectors).argmax(axis=1)
     return {name: float(np.mean([index.actions[k] == a for k, a in zip(ids, labels)]))
-            for name, ids in (("meaning_accuracy", index.action_ids_of(texts, vectors)),
+            for name, ids in (("meaning_accuracy", index.action_ids_of(texts, vectors, action_query)),
                               ("nearest_caption_accuracy", nearest))}
 
 
@@ -485,12 +506,13 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
         vectors = np.asarray(encode(texts), dtype=np.float32) if texts else np.zeros((0, index.vectors.shape[1]))
         scores[split] = (index.similarities(vectors).max(axis=1), index.similarities(encode(unknown)).max(axis=1))
         # the meaning (the classifier's action) and, for comparison, the nearest caption's action
-        report[split] = meaning_accuracy(index, texts, vectors, labels)
+        report[split] = meaning_accuracy(index, texts, vectors, labels, action_vectors(encode, texts, vectors))
     independent = independent_val_phrasings()
     texts = [t for action in independent for t in independent[action]]
     vectors = np.asarray(encode(texts), dtype=np.float32)
     report["val_independent"] = {**meaning_accuracy(index, texts, vectors,
-                                                    [a for a in independent for _ in independent[a]]),
+                                                    [a for a in independent for _ in independent[a]],
+                                                    action_vectors(encode, texts, vectors)),
                                  "phrasings": len(texts)}
     threshold = choose_threshold(*scores["val"])
     index = index.with_threshold(threshold)
@@ -500,6 +522,16 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
         report[split].update(separation(*scores[split], threshold))
     report["styles"] = style_reading(index, encode)
     return index, report
+
+
+def action_vectors(encode, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
+    """The vectors of the texts' `action_texts` (a text's own where it is its action text)."""
+    stripped = action_texts(texts)
+    rows = [i for i, (text, action_text) in enumerate(zip(texts, stripped)) if action_text != text]
+    out = np.array(vectors, dtype=np.float32, copy=True)
+    if rows:
+        out[rows] = np.asarray(encode([stripped[i] for i in rows]), dtype=np.float32)
+    return out
 
 
 def style_reading(index: MeaningIndex, encode) -> dict:

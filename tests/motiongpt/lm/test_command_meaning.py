@@ -50,6 +50,23 @@ def test_unseen_phrasings_get_their_action_and_unrelated_requests_a_low_similari
     assert exact.action == "backflip" and exact.similarity == pytest.approx(1.0, abs=1e-5)
 
 
+def test_the_action_is_read_from_the_request_without_its_style_words(index, encoder):
+    """A style phrase either list knows is left out of the text the action is read from; the similarity (known or
+    not) and the rest stay the whole request's."""
+    from motiongpt.lm.command_meaning import action_texts
+
+    texts = ["Walk forward like a tired old man.", "walk forward grumpily", "give me a youthful nod", "wearily",
+             "flip over backwards", "a person walks forward carefully"]
+    assert action_texts(texts) == ["walk forward", "walk forward", "give me a nod", "wearily", "flip over backwards",
+                                   "a person walks forward carefully"]  # "wearily" alone: nothing else is left
+    # the action follows action_query's rows; the similarity the query's
+    query, other = encoder.encode(["flip over backwards"]), encoder.encode(["walk ahead a few steps"])
+    [meaning] = index.match(["flip over backwards"], query, action_query=other)
+    assert meaning.action == "walk" and meaning.similarity == pytest.approx(1.0, abs=1e-5)
+    [caption] = index.rephrase(["flip over backwards"], query, action_query=other)
+    assert caption in CAPTIONS["walk"]
+
+
 def test_threshold_separates_known_from_unknown():
     known, unknown = np.array([0.7, 0.8, 0.9, 0.55]), np.array([0.2, 0.3, 0.5, 0.6])
     threshold = choose_threshold(known, unknown)

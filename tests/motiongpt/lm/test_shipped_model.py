@@ -142,6 +142,20 @@ def test_the_shipped_model_keeps_a_style_said_in_other_words(shipped):
     assert [named_style(c) for c in plain] == [None, None], plain
 
 
+def test_the_shipped_model_reads_a_styled_requests_action_without_its_style_words(shipped):
+    """Requests of the val phrasings whose whole sentence vector is read as another action (a nervous step forward
+    as a crawl, a youthful nod as a beckoning, marching proudly as a dash) are read from their words without the
+    style phrase; the style is still read from the whole request (and kept where the action has a caption in it)."""
+    from motiongpt.data.bandai_dataset import named_style
+
+    requests = {"Step forward nervously, as if the floor might break.": "walk", "give me a youthful nod": "respond",
+                "Hey buddy, march ahead proudly like a soldier.": "walk"}
+    assert [m.action for m in shipped.meanings(list(requests))] == list(requests.values())
+    captions = shipped.rephrase(list(requests))
+    assert [m.action for m in shipped.meanings(captions)] == list(requests.values()), captions
+    assert [named_style(c) for c in captions[::2]] == ["not-confident", "proud"], captions  # no youthful nod caption
+
+
 def test_a_request_is_read_for_its_meaning_as_it_is_generated(shipped):
     """The node's meaning check reads a step without the words that name its length and its played speed (what
     the model generates from), so a said length does not make a known action look unknown."""
