@@ -40,11 +40,14 @@ e.g. 128 frames at 30 fps -> 85 frames at 20 fps.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -151,6 +154,24 @@ def list_takes(root: str | Path) -> list[BandaiTake]:
                 raise BandaiError(f"{path}: a dataset-{take.dataset} file in folder {folder.name}")
             takes.append(take)
     return sorted(takes, key=lambda t: (t.dataset, t.path.name))
+
+
+@contextlib.contextmanager
+def bandai_takes(root: str | Path) -> Iterator[list[BandaiTake]]:
+    """The takes of the Bandai Namco dataset at ``root``: an unpacked copy of the repository, its dataset/ folder
+    or one dataset folder (`list_takes`), or the .tar.xz archive (unpacked into a temporary folder meanwhile)."""
+    root = Path(root)
+    if root.is_file() and root.name.endswith((".tar.xz", ".tar.gz", ".tar", ".tgz")):
+        with tempfile.TemporaryDirectory(prefix="bandai-") as folder:
+            with tarfile.open(root) as archive:
+                archive.extractall(folder, filter="data")
+            with bandai_takes(folder) as takes:
+                yield takes
+        return
+    takes = list_takes(root)
+    if not takes:
+        raise BandaiError(f"{root}: no Bandai Namco take found here")
+    yield takes
 
 
 # ------------------------------------------------------------------------------------- joint maps

@@ -36,16 +36,13 @@ Every action label appears in train, val and test.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
-import tarfile
-import tempfile
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -382,10 +379,10 @@ def _build(writer: _DatasetWriter, table: dict, variants: list[Variant], config:
         info["motion_pack"] = Path(pack).name
     takes: list = []
     if bandai is not None:
-        with bandai_takes(bandai) as takes:
+        with bandai_reader.bandai_takes(bandai) as takes:
             add_bandai(writer, takes, bandai_reader.take_joints, config)
     elif motions is not None and motions.bandai_takes:
-        joints = motions.take_joints()
+        joints = motions.joints_by_take()
         takes = [bandai_reader.BandaiTake.from_path(name) for name in motions.bandai_takes]
         add_bandai(writer, takes, lambda take: joints[take.path.name], config)
     if takes:
@@ -393,26 +390,6 @@ def _build(writer: _DatasetWriter, table: dict, variants: list[Variant], config:
         info["bandai_takes"] = len(takes)
         info["bandai_synthesised_joints"] = getattr(bandai_reader, "SYNTHESIS", None)
     return writer.finish(len(table) + len(takes), info)
-
-
-@contextlib.contextmanager
-def bandai_takes(root: str | Path) -> Iterator[list]:
-    """The takes (`motiongpt.data.bandai.BandaiTake`) of the Bandai Namco dataset at ``root``: an unpacked copy of
-    the repository, its dataset/ folder, or the .tar.xz archive (unpacked into a temporary folder meanwhile)."""
-    from motiongpt.data import bandai as bandai_reader
-
-    root = Path(root)
-    if root.is_file() and root.name.endswith((".tar.xz", ".tar.gz", ".tar", ".tgz")):
-        with tempfile.TemporaryDirectory(prefix="bandai-") as folder:
-            with tarfile.open(root) as archive:
-                archive.extractall(folder, filter="data")
-            with bandai_takes(folder) as takes:
-                yield takes
-        return
-    takes = bandai_reader.list_takes(root)
-    if not takes:
-        raise RuntimeError(f"embedded dataset: no Bandai Namco take found under {root}")
-    yield takes
 
 
 def add_bandai(writer: _DatasetWriter, takes: Sequence, joints_of: Callable[[Any], np.ndarray],

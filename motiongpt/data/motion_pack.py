@@ -41,7 +41,7 @@ class MotionPack:
     bandai_joints: tuple[np.ndarray, ...]  # (T, 22, 3) float32 metres of each take, as packed (0.1 mm steps)
     licences: tuple[str, ...]
 
-    def take_joints(self) -> dict[str, np.ndarray]:
+    def joints_by_take(self) -> dict[str, np.ndarray]:
         return dict(zip(self.bandai_takes, self.bandai_joints))
 
 
@@ -66,7 +66,8 @@ def write_pack(path: str | Path, bandai: str | Path | None = None) -> MotionPack
     """Pack the DeepMimic clip files of the installed pybullet_data and, with ``bandai`` (as
     ``build_embedded``'s: an unpacked repository, its dataset/ folder or the .tar.xz), every take's joints."""
     from motiongpt.data import deepmimic
-    from motiongpt.data.embedded import DEEPMIMIC_LICENCE, bandai_takes
+    from motiongpt.data.bandai import bandai_takes
+    from motiongpt.data.embedded import DEEPMIMIC_LICENCE
 
     files = {name: deepmimic.clip_path(name).read_text() for name in sorted(deepmimic.CLIP_FILES)}
     licences = [DEEPMIMIC_LICENCE]

@@ -64,6 +64,23 @@ def test_list_takes_accepts_repository_dataset_and_one_folder(tmp_path):
         bandai.list_takes(tmp_path / "dataset" / "Bandai-Namco-Research-Motiondataset-1" / "data")
 
 
+def test_bandai_takes_reads_a_folder_or_its_tarball_and_refuses_one_without_takes(tmp_path):
+    import tarfile
+
+    root = _fake_repository(tmp_path / "repo")
+    with tarfile.open(tmp_path / "repo.tar.xz", "w:xz") as archive:
+        archive.add(root / "dataset", arcname="dataset")
+    for source in (root, tmp_path / "repo.tar.xz"):
+        with bandai.bandai_takes(source) as takes:
+            assert [t.name for t in takes] == [t.name for t in bandai.list_takes(root)]
+            assert all(t.path.is_file() for t in takes)  # a tarball's stay unpacked while in use
+    empty = tmp_path / "empty" / "Bandai-Namco-Research-Motiondataset-1" / "data"
+    empty.mkdir(parents=True)
+    with pytest.raises(bandai.BandaiError, match="no Bandai Namco take found"):
+        with bandai.bandai_takes(tmp_path / "empty"):
+            pass
+
+
 def test_shape_and_frame_count(converted):
     for path in ALL:
         frames_30 = read_bvh(path).frames
