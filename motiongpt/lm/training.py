@@ -209,7 +209,8 @@ def prepare_training_data(config: LMTrainingConfig, out: str | Path, vectors_fro
         encoder = (SentenceEncoder(resolve_encoder_folder(encoder_name)) if vectors_from is None
                    else StoredVectors(vectors_from, encoder_name))
     elif vectors_from is not None:
-        raise PreparedDataError(f"{config.output_dir}: --vectors-from needs a config with text_conditioning")
+        raise PreparedDataError("--vectors-from: this config has no text_conditioning, so its data has no sentence "
+                                "vectors to take")
     data = prepare(records, motion_tokenizer, config.motion_tokenizer, actions, encoder_name, encoder)
     path = save_prepared(out, data)
     LOGGER.info("prepared %s: %d clips, %d captions%s", path, len(data.clips), len(data.captions),

@@ -220,3 +220,7 @@ def test_vectors_from_an_earlier_file_with_another_tokenizer_make_the_same_file_
                  "--vectors-from", str(tmp_path / "fewer.npz")]) == 2
     assert "no vector for 1 of the 5 captions (first: 'jump up.')" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+    plain = write_config(dataset, "pretrain", motion_tokenizer=str(tmp_path / "vq2"), output_dir=str(tmp_path / "p"))
+    assert main(["train", "lm-data", "--config", str(plain), "--out", str(tmp_path / "x.npz"),
+                 "--vectors-from", str(prepared)]) == 2
+    assert "this config has no text_conditioning" in capsys.readouterr().err and not (tmp_path / "x.npz").exists()
