@@ -227,6 +227,18 @@ DEEPMIMIC_LICENCE = ("DeepMimic clips: shipped in pybullet_data (pybullet, zlib 
 MOTIONS_PER_BATCH = 256  # motions whose features are computed together (across the worker processes)
 
 
+@dataclass(frozen=True)
+class _Motion:
+    """A motion added to the writer, its features not yet computed."""
+    name: str
+    split: str
+    joints: np.ndarray
+    texts: list[str]
+    action: str
+    source: str
+    style: str | None
+
+
 def motion_arrays(joints: np.ndarray, feet_threshold: float, source: str) -> tuple[np.ndarray, np.ndarray]:
     """The (T-1, 263) features of a motion's (T, 22, 3) joints and the joints recovered from them (as HumanML3D
     stores both), float32."""
@@ -253,7 +265,7 @@ class _DatasetWriter:
         self.caption_lines = dict.fromkeys(self.split_names, 0)
         self.captions: set[str] = set()
         self._names: set[str] = set()
-        self._pending: list[tuple] = []
+        self._pending: list[_Motion] = []
         self._pool = None
         if workers > 1:
             import multiprocessing
@@ -265,30 +277,31 @@ class _DatasetWriter:
         if name in self._names:
             raise RuntimeError(f"embedded dataset: two motions named {name}")
         self._names.add(name)
-        self._pending.append((name, split, joints, texts, action, source, style))
+        self._pending.append(_Motion(name, split, joints, texts, action, source, style))
         if len(self._pending) >= MOTIONS_PER_BATCH:
             self._flush()
 
     def _flush(self) -> None:
         pending, self._pending = self._pending, []
-        inputs = ([p[2] for p in pending], [self.config.feet_threshold] * len(pending),
-                  [f"{p[5]} ({p[0]})" for p in pending])
+        inputs = ([m.joints for m in pending], [self.config.feet_threshold] * len(pending),
+                  [f"{m.source} ({m.name})" for m in pending])
         arrays = self._pool.map(motion_arrays, *inputs, chunksize=8) if self._pool else map(motion_arrays, *inputs)
-        for (name, split, _, texts, action, source, style), (features, recovered) in zip(pending, arrays):
+        for motion, (features, recovered) in zip(pending, arrays):
+            name, split = motion.name, motion.split
             if not 40 <= len(features) <= self.config.max_feature_frames:
                 raise RuntimeError(f"embedded dataset: {name} has {len(features)} frames")
             np.save(self.out / "new_joint_vecs" / f"{name}.npy", features)
             np.save(self.out / "new_joints" / f"{name}.npy", recovered)
-            lines = [f"{text}#{tag_caption(text)}#0.0#0.0" for text in texts]
+            lines = [f"{text}#{tag_caption(text)}#0.0#0.0" for text in motion.texts]
             (self.out / "texts" / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
             self.split_names[split].append(name)
-            self.actions[name] = action
-            self.sources[name] = source
-            if style is not None:
-                self.styles[name] = style
+            self.actions[name] = motion.action
+            self.sources[name] = motion.source
+            if motion.style is not None:
+                self.styles[name] = motion.style
             self.frames[split] += len(features)
             self.caption_lines[split] += len(lines)
-            self.captions.update(texts)
+            self.captions.update(motion.texts)
             if split == "train":
                 self.train_features.append(features)
 
