@@ -9,8 +9,10 @@ independently, ``meaning_phrasings.yaml``). The nearest caption alone is easily 
 the words a request shares with another action's captions: "lift your right hand happily" is nearest to a happy
 left turn, because the style word is most of what the two share; the classifier has learnt from every action in
 every style that a style says nothing of the action (text only, the right action for 93% of phrasings written
-independently of the project, ``meaning_val_phrasings.yaml``, against 82% by the nearest caption). An index
-without a classifier (exported before) answers with the nearest caption's action.
+independently of the project, ``meaning_val_phrasings.yaml``, against 82% by the nearest caption). It reads a
+request without the style phrases either style list knows (`action_texts`: "step forward nervously, as if the floor
+might break" was read as a crawl), since a style it has not learnt still pulls the vector. An index without a
+classifier (exported before) answers with the nearest caption's action.
 
 The similarity to the nearest caption of any action says how close the request is to anything the model was
 taught. A request below ``threshold`` (chosen on the val split, see :func:`choose_threshold`) is out of
@@ -427,9 +429,10 @@ def action_texts(texts: Sequence[str]) -> list[str]:
     for text in texts:
         words, found = f" {normalise(text)} ", False
         for phrase, _ in phrases:
-            if f" {phrase} " in words:
-                words, found = words.replace(f" {phrase} ", " "), True
-        out.append(" ".join(words.split()) if found and words.strip() else text)
+            if f" {phrase} " in words:  # as named_style: a mark, so no phrase spans the words either side
+                words, found = words.replace(f" {phrase} ", " | "), True
+        left = " ".join(word for word in words.split() if word != "|")
+        out.append(left if found and left else text)
     return out
 
 
