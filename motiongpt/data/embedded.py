@@ -1,6 +1,9 @@
-"""The embedded dataset: the 20 DeepMimic mocap clips of pybullet_data in the HumanML3D layout.
+"""The embedded dataset: the 20 DeepMimic mocap clips of pybullet_data in the HumanML3D layout, and with
+``--bandai PATH`` the Bandai Namco takes (`motiongpt.data.bandai_dataset`), or both from a motion pack with
+``--pack FILE`` (`motiongpt.data.motion_pack`).
 
-``motiongpt data build-embedded --out data/embedded`` writes (deterministically, from a seed)::
+``motiongpt data build-embedded --out data/embedded`` writes (deterministically, from a seed; the features are
+computed in ``--workers`` processes, the files the same for any number)::
 
     new_joints/<name>.npy      (T, 22, 3) float32, recover_from_ric of the features (as HumanML3D does)
     new_joint_vecs/<name>.npy  (T, 263) float32 features (joints_to_features of T+1 joint frames)
