@@ -73,6 +73,12 @@ def test_speed_factors_say_how_fast_a_named_speed_is_played():
     assert [settings.played_speed(s, f) for s, f in (("fast", 2.0), ("slow", 0.5), ("fast", 10.0), ("slow", 0.1))] \
         == [2.0, 0.5, 4.0, 0.25]
     assert only_fast.played_speed("slow", 0.5) == 1.0
+    # said with an intensifier or a softener: the factor to the power 1.5 or 0.5; a multiple is taken as said
+    assert settings.played_speed("slow", degree="more") == pytest.approx(0.7 ** 1.5)
+    assert settings.played_speed("fast", degree="less") == pytest.approx(1.4 ** 0.5)
+    assert settings.played_speed("fast", 2.0, "more") == 2.0 and settings.played_speed(None, degree="more") == 1.0
+    strong = TextToMotionSettings(rephrase="meaning", speed_factors={"slow": 0.3, "fast": 3.0})
+    assert [strong.played_speed(s, degree="more") for s in ("slow", "fast")] == [0.25, 4.0]  # within the ranges
 
 
 def test_the_model_folders_temperature_is_the_text_to_motion_default(tiny_motiongpt, monkeypatch):
@@ -246,7 +252,8 @@ def test_a_rephrased_request_is_generated_from_the_training_caption_of_its_meani
     monkeypatch.setattr(tiny_motiongpt, "_meaning_vectors", lambda texts: read.append(list(texts)) or vectors(texts),
                         raising=False)
     command = tiny_motiongpt.command("stroll ahead cheerfully, then do a back flip", seconds_per_step=1.0, seed=0)
-    assert read[-1] == ["stroll ahead cheerfully", "do a back flip"]
+    # the steps as said, then the one naming a style without its style words, for its action (action_texts)
+    assert read[-2:] == [["stroll ahead cheerfully", "do a back flip"], ["stroll ahead"]]
     assert used[-2][1] == ["a person walks forward happily", "a person does a backflip."]  # [-1]: the in-between
     assert [text for text, _, _ in command.steps] == ["stroll ahead cheerfully", "do a back flip"]
     [step] = tiny_motiongpt.meanings(["do a back flip"])
