@@ -418,7 +418,7 @@ class MotionGPT:
         many times as fast the motion is played; the length the request names (s, or None).
         `motiongpt.lm.request_timing` reads them."""
         timing = read_timing(text)
-        factor = self.text_to_motion_settings.played_speed(timing.speed, timing.factor)
+        factor = self.text_to_motion_settings.played_speed(timing.speed, timing.factor, timing.degree)
         return timing.without(speed=factor != 1.0), factor, timing.seconds
 
     def played_speeds(self, steps: Sequence[str]) -> list[float]:

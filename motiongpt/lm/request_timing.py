@@ -5,6 +5,9 @@
   ``speed_phrasings.yaml`` ("take your time", "at a snail's pace", "hurry up", "on the double"); None when it
   names none, or both. A phrase inside a longer one counts once ("don't rush" is slow, not "rush"); a negation
   in the three words before a phrase turns it round ("not too fast", "don't go too fast" are slow).
+- Degree (`read_timing(...).degree`): "more" when the speed is said with an intensifier ("very slowly", "really
+  fast", "much quicker"), "less" with a softener ("a bit faster", "a little slower", "slightly quicker"); None
+  otherwise, and for a negated speed ("not very fast" is slow, no more).
 - Factor (`read_timing(...).factor`): a speed said as a multiple of the usual one ("2x speed", "at 0.5x", "twice as
   fast", "half speed", "three times faster"); "fast" above 1, "slow" below. A bare "3x" names none (it is as often
   a count).
@@ -132,6 +135,7 @@ class RequestTiming:
     speed_spans: tuple[tuple[int, int], ...]   # where the text names its speed
     length_spans: tuple[tuple[int, int], ...]  # where it names its length
     factor: float | None = None                # the speed as a multiple of the usual one ("2x speed"), or None
+    degree: str | None = None                  # "more" ("very slowly"), "less" ("a bit faster") or None
 
     def without(self, speed: bool = True, length: bool = True) -> str:
         """The request without the words that name its speed (``speed``) and its length (``length``), tidied
@@ -188,19 +192,29 @@ def read_timing(text: str) -> RequestTiming:
             factors.add(factor)
             speeds.add("fast" if factor > 1 else "slow")
     by_phrase = {_phrase_key(phrase): speed for phrase, speed in speed_phrases()}
+    degrees = set()
     for match in _speed_pattern().finditer(searched):
         if not any(start < match.end() and match.start() < end for start, end in length_spans + speed_spans):
             speed = by_phrase[_phrase_key(match.group(0))]
             before = max(0, match.start() - _NEGATION_REACH)
             negated = _NEGATED.search(searched, before, match.start())
+            degree = None
             if negated:  # "not too fast": slow
                 speed = "slow" if speed == "fast" else "fast"
                 speed_spans.append((negated.start(), match.start()))
+            elif said := _DEGREE_INSIDE.match(match.group(0)):  # a phrase of its own: "very slowly"
+                degree = "less" if _LESS.fullmatch(said.group("word")) else "more"
+            elif said := _DEGREE_BEFORE.search(searched, 0, match.start()):  # "a bit" + "faster"
+                degree = "less" if _LESS.fullmatch(said.group("word")) else "more"
+                speed_spans.append((said.start(), match.start()))
             speed_spans.append(match.span())
             speeds.add(speed)
+            degrees.add(degree)
     speed = speeds.pop() if len(speeds) == 1 else None
+    factor = factors.pop() if len(factors) == 1 and speed else None
+    degree = degrees.pop() if len(degrees) == 1 and speed and factor is None else None
     return RequestTiming(text, speed, lengths.pop() if len(lengths) == 1 else None, tuple(speed_spans),
-                         tuple(length_spans), factors.pop() if len(factors) == 1 and speed else None)
+                         tuple(length_spans), factor, degree)
 
 
 def _multiplier(match: re.Match) -> float | None:
@@ -227,6 +241,12 @@ def _multiplier(match: re.Match) -> float | None:
 _NEGATION_REACH = 80  # characters before a speed phrase searched for its negation (three words and more)
 _NEGATED = re.compile(r"(?<![\w'])(?:not|never|nothing|no|\w+n't)(?:\s+[\w']+){0,3}?\s+(?:too\s+|so\s+|very\s+)?$",
                       re.IGNORECASE)
+# how much: an intensifier or a softener just before a speed phrase, or at its start ("very slowly" is a phrase)
+_MORE_WORDS = r"very|really|extremely|super|incredibly|so|way|much|even"
+_LESS_WORDS = r"a\s+(?:little\s+)?bit|a\s+little|a\s+tad|slightly|somewhat|kind\s+of|sort\s+of"
+_LESS = re.compile(_LESS_WORDS, re.IGNORECASE)
+_DEGREE_BEFORE = re.compile(rf"(?<![\w'])(?P<word>{_LESS_WORDS}|{_MORE_WORDS})\s+$", re.IGNORECASE)
+_DEGREE_INSIDE = re.compile(rf"(?P<word>{_LESS_WORDS}|{_MORE_WORDS})\s", re.IGNORECASE)
 _ANY_MOVE = re.compile(r"(?:go|move|do\s+it|do\s+that|make\s+it|keep\s+it)[.!]?", re.IGNORECASE)
 
 

@@ -54,6 +54,24 @@ def test_a_speed_said_as_a_multiple(text, speed, factor):
     assert (timing.speed, timing.factor) == (speed, factor)
 
 
+@pytest.mark.parametrize("text, speed, degree, without", [
+    ("walk forward very slowly", "slow", "more", "walk forward"),  # a phrase of its own
+    ("walk really fast", "fast", "more", "walk"), ("walk forward much quicker", "fast", "more", "walk forward"),
+    ("so slowly, walk back", "slow", "more", "walk back"),
+    ("walk a bit faster", "fast", "less", "walk"), ("wave, a little bit slower this time", "slow", "less",
+                                                   "wave, this time"),
+    ("walk slightly quicker", "fast", "less", "walk"),
+    ("walk forward slowly", "slow", None, "walk forward"),
+    ("not very fast, please", "slow", None, "please"),  # negated: slow, no more
+    ("walk forward slowly, really slowly", "slow", None, "walk forward"),  # two degrees: none
+    ("walk at 2x speed, very fast", "fast", None, "walk"),  # a multiple says how much itself
+    ("walk forward a bit", None, None, "walk forward a bit"), ("kick really high", None, None, "kick really high"),
+])
+def test_how_much_slower_or_faster(text, speed, degree, without):
+    timing = read_timing(text)
+    assert (timing.speed, timing.degree, timing.without()) == (speed, degree, without)
+
+
 def test_a_request_without_its_timing_words():
     timing = read_timing("walk forward slowly for 4 seconds, please")
     assert (timing.speed, timing.seconds) == ("slow", 4.0)

@@ -102,7 +102,8 @@ def test_the_shipped_model_says_a_request_in_its_own_words_keeping_its_action(sh
 
 def test_the_shipped_model_plays_a_named_speed(shipped):
     """speed_factors (motiongpt.yaml, the data builder's factors): "quickly" is the plain request's motion played
-    1.4 times as fast, "slowly" generated shorter and played in the length asked; the steps of a command follow."""
+    1.4 times as fast, "slowly" generated shorter and played in the length asked, "very quickly" 1.4^1.5 times as
+    fast; the steps of a command follow."""
     from motiongpt.data.bandai_dataset import BandaiSettings
 
     assert shipped.text_to_motion_settings.speed_factors == {"slow": BandaiSettings().slow_factor,
@@ -116,6 +117,12 @@ def test_the_shipped_model_plays_a_named_speed(shipped):
     assert root_speed(quick.joints) / root_speed(plain.joints) == pytest.approx(1.4, rel=0.02)
     assert shipped.played_speeds(["walk forward quickly", "take your time and bow", "walk forward", "run at 2x speed",
                                   "walk twice as slow"]) == [1.4, 0.7, 1.0, 2.0, 0.5]
+    # how much: "very slowly" slower than "slowly", "a bit faster" less fast than "faster"
+    assert shipped.played_speeds(["walk forward very slowly", "walk forward a bit faster"]) == pytest.approx(
+        [0.7 ** 1.5, 1.4 ** 0.5])
+    very = shipped.text_to_motion("walk forward very quickly", seed=4)
+    np.testing.assert_array_equal(very.codes, plain.codes)
+    assert root_speed(very.joints) / root_speed(plain.joints) == pytest.approx(1.4 ** 1.5, rel=0.02)
     slow = shipped.text_to_motion("walk backwards slowly", seconds=4.0, seed=4)
     assert slow.codes.size == 14 and slow.joints.shape == (80, 22, 3)  # 0.7 x 4 s generated, played in 4 s
     assert shipped.text_to_motion("walk backwards", seconds=4.0, seed=4).joints.shape == (80, 22, 3)
