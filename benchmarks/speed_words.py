@@ -8,7 +8,7 @@ deviation over seeds, the ratio to the request without a speed word (< 1: slower
 
     python benchmarks/speed_words.py [--model models/motiongpt-small] [--backend onnxruntime] [--seeds 20]
         [--prompts "walk forward" "walk backwards" "run"] [--measure root|wrists] [--rephrase none meaning]
-        [--speed words played]
+        [--speed words played] [--words slowly quickly "very slowly" "a bit faster"]
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from motiongpt.skeleton import FPS, JOINT_INDEX
 
-SPEEDS = ("", " slowly", " quickly")
+SPEED_WORDS = ("slowly", "quickly")  # appended to each prompt by default
 
 
 def root_speed(joints: np.ndarray) -> float:
@@ -46,6 +46,9 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--rephrase", nargs="+", default=[None], choices=("none", "meaning"),
                         help="text_to_motion.rephrase values to compare (default: the model folder's)")
+    parser.add_argument("--words", nargs="+", default=list(SPEED_WORDS),
+                        help="the speed words appended to each prompt (default: slowly quickly; e.g. 'very slowly' "
+                             "'a bit faster')")
     parser.add_argument("--speed", nargs="+", default=[None], choices=("words", "played"),
                         help="how a speed word is honoured: 'words' (left to the model: no speed_factors), 'played' "
                              "(text_to_motion.speed_factors: the folder's, else the data builder's speed factors); "
@@ -72,8 +75,8 @@ def main() -> int:
         used = model.text_to_motion_settings
         honoured = "played" if used.speed_factors else "words"
         plain = None
-        for word in SPEEDS:
-            text = prompt + word
+        for word in ["", *args.words]:
+            text = f"{prompt} {word}" if word else prompt
             motions = [model.command(text, seed=seed).joints for seed in range(args.seeds)]
             speeds = [speed_of(joints) for joints in motions]
             mean = statistics.fmean(speeds)
