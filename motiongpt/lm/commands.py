@@ -231,8 +231,9 @@ def split_command(text: str) -> list[str]:
         for clause in _in_time_order(part.strip()):
             for piece in _split_on_and(clause.strip()):
                 step = clean_step(piece)
-                if step:
-                    steps.append(as_action(_drop_sentence_capital(step)))
+                if step:  # a step that only says its timing ("Three seconds.") is not made an action
+                    step = _drop_sentence_capital(step)
+                    steps.append(step if names_only_timing(step) else as_action(step))
     if not steps:
         raise ValueError(f"command: no step found in {text!r}")
     return _with_timing_attached(steps)

@@ -13,8 +13,8 @@
   a count).
 - Length (`read_timing(...).seconds`): a definite length of time for the motion, in seconds, minutes or frames (at
   the model's frame rate, `motiongpt.skeleton.FPS`: "80 frames" is 4 s), in digits or words, after "for",
-  "during", "over", "lasting", "make it last" and the like, or as a clause of its own (", 3 seconds", "2 seconds
-  long"): "for three seconds" 3.0, "for half a second" 0.5, "for two and a half seconds" 2.5, "for a second" 1.0.
+  "during", "over", "lasting", "make it last" and the like, or as a clause or a sentence of its own (", 3 seconds",
+  "2 seconds long", "Turn left. 2 s."): "for three seconds" 3.0, "for half a second" 0.5, "for two and a half seconds" 2.5, "for a second" 1.0.
   A vague length ("a while", "a few seconds", "a moment"), a count ("twice", "3 steps") and a time said without
   such a word ("in a second", "wait a second") name none, nor do two different lengths.
 - `RequestTiming.without` gives the request without those words: what its motion is generated from, the speed
@@ -103,6 +103,7 @@ _LENGTH_PATTERNS = (
     re.compile(rf"(?<![\w'])(?:{_CUE})\s+{_QUALIFIER}{_LENGTH}{_AFTER}", re.IGNORECASE),  # "for 3 seconds"
     re.compile(rf"(?<![\w']){_QUALIFIER}{_LENGTH}\s+long(?![\w'])", re.IGNORECASE),  # "2 seconds long"
     re.compile(rf"(?<=,)\s*{_QUALIFIER}{_LENGTH}(?=\s*(?:[,.!?]|$))", re.IGNORECASE),  # "kick, 2 seconds"
+    re.compile(rf"^\s*{_QUALIFIER}{_LENGTH}{_AFTER}(?=\s*[.!]*\s*$)", re.IGNORECASE),  # a step of its own: "2 s."
 )
 
 

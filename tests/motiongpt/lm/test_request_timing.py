@@ -96,6 +96,12 @@ def test_a_step_that_only_says_a_speed_or_a_length_belongs_to_the_next_step():
     assert split_command("walk forward for 3 seconds, then wave for 2 seconds") == [
         "walk forward for 3 seconds", "wave for 2 seconds"]
     assert split_command("quickly") == ["quickly"]  # nothing else said
+    # a length said as a sentence of its own: the last step's (not made an action: "do three seconds")
+    assert split_command("Turn left. 2 s.") == ["turn left, 2 s"]
+    assert split_command("Wave. Three seconds.") == ["wave, three seconds"]
+    assert split_command("Walk forward. Then wave. About 4 seconds.") == ["walk forward", "wave, about 4 seconds"]
+    assert [read_timing(step).seconds for step in ("turn left, 2 s", "wave, three seconds", "2 s.", "two s",
+                                                   "3 seconds of waving")] == [2.0, 3.0, 2.0, None, None]
 
 
 def test_the_speed_phrases_read_as_their_speed_and_the_datas_words_are_among_them():
