@@ -39,6 +39,19 @@ def register(groups) -> None:
                               "motion tokenizer) instead of the sentence encoder: for a machine without it")
     prepare.set_defaults(func=run_prepare)
 
+    remap = groups["train"].add_parser(
+        "lm-remap", help="carry a trained language model over to a new motion tokenizer (to fine-tune it)",
+        description="Write the language model of MODEL as one for the codes of a new motion tokenizer: each new code's "
+                    "embedding and output rows become the mean of the old codes' rows, weighted by how often the new "
+                    "code stands where each old code stood in the training motions (OLD_DATA and NEW_DATA: the same "
+                    "config's `lm-data` files, made with the old and the new tokenizer). Then fine-tune it with "
+                    "`motiongpt train lm --init OUT` on NEW_DATA.")
+    remap.add_argument("--model", required=True, help="model folder (or its lm/ folder) trained on OLD_DATA's codes")
+    remap.add_argument("--old-data", required=True, help="prepared file made with the model's motion tokenizer")
+    remap.add_argument("--new-data", required=True, help="prepared file of the same motions, the new tokenizer")
+    remap.add_argument("--out", required=True, help="output language model folder")
+    remap.set_defaults(func=run_remap)
+
     evaluate = groups["eval"].add_parser(
         "lm", help="evaluate the language model on the held-out split (prints JSON)",
         description="Text-to-motion and motion-to-text action accuracy, prediction and in-between ADE/FDE "
@@ -128,6 +141,16 @@ def run_prepare(args: argparse.Namespace) -> int:
 
     config = LMTrainingConfig.from_yaml(args.config, data_root=args.data, threads=args.threads)
     print(prepare_training_data(config, args.out, vectors_from=args.vectors_from))
+    return 0
+
+
+def run_remap(args: argparse.Namespace) -> int:
+    from motiongpt.lm.code_remap import remap_model_folder
+
+    folder, correspondence = remap_model_folder(args.model, args.old_data, args.new_data, args.out)
+    print(f"remapped {correspondence.counts.shape[1]} old codes -> {correspondence.counts.shape[0]} new "
+          f"({correspondence.used_new_codes} new codes used in the training motions; {correspondence.agreement:.1%} "
+          f"of positions hold the old code their new code most often stands with): {folder}")
     return 0
 
 
