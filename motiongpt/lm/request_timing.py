@@ -13,10 +13,12 @@
   a count).
 - Length (`read_timing(...).seconds`): a definite length of time for the motion, in seconds, minutes or frames (at
   the model's frame rate, `motiongpt.skeleton.FPS`: "80 frames" is 4 s), in digits or words, after "for",
-  "during", "over", "lasting", "make it last" and the like, or as a clause or a sentence of its own (", 3 seconds",
-  "2 seconds long", "Turn left. 2 s."): "for three seconds" 3.0, "for half a second" 0.5, "for two and a half seconds" 2.5, "for a second" 1.0.
-  A vague length ("a while", "a few seconds", "a moment"), a count ("twice", "3 steps") and a time said without
-  such a word ("in a second", "wait a second") name none, nor do two different lengths.
+  "during", "over", "lasting", "make it last" and the like, as a clause or a sentence of its own (", 3 seconds",
+  "2 seconds long", "Turn left. 2 s."), or in numbers straight after the movement ("wave 3 seconds", "hold five
+  second", "walk 10 secs then stop"): "for three seconds" 3.0, "for half a second" 0.5, "for two and a half seconds" 2.5, "for a second" 1.0.
+  A vague length ("a while", "a few seconds", "a moment"), a count ("twice", "3 steps"), a time said as a moment
+  rather than a length ("in a second", "wait a second", "in 3 seconds", "every 2 seconds") name none, nor do two
+  different lengths.
 - `RequestTiming.without` gives the request without those words: what its motion is generated from, the speed
   and length being given to the generation otherwise (`motiongpt.lm.api.MotionGPT`).
 """
@@ -80,6 +82,7 @@ _WORD_NUMBER = (rf"(?:(?:{'|'.join(_TENS)})(?:[\s-]+(?:{'|'.join(_ONES[1:10])}))
                 rf"|a|an|a\s+hundred|one\s+hundred)")
 _NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_WORD_NUMBER})"
 _AMOUNT = rf"(?:half[\s-]+(?:a|an)|{_NUMBER}(?:[\s-]+and[\s-]+a[\s-]+half)?)"
+_COUNTED = rf"(?:(?!(?:a|an)(?![\w'-])){_NUMBER}(?:[\s-]+and[\s-]+a[\s-]+half)?)"  # an amount in numbers, not "a"
 _UNIT_SECONDS = {"second": 1.0, "seconds": 1.0, "sec": 1.0, "secs": 1.0, "s": 1.0, "minute": 60.0,
                  "minutes": 60.0, "min": 60.0, "mins": 60.0, "frame": 1.0 / FPS, "frames": 1.0 / FPS}
 _UNIT = r"(?:seconds?|secs?|minutes?|mins?|frames?|s)"
@@ -104,6 +107,12 @@ _LENGTH_PATTERNS = (
     re.compile(rf"(?<![\w']){_QUALIFIER}{_LENGTH}\s+long(?![\w'])", re.IGNORECASE),  # "2 seconds long"
     re.compile(rf"(?<=,)\s*{_QUALIFIER}{_LENGTH}(?=\s*(?:[,.!?]|$))", re.IGNORECASE),  # "kick, 2 seconds"
     re.compile(rf"^\s*{_QUALIFIER}{_LENGTH}{_AFTER}(?=\s*[.!]*\s*$)", re.IGNORECASE),  # a step of its own: "2 s."
+    # said straight after the movement, with no word before it ("wave 3 seconds", "hold five second"): a number
+    # (not "a": "wait a second" is no length), at the end of the request or of a clause (or before "and", "then"),
+    # not after "in" ("in 3 seconds" may mean "3 seconds from now"), "after", "every" or "per"
+    re.compile(rf"(?<=\w\s)(?<!\bin\s)(?<!\bafter\s)(?<!\bevery\s)(?<!\bper\s){_QUALIFIER}"
+               rf"(?P<amount>{_COUNTED})\s*(?P<unit>{_UNIT}){_AFTER}(?=\s*(?:[,.;!?]|$)|\s+(?:and|then)(?![\w'-]))",
+               re.IGNORECASE),
 )
 
 
