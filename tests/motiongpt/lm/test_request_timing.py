@@ -41,6 +41,21 @@ def test_the_length_a_request_asks_for(text, seconds):
     assert read_timing(text).seconds == seconds
 
 
+@pytest.mark.parametrize("text, seconds, without", [
+    ("wave 3 seconds", 3.0, "wave"), ("hold five second", 5.0, "hold"), ("walk 10 secs then stop", 10.0,
+                                                                           "walk then stop"),
+    ("bow two and a half seconds, please", 2.5, "bow, please"), ("kick 2 s", 2.0, "kick"),
+    ("march in place 40 frames.", 2.0, "march in place."),
+    # a moment, a count or a rate, not a length
+    ("wave in 3 seconds", None, "wave in 3 seconds"), ("jump every 2 seconds", None, "jump every 2 seconds"),
+    ("wait a second", None, "wait a second"), ("walk 3 steps", None, "walk 3 steps"),
+    ("turn 90 degrees", None, "turn 90 degrees"), ("walk three s", None, "walk three s"),
+])
+def test_a_length_said_straight_after_the_movement(text, seconds, without):
+    timing = read_timing(text)
+    assert (timing.seconds, timing.without()) == (seconds, without)
+
+
 @pytest.mark.parametrize("text, speed, factor", [
     ("step right, 2x speed", "fast", 2.0), ("walk back at 0.75x", "slow", 0.75), ("walk twice as fast", "fast", 2.0),
     ("dance at double speed", "fast", 2.0), ("turn at half speed", "slow", 0.5), ("walk three times faster", "fast", 3.0),
