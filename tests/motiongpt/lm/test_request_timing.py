@@ -18,6 +18,7 @@ from motiongpt.lm.request_timing import SPEED_FILE, names_only_timing, read_timi
     ("walk slowly, then run fast", None),  # both: no one speed
     ("walk forward", None), ("do a slow-motion kick", None),  # "slow" inside "slow-motion" is no speed word
     ("wave in a rush", "fast"),
+    ("run at max speed", "fast"), ("sprint flat out", "fast"), ("go turbo", "fast"), ("walk at minimum speed", "slow"),
     ("walk backwards, but not too fast", "slow"), ("dance, nothing too quick", "slow"), ("not so slowly", "fast"),
 ])
 def test_the_speed_a_request_names(text, speed):
