@@ -33,6 +33,7 @@ def register(groups) -> None:
     prepare.add_argument("--config", required=True, help="YAML config of the first stage (with text_conditioning)")
     prepare.add_argument("--out", required=True, help="output .npz file")
     prepare.add_argument("--data", help="override the config's data_root")
+    prepare.add_argument("--motion-tokenizer", help="override the config's motion_tokenizer folder")
     prepare.add_argument("--threads", type=int, help="torch CPU threads")
     prepare.add_argument("--vectors-from", metavar="FILE",
                          help="take each caption's sentence vector from this earlier prepared file (made with any "
@@ -139,7 +140,8 @@ def run_train(args: argparse.Namespace) -> int:
 def run_prepare(args: argparse.Namespace) -> int:
     from motiongpt.lm.training import LMTrainingConfig, prepare_training_data
 
-    config = LMTrainingConfig.from_yaml(args.config, data_root=args.data, threads=args.threads)
+    config = LMTrainingConfig.from_yaml(args.config, data_root=args.data, motion_tokenizer=args.motion_tokenizer,
+                                        threads=args.threads)
     print(prepare_training_data(config, args.out, vectors_from=args.vectors_from))
     return 0
 

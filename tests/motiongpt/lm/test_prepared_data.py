@@ -201,11 +201,12 @@ def test_vectors_from_an_earlier_file_with_another_tokenizer_make_the_same_file_
     with torch.no_grad():
         retrained.quantizer.codebook.copy_(retrained.quantizer.codebook.flip(0))  # other codes for each motion
     retrained.save_pretrained(tmp_path / "vq2")
-    config = write_config(dataset, "pretrain", motion_tokenizer=str(tmp_path / "vq2"),
-                          text_conditioning={"sentence_encoder": "all-MiniLM-L6-v2", "prefix_tokens": 2})
+    config = write_config(dataset, "pretrain", text_conditioning={"sentence_encoder": "all-MiniLM-L6-v2",
+                                                                  "prefix_tokens": 2})
     monkeypatch.setattr(sentence_encoder, "SentenceEncoder", refuse)
     out = tmp_path / "lm_train.npz"
-    assert main(["train", "lm-data", "--config", str(config), "--out", str(out), "--vectors-from", str(prepared)]) == 0
+    assert main(["train", "lm-data", "--config", str(config), "--out", str(out), "--vectors-from", str(prepared),
+                 "--motion-tokenizer", str(tmp_path / "vq2")]) == 0  # the config's own tokenizer is the old one
     old, new = load_prepared(prepared), load_prepared(out, tokenizer_fingerprint(tmp_path / "vq2"), "all-MiniLM-L6-v2")
     assert new.tokenizer_sha256 != old.tokenizer_sha256
     assert any(not np.array_equal(a, b) for x, y in zip(old.clips, new.clips) for a, b in zip(x.variants, y.variants))
