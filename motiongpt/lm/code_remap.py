@@ -61,12 +61,11 @@ def code_correspondence(old_prepared, new_prepared, old_code_num: int, new_code_
     return CodeCorrespondence(counts)
 
 
-def remap_rows(weight: np.ndarray, old_ids: np.ndarray, new_ids: np.ndarray, old_given_new: np.ndarray
-               ) -> np.ndarray:
-    """``weight`` with the rows of ``new_ids`` replaced by the ``old_given_new``-weighted means of the rows of
-    ``old_ids`` (as they were before any replacement)."""
+def remap_rows(weight: np.ndarray, code_ids: np.ndarray, old_given_new: np.ndarray) -> np.ndarray:
+    """``weight`` with the row of each code's token (``code_ids[k]``: code k) replaced by the
+    ``old_given_new[k]``-weighted mean of the codes' rows as they were; the other rows as they are."""
     remapped = np.array(weight, copy=True)
-    remapped[new_ids] = old_given_new @ weight[old_ids]
+    remapped[code_ids] = old_given_new @ weight[code_ids]
     return remapped
 
 
@@ -84,7 +83,7 @@ def remap_language_model(model, correspondence: CodeCorrespondence):
     with torch.no_grad():
         for layer in (model.t5.get_input_embeddings(), model.t5.get_output_embeddings()):
             weight = layer.weight.detach().cpu().numpy().astype(np.float64)
-            layer.weight.copy_(torch.from_numpy(remap_rows(weight, ids, ids, old_given_new)).to(layer.weight))
+            layer.weight.copy_(torch.from_numpy(remap_rows(weight, ids, old_given_new)).to(layer.weight))
     return model
 
 
@@ -93,7 +92,7 @@ def remap_model_folder(model_folder: str | Path, old_data: str | Path, new_data:
     """`motiongpt train lm-remap`: the language model of ``model_folder`` (a model folder or its ``lm/``), trained
     on the codes of ``old_data``, written to ``out`` as a language model folder for the codes of ``new_data``."""
     from motiongpt.lm.model import MotionLanguageModel
-    from motiongpt.lm.prepared_data import load_prepared
+    from motiongpt.lm.prepared_data import TOKENIZER_WEIGHTS, load_prepared, tokenizer_fingerprint
 
     folder = Path(model_folder)
     lm_folder = folder / "lm" if (folder / "lm" / "config.json").is_file() else folder
@@ -101,6 +100,11 @@ def remap_model_folder(model_folder: str | Path, old_data: str | Path, new_data:
     old, new = load_prepared(old_data), load_prepared(new_data)
     if old.tokenizer_sha256 == new.tokenizer_sha256:
         raise CodeRemapError(f"{old_data} and {new_data} come from the same motion tokenizer: nothing to remap")
+    if (folder / "tokenizer" / TOKENIZER_WEIGHTS).is_file() and \
+            tokenizer_fingerprint(folder / "tokenizer") != old.tokenizer_sha256:
+        raise CodeRemapError(f"{old_data} was not made with the motion tokenizer of {folder} (its codes are not the "
+                             f"ones the model was trained on): prepare it with `motiongpt train lm-data "
+                             f"--motion-tokenizer {folder / 'tokenizer'}`")
     code_num = model.vocabulary.code_num
     correspondence = code_correspondence(old, new, code_num, code_num)
     remap_language_model(model, correspondence)

@@ -42,7 +42,7 @@ def test_remapped_rows_are_weighted_means_of_the_old_rows_and_other_rows_stay():
     weight = np.arange(12, dtype=np.float64).reshape(6, 2)
     ids = np.array([2, 3, 4])
     given = np.array([[0, 1, 0], [0.5, 0, 0.5], [1, 0, 0]], dtype=np.float64)
-    remapped = remap_rows(weight, ids, ids, given)
+    remapped = remap_rows(weight, ids, given)
     np.testing.assert_array_equal(remapped[[0, 1, 5]], weight[[0, 1, 5]])
     np.testing.assert_array_equal(remapped[2], weight[3])
     np.testing.assert_array_equal(remapped[3], (weight[2] + weight[4]) / 2)
@@ -110,3 +110,26 @@ def test_cli_writes_a_loadable_model_and_refuses_one_tokenizer_twice(tiny_model,
                  "--new-data", str(tmp_path / "old.npz"), "--out", str(tmp_path / "same")]) != 0
     assert "same motion tokenizer" in capsys.readouterr().err
     assert not (tmp_path / "same").exists()
+
+
+def test_old_codes_of_another_tokenizer_than_the_models_are_refused(tiny_model, tmp_path, capsys):
+    """A model folder names its tokenizer: the old file must hold that tokenizer's codes."""
+    from motiongpt.lm.prepared_data import tokenizer_fingerprint
+    from motiongpt.normalization import Normalizer
+    from motiongpt.skeleton import FEATURE_DIM
+    from motiongpt.tokenizer import MotionTokenizer, VQVAEConfig
+
+    tiny_model.save_pretrained(tmp_path / "model" / "lm")
+    MotionTokenizer(VQVAEConfig(code_num=TINY_CODE_NUM, code_dim=8, output_emb_width=8, width=8, depth=1),
+                    Normalizer(np.zeros(FEATURE_DIM), np.ones(FEATURE_DIM))).save_pretrained(tmp_path / "model" / "tokenizer")
+    rng = np.random.default_rng(2)
+    old_clips = random_clips(rng, TINY_CODE_NUM)
+    save_prepared(tmp_path / "new.npz", prepared(old_clips, "b" * 64))
+    args = ["train", "lm-remap", "--model", str(tmp_path / "model"), "--new-data", str(tmp_path / "new.npz")]
+    save_prepared(tmp_path / "other.npz", prepared(old_clips, "a" * 64))
+    assert main(args + ["--old-data", str(tmp_path / "other.npz"), "--out", str(tmp_path / "refused")]) != 0
+    assert "was not made with the motion tokenizer" in capsys.readouterr().err
+    assert not (tmp_path / "refused").exists()
+    save_prepared(tmp_path / "old.npz", prepared(old_clips, tokenizer_fingerprint(tmp_path / "model" / "tokenizer")))
+    assert main(args + ["--old-data", str(tmp_path / "old.npz"), "--out", str(tmp_path / "remapped")]) == 0
+    assert (tmp_path / "remapped" / "config.json").is_file()
