@@ -310,7 +310,8 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
 
     # ---------------------------------------------------------------- held-out spoken multi-step commands
     command_rows = []
-    if settings.held_out_commands and not settings.text_to_motion_only:
+    # held_out_phrasings.yaml's commands are test material: a run on another split (val, for choices) leaves them
+    if settings.held_out_commands and not settings.text_to_motion_only and settings.split == "test":
         from motiongpt.data.bandai_dataset import ACTION_ALIASES, held_out_phrasings
 
         known = set(motion_classifier.labels)

@@ -110,6 +110,12 @@ def test_evaluate_model_end_to_end(tiny_motiongpt, tmp_path):
         assert report["prediction"][name]["n"] == 4 and report["prediction"][name]["ADE"] >= 0
     assert {"model", "linear_interpolation", "tokenizer_reconstruction"} <= set(report["inbetween"])
     assert report["seconds_per_command"]["multi_step_command"]["n"] == 3
+    assert report["held_out_commands"]["commands"] == 12  # the spoken commands of held_out_phrasings.yaml
+
+    (tmp_path / "data" / "val.txt").write_text((tmp_path / "data" / "test.txt").read_text())
+    on_val = evaluate_model(tmp_path / "model", tmp_path / "data", EvaluationSettings(seed=0, split="val",
+                                                                                      max_items=1))
+    assert on_val["held_out_commands"]["commands"] == 0  # test material: never run for choices on val
 
 
 def test_style_accuracy_is_compared_where_the_training_motions_have_the_pair(tiny_motiongpt, tmp_path):
