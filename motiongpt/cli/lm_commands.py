@@ -47,7 +47,8 @@ def register(groups) -> None:
                     "code stands where each old code stood in the training motions (OLD_DATA and NEW_DATA: the same "
                     "config's `lm-data` files, made with the old and the new tokenizer). Then fine-tune it with "
                     "`motiongpt train lm --init OUT` on NEW_DATA.")
-    remap.add_argument("--model", required=True, help="model folder (or its lm/ folder) trained on OLD_DATA's codes")
+    remap.add_argument("--model", required=True,
+                       help="model folder (or a bare language model folder) trained on OLD_DATA's codes")
     remap.add_argument("--old-data", required=True, help="prepared file made with the model's motion tokenizer")
     remap.add_argument("--new-data", required=True, help="prepared file of the same motions, the new tokenizer")
     remap.add_argument("--out", required=True, help="output language model folder")

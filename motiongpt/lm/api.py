@@ -54,6 +54,30 @@ MANIFEST_FILE = "motiongpt.yaml"
 BACKENDS = ("torch", "onnxruntime")
 
 
+def read_manifest(folder: str | Path) -> tuple[dict, Path, Path]:
+    """A model folder's manifest (``motiongpt.yaml``) and the language model and motion tokenizer folders it names;
+    a ModelLoadError when it has none or they are not named."""
+    folder = Path(folder)
+    manifest_path = folder / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise ModelLoadError(f"{folder}: not a MotionGPT model folder ({MANIFEST_FILE} missing)")
+    try:
+        manifest = yaml.safe_load(manifest_path.read_text()) or {}
+        return manifest, folder / str(manifest["language_model"]), folder / str(manifest["motion_tokenizer"])
+    except (yaml.YAMLError, KeyError, TypeError) as error:
+        raise ModelLoadError(f"{manifest_path}: needs 'language_model' and 'motion_tokenizer' entries "
+                             f"({error})") from error
+
+
+def language_model_parts(folder: str | Path) -> tuple[Path, Path | None]:
+    """The language model folder of ``folder`` and its motion tokenizer folder: those its manifest names for a model
+    folder, or ``folder`` itself and None for a bare language model folder (a Hugging Face T5 folder)."""
+    if (Path(folder) / MANIFEST_FILE).is_file():
+        _, lm_folder, tokenizer_folder = read_manifest(folder)
+        return lm_folder, tokenizer_folder
+    return Path(folder), None
+
+
 def resolve_backend(folder: str | Path, backend: str = "auto") -> str:
     """"auto": onnxruntime when the folder has an ONNX export (``onnx/``) and onnxruntime is installed (it
     decodes several times faster than eager torch on CPU, see the model card), else torch."""
@@ -226,16 +250,8 @@ class MotionGPT:
         elif str(device).startswith("cuda") and not torch.cuda.is_available():
             raise ModelLoadError("device 'cuda' asked for but torch sees no CUDA device")
         folder = Path(folder)
+        manifest, lm_folder, tokenizer_folder = read_manifest(folder)
         manifest_path = folder / MANIFEST_FILE
-        if not manifest_path.is_file():
-            raise ModelLoadError(f"{folder}: not a MotionGPT model folder ({MANIFEST_FILE} missing)")
-        try:
-            manifest = yaml.safe_load(manifest_path.read_text()) or {}
-            lm_folder = folder / str(manifest["language_model"])
-            tokenizer_folder = folder / str(manifest["motion_tokenizer"])
-        except (yaml.YAMLError, KeyError, TypeError) as error:
-            raise ModelLoadError(f"{manifest_path}: needs 'language_model' and 'motion_tokenizer' entries "
-                                 f"({error})") from error
         language_model = MotionLanguageModel.from_pretrained(lm_folder)
         language_model.network.to(device)
         motion_tokenizer = MotionTokenizer.from_pretrained(tokenizer_folder, device=device)

@@ -89,22 +89,22 @@ def remap_language_model(model, correspondence: CodeCorrespondence):
 
 def remap_model_folder(model_folder: str | Path, old_data: str | Path, new_data: str | Path, out: str | Path
                        ) -> tuple[Path, CodeCorrespondence]:
-    """`motiongpt train lm-remap`: the language model of ``model_folder`` (a model folder or its ``lm/``), trained
-    on the codes of ``old_data``, written to ``out`` as a language model folder for the codes of ``new_data``."""
+    """`motiongpt train lm-remap`: the language model of ``model_folder`` (a model folder, whose tokenizer must have
+    made ``old_data``, or a bare language model folder), trained on the codes of ``old_data``, written to ``out`` as a
+    language model folder for the codes of ``new_data``."""
+    from motiongpt.lm.api import language_model_parts
     from motiongpt.lm.model import MotionLanguageModel
-    from motiongpt.lm.prepared_data import TOKENIZER_WEIGHTS, load_prepared, tokenizer_fingerprint
+    from motiongpt.lm.prepared_data import load_prepared, tokenizer_fingerprint
 
-    folder = Path(model_folder)
-    lm_folder = folder / "lm" if (folder / "lm" / "config.json").is_file() else folder
+    lm_folder, tokenizer_folder = language_model_parts(model_folder)
     model = MotionLanguageModel.from_pretrained(lm_folder, lazy_encoder=True)
     old, new = load_prepared(old_data), load_prepared(new_data)
     if old.tokenizer_sha256 == new.tokenizer_sha256:
         raise CodeRemapError(f"{old_data} and {new_data} come from the same motion tokenizer: nothing to remap")
-    if (folder / "tokenizer" / TOKENIZER_WEIGHTS).is_file() and \
-            tokenizer_fingerprint(folder / "tokenizer") != old.tokenizer_sha256:
-        raise CodeRemapError(f"{old_data} was not made with the motion tokenizer of {folder} (its codes are not the "
-                             f"ones the model was trained on): prepare it with `motiongpt train lm-data "
-                             f"--motion-tokenizer {folder / 'tokenizer'}`")
+    if tokenizer_folder is not None and tokenizer_fingerprint(tokenizer_folder) != old.tokenizer_sha256:
+        raise CodeRemapError(f"{old_data} was not made with the motion tokenizer of {model_folder} (its codes are not "
+                             f"the ones the model was trained on): prepare it with `motiongpt train lm-data "
+                             f"--motion-tokenizer {tokenizer_folder}`")
     code_num = model.vocabulary.code_num
     correspondence = code_correspondence(old, new, code_num, code_num)
     remap_language_model(model, correspondence)

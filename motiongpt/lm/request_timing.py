@@ -81,8 +81,9 @@ _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "sev
 _WORD_NUMBER = (rf"(?:(?:{'|'.join(_TENS)})(?:[\s-]+(?:{'|'.join(_ONES[1:10])}))?|{'|'.join(_ONES)}"
                 rf"|a|an|a\s+hundred|one\s+hundred)")
 _NUMBER = rf"(?:\d+(?:\.\d+)?|\.\d+|{_WORD_NUMBER})"
-_AMOUNT = rf"(?:half[\s-]+(?:a|an)|{_NUMBER}(?:[\s-]+and[\s-]+a[\s-]+half)?)"
-_COUNTED = rf"(?:(?!(?:a|an)(?![\w'-])){_NUMBER}(?:[\s-]+and[\s-]+a[\s-]+half)?)"  # an amount in numbers, not "a"
+_AND_A_HALF = r"(?:[\s-]+and[\s-]+a[\s-]+half)?"
+_AMOUNT = rf"(?:half[\s-]+(?:a|an)|{_NUMBER}{_AND_A_HALF})"
+_COUNTED = rf"(?:(?!(?:a|an)(?![\w'-])){_NUMBER}{_AND_A_HALF})"  # an amount in numbers, not "a" nor "half a"
 _UNIT_SECONDS = {"second": 1.0, "seconds": 1.0, "sec": 1.0, "secs": 1.0, "s": 1.0, "minute": 60.0,
                  "minutes": 60.0, "min": 60.0, "mins": 60.0, "frame": 1.0 / FPS, "frames": 1.0 / FPS}
 _UNIT = r"(?:seconds?|secs?|minutes?|mins?|frames?|s)"

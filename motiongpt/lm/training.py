@@ -131,8 +131,9 @@ def build_language_model(config: LMTrainingConfig, captions: Sequence[str], code
     from motiongpt.lm.vocabulary import MotionVocabulary
 
     if config.init:
-        init = Path(config.init)
-        lm_folder = init / "lm" if (init / "lm" / "config.json").is_file() else init
+        from motiongpt.lm.api import language_model_parts
+
+        lm_folder, _ = language_model_parts(config.init)
         model = MotionLanguageModel.from_pretrained(lm_folder, code_num=code_num,
                                                     max_input_length=config.max_input_length,
                                                     lazy_encoder=lazy_encoder)

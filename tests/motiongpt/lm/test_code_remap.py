@@ -120,8 +120,10 @@ def test_old_codes_of_another_tokenizer_than_the_models_are_refused(tiny_model, 
     from motiongpt.tokenizer import MotionTokenizer, VQVAEConfig
 
     tiny_model.save_pretrained(tmp_path / "model" / "lm")
-    MotionTokenizer(VQVAEConfig(code_num=TINY_CODE_NUM, code_dim=8, output_emb_width=8, width=8, depth=1),
-                    Normalizer(np.zeros(FEATURE_DIM), np.ones(FEATURE_DIM))).save_pretrained(tmp_path / "model" / "tokenizer")
+    (tmp_path / "model" / "motiongpt.yaml").write_text("language_model: lm\nmotion_tokenizer: tokenizer\n")
+    tokenizer = MotionTokenizer(VQVAEConfig(code_num=TINY_CODE_NUM, code_dim=8, output_emb_width=8, width=8, depth=1),
+                                Normalizer(np.zeros(FEATURE_DIM), np.ones(FEATURE_DIM)))
+    tokenizer.save_pretrained(tmp_path / "model" / "tokenizer")
     rng = np.random.default_rng(2)
     old_clips = random_clips(rng, TINY_CODE_NUM)
     save_prepared(tmp_path / "new.npz", prepared(old_clips, "b" * 64))
