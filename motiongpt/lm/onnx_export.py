@@ -303,15 +303,13 @@ def _source_hashes(paths: dict[str, Path]) -> dict[str, str]:
 
 
 def source_weight_files(model_folder: Path) -> dict[str, Path]:
-    """The weight files an export is made from (their sha256 go into the manifest)."""
-    import yaml
+    """The weight files an export is made from (their sha256 go into the manifest), by their names in the folder."""
+    from motiongpt.lm.api import read_manifest
 
-    manifest = yaml.safe_load((model_folder / "motiongpt.yaml").read_text()) or {}
-    lm, tok = str(manifest["language_model"]), str(manifest["motion_tokenizer"])
-    return {f"{lm}/model.safetensors": model_folder / lm / "model.safetensors",
-            f"{lm}/text_projection.safetensors": model_folder / lm / "text_projection.safetensors",
-            f"{tok}/model.safetensors": model_folder / tok / "model.safetensors",
-            f"{tok}/mean.npy": model_folder / tok / "mean.npy", f"{tok}/std.npy": model_folder / tok / "std.npy"}
+    _, lm, tok = read_manifest(model_folder)
+    files = [lm / "model.safetensors", lm / "text_projection.safetensors", tok / "model.safetensors",
+             tok / "mean.npy", tok / "std.npy"]
+    return {path.relative_to(model_folder).as_posix(): path for path in files}
 
 
 def export_onnx(language_model, motion_tokenizer, out: str | Path, opset: int = OPSET,
@@ -372,19 +370,14 @@ def export_onnx(language_model, motion_tokenizer, out: str | Path, opset: int = 
 
 def export_model_folder(model_folder: str | Path, out: str | Path | None = None, opset: int = OPSET) -> Path:
     """Export a MotionGPT model folder (motiongpt.yaml, lm/, tokenizer/) into ``out`` (default: its onnx/)."""
-    import yaml
-
-    from motiongpt.lm.model import MotionLanguageModel, ModelLoadError
+    from motiongpt.lm.api import read_manifest
+    from motiongpt.lm.model import MotionLanguageModel
     from motiongpt.tokenizer import MotionTokenizer
 
     model_folder = Path(model_folder)
-    manifest_path = model_folder / "motiongpt.yaml"
-    if not manifest_path.is_file():
-        raise ModelLoadError(f"{model_folder}: not a MotionGPT model folder (motiongpt.yaml missing)")
-    manifest = yaml.safe_load(manifest_path.read_text()) or {}
-    lm_folder = model_folder / str(manifest["language_model"])
+    manifest, lm_folder, tokenizer_folder = read_manifest(model_folder)
     language_model = MotionLanguageModel.from_pretrained(lm_folder)
-    motion_tokenizer = MotionTokenizer.from_pretrained(model_folder / str(manifest["motion_tokenizer"]))
+    motion_tokenizer = MotionTokenizer.from_pretrained(tokenizer_folder)
     out = Path(out) if out is not None else model_folder / ONNX_FOLDER
     return export_onnx(language_model, motion_tokenizer, out, opset, lm_folder=lm_folder,
                        source=_source_hashes(source_weight_files(model_folder)),
