@@ -302,13 +302,10 @@ def _source_hashes(paths: dict[str, Path]) -> dict[str, str]:
     return {name: sha256_file(path) for name, path in sorted(paths.items()) if path.is_file()}
 
 
-def source_weight_files(model_folder: Path) -> dict[str, Path]:
+def source_weight_files(model_folder: Path, lm_folder: Path, tokenizer_folder: Path) -> dict[str, Path]:
     """The weight files an export is made from (their sha256 go into the manifest), by their names in the folder."""
-    from motiongpt.lm.api import read_manifest
-
-    _, lm, tok = read_manifest(model_folder)
-    files = [lm / "model.safetensors", lm / "text_projection.safetensors", tok / "model.safetensors",
-             tok / "mean.npy", tok / "std.npy"]
+    files = [lm_folder / "model.safetensors", lm_folder / "text_projection.safetensors",
+             tokenizer_folder / "model.safetensors", tokenizer_folder / "mean.npy", tokenizer_folder / "std.npy"]
     return {path.relative_to(model_folder).as_posix(): path for path in files}
 
 
@@ -380,5 +377,5 @@ def export_model_folder(model_folder: str | Path, out: str | Path | None = None,
     motion_tokenizer = MotionTokenizer.from_pretrained(tokenizer_folder)
     out = Path(out) if out is not None else model_folder / ONNX_FOLDER
     return export_onnx(language_model, motion_tokenizer, out, opset, lm_folder=lm_folder,
-                       source=_source_hashes(source_weight_files(model_folder)),
+                       source=_source_hashes(source_weight_files(model_folder, lm_folder, tokenizer_folder)),
                        max_codes=int(manifest.get("max_codes", 50)))
