@@ -99,6 +99,26 @@ def _mean(hits: list[bool]) -> float | None:
     return round(float(np.mean(hits)), 4) if hits else None
 
 
+def text_to_motion_items(records, action_of) -> list[tuple[tuple[str, str], int]]:
+    """What text-to-motion is measured on: each distinct (caption, action) of the split's motions, sorted, with
+    the frame count of the first motion it captions."""
+    pairs: dict[tuple[str, str], int] = {}
+    for record in records:
+        for caption in record.captions:
+            pairs.setdefault((caption.text, action_of(record)), record.features.shape[0])
+    return sorted(pairs.items())
+
+
+def text_to_motion_seconds(frames: int, max_codes: int) -> float:
+    """How long the motion of a caption is generated: its real motion's length, at most what the model makes."""
+    return min(frames, max_codes * FRAMES_PER_CODE) / FPS
+
+
+def text_to_motion_seed(base: int, sample: int, index: int) -> int:
+    """The seed of sample ``sample`` of the ``index``-th caption (distinct for every caption and sample)."""
+    return base + 1000 * sample + index
+
+
 def style_phrases() -> dict[str, set[str]]:
     """Every phrase (training and held-out) that names each style label, lower case."""
     from motiongpt.data.bandai_dataset import bandai_caption_table, held_out_phrasings, style_label
@@ -217,14 +237,12 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
     train_captions = {c.text.strip().lower() for r in train for c in r.captions}
 
     # ---------------------------------------------------------------- text to motion
-    pairs: dict[tuple[str, str], int] = {}
     caption_styles: dict[tuple[str, str], set] = {}
     for record in test:
         for caption in record.captions:
-            pairs.setdefault((caption.text, action_of(record)), record.features.shape[0])
             caption_styles.setdefault((caption.text, action_of(record)), set()).add(
                 named_style(caption.text, style_of(record), phrases))
-    items = sorted(pairs.items())[:limit]
+    items = text_to_motion_items(test, action_of)[:limit]
     unseen = sum(text.strip().lower() not in train_captions for (text, _), _ in items)
     t2m_hits, t2m_times, t2m_failures, per_action, t2m_misses = [], [], 0, {}, []
     split_classifier_hits = []
@@ -234,9 +252,9 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
         for sample in range(settings.samples_per_caption):
             started = time.perf_counter()
             try:
-                seconds = min(frames, model.max_codes * FRAMES_PER_CODE) / FPS  # at most what the model generates
-                result = model.text_to_motion(text, seconds=seconds, temperature=settings.temperature,
-                                              greedy=settings.greedy, seed=settings.seed + 1000 * sample + index)
+                result = model.text_to_motion(text, seconds=text_to_motion_seconds(frames, model.max_codes),
+                                              temperature=settings.temperature, greedy=settings.greedy,
+                                              seed=text_to_motion_seed(settings.seed, sample, index))
             except NoMotionError:
                 t2m_failures += 1
                 t2m_hits.append(False)

@@ -11,6 +11,9 @@ from motiongpt.lm.evaluation import (
     constant_velocity,
     evaluate_model,
     linear_interpolation,
+    text_to_motion_items,
+    text_to_motion_seconds,
+    text_to_motion_seed,
     zero_velocity,
 )
 from motiongpt.normalization import Normalizer
@@ -54,6 +57,24 @@ def test_caption_classifier_uses_word_overlap_and_left_right():
     assert classifier.predict("the man turns right") == "turn_right"
     assert classifier.predict("the man turns left") == "turn_left"
     assert classifier.predict("!!") is None
+
+
+def test_text_to_motion_items_are_the_distinct_caption_action_pairs_with_their_first_motions_length():
+    from types import SimpleNamespace
+
+    def record(clip, frames, *texts):
+        return SimpleNamespace(clip=clip, features=np.zeros((frames, 263)),
+                               captions=[SimpleNamespace(text=t) for t in texts])
+
+    records = [record("b", 60, "wave", "say hi"), record("a", 90, "wave", "raise a hand"), record("c", 45, "wave")]
+    actions = {"a": "raise", "b": "wave", "c": "wave"}
+    items = text_to_motion_items(records, lambda r: actions[r.clip])
+    assert items == [(("raise a hand", "raise"), 90), (("say hi", "wave"), 60), (("wave", "raise"), 90),
+                     (("wave", "wave"), 60)]
+    assert text_to_motion_seconds(90, max_codes=50) == pytest.approx(4.5)
+    assert text_to_motion_seconds(300, max_codes=50) == pytest.approx(10.0)  # 50 codes of 4 frames at 20 fps
+    seeds = {text_to_motion_seed(0, sample, index) for sample in range(2) for index in range(len(items))}
+    assert len(seeds) == 2 * len(items)
 
 
 def write_tiny_dataset(root, rng):
