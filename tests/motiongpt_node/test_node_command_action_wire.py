@@ -344,10 +344,13 @@ def test_the_controller_executes_the_goal_and_its_result_comes_back(controller_s
     executing = [f.progress for f in goal.feedback if f.stage == "executing"]
     assert len(executing) >= 5 and executing == sorted(executing)
     assert executing[0] <= 0.85 and executing[-1] >= 0.95
-    # the simulated robot comes to rest where the trajectory ends (servo sag under gravity: about 0.01 rad)
+    # the simulated robot comes to rest where the trajectory ends, less the servos' sag under gravity: about 0.01 rad
+    # with the stop-37 model's wave, 0.036 with the stop-38 model's (the sag depends on the pose a motion ends in; the
+    # MuJoCo check's own bound on a servo falling behind is 0.15 rad: ServoSettings.max_tracking_error)
     final = dict(zip(result.trajectory.joint_names, result.trajectory.points[-1].positions))
     state = side.wait_still(list(final))
-    assert max(abs(state[name] - final[name]) for name in final) < 0.03
+    gaps = {name: abs(state[name] - final[name]) for name in final}
+    assert max(gaps.values()) < 0.05, sorted(gaps.items(), key=lambda item: -item[1])[:3]
 
 
 def test_cancelling_an_executing_goal_stops_and_holds_the_robot(controller_side):
