@@ -54,7 +54,7 @@ def table(rows: list[dict]) -> dict:
             "classifier_right": round(float(np.mean([r["classifier"] == action for r in mine])), 3),
             "motion_right": round(float(np.mean([r["motion"] == action.split("_")[0] for r in mine])), 3),
             "classifier_wave_by_motion": dict(collections.Counter(
-                r["motion"] for r in mine if r["classifier"].startswith("wave_"))),
+                r["motion"] for r in mine if gesture(r["classifier"], action) == "wave")),
         }
     return out
 
