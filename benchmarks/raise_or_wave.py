@@ -26,9 +26,14 @@ from wave_semantics import sideways_oscillation
 ACTIONS = ("raise_up_right_hand", "raise_up_left_hand", "wave_right_hand", "wave_left_hand")
 
 
+def side_of(action: str) -> str:
+    """The hand an action of ``ACTIONS`` names: "left" or "right"."""
+    return "left" if action.endswith("left_hand") else "right"
+
+
 def motion_verdict(joints: np.ndarray, action: str, threshold: float) -> str:
     """"wave", "raise" (raised, no swing) or "not raised", for the hand the action names."""
-    swing = sideways_oscillation(joints, "left" if "left" in action else "right")
+    swing = sideways_oscillation(joints, side_of(action))
     if swing is None:
         return "not raised"
     return "wave" if swing > threshold else "raise"
@@ -36,8 +41,7 @@ def motion_verdict(joints: np.ndarray, action: str, threshold: float) -> str:
 
 def gesture(label: str, action: str) -> str:
     """A classifier's label as "raise" or "wave" of the hand ``action`` names, else "other"."""
-    hand = "left_hand" if action.endswith("left_hand") else "right_hand"
-    return label.split("_")[0] if label in ACTIONS and label.endswith(hand) else "other"
+    return label.split("_")[0] if label in ACTIONS and side_of(label) == side_of(action) else "other"
 
 
 def table(rows: list[dict]) -> dict:
@@ -92,7 +96,7 @@ def main() -> int:
             generated.append({"caption": text, "action": action, "classifier": classifier.predict(result.features),
                               "motion": motion_verdict(result.joints, action, args.threshold)})
     real = [{"clip": r.clip, "action": actions[r.clip], "classifier": classifier.predict(r.features),
-             "motion": motion_verdict(np.asarray(recover_from_ric(r.features, 22)), actions[r.clip], args.threshold)}
+             "motion": motion_verdict(np.asarray(recover_from_ric(r.features)), actions[r.clip], args.threshold)}
             for r in split if actions[r.clip] in ACTIONS]
     report = {"model": args.model, "split": args.split, "threshold_m": args.threshold,
               "generated": table(generated), "real": table(real)}
