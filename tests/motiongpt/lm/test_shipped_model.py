@@ -21,7 +21,7 @@ def shipped() -> MotionGPT:
 
 
 def test_settings_come_from_the_training_configs(shipped):
-    last_stage = LMTrainingConfig.from_yaml(REPO / "models" / "configs" / "lm_small_cpu_remap38.yaml")
+    last_stage = LMTrainingConfig.from_yaml(REPO / "models" / "configs" / "lm_small_cpu_continue39b.yaml")
     pretrain = LMTrainingConfig.from_yaml(REPO / "models" / "configs" / "lm_small_gpu_pretrain.yaml")
     assert shipped.text_to_motion_settings == last_stage.text_to_motion
     assert shipped.language_model.conditioning.sentence_encoder == pretrain.text_conditioning.sentence_encoder
