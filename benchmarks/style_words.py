@@ -44,7 +44,7 @@ def main() -> int:
     rows, plain = style_val_requests(), plain_val_requests()
     texts = [row["text"] for row in rows]
     vectors, plain_vectors = (np.asarray(encoder.encode(t), dtype=np.float32) for t in (texts, plain))
-    action_query = action_vectors(encoder.encode, texts, vectors)  # the action read without the style words
+    action_query = action_vectors(encoder.encode, texts, vectors, index)  # read as the model reads it
     actions = [index.actions[int(k)] for k in index.action_ids_of(texts, vectors, action_query)]
     trained_pairs = {(index.actions[int(a)], named_style(c)) for a, c in zip(index.action_ids, index.captions)}
     gradable = [act == row["action"] and (row["action"], row["style"]) in trained_pairs

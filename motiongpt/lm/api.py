@@ -409,11 +409,12 @@ class MotionGPT:
         return index.similarities(vectors[1:])[:, int(action)]
 
     def _action_vectors(self, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-        """The vectors each text's action is read from: those of the text without its style words
-        (`motiongpt.lm.command_meaning.action_texts`), ``vectors``' own row where it names none."""
+        """The vectors each text's action is read from (`motiongpt.lm.command_meaning.action_vectors`): those of
+        the text without its style words, and without a phrase the meaning index reads as saying how."""
         from motiongpt.lm.command_meaning import action_vectors
 
-        return action_vectors(lambda some: self._meaning_vectors(list(some)).numpy(), texts, vectors)
+        return action_vectors(lambda some: self._meaning_vectors(list(some)).numpy(), texts, vectors,
+                              self.meaning_index)
 
     def rephrase(self, texts: Sequence[str]) -> list[str]:
         """Each request said in the model's own words: the training caption of its meaning nearest to it

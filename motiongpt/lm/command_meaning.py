@@ -11,8 +11,10 @@ left turn, because the style word is most of what the two share; the classifier 
 every style that a style says nothing of the action (text only, the right action for 93% of phrasings written
 independently of the project, ``meaning_val_phrasings.yaml``, against 82% by the nearest caption). It reads a
 request without the style phrases either style list knows (`action_texts`: "step forward nervously, as if the floor
-might break" was read as a crawl), since a style it has not learnt still pulls the vector. An index without a
-classifier (exported before) answers with the nearest caption's action.
+might break" was read as a crawl), since a style it has not learnt still pulls the vector; and, since stop 40,
+without a phrase that says how in words no list knows, where the style classifier reads it as a style and the
+action classifier is surer without it (`MeaningIndex.without_manner`: "run like a huge lumbering ogre" was read as
+a dash). An index without a classifier (exported before) answers with the nearest caption's action.
 
 The similarity to the nearest caption of any action says how close the request is to anything the model was
 taught. A request below ``threshold`` (chosen on the val split, see :func:`choose_threshold`) is out of
@@ -38,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
@@ -162,9 +165,7 @@ class MeaningIndex:
         named: list[str | None] = [requested_style(text) for text in texts]
         if self.style_weights is None or all(named):
             return named
-        logits = np.asarray(query, dtype=np.float32) @ self.style_weights.T + self.style_bias
-        probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        probabilities = _softmax(np.asarray(query, dtype=np.float32) @ self.style_weights.T + self.style_bias)
         plain = self.style_names.index(NO_STYLE)
         for row, best in enumerate(probabilities.argmax(axis=1)):
             if named[row] is not None:
@@ -174,6 +175,42 @@ class MeaningIndex:
             elif probabilities[row, plain] >= self.plain_threshold:
                 named[row] = NO_STYLE
         return named
+
+    def without_manner(self, texts: Sequence[str], query: np.ndarray, encode) -> np.ndarray:
+        """``query`` (the vectors the texts' actions are read from), where a text says how it is done in words no
+        style list knows, with the vector of the text without them: of its `manner_splits`, the phrase the style
+        classifier reads as a style (at least ``style_threshold``) that leaves the most words; kept only where the
+        action classifier is surer of the action without the phrase than with it. "hang a left with a spring in
+        your step" is read as "hang a left" (a style the sentence encoder has not learnt pulls the vector towards
+        the action that shares its words: "spring" towards a jump). An index without both classifiers reads every
+        text as it is."""
+        query = np.array(query, dtype=np.float32, copy=True)
+        if self.style_weights is None or self.classifier_weights is None:
+            return query
+        splits = [manner_splits(text) for text in texts]
+        phrases = [phrase for options in splits for _, phrase in options]
+        if not phrases:
+            return query
+        style = _softmax(np.asarray(encode(phrases), dtype=np.float32) @ self.style_weights.T + self.style_bias)
+        style[:, self.style_names.index(NO_STYLE)] = 0.0
+        names_a_style = iter(style.max(axis=1) >= self.style_threshold)
+        heads = {}  # row -> the words left by its longest-leaving phrase read as a style
+        for row, options in enumerate(splits):
+            for head, _ in options:
+                if next(names_a_style) and len(head) > len(heads.get(row, "")):
+                    heads[row] = head
+        if not heads:
+            return query
+        rows = list(heads)
+        head_vectors = np.asarray(encode([heads[row] for row in rows]), dtype=np.float32)
+        surer = self._action_confidence(head_vectors) > self._action_confidence(query[rows])
+        query[np.asarray(rows)[surer]] = head_vectors[surer]
+        return query
+
+    def _action_confidence(self, query: np.ndarray) -> np.ndarray:
+        """(Q,): the action classifier's probability of its most likely action for each vector."""
+        return _softmax(np.asarray(query, dtype=np.float32) @ self.classifier_weights.T + self.classifier_bias
+                        ).max(axis=1)
 
     def rephrase(self, texts: Sequence[str], query: np.ndarray,
                  style_of: Callable[[str], str | None] | None = None, action_query: np.ndarray | None = None
@@ -285,6 +322,12 @@ class MeaningIndex:
 
 
 NEVER = -1e9  # the classifier bias of an action without captions
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise probabilities of (Q, K) logits."""
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return probabilities / probabilities.sum(axis=1, keepdims=True)
 
 
 def fit_action_classifier(vectors: np.ndarray, action_ids: np.ndarray, actions: int
@@ -509,13 +552,14 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
         vectors = np.asarray(encode(texts), dtype=np.float32) if texts else np.zeros((0, index.vectors.shape[1]))
         scores[split] = (index.similarities(vectors).max(axis=1), index.similarities(encode(unknown)).max(axis=1))
         # the meaning (the classifier's action) and, for comparison, the nearest caption's action
-        report[split] = meaning_accuracy(index, texts, vectors, labels, action_vectors(encode, texts, vectors))
+        report[split] = meaning_accuracy(index, texts, vectors, labels,
+                                         action_vectors(encode, texts, vectors, index))
     independent = independent_val_phrasings()
     texts = [t for action in independent for t in independent[action]]
     vectors = np.asarray(encode(texts), dtype=np.float32)
     report["val_independent"] = {**meaning_accuracy(index, texts, vectors,
                                                     [a for a in independent for _ in independent[a]],
-                                                    action_vectors(encode, texts, vectors)),
+                                                    action_vectors(encode, texts, vectors, index)),
                                  "phrasings": len(texts)}
     threshold = choose_threshold(*scores["val"])
     index = index.with_threshold(threshold)
@@ -527,14 +571,43 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
     return index, report
 
 
-def action_vectors(encode, texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-    """The vectors of the texts' `action_texts` (a text's own where it is its action text)."""
+def action_vectors(encode, texts: Sequence[str], vectors: np.ndarray, index: MeaningIndex | None = None
+                   ) -> np.ndarray:
+    """The vectors the texts' actions are read from: those of their `action_texts` (a text's own where it is its
+    action text), and with an ``index``, without a phrase that says how in other words
+    (`MeaningIndex.without_manner`)."""
     stripped = action_texts(texts)
     rows = [i for i, (text, action_text) in enumerate(zip(texts, stripped)) if action_text != text]
     out = np.array(vectors, dtype=np.float32, copy=True)
     if rows:
         out[rows] = np.asarray(encode([stripped[i] for i in rows]), dtype=np.float32)
-    return out
+    return out if index is None else index.without_manner(stripped, out, encode)
+
+
+# Words that open a phrase saying how something is done: "... with a spring in your step", "... like a robot",
+# "... as if nobody is watching", "... in a grumpy way", "... the way a child would", "... while smiling", "... full
+# of joy", "... feeling great", "... all excited", "... completely worn out", "... looking proud".
+MANNER_OPENERS = ("with", "like", "as", "in", "the way", "while", "feeling", "full of", "all", "completely",
+                  "totally", "utterly", "looking")
+_PART_OR_SIDE = re.compile(r"\b(?:hands?|arms?|legs?|feet|foot|fists?|head|knees?|left|right|both)\b")
+
+
+def manner_splits(text: str) -> list[tuple[str, str]]:
+    """The ways to cut a request into what is done and a phrase that may say how, as (what, phrase): at each
+    `MANNER_OPENERS` word after the first ("walk forward" + "like a tired old man"), and before the first comma
+    ("sidestep to the left" + "in a really good mood"). A phrase that names a body part or a side says what is
+    done ("wave" + "with both hands"), and is not offered."""
+    splits = []
+    lead, comma, rest = text.partition(",")
+    if comma and lead.split() and rest.split():
+        splits.append((" ".join(rest.replace(",", " ").split()), " ".join(lead.split())))
+    words = text.replace(",", " ").split()
+    lowered = [word.lower() for word in words]
+    for start in range(1, len(words)):
+        tail = " ".join(lowered[start:])
+        if any(tail.startswith(opener + " ") for opener in MANNER_OPENERS):
+            splits.append((" ".join(words[:start]), " ".join(words[start:])))
+    return [(what, phrase) for what, phrase in splits if not _PART_OR_SIDE.search(phrase.lower())]
 
 
 def style_reading(index: MeaningIndex, encode) -> dict:

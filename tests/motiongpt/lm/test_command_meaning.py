@@ -342,6 +342,45 @@ def _style_classifier(index: MeaningIndex, probabilities: dict[str, float]) -> M
                                style_bias=np.log([probabilities[n] for n in names]).astype(np.float32))
 
 
+def test_a_request_is_cut_where_a_phrase_may_say_how_it_is_done():
+    from motiongpt.lm.command_meaning import manner_splits
+
+    assert manner_splits("hang a left with a spring in your step") == [("hang a left", "with a spring in your step"),
+                                                                       ("hang a left with a spring", "in your step")]
+    assert manner_splits("walk on like a wave crashing, as if you were tired") == [
+        ("as if you were tired", "walk on like a wave crashing"),  # the words before the first comma
+        ("walk on", "like a wave crashing as if you were tired"), ("walk on like a wave crashing", "as if you were tired")]
+    assert manner_splits("In a really good mood, sidestep") == [("sidestep", "In a really good mood")]
+    # a phrase naming a body part or a side says what is done, not how; an opener needs a word before it
+    assert manner_splits("wave with both hands") == manner_splits("step in to the right") == []
+    assert manner_splits("with joy") == manner_splits("jump") == manner_splits("walk,") == []
+
+
+def test_the_action_is_read_without_a_phrase_the_style_classifier_reads_as_a_style(styled_index, encoder):
+    """An unknown way of saying how ("like a wave crashing") pulls the sentence vector towards the action that
+    shares its words; read without it when the style classifier reads the phrase as a style and the action
+    classifier is surer without it."""
+    from motiongpt.lm.command_meaning import NO_STYLE, action_vectors
+
+    text = ["stroll on like a wave crashing"]
+    vector = encoder.encode(text)
+
+    def action(index, query):
+        return index.actions[int(index.action_ids_of(text, vector, query)[0])]
+
+    styled = _style_classifier(styled_index, {"exhausted": 0.9, NO_STYLE: 0.05, "happy": 0.05})
+    assert action(styled, action_vectors(encoder.encode, text, vector)) == "wave_right_hand"  # as read before
+    assert action(styled, action_vectors(encoder.encode, text, vector, styled)) == "walk"
+    np.testing.assert_allclose(styled.without_manner(text, vector, encoder.encode), encoder.encode(["stroll on"]))
+    # the phrase read as naming no style, or not surely a style, or no style classifier: the text as it is
+    for index in (_style_classifier(styled_index, {"exhausted": 0.05, NO_STYLE: 0.9, "happy": 0.05}),
+                  _style_classifier(styled_index, {"exhausted": 0.5, NO_STYLE: 0.05, "happy": 0.45}), styled_index):
+        assert action(index, action_vectors(encoder.encode, text, vector, index)) == "wave_right_hand"
+    # kept where the action classifier is surer with the phrase (here: a training caption's own vector)
+    caption = encoder.encode(["walk ahead a few steps"])
+    np.testing.assert_array_equal(styled.without_manner(text, caption, encoder.encode), caption)
+
+
 def test_the_style_classifier_reads_a_style_a_plain_request_or_nothing(styled_index, encoder):
     """Words first; then the classifier's style when it is sure enough (style_threshold), else "names none" when
     it gives NO_STYLE enough (plain_threshold), else not known. A request read as naming none is rephrased as a
