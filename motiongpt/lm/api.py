@@ -289,6 +289,8 @@ class MotionGPT:
         (folder / MANIFEST_FILE).write_text(yaml.safe_dump(
             {"format": "motiongpt", "language_model": "lm", "motion_tokenizer": "tokenizer",
              "max_codes": self.max_codes, "text_to_motion": settings.to_dict()}, sort_keys=False))
+        if self.meaning_index is not None:  # read from the folder the model was loaded from: it reads text only
+            self.meaning_index.save(folder)
         return folder
 
     # ------------------------------------------------------------------ motion <-> codes

@@ -95,6 +95,8 @@ def test_index_round_trips_and_a_model_folder_reads_it(index, encoder, tmp_path,
     model = MotionGPT.from_pretrained(folder)  # the tiny model has no text conditioning: the index brings its encoder
     [walk, coffee] = model.meanings(["stroll forward", "make me a cup of coffee"])
     assert walk.action == "walk" and walk.known and not coffee.known
+    saved = model.save_pretrained(tmp_path / "saved")  # a loaded model is saved with its index
+    assert (saved / "meaning_index.npz").read_bytes() == (folder / "meaning_index.npz").read_bytes()
     manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())  # rephrasing needs the caption texts
     manifest.setdefault("text_to_motion", {})["rephrase"] = "meaning"
     (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
