@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "motiongpt.cli.retarget_commands",
     "motiongpt.cli.onnx_commands",
     "motiongpt.cli.meaning_commands",  # after onnx_commands: adds an export format
+    "motiongpt.cli.checkpoint_commands",  # the same
 )
 
 

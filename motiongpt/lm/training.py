@@ -14,6 +14,7 @@ is a complete `MotionGPT` folder.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -306,3 +307,41 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         return model_folder
     finally:
         teardown_distributed()
+
+
+def model_folder_from_checkpoint(checkpoint: str | Path, base: str | Path, out: str | Path) -> dict:
+    """A model folder with the language-model weights of a training checkpoint (``step_*.pt`` of
+    `train_language_model`'s ``checkpoints/``) and everything else of the model folder ``base`` (its motion
+    tokenizer, text tokenizer, text conditioning, meaning index and text-to-motion settings), for choosing among a
+    run's checkpoints on val. ``base`` must have the checkpoint's architecture and vocabulary (the run's ``init``
+    folder, or the model folder the run wrote): the weights must fit, and the text vocabulary the run kept in its
+    ``lm_init/`` (beside ``checkpoints/``) must be the base's. Writes ``OUT/checkpoint.yaml`` (where the weights came from);
+    ``out`` must not exist. Returns what it wrote."""
+    from motiongpt.lm.api import MotionGPT
+    from motiongpt.training.checkpoint import CheckpointManager
+
+    out = Path(out)
+    if out.exists():
+        raise ValueError(f"{out}: already exists; choose a new folder for the model")
+    state = CheckpointManager.load(checkpoint)
+    if not isinstance(state.get("model"), dict):
+        raise ValueError(f"{checkpoint}: the checkpoint has no model weights")
+    model = MotionGPT.from_pretrained(base)
+    run_vocabulary = Path(checkpoint).resolve().parent.parent / "lm_init" / "tokenizer.json"
+    if run_vocabulary.is_file():  # weights of the same shapes over another text vocabulary would load silently
+        from motiongpt.lm.api import read_manifest
+
+        base_vocabulary = read_manifest(base)[1] / "tokenizer.json"
+        pieces = [{key: json.loads(path.read_text()).get(key) for key in ("model", "added_tokens")}
+                  for path in (run_vocabulary, base_vocabulary)]
+        if pieces[0] != pieces[1]:
+            raise ValueError(f"{checkpoint}: its run's text vocabulary ({run_vocabulary}) is not that of {base}")
+    try:
+        model.language_model.network.load_state_dict(state["model"])
+    except RuntimeError as error:
+        raise ValueError(f"{checkpoint} does not fit the language model of {base} (another architecture or "
+                         f"vocabulary): {str(error).splitlines()[0]}") from error
+    model.save_pretrained(out)
+    written = {"checkpoint": str(checkpoint), "step": int(state["step"]), "base": str(base)}
+    (out / "checkpoint.yaml").write_text(yaml.safe_dump(written, sort_keys=False))
+    return {**written, "out": str(out)}

@@ -1,4 +1,7 @@
 """Stage 2 then stage 3 training through the shared plumbing, on a tiny model (seconds)."""
+import dataclasses
+import json
+import shutil
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,6 +70,57 @@ def test_pretrain_then_instruct_then_resume(setup):
     train_language_model(tiny_config(folder, "instruct", init=str(model_dir), max_steps=8), records)
     summary = yaml.safe_load((folder / "instruct" / "summary.yaml").read_text())
     assert summary["resumed_from"] == 6 and summary["steps"] == 8
+
+
+def test_a_checkpoint_of_a_run_becomes_a_model_folder(setup, tmp_path, capsys):
+    """`motiongpt export checkpoint`: the checkpoint's weights, everything else from the base folder."""
+    from motiongpt.cli import main
+    from motiongpt.training.checkpoint import CheckpointManager
+    from tests.motiongpt_node.tiny_model import build_tiny_model
+
+    folder, records = setup
+    run = tmp_path / "run"
+    base = train_language_model(dataclasses.replace(tiny_config(folder, "pretrain"), output_dir=str(run)), records)
+    checkpoints = run / "checkpoints"
+    out = tmp_path / "step3"
+    assert main(["export", "checkpoint", "--checkpoint", str(checkpoints / "step_00000003.pt"), "--base", str(base),
+                 "--out", str(out)]) == 0
+    assert '"step": 3' in capsys.readouterr().out
+    assert yaml.safe_load((out / "checkpoint.yaml").read_text())["step"] == 3
+    weights = MotionGPT.from_pretrained(out).language_model.network.state_dict()
+    saved = CheckpointManager.load(checkpoints / "step_00000003.pt")["model"]
+    assert weights.keys() == saved.keys() and all(torch.equal(weights[k], saved[k]) for k in saved)
+    final = MotionGPT.from_pretrained(base).language_model.network.state_dict()
+    assert not all(torch.equal(final[k], saved[k]) for k in saved)  # step 3 is not the run's last step
+    assert (out / "motiongpt.yaml").read_text() == (base / "motiongpt.yaml").read_text()
+    # bad input: an existing folder, a checkpoint of another architecture, a corrupt checkpoint; nothing written
+    assert main(["export", "checkpoint", "--checkpoint", str(checkpoints / "step_00000006.pt"), "--base", str(base),
+                 "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    other = build_tiny_model(tmp_path / "other")
+    assert main(["export", "checkpoint", "--checkpoint", str(checkpoints / "step_00000006.pt"), "--base",
+                 str(other), "--out", str(tmp_path / "mismatch")]) == 2
+    assert "text vocabulary" in capsys.readouterr().err  # the run's vocabulary is not the other model's
+    loose = tmp_path / "loose" / "step_00000006.pt"  # away from its run: the weights' shapes still tell
+    loose.parent.mkdir()
+    shutil.copy(checkpoints / "step_00000006.pt", loose)
+    assert main(["export", "checkpoint", "--checkpoint", str(loose), "--base", str(other),
+                 "--out", str(tmp_path / "mismatch")]) == 2
+    assert "does not fit the language model" in capsys.readouterr().err
+    corrupt = tmp_path / "step_00000009.pt"
+    corrupt.write_bytes(b"not a checkpoint")
+    assert main(["export", "checkpoint", "--checkpoint", str(corrupt), "--base", str(base),
+                 "--out", str(tmp_path / "corrupt")]) == 2
+    assert "corrupt or unreadable" in capsys.readouterr().err
+    # the same shapes over another text vocabulary: refused by the run's own vocabulary (lm_init/)
+    vocabulary = json.loads((run / "lm_init" / "tokenizer.json").read_text())
+    vocabulary["model"]["vocab"][5], vocabulary["model"]["vocab"][6] = (vocabulary["model"]["vocab"][6],
+                                                                        vocabulary["model"]["vocab"][5])
+    (run / "lm_init" / "tokenizer.json").write_text(json.dumps(vocabulary))
+    assert main(["export", "checkpoint", "--checkpoint", str(checkpoints / "step_00000006.pt"), "--base", str(base),
+                 "--out", str(tmp_path / "swapped")]) == 2
+    assert "text vocabulary" in capsys.readouterr().err
+    assert not any((tmp_path / name).exists() for name in ("mismatch", "corrupt", "swapped"))
 
 
 def test_config_errors(tmp_path):
