@@ -277,14 +277,16 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
                     known_style_hits.append(style_hit)
 
     # ---------------------------------------------------------------- motion to text
-    m2t_hits, m2t_examples = [], []
+    m2t_hits, m2t_examples, m2t_misses = [], [], []
     for record in others:
         caption = model.motion_to_text(record.features)
         predicted = caption_classifier.predict(caption)
         m2t_hits.append(predicted == action_of(record))
+        row = {"motion": record.name, "action": action_of(record), "caption": caption, "named_action": predicted}
         if len(m2t_examples) < 8:
-            m2t_examples.append({"motion": record.name, "action": action_of(record), "caption": caption,
-                                 "named_action": predicted})
+            m2t_examples.append(row)
+        if not m2t_hits[-1]:
+            m2t_misses.append(row)
 
     # ---------------------------------------------------------------- prediction and in-between
     pred = {"model": [], "zero_velocity": [], "constant_velocity": [], "tokenizer_reconstruction": []}
@@ -398,6 +400,7 @@ def evaluate_model(model_folder: str | Path, data_root: str | Path, settings: Ev
             "action_accuracy": _mean(m2t_hits),
             "motions": len(m2t_hits),
             "examples": m2t_examples,
+            "misses": m2t_misses,
         },
         "held_out_commands": {
             "commands": len(command_rows),

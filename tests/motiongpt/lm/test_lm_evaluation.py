@@ -126,7 +126,11 @@ def test_evaluate_model_end_to_end(tiny_motiongpt, tmp_path):
     assert t2m["classifier_accuracy_on_real_held_out_motions"] == 1.0
     assert t2m["classifier_accuracy_on_real_held_out_motions_per_action"] == {"jump": 1.0, "walk": 1.0}
     assert 0.0 <= t2m["split_referenced_classifier"]["action_accuracy"] <= 1.0
-    assert report["motion_to_text"]["motions"] == 4
+    m2t = report["motion_to_text"]
+    assert m2t["motions"] == 4
+    # every motion whose caption names another action is listed (the accuracy follows from them)
+    assert m2t["action_accuracy"] == pytest.approx(1 - len(m2t["misses"]) / 4)
+    assert all(miss["named_action"] != miss["action"] for miss in m2t["misses"])
     for name in ("model", "zero_velocity", "constant_velocity", "tokenizer_reconstruction"):
         assert report["prediction"][name]["n"] == 4 and report["prediction"][name]["ADE"] >= 0
     assert {"model", "linear_interpolation", "tokenizer_reconstruction"} <= set(report["inbetween"])
