@@ -180,10 +180,10 @@ class MeaningIndex:
         """``query`` (the vectors the texts' actions are read from), where a text says how it is done in words no
         style list knows, with the vector of the text without them: of its `manner_splits`, the phrase the style
         classifier reads as a style (at least ``style_threshold``) that leaves the most words; kept only where the
-        action classifier is surer of the action without the phrase than with it. "hang a left with a spring in
-        your step" is read as "hang a left" (a style the sentence encoder has not learnt pulls the vector towards
-        the action that shares its words: "spring" towards a jump). An index without both classifiers reads every
-        text as it is."""
+        action classifier is surer of the action without the phrase than with it: a style said in words the
+        classifiers never saw still pulls the vector ("run like a huge lumbering ogre" was read as a dash, "walk
+        forward like you just lost your best friend" as walking back). An index without both classifiers reads
+        every text as it is."""
         query = np.array(query, dtype=np.float32, copy=True)
         if self.style_weights is None or self.classifier_weights is None:
             return query

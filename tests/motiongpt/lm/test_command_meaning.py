@@ -347,8 +347,8 @@ def _style_classifier(index: MeaningIndex, probabilities: dict[str, float]) -> M
 def test_a_request_is_cut_where_a_phrase_may_say_how_it_is_done():
     from motiongpt.lm.command_meaning import manner_splits
 
-    assert manner_splits("hang a left with a spring in your step") == [("hang a left", "with a spring in your step"),
-                                                                       ("hang a left with a spring", "in your step")]
+    assert manner_splits("jog on with a spring in your step") == [("jog on", "with a spring in your step"),
+                                                                  ("jog on with a spring", "in your step")]
     assert manner_splits("walk on like a wave crashing, as if you were tired") == [
         ("as if you were tired", "walk on like a wave crashing"),  # the words before the first comma
         ("walk on", "like a wave crashing as if you were tired"), ("walk on like a wave crashing", "as if you were tired")]
