@@ -15,7 +15,8 @@ tokens of every sampled candidate (``motions_per_call`` of them), not the back-c
 ``--backend torch onnxruntime`` instead compares the backends side by side in one run: single-sample
 text-to-motion (one motion from the request, no reranking), greedy and sampled (top-k), and the model folder's
 own decoding ("shipped": its candidates, reranking and rephrasing; "new request": the same with no sentence vector
-cached, as for a command the node has not seen before), on each device, with
+cached, as for a command the node has not seen before; "new request saying how": the same for requests that say how
+in words no style list has, whose action is also read without that phrase), on each device, with
 p50/p95, tokens per second, resident memory and the torch/onnxruntime latency ratio (> 1: ONNX Runtime is
 faster). The ONNX export is the model folder's onnx/ (``--onnx DIR`` to choose); when there is none the model is
 exported into a temporary folder first. ONNX Runtime gets ``--threads`` intra-op threads, like torch.
@@ -34,6 +35,10 @@ import torch
 
 CAPTIONS = ("a person walks forward", "someone jumps up high", "a person kicks with the right leg",
             "a man runs forward")
+# requests that say how in words no style list has: with rephrase: meaning their action is also read without that
+# phrase (`motiongpt.lm.command_meaning.MeaningIndex.without_manner`: the phrase and the rest embedded too)
+SAYING_HOW = ("run like a huge lumbering ogre", "walk forward like you just lost your best friend",
+              "bow as if royalty just walked in", "wave with a spring in your step")
 
 
 def percentile(values, q):
@@ -139,13 +144,13 @@ def bench_backend(backend: str, model_folder: str, device: str, seconds_list, re
     model.text_to_motion(CAPTIONS[0], seconds=1.0, seed=0)
     vectors = getattr(model.language_model, "sentence_vectors", None)
 
-    def p50_p95(seconds: float, before_each=lambda: None) -> dict:
+    def p50_p95(seconds: float, before_each=lambda: None, requests=CAPTIONS) -> dict:
         times = []
         for repeat in range(repeats):
             before_each()
             sync()
             begin = time.perf_counter()
-            model.text_to_motion(CAPTIONS[repeat % len(CAPTIONS)], seconds=seconds, seed=repeat)
+            model.text_to_motion(requests[repeat % len(requests)], seconds=seconds, seed=repeat)
             sync()
             times.append(time.perf_counter() - begin)
         return {"p50_s": round(percentile(times, 50), 4), "p95_s": round(percentile(times, 95), 4)}
@@ -156,6 +161,8 @@ def bench_backend(backend: str, model_folder: str, device: str, seconds_list, re
         # request's, and with rephrase: meaning the training caption's it is said as), as for a new command
         if vectors is not None:
             rows[f"shipped {seconds:g}s, new request"] = p50_p95(seconds, before_each=vectors.clear)
+            rows[f"shipped {seconds:g}s, new request saying how"] = p50_p95(seconds, before_each=vectors.clear,
+                                                                          requests=SAYING_HOW)
     report = {"backend": backend, "device": device, "load_s": round(load_s, 2), "repeats": repeats,
               "shipped_decoding": shipped.to_dict(),
               "rss_growth_at_load_mib": round(rss_loaded - rss_before, 1), "rss_after_mib": _rss_mib(),

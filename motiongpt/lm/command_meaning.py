@@ -188,21 +188,24 @@ class MeaningIndex:
         if self.style_weights is None or self.classifier_weights is None:
             return query
         splits = [manner_splits(text) for text in texts]
-        phrases = [phrase for options in splits for _, phrase in options]
-        if not phrases:
+        pairs = [pair for options in splits for pair in options]
+        if not pairs:
             return query
-        style = _softmax(np.asarray(encode(phrases), dtype=np.float32) @ self.style_weights.T + self.style_bias)
+        # every phrase and every rest in one batch of the sentence encoder (one call costs more than a few texts)
+        vectors = np.asarray(encode([phrase for _, phrase in pairs] + [head for head, _ in pairs]), dtype=np.float32)
+        style = _softmax(vectors[:len(pairs)] @ self.style_weights.T + self.style_bias)
         style[:, self.style_names.index(NO_STYLE)] = 0.0
-        names_a_style = iter(style.max(axis=1) >= self.style_threshold)
-        heads = {}  # row -> the words left by its longest-leaving phrase read as a style
+        names_a_style = iter(zip(style.max(axis=1) >= self.style_threshold, vectors[len(pairs):]))
+        heads = {}  # row -> (the words left by its longest-leaving phrase read as a style, their vector)
         for row, options in enumerate(splits):
             for head, _ in options:
-                if next(names_a_style) and len(head) > len(heads.get(row, "")):
-                    heads[row] = head
+                is_style, vector = next(names_a_style)
+                if is_style and len(head) > len(heads.get(row, ("",))[0]):
+                    heads[row] = (head, vector)
         if not heads:
             return query
         rows = list(heads)
-        head_vectors = np.asarray(encode([heads[row] for row in rows]), dtype=np.float32)
+        head_vectors = np.stack([heads[row][1] for row in rows])
         surer = self._action_confidence(head_vectors) > self._action_confidence(query[rows])
         query[np.asarray(rows)[surer]] = head_vectors[surer]
         return query
