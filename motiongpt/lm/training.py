@@ -14,7 +14,6 @@ is a complete `MotionGPT` folder.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import shutil
 from dataclasses import dataclass, field
@@ -327,14 +326,12 @@ def model_folder_from_checkpoint(checkpoint: str | Path, base: str | Path, out: 
     if not isinstance(state.get("model"), dict):
         raise ValueError(f"{checkpoint}: the checkpoint has no model weights")
     model = MotionGPT.from_pretrained(base)
-    run_vocabulary = Path(checkpoint).resolve().parent.parent / "lm_init" / "tokenizer.json"
-    if run_vocabulary.is_file():  # weights of the same shapes over another text vocabulary would load silently
-        from motiongpt.lm.api import read_manifest
+    run_vocabulary = Path(checkpoint).resolve().parent.parent / "lm_init"
+    if (run_vocabulary / "tokenizer.json").is_file():  # same-shaped weights over another vocabulary load silently
+        from transformers import AutoTokenizer
 
-        base_vocabulary = read_manifest(base)[1] / "tokenizer.json"
-        pieces = [{key: json.loads(path.read_text()).get(key) for key in ("model", "added_tokens")}
-                  for path in (run_vocabulary, base_vocabulary)]
-        if pieces[0] != pieces[1]:
+        if (AutoTokenizer.from_pretrained(str(run_vocabulary), legacy=True).get_vocab()
+                != model.language_model.tokenizer.get_vocab()):
             raise ValueError(f"{checkpoint}: its run's text vocabulary ({run_vocabulary}) is not that of {base}")
     try:
         model.language_model.network.load_state_dict(state["model"])
