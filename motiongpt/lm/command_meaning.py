@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
+from scipy.special import softmax
 
 from motiongpt.data.augment import action_side, named_side, named_speed
 from motiongpt.data.bandai_dataset import named_style, normalise, style_phrases
@@ -165,7 +166,8 @@ class MeaningIndex:
         named: list[str | None] = [requested_style(text) for text in texts]
         if self.style_weights is None or all(named):
             return named
-        probabilities = _softmax(np.asarray(query, dtype=np.float32) @ self.style_weights.T + self.style_bias)
+        logits = np.asarray(query, dtype=np.float32) @ self.style_weights.T + self.style_bias
+        probabilities = softmax(logits, axis=1)
         plain = self.style_names.index(NO_STYLE)
         for row, best in enumerate(probabilities.argmax(axis=1)):
             if named[row] is not None:
@@ -193,7 +195,7 @@ class MeaningIndex:
             return query
         # every phrase and every rest in one batch of the sentence encoder (one call costs more than a few texts)
         vectors = np.asarray(encode([phrase for _, phrase in pairs] + [head for head, _ in pairs]), dtype=np.float32)
-        style = _softmax(vectors[:len(pairs)] @ self.style_weights.T + self.style_bias)
+        style = softmax(vectors[:len(pairs)] @ self.style_weights.T + self.style_bias, axis=1)
         style[:, self.style_names.index(NO_STYLE)] = 0.0
         names_a_style = iter(zip(style.max(axis=1) >= self.style_threshold, vectors[len(pairs):]))
         heads = {}  # row -> (the words left by its longest-leaving phrase read as a style, their vector)
@@ -212,8 +214,8 @@ class MeaningIndex:
 
     def _action_confidence(self, query: np.ndarray) -> np.ndarray:
         """(Q,): the action classifier's probability of its most likely action for each vector."""
-        return _softmax(np.asarray(query, dtype=np.float32) @ self.classifier_weights.T + self.classifier_bias
-                        ).max(axis=1)
+        return softmax(np.asarray(query, dtype=np.float32) @ self.classifier_weights.T + self.classifier_bias,
+                       axis=1).max(axis=1)
 
     def rephrase(self, texts: Sequence[str], query: np.ndarray,
                  style_of: Callable[[str], str | None] | None = None, action_query: np.ndarray | None = None
@@ -325,12 +327,6 @@ class MeaningIndex:
 
 
 NEVER = -1e9  # the classifier bias of an action without captions
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    """Row-wise probabilities of (Q, K) logits."""
-    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return probabilities / probabilities.sum(axis=1, keepdims=True)
 
 
 def fit_action_classifier(vectors: np.ndarray, action_ids: np.ndarray, actions: int
