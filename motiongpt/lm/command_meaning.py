@@ -189,21 +189,19 @@ class MeaningIndex:
         query = np.array(query, dtype=np.float32, copy=True)
         if self.style_weights is None or self.classifier_weights is None:
             return query
-        splits = [manner_splits(text) for text in texts]
-        pairs = [pair for options in splits for pair in options]
+        pairs = [(row, head, phrase) for row, text in enumerate(texts) for head, phrase in manner_splits(text)]
         if not pairs:
             return query
         # every phrase and every rest in one batch of the sentence encoder (one call costs more than a few texts)
-        vectors = np.asarray(encode([phrase for _, phrase in pairs] + [head for head, _ in pairs]), dtype=np.float32)
+        vectors = np.asarray(encode([phrase for _, _, phrase in pairs] + [head for _, head, _ in pairs]),
+                             dtype=np.float32)
         style = softmax(vectors[:len(pairs)] @ self.style_weights.T + self.style_bias, axis=1)
         style[:, self.style_names.index(NO_STYLE)] = 0.0
-        names_a_style = iter(zip(style.max(axis=1) >= self.style_threshold, vectors[len(pairs):]))
         heads = {}  # row -> (the words left by its longest-leaving phrase read as a style, their vector)
-        for row, options in enumerate(splits):
-            for head, _ in options:
-                is_style, vector = next(names_a_style)
-                if is_style and len(head) > len(heads.get(row, ("",))[0]):
-                    heads[row] = (head, vector)
+        for (row, head, _), is_style, vector in zip(pairs, style.max(axis=1) >= self.style_threshold,
+                                                    vectors[len(pairs):]):
+            if is_style and len(head) > len(heads.get(row, ("",))[0]):
+                heads[row] = (head, vector)
         if not heads:
             return query
         rows = list(heads)
