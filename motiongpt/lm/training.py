@@ -58,6 +58,9 @@ class LMTrainingConfig:
     text_conditioning: TextConditioningConfig | None = None
     # clip sampling balanced over the action labels of <data_root>/actions.json (1: equal share per action)
     action_balance: float = 0.0
+    # within an action, clip sampling balanced over its styles (<data_root>/styles.json; unstyled clips such as
+    # DeepMimic's are a group of their own; 1: equal share per style of an action). Needs action_balance.
+    style_balance: float = 0.0
     max_input_length: int = 256
     max_codes: int = 50
     batch_size: int = 16
@@ -96,6 +99,8 @@ class LMTrainingConfig:
                 raise LMConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not float(self.learning_rate) > 0:
             raise LMConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if self.style_balance and not self.action_balance:
+            raise LMConfigError("style_balance shares out each action's share: it needs action_balance")
         if self.stage == "instruct" and not self.init:
             raise LMConfigError("stage 'instruct' needs 'init': the pretrained model folder")
 
@@ -162,6 +167,17 @@ def read_action_labels(data_root: Path) -> dict[str, str]:
         return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
     except (json.JSONDecodeError, AttributeError) as error:
         raise LMConfigError(f"{path}: not a JSON object of action labels: {error}") from error
+
+
+def read_style_labels(data_root: Path) -> dict[str, str]:
+    """{motion name: style} from the dataset's styles.json (written by the embedded dataset builder with the
+    Bandai Namco data)."""
+    from motiongpt.data.humanml3d import load_styles
+
+    if not (data_root / "styles.json").is_file():
+        raise LMConfigError(f"style_balance needs {data_root / 'styles.json'} (motion name -> style label; the "
+                            f"embedded dataset built with --bandai)")
+    return load_styles(data_root)
 
 
 def load_training_data(config: LMTrainingConfig):
@@ -260,7 +276,9 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         if config.action_balance:
             if not actions:
                 raise LMConfigError("action_balance needs action labels (actions.json of the dataset)")
-            weights = action_balanced_weights([clip.name for clip in clips], actions, config.action_balance)
+            styles = read_style_labels(Path(config.data_root)) if config.style_balance else None
+            weights = action_balanced_weights([clip.name for clip in clips], actions, config.action_balance,
+                                              styles, config.style_balance)
         dropout = model.conditioning.caption_dropout if model.conditioning is not None else 0.0
         if model.sentence_vectors is not None:  # every training caption's vector stays cached
             model.sentence_vectors.cache_size = max(model.sentence_vectors.cache_size, 4 * len(captions) + 1024)

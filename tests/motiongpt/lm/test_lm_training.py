@@ -136,6 +136,42 @@ def test_config_errors(tmp_path):
         LMTrainingConfig.from_yaml(tmp_path / "missing.yaml")
 
 
+def test_style_balanced_weights_share_an_action_among_its_styles():
+    from motiongpt.data.action_balance import action_balanced_weights
+
+    # walk: 8 happy takes, 2 sad ones and 2 unstyled (DeepMimic) clips; backflip: 2 unstyled clips
+    names = [f"happy{i}" for i in range(8)] + ["sad0", "sad1", "dm_walk0", "dm_walk1", "flip0", "flip1"]
+    actions = {n: ("backflip" if n.startswith("flip") else "walk") for n in names}
+    styles = {n: n[:-1] for n in names if n.startswith(("happy", "sad"))}
+
+    def shares(weights):
+        total = sum(weights)
+        groups = {"happy": "happy", "sad": "sad", "dm_walk": "dm_walk", "flip": "flip"}
+        return {g: sum(w for n, w in zip(names, weights) if n.startswith(prefix)) / total
+                for g, prefix in groups.items()}
+
+    balanced = shares(action_balanced_weights(names, actions, 1.0, styles, style_power=1.0))
+    assert balanced == pytest.approx({"happy": 1 / 6, "sad": 1 / 6, "dm_walk": 1 / 6, "flip": 1 / 2})
+    # style_power 0 is plain action balance: a walk style keeps its clips' share of the walk draws
+    plain = action_balanced_weights(names, actions, 1.0)
+    assert action_balanced_weights(names, actions, 1.0, styles, style_power=0.0) == pytest.approx(plain)
+    assert shares(plain) == pytest.approx({"happy": 8 / 24, "sad": 2 / 24, "dm_walk": 2 / 24, "flip": 1 / 2})
+    # without action balance, the styles of an action still share its (clip-count) share equally
+    uniform = shares(action_balanced_weights(names, actions, 0.0, styles, style_power=1.0))
+    assert uniform == pytest.approx({"happy": 4 / 14, "sad": 4 / 14, "dm_walk": 4 / 14, "flip": 2 / 14})
+
+
+def test_style_balance_needs_action_balance_and_style_labels(tmp_path):
+    from motiongpt.lm.training import LMConfigError, LMTrainingConfig, read_style_labels
+
+    with pytest.raises(LMConfigError, match="needs action_balance"):
+        LMTrainingConfig(style_balance=1.0)
+    with pytest.raises(LMConfigError, match="styles.json"):
+        read_style_labels(tmp_path)
+    (tmp_path / "styles.json").write_text('{"bn-walk-happy": "happy"}')
+    assert read_style_labels(tmp_path) == {"bn-walk-happy": "happy"}
+
+
 def test_action_balanced_sampling_and_caption_dropout():
     import random
     from collections import Counter
