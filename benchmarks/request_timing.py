@@ -66,11 +66,10 @@ def main() -> int:
 
         model = MotionGPT.from_pretrained(args.model)
         steps = [split_command(r["text"])[0] for r in rows]
-        threshold = model.meaning_index.threshold
         as_said = model.meanings(steps, as_said=True)
         generated = model.meanings(steps)
-        report["accepted_as_said"] = share(m.similarity >= threshold for m in as_said)
-        report["accepted_as_generated"] = share(m.similarity >= threshold for m in generated)
+        report["accepted_as_said"] = share(m.known for m in as_said)  # as the node's refuse_unknown
+        report["accepted_as_generated"] = share(m.known for m in generated)
         report["same_action"] = share(a.action == b.action for a, b in zip(as_said, generated))
         print(f"  the meaning index accepts the first step: as said {report['accepted_as_said']}, as generated "
               f"{report['accepted_as_generated']} (the same action read for {report['same_action']})")

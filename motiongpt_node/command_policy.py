@@ -1,10 +1,12 @@
 """What the node lets a command do (ROS-free): known requests only, allowed motions only, chosen joints only.
 
 - **Out of vocabulary.** Each step of a command gets its meaning from the model
-  (`MotionGPT.meanings`: the known action it asks for and how close the request is to anything the model was
-  taught). A step below the similarity threshold is refused instead of executing the nearest motion: the
-  model's threshold, chosen on its val split (`motiongpt export meaning-index`), unless
-  `min_meaning_similarity` sets one.
+  (`MotionGPT.meanings`: the known action it asks for, how close the request is to anything the model was
+  taught, and whether it is nearer to a request of something the model cannot do than to anything it can). A
+  step below the similarity threshold, or read as unknown ("look to the left" is near "go to the left", nearer
+  still to "look to your left"), is refused instead of executing the nearest motion: the model's thresholds,
+  chosen on its val split (`motiongpt export meaning-index`); `min_meaning_similarity` replaces the similarity
+  one.
 - **Allow-list.** A step whose meaning is not in `allowed_motions` is refused. The default allows locomotion
   and gestures; flips, cartwheels, rolls, spins, kicks, jumps, crawling, getting up and dancing need a
   controller that balances the robot and must be added by name (or `*`).
@@ -44,6 +46,11 @@ def check_meanings(meanings: Sequence, allowed_motions: Sequence[str], refuse_un
             raise MotionNotAllowed(
                 f"'{meaning.text}' is not something the model knows (nearest: {meaning.action}, meaning "
                 f"similarity {meaning.similarity:.2f} < {threshold:.2f}); nothing was generated")
+        if refuse_unknown and meaning.read_as_unknown:
+            raise MotionNotAllowed(
+                f"'{meaning.text}' is not something the model knows: it is as near to '{meaning.nearest_unknown}', "
+                f"which the model cannot do, as to anything it can (nearest: {meaning.action}, meaning similarity "
+                f"{meaning.similarity:.2f}); nothing was generated")
         if ALL not in allowed and meaning.action not in allowed:
             raise MotionNotAllowed(
                 f"'{meaning.text}' means {meaning.action}, which is not in allowed_motions "

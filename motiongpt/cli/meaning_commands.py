@@ -9,8 +9,10 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
     index = groups["export"].add_parser(
         "meaning-index", help="index the training captions so that a command's meaning is known before generating",
         description="Embed the training captions of DATA per action with the model's sentence encoder and write "
-                    "MODEL/meaning_index.npz. The similarity threshold below which a request counts as out of "
-                    "vocabulary is chosen on the val split (its held-out phrasings against the val list of "
+                    "MODEL/meaning_index.npz. A request counts as out of vocabulary below a similarity threshold "
+                    "to the nearest caption, or where a classifier fitted on the captions against "
+                    "motiongpt/lm/out_of_vocabulary_phrasings.yaml reads it as unknown; both thresholds are "
+                    "chosen on the val split (its held-out phrasings against the val list of "
                     "motiongpt/lm/out_of_vocabulary_requests.yaml) and measured on the test split.")
     index.add_argument("--model", required=True, help="MotionGPT model folder (its text conditioning names the encoder)")
     index.add_argument("--data", default="data/embedded", help="dataset the model was trained on (default data/embedded)")

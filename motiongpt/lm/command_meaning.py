@@ -71,7 +71,12 @@ class Meaning:
     text: str
     action: str  # the known action the request means (the classifier's, or the nearest caption's)
     similarity: float  # cosine similarity to the nearest training caption of any action, in [-1, 1]
-    known: bool  # similarity >= the index threshold
+    known: bool  # similarity >= the index threshold and the request not read as unknown
+    # similarity to the nearest request the model cannot do minus that to the nearest caption or request of its
+    # actions (MeaningIndex.unknown_margins), in [-2, 2]; -2 without unknown requests in the index
+    unknown_margin: float = -2.0
+    nearest_unknown: str = ""  # that request the model cannot do
+    read_as_unknown: bool = False  # unknown_margin >= the index's unknown_threshold
 
 
 @dataclass(frozen=True)
@@ -89,16 +94,24 @@ class MeaningIndex:
     style_bias: np.ndarray | None = None  # (S,) float32
     style_threshold: float = STYLE_THRESHOLD
     plain_threshold: float = PLAIN_THRESHOLD
+    request_vectors: np.ndarray | None = None  # (M, D) float32: the requests the action classifier is fitted on
+    unknown_vectors: np.ndarray | None = None  # (U, D) float32: requests of nothing the model knows
+    unknown_texts: tuple[str, ...] = ()  # those requests
+    unknown_threshold: float = np.inf  # the unknown margin from which a request is read as unknown (inf: never)
 
     @classmethod
     def build(cls, captions_by_action: Mapping[str, Sequence[str]], encode, encoder: str, threshold: float = 0.0,
               per_action: int | None = None, phrasings: Mapping[str, Sequence[str]] | None = None,
-              style_phrasings: Mapping[str, Sequence[str]] | None = None) -> "MeaningIndex":
+              style_phrasings: Mapping[str, Sequence[str]] | None = None,
+              unknown_requests: Sequence[str] | None = None) -> "MeaningIndex":
         """``encode``: list of sentences -> (N, D) unit vectors. ``per_action``: keep at most this many
         distinct captions per action (evenly spaced over their sorted list: deterministic). ``phrasings``: more
         requests per action that the classifier is fitted on besides the captions (not indexed: never a
         rephrasing, nor a nearest caption); an action the captions do not have is an error. ``style_phrasings``
-        ({style: phrases}, as ``style_phrasings.yaml``): also fit the style classifier (`fit_style_classifier`)."""
+        ({style: phrases}, as ``style_phrasings.yaml``): also fit the style classifier (`fit_style_classifier`).
+        ``unknown_requests``: requests of nothing the model knows (``out_of_vocabulary_phrasings.yaml``): kept with
+        ``phrasings`` to read a request as unknown when it is nearer to them than to what the model knows
+        (`unknown_margins`); never, until `with_unknown_threshold` sets the margin."""
         actions = tuple(sorted(a for a, captions in captions_by_action.items() if captions))
         if not actions:
             raise MeaningIndexError("no captions to index")
@@ -120,6 +133,10 @@ class MeaningIndex:
         fit_vectors = np.concatenate([vectors, np.asarray(encode(extra), dtype=np.float32)]) if extra else vectors
         weights, bias = fit_action_classifier(fit_vectors, np.concatenate([ids, extra_ids]), len(actions))
         index = cls(actions, ids, vectors, float(threshold), str(encoder), tuple(texts), weights, bias)
+        if unknown_requests:
+            index = dataclasses.replace(index, request_vectors=fit_vectors[len(vectors):],
+                                        unknown_vectors=np.asarray(encode(list(unknown_requests)), dtype=np.float32),
+                                        unknown_texts=tuple(unknown_requests))
         if style_phrasings is None:
             return index
         names, style_weights, style_bias = fit_style_classifier(texts, vectors, style_phrasings, encode)
@@ -152,11 +169,31 @@ class MeaningIndex:
                 row[self._action_sides == other_side] = -np.inf
         return scores.argmax(axis=1)
 
+    def unknown_margins(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(Q,) margins and (Q,) indices into ``unknown_texts``: for each query, its cosine similarity to the
+        nearest request of nothing the model knows minus that to the nearest caption or action request (what it
+        knows), and which request that is; margins of -2 (and index -1) without unknown requests (indexes
+        exported before stop 41)."""
+        query = np.asarray(query, dtype=np.float32)
+        if self.unknown_vectors is None:
+            return np.full(len(query), -2.0, dtype=np.float32), np.full(len(query), -1)
+        unknown = query @ self.unknown_vectors.T
+        known = (query @ self.vectors.T).max(axis=1)
+        if self.request_vectors is not None and len(self.request_vectors):
+            known = np.maximum(known, (query @ self.request_vectors.T).max(axis=1))
+        return unknown.max(axis=1) - known, unknown.argmax(axis=1)
+
     def match(self, texts: Sequence[str], query: np.ndarray, action_query: np.ndarray | None = None
               ) -> list[Meaning]:
+        """Each text's meaning; known where it is near enough to a caption (``threshold``) and not read as
+        unknown (``unknown_threshold``: nearer to a request the model cannot do than the margin allows)."""
         nearest = self.similarities(query).max(axis=1)
-        return [Meaning(text, self.actions[int(k)], float(similarity), bool(similarity >= self.threshold))
-                for text, k, similarity in zip(texts, self.action_ids_of(texts, query, action_query), nearest)]
+        margins, unknown = self.unknown_margins(query)
+        return [Meaning(text, self.actions[int(k)], float(similarity),
+                        bool(similarity >= self.threshold and margin < self.unknown_threshold), float(margin),
+                        self.unknown_texts[u] if u >= 0 else "", bool(margin >= self.unknown_threshold))
+                for text, k, similarity, margin, u in zip(texts, self.action_ids_of(texts, query, action_query),
+                                                          nearest, margins, unknown)]
 
     def styles_of(self, texts: Sequence[str], query: np.ndarray) -> list[str | None]:
         """The style each text (and its query vector) names: in the captions' own style words or in those of
@@ -261,6 +298,9 @@ class MeaningIndex:
     def with_threshold(self, threshold: float) -> "MeaningIndex":
         return dataclasses.replace(self, threshold=float(threshold))
 
+    def with_unknown_threshold(self, threshold: float) -> "MeaningIndex":
+        return dataclasses.replace(self, unknown_threshold=float(threshold))
+
     def save(self, folder: str | Path) -> Path:
         path = Path(folder) / INDEX_FILE
         classifier = ({} if self.classifier_weights is None else
@@ -272,6 +312,11 @@ class MeaningIndex:
                               style_bias=self.style_bias.astype(np.float32),
                               style_threshold=np.float64(self.style_threshold),
                               plain_threshold=np.float64(self.plain_threshold))
+        if self.unknown_vectors is not None:
+            classifier.update(request_vectors=self.request_vectors.astype(np.float16),
+                              unknown_vectors=self.unknown_vectors.astype(np.float16),
+                              unknown_texts=np.array(self.unknown_texts, dtype=str),
+                              unknown_threshold=np.float64(self.unknown_threshold))
         np.savez_compressed(path, actions=np.array(self.actions), action_ids=self.action_ids,
                             vectors=self.vectors.astype(np.float16), threshold=np.float64(self.threshold),
                             encoder=np.array(self.encoder), captions=np.array(self.captions, dtype=str),
@@ -296,6 +341,11 @@ class MeaningIndex:
                                data["style_bias"].astype(np.float32), float(data["style_threshold"]),
                                float(data["plain_threshold"]))
                               if "style_weights" in data else ()))
+                if "unknown_vectors" in data:
+                    index = dataclasses.replace(index, request_vectors=data["request_vectors"].astype(np.float32),
+                                                unknown_vectors=data["unknown_vectors"].astype(np.float32),
+                                                unknown_texts=tuple(str(t) for t in data["unknown_texts"]),
+                                                unknown_threshold=float(data["unknown_threshold"]))
         except Exception as error:  # zip, key and dtype errors alike
             raise MeaningIndexError(f"{path}: unreadable meaning index: {error}") from error
         if index.captions and len(index.captions) != len(index.vectors):
@@ -319,6 +369,14 @@ class MeaningIndex:
             raise MeaningIndexError(f"{path}: inconsistent style classifier (weights {weights.shape}, bias "
                                     f"{bias.shape}, {len(names)} classes, thresholds {index.style_threshold}, "
                                     f"{index.plain_threshold})")
+        unknown, requests = index.unknown_vectors, index.request_vectors
+        if unknown is not None and (
+                unknown.ndim != 2 or unknown.shape[1:] != index.vectors.shape[1:] or not len(unknown)
+                or requests.ndim != 2 or requests.shape[1:] != index.vectors.shape[1:]
+                or len(index.unknown_texts) != len(unknown) or np.isnan(index.unknown_threshold)):
+            raise MeaningIndexError(f"{path}: inconsistent unknown requests (vectors {unknown.shape}, "
+                                    f"{len(index.unknown_texts)} texts, action requests {requests.shape}, "
+                                    f"threshold {index.unknown_threshold})")
         if dim is not None and index.vectors.shape[1] != dim:
             raise MeaningIndexError(f"{path}: vectors of size {index.vectors.shape[1]}, the sentence encoder gives {dim}")
         return index
@@ -403,6 +461,26 @@ def choose_threshold(known: np.ndarray, unknown: np.ndarray) -> float:
     return float(candidates[best[0]])
 
 
+def choose_unknown_threshold(known: tuple[np.ndarray, np.ndarray], unknown: tuple[np.ndarray, np.ndarray],
+                             threshold: float) -> float:
+    """The unknown margin (`MeaningIndex.unknown_margins`) from which a request is read as unknown that, with the
+    similarity ``threshold``, best separates requests the model knows from requests it does not: ``known`` and
+    ``unknown`` are each (nearest caption similarities, unknown margins). A request is accepted when its
+    similarity is at least ``threshold`` and its margin below the chosen one; the midpoint between neighbouring
+    sorted margins (or inf: never) that maximises balanced accuracy, ties broken towards accepting."""
+    (known_similarity, known_p), (unknown_similarity, unknown_p) = [
+        (np.asarray(a, float), np.asarray(b, float)) for a, b in (known, unknown)]
+    if not known_p.size or not unknown_p.size:
+        raise MeaningIndexError("choosing a threshold needs both known and unknown requests")
+    values = np.unique(np.concatenate([known_p, unknown_p]))
+    candidates = np.concatenate([(values[1:] + values[:-1]) / 2, [np.inf]])
+    accept = ((known_similarity >= threshold)[None, :] & (known_p[None, :] < candidates[:, None])).mean(axis=1)
+    refuse = ((unknown_similarity < threshold)[None, :] | (unknown_p[None, :] >= candidates[:, None])).mean(axis=1)
+    balanced = (accept + refuse) / 2
+    best = np.flatnonzero(balanced >= balanced.max() - 1e-12)
+    return float(candidates[best[-1]])
+
+
 def separation(known: np.ndarray, unknown: np.ndarray, threshold: float) -> dict[str, float]:
     """Share of known requests accepted and of unknown requests refused at ``threshold``."""
     known, unknown = np.asarray(known, float), np.asarray(unknown, float)
@@ -412,6 +490,7 @@ def separation(known: np.ndarray, unknown: np.ndarray, threshold: float) -> dict
 
 
 OUT_OF_VOCABULARY_FILE = Path(__file__).with_name("out_of_vocabulary_requests.yaml")
+OUT_OF_VOCABULARY_PHRASINGS_FILE = Path(__file__).with_name("out_of_vocabulary_phrasings.yaml")
 
 
 def out_of_vocabulary_requests(split: str) -> list[str]:
@@ -421,6 +500,17 @@ def out_of_vocabulary_requests(split: str) -> list[str]:
     if split not in requests:
         raise MeaningIndexError(f"{OUT_OF_VOCABULARY_FILE}: no {split!r} list")
     return [str(text) for text in requests[split]]
+
+
+def out_of_vocabulary_phrasings() -> list[str]:
+    """Requests of nothing the model knows that the index keeps to read a request as unknown (see the file's
+    header and `MeaningIndex.unknown_margins`); never used to choose or measure its threshold."""
+    import yaml
+
+    requests = (yaml.safe_load(OUT_OF_VOCABULARY_PHRASINGS_FILE.read_text()) or {}).get("requests")
+    if not isinstance(requests, list) or not requests:
+        raise MeaningIndexError(f"{OUT_OF_VOCABULARY_PHRASINGS_FILE}: expected a non-empty list under 'requests'")
+    return [str(text) for text in requests]
 
 
 INDEPENDENT_VAL_FILE = Path(__file__).with_name("meaning_val_phrasings.yaml")
@@ -533,21 +623,25 @@ def captions_by_action(data_root: str | Path, split: str) -> dict[str, list[str]
 
 def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action: int | None = None
                         ) -> tuple[MeaningIndex, dict]:
-    """Index of the training captions of ``data_root``, its threshold chosen on the val split (its captions:
-    phrasings kept out of training; the val list of out-of-vocabulary requests), measured on the test split.
-    Returns the index and a report (threshold, val and test separation, the meaning and nearest-caption accuracy
-    on val, on the independent val phrasings and on test)."""
+    """Index of the training captions of ``data_root``, its thresholds chosen on the val split (its captions:
+    phrasings kept out of training; the independent val phrasings; the val list of out-of-vocabulary requests),
+    measured on the test split. Returns the index and a report (thresholds, val and test separation with the
+    similarity alone and with the unknown requests too, the meaning and nearest-caption accuracy on
+    val, on the independent val phrasings and on test)."""
     index = MeaningIndex.build(captions_by_action(data_root, "train"), encode, encoder, per_action=per_action,
-                               phrasings=classifier_phrasings(), style_phrasings=read_phrasings(STYLE_PHRASINGS_FILE))
-    report: dict = {"actions": len(index.actions), "captions": int(len(index.vectors))}
-    scores = {}
+                               phrasings=classifier_phrasings(), style_phrasings=read_phrasings(STYLE_PHRASINGS_FILE),
+                               unknown_requests=out_of_vocabulary_phrasings())
+    report: dict = {"actions": len(index.actions), "captions": int(len(index.vectors)),
+                    "unknown_requests": len(out_of_vocabulary_phrasings())}
+    scores, unknown_scores = {}, {}
     for split in ("val", "test"):
         known = captions_by_action(data_root, split)
         texts = [t for action in known for t in known[action]]
         labels = [action for action in known for _ in known[action]]
-        unknown = out_of_vocabulary_requests(split)
+        unknown = np.asarray(encode(out_of_vocabulary_requests(split)), dtype=np.float32)
         vectors = np.asarray(encode(texts), dtype=np.float32) if texts else np.zeros((0, index.vectors.shape[1]))
-        scores[split] = (index.similarities(vectors).max(axis=1), index.similarities(encode(unknown)).max(axis=1))
+        scores[split] = (index.similarities(vectors).max(axis=1), index.similarities(unknown).max(axis=1))
+        unknown_scores[split] = (index.unknown_margins(vectors)[0], index.unknown_margins(unknown)[0])
         # the meaning (the classifier's action) and, for comparison, the nearest caption's action
         report[split] = meaning_accuracy(index, texts, vectors, labels,
                                          action_vectors(encode, texts, vectors, index))
@@ -561,11 +655,31 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
     threshold = choose_threshold(*scores["val"])
     index = index.with_threshold(threshold)
     report["threshold"] = threshold
-    report["val_independent"]["known_accepted"] = float((index.similarities(vectors).max(axis=1) >= threshold).mean())
+    independent_similarity = index.similarities(vectors).max(axis=1)
+    report["val_independent"]["known_accepted_by_similarity"] = float((independent_similarity >= threshold).mean())
+    # the classifier's threshold: on the val captions and the independent val phrasings against the val requests
+    known_val = (np.concatenate([scores["val"][0], independent_similarity]),
+                 np.concatenate([unknown_scores["val"][0], index.unknown_margins(vectors)[0]]))
+    index = index.with_unknown_threshold(choose_unknown_threshold(
+        known_val, (scores["val"][1], unknown_scores["val"][1]), threshold))
+    report["unknown_threshold"] = index.unknown_threshold  # inf: never read as unknown (not JSON: "Infinity")
+    report["val_independent"]["known_accepted"] = float(
+        ((independent_similarity >= threshold) & (known_val[1][-len(texts):] < index.unknown_threshold)).mean())
     for split in ("val", "test"):
-        report[split].update(separation(*scores[split], threshold))
+        report[split]["by_similarity"] = separation(*scores[split], threshold)
+        report[split].update(separation_with_unknown(scores[split], unknown_scores[split], index))
     report["styles"] = style_reading(index, encode)
     return index, report
+
+
+def separation_with_unknown(similarities: tuple[np.ndarray, np.ndarray], margins: tuple[np.ndarray, np.ndarray],
+                            index: MeaningIndex) -> dict[str, float]:
+    """Share of known requests accepted and of unknown requests refused by both of ``index``'s rules (similarity
+    and unknown margin); each argument is (known, unknown)."""
+    accepted = [(s >= index.threshold) & (m < index.unknown_threshold) for s, m in zip(similarities, margins)]
+    return {"known_accepted": float(accepted[0].mean()) if accepted[0].size else float("nan"),
+            "unknown_refused": float((~accepted[1]).mean()) if accepted[1].size else float("nan"),
+            "known": int(accepted[0].size), "unknown": int(accepted[1].size)}
 
 
 def action_vectors(encode, texts: Sequence[str], vectors: np.ndarray, index: MeaningIndex | None = None

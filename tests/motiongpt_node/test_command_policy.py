@@ -35,6 +35,16 @@ def test_unknown_requests_follow_the_threshold_and_the_switch():
                                                                               "walk 0.30 as 'walk'"
 
 
+def test_a_request_read_as_unknown_is_refused_naming_what_it_is_near():
+    look = Meaning("look to the left", "walk_left", 0.73, False, 0.08, "look to your left", True)
+    with pytest.raises(MotionNotAllowed, match="'look to the left' is not something the model knows: it is as near "
+                                               "to 'look to your left', which the model cannot do"):
+        check_meanings([meaning("walk", "walk", 0.9), look], ["*"], True, 0.0, 0.6)
+    with pytest.raises(MotionNotAllowed, match="look to your left"):
+        check_meanings([look], ["*"], True, 0.5, 0.6)  # min_meaning_similarity replaces the similarity rule only
+    check_meanings([look], ["*"], False, 0.0, 0.6)  # refuse_unknown off
+
+
 def test_joint_mask_holds_every_other_joint():
     names = ["left_hip_pitch_joint", "left_elbow_joint", "right_shoulder_roll_joint", "waist_yaw_joint"]
     mask = moving_mask(names, ["*_shoulder_*", "*_elbow_joint"])

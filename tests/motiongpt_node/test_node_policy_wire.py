@@ -22,7 +22,7 @@ from tests.motiongpt_node.wire import CommandWire, serve
 
 TIMEOUT = 60.0
 CAPTIONS = {
-    "walk": ["a person walks forward", "walk ahead a few steps", "someone strolls straight on"],
+    "walk": ["a person walks forward", "walk ahead a few steps", "someone strolls straight on", "go to the left"],
     "wave_right_hand": ["a person waves with the right hand", "wave hello with your right hand"],
     "backflip": ["a person does a backflip", "flip over backwards", "do a backflip"],
 }
@@ -34,7 +34,8 @@ def model_with_meanings(tiny_model_folder, tmp_path_factory):
     folder = tmp_path_factory.mktemp("policy") / "model"
     shutil.copytree(tiny_model_folder, folder)
     encoder = SentenceEncoder(resolve_encoder_folder("all-MiniLM-L6-v2"))
-    MeaningIndex.build(CAPTIONS, encoder.encode, "all-MiniLM-L6-v2", threshold=0.45).save(folder)
+    MeaningIndex.build(CAPTIONS, encoder.encode, "all-MiniLM-L6-v2", threshold=0.45,
+                       unknown_requests=["look to your left", "nod your head"]).with_unknown_threshold(0.0).save(folder)
     manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())
     manifest.setdefault("text_to_motion", {})["rephrase"] = "meaning"  # as the shipped model
     (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
@@ -71,6 +72,14 @@ def test_a_motion_outside_the_allow_list_is_refused(wire):
 def test_a_request_the_model_does_not_know_is_refused(wire):
     refused_then_nothing_published(wire, "make me a cup of coffee",
                                    "'make me a cup of coffee' is not something the model knows")
+
+
+def test_a_request_nearer_to_something_the_model_cannot_do_is_refused(wire):
+    """"look to the left" is near enough to the walk caption "go to the left" by similarity, but nearer to "look to
+    your left", a request of nothing the model knows."""
+    refused_then_nothing_published(wire, "look to the left",
+                                   "'look to the left' is not something the model knows: it is as near to 'look to "
+                                   "your left', which the model cannot do")
 
 
 def test_one_refused_step_refuses_the_whole_command(wire):

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from motiongpt.lm.api import MotionGPT
-from motiongpt.lm.command_meaning import (MeaningIndex, MeaningIndexError, choose_threshold, out_of_vocabulary_requests,
-                                          separation)
+from motiongpt.lm.command_meaning import (MeaningIndex, MeaningIndexError, choose_threshold, choose_unknown_threshold,
+                                          out_of_vocabulary_phrasings, out_of_vocabulary_requests, separation)
 from motiongpt.lm.model import ModelLoadError
 from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
 
@@ -81,6 +81,74 @@ def test_threshold_separates_known_from_unknown():
 def test_out_of_vocabulary_lists_are_disjoint_and_not_empty():
     val, test = out_of_vocabulary_requests("val"), out_of_vocabulary_requests("test")
     assert len(val) >= 30 and len(test) >= 30 and not set(val) & set(test)
+
+
+UNKNOWN_REQUESTS = ["look to your left", "turn your head to the right", "nod your head", "sit down on the chair"]
+
+
+@pytest.fixture(scope="module")
+def index_with_unknown(encoder) -> MeaningIndex:
+    phrasings = {"walk": ["go to the left on foot"], "wave_right_hand": ["give me a wave with your right hand"]}
+    captions = {**CAPTIONS, "walk": CAPTIONS["walk"] + ["go to the left"]}
+    return MeaningIndex.build(captions, encoder.encode, "all-MiniLM-L6-v2", threshold=0.45, phrasings=phrasings,
+                              unknown_requests=UNKNOWN_REQUESTS).with_unknown_threshold(0.0)
+
+
+def test_a_request_nearer_to_something_the_model_cannot_do_is_unknown(index_with_unknown, encoder):
+    """"look to the left" is near the walk caption "go to the left" but nearer still to "look to your left" (a
+    request of nothing the model knows): read as unknown, naming that request; a known phrasing is not."""
+    texts = ["look to the left", "walk ahead a bit", "wave with your right hand"]
+    look, walk, wave = index_with_unknown.match(texts, encoder.encode(texts))
+    assert look.read_as_unknown and not look.known and look.nearest_unknown == "look to your left"
+    assert look.unknown_margin > 0 and look.similarity >= index_with_unknown.threshold  # near enough by similarity
+    assert not walk.read_as_unknown and walk.known and walk.unknown_margin < 0
+    assert not wave.read_as_unknown and wave.known
+    # the margin compares with the action requests too, not only the captions
+    [request] = index_with_unknown.match(["go to the left on foot"], encoder.encode(["go to the left on foot"]))
+    assert request.known and request.unknown_margin < 0
+    # an index without unknown requests never reads one as unknown (indexes exported before stop 41)
+    [old] = dataclasses.replace(index_with_unknown, unknown_vectors=None, request_vectors=None,
+                                unknown_texts=()).match(["look to the left"], encoder.encode(["look to the left"]))
+    assert not old.read_as_unknown and old.unknown_margin == -2.0 and old.nearest_unknown == ""
+    # without with_unknown_threshold nothing is read as unknown
+    never = dataclasses.replace(index_with_unknown, unknown_threshold=np.inf)
+    assert not never.match(["look to the left"], encoder.encode(["look to the left"]))[0].read_as_unknown
+
+
+def test_unknown_requests_round_trip_and_a_broken_list_is_refused(index_with_unknown, encoder, tmp_path):
+    index_with_unknown.save(tmp_path)
+    loaded = MeaningIndex.load(tmp_path)
+    assert loaded.unknown_texts == tuple(UNKNOWN_REQUESTS) and loaded.unknown_threshold == 0.0
+    texts = ["look to the left", "walk ahead a bit"]
+    assert [m.read_as_unknown for m in loaded.match(texts, encoder.encode(texts))] == [True, False]
+    dataclasses.replace(index_with_unknown, unknown_texts=("look to your left",)).save(tmp_path)
+    with pytest.raises(MeaningIndexError, match="inconsistent unknown requests"):
+        MeaningIndex.load(tmp_path)
+
+
+def test_unknown_threshold_is_chosen_with_the_similarity_threshold():
+    # known: (similarity, margin); the last known request is refused by similarity whatever the margin
+    known = (np.array([0.9, 0.8, 0.7, 0.3]), np.array([-0.5, -0.3, -0.25, -0.6]))
+    unknown = (np.array([0.8, 0.7, 0.3, 0.2]), np.array([0.1, -0.2, -0.4, 0.2]))
+    margin = choose_unknown_threshold(known, unknown, threshold=0.5)
+    assert margin == pytest.approx(-0.225)  # accepts the 3 known above 0.5, refuses every unknown request
+    # nothing to gain from the margin: never read as unknown (ties broken towards accepting)
+    assert choose_unknown_threshold((np.array([0.9]), np.array([0.0])), (np.array([0.1]), np.array([-1.0])),
+                                    threshold=0.5) == np.inf
+    with pytest.raises(MeaningIndexError):
+        choose_unknown_threshold((np.array([]), np.array([])), unknown, threshold=0.5)
+
+
+def test_unknown_requests_are_kept_apart_from_the_lists_that_choose_and_measure():
+    import re
+
+    def words(text):
+        return " ".join(re.sub(r"[^a-z ]", "", text.lower()).split())
+
+    held_out = {words(t) for split in ("val", "test") for t in out_of_vocabulary_requests(split)}
+    fitted = [words(t) for t in out_of_vocabulary_phrasings()]
+    assert len(fitted) >= 200 and len(set(fitted)) == len(fitted)
+    assert not [t for t in fitted if any(h in t for h in held_out)]
 
 
 def test_index_round_trips_and_a_model_folder_reads_it(index, encoder, tmp_path, tiny_model_folder):

@@ -173,6 +173,20 @@ def test_a_request_is_read_for_its_meaning_as_it_is_generated(shipped):
     assert generated.similarity == pytest.approx(plain.similarity) and generated.similarity > said.similarity
 
 
+def test_the_shipped_index_refuses_near_misses_and_keeps_everyday_requests(shipped):
+    """Stop 41: requests that share words with a known action but ask for a motion the model does not have are
+    read as unknown (nearer to a request of out_of_vocabulary_phrasings.yaml than to anything the model knows),
+    while everyday requests of its actions, near to such requests too, are not."""
+    near_misses = ["look to the left", "turn your head left", "lean to the right", "sit down", "stop"]
+    for meaning in shipped.meanings(near_misses):
+        assert not meaning.known, meaning
+    assert shipped.meanings(["look to the left"])[0].similarity >= shipped.meaning_index.threshold  # the new rule's
+    everyday = ["walk forward", "wave with the right hand", "dance for me", "take a bow", "stand up", "turn left",
+                "kick the ball", "hey robot, please walk forward"]
+    for meaning in shipped.meanings(everyday):
+        assert meaning.known and not meaning.read_as_unknown, meaning
+
+
 def test_the_shipped_index_reads_styles_said_in_other_words_and_keeps_plain_requests_plain(shipped):
     """The meaning index's style classifier (stop 34): a style said in words on neither list is read; a request
     it reads as naming no style is rephrased as a caption naming none (stop 33 gave "walk forward sadly" and
