@@ -481,6 +481,25 @@ def choose_unknown_threshold(known: tuple[np.ndarray, np.ndarray], unknown: tupl
     return float(candidates[best[-1]])
 
 
+def choose_thresholds(known: tuple[np.ndarray, np.ndarray], unknown: tuple[np.ndarray, np.ndarray]
+                      ) -> tuple[float, float]:
+    """The similarity threshold and the unknown margin chosen together: for each similarity threshold (the
+    midpoints between neighbouring sorted similarities, and one below them all) its best margin
+    (`choose_unknown_threshold`); the pair with the best balanced accuracy, ties broken towards accepting (the
+    lowest threshold). ``known`` and ``unknown``: each (nearest caption similarities, unknown margins)."""
+    similarities = np.unique(np.concatenate([np.asarray(known[0], float), np.asarray(unknown[0], float)]))
+    if not similarities.size:
+        raise MeaningIndexError("choosing a threshold needs both known and unknown requests")
+    best = None
+    for threshold in np.concatenate([[similarities[0] - 1e-6], (similarities[1:] + similarities[:-1]) / 2]):
+        margin = choose_unknown_threshold(known, unknown, float(threshold))
+        accept = np.mean((known[0] >= threshold) & (known[1] < margin))
+        refuse = np.mean((unknown[0] < threshold) | (unknown[1] >= margin))
+        if best is None or (accept + refuse) / 2 > best[0] + 1e-12:
+            best = ((accept + refuse) / 2, float(threshold), margin)
+    return best[1], best[2]
+
+
 def separation(known: np.ndarray, unknown: np.ndarray, threshold: float) -> dict[str, float]:
     """Share of known requests accepted and of unknown requests refused at ``threshold``."""
     known, unknown = np.asarray(known, float), np.asarray(unknown, float)
@@ -652,21 +671,22 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
                                                     [a for a in independent for _ in independent[a]],
                                                     action_vectors(encode, texts, vectors, index)),
                                  "phrasings": len(texts)}
-    threshold = choose_threshold(*scores["val"])
-    index = index.with_threshold(threshold)
-    report["threshold"] = threshold
-    independent_similarity = index.similarities(vectors).max(axis=1)
-    report["val_independent"]["known_accepted_by_similarity"] = float((independent_similarity >= threshold).mean())
-    # the classifier's threshold: on the val captions and the independent val phrasings against the val requests
-    known_val = (np.concatenate([scores["val"][0], independent_similarity]),
-                 np.concatenate([unknown_scores["val"][0], index.unknown_margins(vectors)[0]]))
-    index = index.with_unknown_threshold(choose_unknown_threshold(
-        known_val, (scores["val"][1], unknown_scores["val"][1]), threshold))
-    report["unknown_threshold"] = index.unknown_threshold  # inf: never read as unknown (not JSON: "Infinity")
-    report["val_independent"]["known_accepted"] = float(
-        ((independent_similarity >= threshold) & (known_val[1][-len(texts):] < index.unknown_threshold)).mean())
+    independent_scores = (index.similarities(vectors).max(axis=1), index.unknown_margins(vectors)[0])
+    # the similarity rule alone, as before stop 41: its threshold chosen on the val captions against the val requests
+    alone = choose_threshold(*scores["val"])
+    report["similarity_only"] = {"threshold": alone,
+                                 **{split: separation(*scores[split], alone) for split in ("val", "test")},
+                                 "val_independent_accepted": float((independent_scores[0] >= alone).mean())}
+    # both rules, their thresholds chosen together on the val captions and the independent val phrasings against
+    # the val requests of nothing the model knows
+    known_val = tuple(np.concatenate([a, b]) for a, b in zip((scores["val"][0], unknown_scores["val"][0]),
+                                                             independent_scores))
+    threshold, margin = choose_thresholds(known_val, (scores["val"][1], unknown_scores["val"][1]))
+    index = index.with_threshold(threshold).with_unknown_threshold(margin)
+    report["threshold"], report["unknown_threshold"] = threshold, margin  # inf: never read as unknown ("Infinity")
+    report["val_independent"]["known_accepted"] = separation_with_unknown(
+        (independent_scores[0], np.zeros(0)), (independent_scores[1], np.zeros(0)), index)["known_accepted"]
     for split in ("val", "test"):
-        report[split]["by_similarity"] = separation(*scores[split], threshold)
         report[split].update(separation_with_unknown(scores[split], unknown_scores[split], index))
     report["styles"] = style_reading(index, encode)
     return index, report

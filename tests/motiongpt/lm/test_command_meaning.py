@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from motiongpt.lm.api import MotionGPT
-from motiongpt.lm.command_meaning import (MeaningIndex, MeaningIndexError, choose_threshold, choose_unknown_threshold,
+from motiongpt.lm.command_meaning import (MeaningIndex, MeaningIndexError, choose_threshold, choose_thresholds,
+                                          choose_unknown_threshold,
                                           out_of_vocabulary_phrasings, out_of_vocabulary_requests, separation)
 from motiongpt.lm.model import ModelLoadError
 from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
@@ -137,6 +138,19 @@ def test_unknown_threshold_is_chosen_with_the_similarity_threshold():
                                     threshold=0.5) == np.inf
     with pytest.raises(MeaningIndexError):
         choose_unknown_threshold((np.array([]), np.array([])), unknown, threshold=0.5)
+
+
+def test_both_thresholds_are_chosen_together():
+    """With the margin refusing what resembles a request the model cannot do, a lower similarity threshold accepts
+    a known request far from every caption (0.4) that the similarity alone had to refuse to refuse 0.5."""
+    known = (np.array([0.9, 0.8, 0.4]), np.array([-0.5, -0.4, -0.3]))
+    unknown = (np.array([0.5, 0.3]), np.array([0.1, -0.2]))
+    assert choose_threshold(known[0], unknown[0]) == pytest.approx(0.65)  # the similarity alone
+    threshold, margin = choose_thresholds(known, unknown)
+    assert threshold < 0.4 and margin == pytest.approx(-0.25)  # every request placed right
+    assert threshold == pytest.approx(0.3, abs=1e-5)  # ties: the lowest threshold (below every similarity)
+    with pytest.raises(MeaningIndexError):
+        choose_thresholds((np.array([]), np.array([])), (np.array([]), np.array([])))
 
 
 def test_unknown_requests_are_kept_apart_from_the_lists_that_choose_and_measure():
