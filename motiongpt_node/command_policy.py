@@ -3,10 +3,10 @@
 - **Out of vocabulary.** Each step of a command gets its meaning from the model
   (`MotionGPT.meanings`: the known action it asks for, how close the request is to anything the model was
   taught, and whether it is nearer to a request of something the model cannot do than to anything it can). A
-  step below the similarity threshold, or read as unknown ("look to the left" is near "go to the left", nearer
-  still to "look to your left"), is refused instead of executing the nearest motion: the model's thresholds,
-  chosen on its val split (`motiongpt export meaning-index`); `min_meaning_similarity` replaces the similarity
-  one.
+  step below the similarity threshold, or read as unknown ("look to the left" is near the caption "please turn
+  to the left.", nearer still to "look to your left"), is refused instead of executing the nearest motion: the
+  model's thresholds, chosen together on its val split (`motiongpt export meaning-index`);
+  `min_meaning_similarity` replaces the similarity one.
 - **Allow-list.** A step whose meaning is not in `allowed_motions` is refused. The default allows locomotion
   and gestures; flips, cartwheels, rolls, spins, kicks, jumps, crawling, getting up and dancing need a
   controller that balances the robot and must be added by name (or `*`).
