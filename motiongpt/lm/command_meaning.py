@@ -169,16 +169,16 @@ class MeaningIndex:
                 row[self._action_sides == other_side] = -np.inf
         return scores.argmax(axis=1)
 
-    def unknown_margins(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def unknown_margins(self, query: np.ndarray, nearest: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(Q,) margins and (Q,) indices into ``unknown_texts``: for each query, its cosine similarity to the
         nearest request of nothing the model knows minus that to the nearest caption or action request (what it
         knows), and which request that is; margins of -2 (and index -1) without unknown requests (indexes
-        exported before stop 41)."""
+        exported before stop 41). ``nearest``: each query's similarity to its nearest caption, where known."""
         query = np.asarray(query, dtype=np.float32)
         if self.unknown_vectors is None:
             return np.full(len(query), -2.0, dtype=np.float32), np.full(len(query), -1)
         unknown = query @ self.unknown_vectors.T
-        known = (query @ self.vectors.T).max(axis=1)
+        known = (query @ self.vectors.T).max(axis=1) if nearest is None else np.asarray(nearest, dtype=np.float32)
         if self.request_vectors is not None and len(self.request_vectors):
             known = np.maximum(known, (query @ self.request_vectors.T).max(axis=1))
         return unknown.max(axis=1) - known, unknown.argmax(axis=1)
@@ -188,7 +188,7 @@ class MeaningIndex:
         """Each text's meaning; known where it is near enough to a caption (``threshold``) and not read as
         unknown (``unknown_threshold``: nearer to a request the model cannot do than the margin allows)."""
         nearest = self.similarities(query).max(axis=1)
-        margins, unknown = self.unknown_margins(query)
+        margins, unknown = self.unknown_margins(query, nearest)
         return [Meaning(text, self.actions[int(k)], float(similarity),
                         bool(similarity >= self.threshold and margin < self.unknown_threshold), float(margin),
                         self.unknown_texts[u] if u >= 0 else "", bool(margin >= self.unknown_threshold))
