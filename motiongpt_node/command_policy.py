@@ -48,8 +48,9 @@ def check_meanings(meanings: Sequence, allowed_motions: Sequence[str], refuse_un
                 f"similarity {meaning.similarity:.2f} < {threshold:.2f}); nothing was generated")
         if refuse_unknown and meaning.read_as_unknown:
             raise MotionNotAllowed(
-                f"'{meaning.text}' is not something the model knows: it is as near to '{meaning.nearest_unknown}', "
-                f"which the model cannot do, as to anything it can (nearest: {meaning.action}, meaning similarity "
+                f"'{meaning.text}' is not something the model knows: it resembles '{meaning.nearest_unknown}', "
+                f"which the model cannot do, about as much as anything it can, or more (unknown margin "
+                f"{meaning.unknown_margin:+.2f}; nearest: {meaning.action}, meaning similarity "
                 f"{meaning.similarity:.2f}); nothing was generated")
         if ALL not in allowed and meaning.action not in allowed:
             raise MotionNotAllowed(

@@ -37,8 +37,8 @@ def test_unknown_requests_follow_the_threshold_and_the_switch():
 
 def test_a_request_read_as_unknown_is_refused_naming_what_it_is_near():
     look = Meaning("look to the left", "walk_left", 0.73, False, 0.08, "look to your left", True)
-    with pytest.raises(MotionNotAllowed, match="'look to the left' is not something the model knows: it is as near "
-                                               "to 'look to your left', which the model cannot do"):
+    with pytest.raises(MotionNotAllowed, match="'look to the left' is not something the model knows: it resembles "
+                                               "'look to your left', which the model cannot do.*margin \\+0.08"):
         check_meanings([meaning("walk", "walk", 0.9), look], ["*"], True, 0.0, 0.6)
     with pytest.raises(MotionNotAllowed, match="look to your left"):
         check_meanings([look], ["*"], True, 0.5, 0.6)  # min_meaning_similarity replaces the similarity rule only

@@ -78,7 +78,7 @@ def test_a_request_nearer_to_something_the_model_cannot_do_is_refused(wire):
     """"look to the left" is near enough to the walk caption "go to the left" by similarity, but nearer to "look to
     your left", a request of nothing the model knows."""
     refused_then_nothing_published(wire, "look to the left",
-                                   "'look to the left' is not something the model knows: it is as near to 'look to "
+                                   "'look to the left' is not something the model knows: it resembles 'look to "
                                    "your left', which the model cannot do")
 
 
