@@ -36,8 +36,8 @@ $(IFACES): $(IFACE_SOURCES) | $(STAMP)
 	bash scripts/build_interfaces.sh $(VENV)
 	touch $@
 
-demo: $(STAMP) $(IFACES)
-	$(WITH_IFACES) bash scripts/run_isolated.sh $(BIN)/python -m motiongpt_node.demo --out $(OUT)
+demo: $(STAMP) $(IFACES)  # another command: make demo COMMAND="bow, then wave with both hands"
+	$(WITH_IFACES) bash scripts/run_isolated.sh $(BIN)/python -m motiongpt_node.demo $${COMMAND:+"$$COMMAND"} --out $(OUT)
 
 test: $(STAMP) $(IFACES)
 	$(WITH_IFACES) bash scripts/run_isolated.sh $(BIN)/python -m pytest -q tests

@@ -67,7 +67,7 @@ class DemoClient:
 
     def __init__(self, joint_names: list[str], standing: np.ndarray) -> None:
         import rclpy
-        from diagnostic_msgs.msg import DiagnosticArray
+        from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus
         from nav_msgs.msg import Path as PathMsg
         from rclpy.executors import SingleThreadedExecutor
         from rclpy.node import Node
@@ -78,6 +78,7 @@ class DemoClient:
         self.node = Node("motiongpt_demo_client")
         self.joint_names, self.standing = joint_names, standing
         self.JointState, self.String = JointState, String
+        self.alarm_levels = (DiagnosticStatus.WARN, DiagnosticStatus.ERROR)  # bytes in rclpy, as the node sends
         self.lock = threading.Lock()
         self.inbox: dict[str, list] = {"trajectory": [], "status": [], "path": [], "description": []}
         self.received_at: list[float] = []
@@ -121,6 +122,19 @@ class DemoClient:
                         return message
             time.sleep(0.01)
         raise TimeoutError(f"nothing on {key} within {timeout} s")
+
+    def first(self, waits: dict[str, object], timeout: float, marks: dict[str, int]) -> tuple[str, object]:
+        """(key, message) of the first message after ``marks[key]`` that its ``waits[key]`` predicate accepts,
+        over several topics at once."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for key, predicate in waits.items():
+                    for message in self.inbox[key][marks[key]:]:
+                        if predicate(message):
+                            return key, message
+            time.sleep(0.01)
+        raise TimeoutError(f"nothing on {', '.join(waits)} within {timeout} s")
 
     def count(self, key: str) -> int:
         with self.lock:
@@ -189,7 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"command  : {args.command!r}")
         sent = time.perf_counter()
         client.command_pub.publish(client.String(data=args.command))
-        trajectory = client.wait("trajectory", lambda m: True, args.timeout, marks["trajectory"])
+        # a refused command (out of the model's vocabulary, not allowed, too long ...) gets a WARN status instead
+        key, trajectory = client.first(
+            {"trajectory": lambda m: True, "status": lambda s: s.status[0].level in client.alarm_levels},
+            args.timeout, marks)
+        if key == "status":
+            print(f"refused  : {trajectory.status[0].message}", file=sys.stderr)
+            return 2
         latency = client.received_at[marks["trajectory"]] - sent
         report = client.wait("status", lambda s: s.status[0].message.startswith("published command"), 30, marks["status"])
         path = client.wait("path", lambda m: True, 30, marks["path"])
