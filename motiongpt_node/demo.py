@@ -114,14 +114,7 @@ class DemoClient:
         self.joint_pub.publish(self.JointState(name=self.joint_names, position=self.standing.tolist()))
 
     def wait(self, key: str, predicate, timeout: float, since: int = 0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for message in self.inbox[key][since:]:
-                    if predicate(message):
-                        return message
-            time.sleep(0.01)
-        raise TimeoutError(f"nothing on {key} within {timeout} s")
+        return self.first({key: predicate}, timeout, {key: since})[1]
 
     def first(self, waits: dict[str, object], timeout: float, marks: dict[str, int]) -> tuple[str, object]:
         """(key, message) of the first message after ``marks[key]`` that its ``waits[key]`` predicate accepts,
