@@ -197,12 +197,13 @@ def main(argv: list[str] | None = None) -> int:
         sent = time.perf_counter()
         client.command_pub.publish(client.String(data=args.command))
         # a refused command (out of the model's vocabulary, not allowed, too long ...) gets a WARN status instead
-        key, trajectory = client.first(
+        key, answer = client.first(
             {"trajectory": lambda m: True, "status": lambda s: s.status[0].level in client.alarm_levels},
             args.timeout, marks)
         if key == "status":
-            print(f"refused  : {trajectory.status[0].message}", file=sys.stderr)
+            print(f"refused  : {answer.status[0].message}", file=sys.stderr)
             return 2
+        trajectory = answer
         latency = client.received_at[marks["trajectory"]] - sent
         report = client.wait("status", lambda s: s.status[0].message.startswith("published command"), 30, marks["status"])
         path = client.wait("path", lambda m: True, 30, marks["path"])

@@ -10,10 +10,11 @@ def register(groups: dict[str, argparse._SubParsersAction]) -> None:
         "meaning-index", help="index the training captions so that a command's meaning is known before generating",
         description="Embed the training captions of DATA per action with the model's sentence encoder and write "
                     "MODEL/meaning_index.npz. A request counts as out of vocabulary below a similarity threshold "
-                    "to the nearest caption, or where a classifier fitted on the captions against "
-                    "motiongpt/lm/out_of_vocabulary_phrasings.yaml reads it as unknown; both thresholds are "
-                    "chosen on the val split (its held-out phrasings against the val list of "
-                    "motiongpt/lm/out_of_vocabulary_requests.yaml) and measured on the test split.")
+                    "to the nearest caption, or when it is nearer (by a margin) to a request of "
+                    "motiongpt/lm/out_of_vocabulary_phrasings.yaml than to any caption or action request; both "
+                    "are chosen together on the val split (its held-out phrasings and the independent val "
+                    "phrasings against the val list of motiongpt/lm/out_of_vocabulary_requests.yaml) and "
+                    "measured on the test split, beside the similarity rule alone.")
     index.add_argument("--model", required=True, help="MotionGPT model folder (its text conditioning names the encoder)")
     index.add_argument("--data", default="data/embedded", help="dataset the model was trained on (default data/embedded)")
     index.add_argument("--per-action", type=int, default=None, help="keep at most N distinct captions per action")
