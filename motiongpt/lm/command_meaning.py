@@ -60,6 +60,9 @@ NO_STYLE = "none"  # the style classifier's class of a request that names no sty
 STYLE_THRESHOLD = 0.8
 PLAIN_THRESHOLD = 0.1
 STYLED_PER_PHRASE = 3  # plain captions each style phrase is put into to fit the style classifier
+# requests of an action each style phrase is put into to fit the action classifier (export: `build_meaning_index`),
+# chosen on val (the val captions, the independent val phrasings and the styled val requests: 0, 3, 6, 10, 16)
+STYLED_REQUESTS_PER_PHRASE = 16
 
 
 class MeaningIndexError(ValueError):
@@ -103,7 +106,7 @@ class MeaningIndex:
     def build(cls, captions_by_action: Mapping[str, Sequence[str]], encode, encoder: str, threshold: float = 0.0,
               per_action: int | None = None, phrasings: Mapping[str, Sequence[str]] | None = None,
               style_phrasings: Mapping[str, Sequence[str]] | None = None,
-              unknown_requests: Sequence[str] | None = None) -> "MeaningIndex":
+              unknown_requests: Sequence[str] | None = None, styled_requests: int = 0) -> "MeaningIndex":
         """``encode``: list of sentences -> (N, D) unit vectors. ``per_action``: keep at most this many
         distinct captions per action (evenly spaced over their sorted list: deterministic). ``phrasings``: more
         requests per action that the classifier is fitted on besides the captions (not indexed: never a
@@ -111,7 +114,9 @@ class MeaningIndex:
         ({style: phrases}, as ``style_phrasings.yaml``): also fit the style classifier (`fit_style_classifier`).
         ``unknown_requests``: requests of nothing the model knows (``out_of_vocabulary_phrasings.yaml``): kept with
         ``phrasings`` to read a request as unknown when it is nearer to them than to what the model knows
-        (`unknown_margins`); never, until `with_unknown_threshold` sets the margin."""
+        (`unknown_margins`); never, until `with_unknown_threshold` sets the margin. ``styled_requests``: with
+        ``phrasings`` and ``style_phrasings``, also fit the action classifier on each style phrase put into this
+        many of the phrasings (`styled_action_requests`), so that it reads the action apart from the style."""
         actions = tuple(sorted(a for a, captions in captions_by_action.items() if captions))
         if not actions:
             raise MeaningIndexError("no captions to index")
@@ -131,7 +136,14 @@ class MeaningIndex:
         extra = [t for action in phrasings for t in phrasings[action]]
         extra_ids = np.asarray([actions.index(a) for a in phrasings for _ in phrasings[a]], dtype=np.int32)
         fit_vectors = np.concatenate([vectors, np.asarray(encode(extra), dtype=np.float32)]) if extra else vectors
-        weights, bias = fit_action_classifier(fit_vectors, np.concatenate([ids, extra_ids]), len(actions))
+        fit_ids = np.concatenate([ids, extra_ids])
+        if styled_requests and phrasings and style_phrasings:
+            styled, styled_actions = styled_action_requests(phrasings, style_phrasings, styled_requests)
+            fit_ids = np.concatenate([fit_ids, np.asarray([actions.index(a) for a in styled_actions], np.int32)])
+            weights, bias = fit_action_classifier(
+                np.concatenate([fit_vectors, np.asarray(encode(styled), dtype=np.float32)]), fit_ids, len(actions))
+        else:
+            weights, bias = fit_action_classifier(fit_vectors, fit_ids, len(actions))
         index = cls(actions, ids, vectors, float(threshold), str(encoder), tuple(texts), weights, bias)
         if unknown_requests:
             index = dataclasses.replace(index, request_vectors=fit_vectors[len(vectors):],
@@ -215,28 +227,33 @@ class MeaningIndex:
                 named[row] = NO_STYLE
         return named
 
-    def without_manner(self, texts: Sequence[str], query: np.ndarray, encode) -> np.ndarray:
+    def without_manner(self, texts: Sequence[str], query: np.ndarray, encode, said: Sequence[str] | None = None
+                       ) -> np.ndarray:
         """``query`` (the vectors the texts' actions are read from), where a text says how it is done in words no
-        style list knows, with the vector of the text without them: of its `manner_splits`, the phrase the style
-        classifier reads as a style (at least ``style_threshold``) that leaves the most words; kept only where the
-        action classifier is surer of the action without the phrase than with it: a style said in words the
-        classifiers never saw still pulls the vector ("run like a huge lumbering ogre" was read as a dash, "walk
-        forward like you just lost your best friend" as walking back). An index without both classifiers reads
-        every text as it is."""
+        style list knows, with the vector of the text without them: of its `manner_splits` (and those of the text
+        as ``said``, where the texts are the requests without their known style words: taking those out can leave
+        a phrase no longer read as one, "with a graceful womanly air" -> "with a air"), the phrase the style
+        classifier reads as saying a style (any style at least ``style_threshold`` together: "with a young person's
+        bounce" is youthful or childish) that leaves the most words; kept only where the action classifier is surer
+        of the action without the phrase than with it: a style said in words the classifiers never saw still pulls
+        the vector ("run like a huge lumbering ogre" was read as a dash, "walk forward like you just lost your best
+        friend" as walking back). An index without both classifiers reads every text as it is."""
         query = np.array(query, dtype=np.float32, copy=True)
         if self.style_weights is None or self.classifier_weights is None:
             return query
+        said = texts if said is None else said
         pairs = [(row, head, phrase) for row, text in enumerate(texts) for head, phrase in manner_splits(text)]
+        pairs += [(row, head, phrase) for row, (text, as_said) in enumerate(zip(texts, said)) if as_said != text
+                  for head, phrase in manner_splits(as_said)]
         if not pairs:
             return query
         # every phrase and every rest in one batch of the sentence encoder (one call costs more than a few texts)
         vectors = np.asarray(encode([phrase for _, _, phrase in pairs] + [head for _, head, _ in pairs]),
                              dtype=np.float32)
         style = softmax(vectors[:len(pairs)] @ self.style_weights.T + self.style_bias, axis=1)
-        style[:, self.style_names.index(NO_STYLE)] = 0.0
+        says_a_style = 1.0 - style[:, self.style_names.index(NO_STYLE)] >= self.style_threshold
         heads = {}  # row -> (the words left by its longest-leaving phrase read as a style, their vector)
-        for (row, head, _), is_style, vector in zip(pairs, style.max(axis=1) >= self.style_threshold,
-                                                    vectors[len(pairs):]):
+        for (row, head, _), is_style, vector in zip(pairs, says_a_style, vectors[len(pairs):]):
             if is_style and len(head) > len(heads.get(row, ("",))[0]):
                 heads[row] = (head, vector)
         if not heads:
@@ -410,6 +427,28 @@ def _logits_per_class(fitted) -> tuple[np.ndarray, np.ndarray]:
         return (np.stack([np.zeros_like(fitted.coef_[0]), fitted.coef_[0]]),
                 np.array([0.0, fitted.intercept_[0]]))
     return fitted.coef_, fitted.intercept_
+
+
+def styled_action_requests(phrasings: Mapping[str, Sequence[str]], style_phrasings: Mapping[str, Sequence[str]],
+                           per_phrase: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    """Each phrase of ``style_phrasings`` put into ``per_phrase`` requests of ``phrasings`` ({action: requests})
+    that name no style, drawn with ``seed`` ("turn left like a grandpa", "all grumpy, wave with your left hand"),
+    and the action of each: examples of an action said with a style in words the action classifier would
+    otherwise read as an action ("hold your hand up with a bounce" read as a jump). Returns (texts, actions).
+    Deterministic."""
+    plain = [(text.rstrip(" .!"), action) for action, texts in sorted(phrasings.items()) for text in texts
+             if requested_style(text) is None]
+    if not plain:
+        return [], []
+    rng = np.random.default_rng(seed)
+    texts, actions = [], []
+    for _, phrases in sorted(style_phrasings.items()):
+        for phrase in phrases:
+            for row in rng.choice(len(plain), size=min(per_phrase, len(plain)), replace=False):
+                request, action = plain[row]
+                texts.append(f"{request} {phrase}" if rng.random() < 0.7 else f"{phrase}, {request}")
+                actions.append(action)
+    return texts, actions
 
 
 def fit_style_classifier(captions: Sequence[str], vectors: np.ndarray, style_phrasings: Mapping[str, Sequence[str]],
@@ -641,8 +680,8 @@ def captions_by_action(data_root: str | Path, split: str) -> dict[str, list[str]
     return {action: sorted(texts) for action, texts in sorted(grouped.items())}
 
 
-def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action: int | None = None
-                        ) -> tuple[MeaningIndex, dict]:
+def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action: int | None = None,
+                        styled_requests: int = STYLED_REQUESTS_PER_PHRASE) -> tuple[MeaningIndex, dict]:
     """Index of the training captions of ``data_root``, its thresholds chosen on the val split (its captions:
     phrasings kept out of training; the independent val phrasings; the val list of out-of-vocabulary requests),
     measured on the test split. Returns the index and a report (thresholds, val and test separation with the
@@ -650,7 +689,7 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
     val, on the independent val phrasings and on test)."""
     index = MeaningIndex.build(captions_by_action(data_root, "train"), encode, encoder, per_action=per_action,
                                phrasings=classifier_phrasings(), style_phrasings=read_phrasings(STYLE_PHRASINGS_FILE),
-                               unknown_requests=out_of_vocabulary_phrasings())
+                               unknown_requests=out_of_vocabulary_phrasings(), styled_requests=styled_requests)
     report: dict = {"actions": len(index.actions), "captions": int(len(index.vectors)),
                     "unknown_requests": len(out_of_vocabulary_phrasings())}
     scores, unknown_scores = {}, {}
@@ -673,6 +712,12 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
                                                     action_vectors(encode, texts, vectors, index)),
                                  "phrasings": len(texts)}
     independent_scores = (index.similarities(vectors).max(axis=1), index.unknown_margins(vectors)[0])
+    styled = style_val_requests()
+    texts = [row["text"] for row in styled]
+    vectors = np.asarray(encode(texts), dtype=np.float32)
+    report["val_styled"] = {**meaning_accuracy(index, texts, vectors, [row["action"] for row in styled],
+                                               action_vectors(encode, texts, vectors, index)),
+                            "requests": len(texts)}
     # the similarity rule alone, as before stop 41: its threshold chosen on the val captions against the val requests
     alone = choose_threshold(*scores["val"])
     report["similarity_only"] = {"threshold": alone,
@@ -713,7 +758,7 @@ def action_vectors(encode, texts: Sequence[str], vectors: np.ndarray, index: Mea
     out = np.array(vectors, dtype=np.float32, copy=True)
     if rows:
         out[rows] = np.asarray(encode([stripped[i] for i in rows]), dtype=np.float32)
-    return out if index is None else index.without_manner(stripped, out, encode)
+    return out if index is None else index.without_manner(stripped, out, encode, said=texts)
 
 
 # Words that open a phrase saying how something is done: "... with a spring in your step", "... like a robot",

@@ -456,13 +456,57 @@ def test_the_action_is_read_without_a_phrase_the_style_classifier_reads_as_a_sty
     assert action(styled, action_vectors(encoder.encode, text, vector)) == "wave_right_hand"  # as read before
     assert action(styled, action_vectors(encoder.encode, text, vector, styled)) == "walk"
     np.testing.assert_allclose(styled.without_manner(text, vector, encoder.encode), encoder.encode(["stroll on"]))
-    # the phrase read as naming no style, or not surely a style, or no style classifier: the text as it is
+    # a phrase read as saying some style, though none of them surely ("with a young person's bounce": youthful or
+    # childish), says how too
+    split = _style_classifier(styled_index, {"exhausted": 0.5, NO_STYLE: 0.05, "happy": 0.45})
+    assert action(split, action_vectors(encoder.encode, text, vector, split)) == "walk"
+    # the phrase read as naming no style, or not surely saying one, or no style classifier: the text as it is
     for index in (_style_classifier(styled_index, {"exhausted": 0.05, NO_STYLE: 0.9, "happy": 0.05}),
-                  _style_classifier(styled_index, {"exhausted": 0.5, NO_STYLE: 0.05, "happy": 0.45}), styled_index):
+                  _style_classifier(styled_index, {"exhausted": 0.45, NO_STYLE: 0.3, "happy": 0.25}), styled_index):
         assert action(index, action_vectors(encoder.encode, text, vector, index)) == "wave_right_hand"
     # kept where the action classifier is surer with the phrase (here: a training caption's own vector)
     caption = encoder.encode(["walk ahead a few steps"])
     np.testing.assert_array_equal(styled.without_manner(text, caption, encoder.encode), caption)
+
+
+def test_a_phrase_that_says_how_is_also_looked_for_in_the_request_as_said(styled_index, encoder):
+    """Taking the known style words out of a request can break the phrase they stood in ("with a graceful womanly
+    air" -> "with a air", `action_texts`): the cuts of the request as said are offered too."""
+    from motiongpt.lm.command_meaning import NO_STYLE
+
+    said = ["stroll on like a crashing wave"]
+    stripped = ["stroll on a crashing wave"]  # as if "like" had been a known style word: no cut left
+    styled = _style_classifier(styled_index, {"exhausted": 0.9, NO_STYLE: 0.05, "happy": 0.05})
+    vector = encoder.encode(stripped)
+    np.testing.assert_allclose(styled.without_manner(stripped, vector, encoder.encode, said=said),
+                               encoder.encode(["stroll on"]), atol=1e-6)
+    # the longest head of both texts' cuts is kept; with nothing to cut in either, the vector as it is
+    np.testing.assert_array_equal(styled.without_manner(["jump"], vector, encoder.encode, said=["leap"]), vector)
+
+
+def test_the_action_classifier_is_also_fitted_on_requests_said_with_a_style(encoder):
+    """Each style phrase put into requests of an action that name no style, with their action; deterministic."""
+    from motiongpt.lm.command_meaning import styled_action_requests
+
+    phrasings = {"walk": ["walk forward", "take a few steps", "walk forward sadly"],
+                 "backflip": ["flip backwards", "do a back flip"]}
+    styles = {"childish": ["with a bounce", "like a kid"], "elderly": ["like a grandpa"]}
+    texts, actions = styled_action_requests(phrasings, styles, per_phrase=2, seed=3)
+    assert len(texts) == len(actions) == 6
+    assert (texts, actions) == styled_action_requests(phrasings, styles, per_phrase=2, seed=3)
+    plain = {"walk forward": "walk", "take a few steps": "walk", "flip backwards": "backflip",
+             "do a back flip": "backflip"}
+    for text, action in zip(texts, actions):
+        phrase = next(p for ps in styles.values() for p in ps if p in text)
+        request = text.replace(phrase, "").strip(" ,")
+        assert plain[request] == action  # "walk forward sadly" names a style: never used
+    # the index fits its action classifier on them too: another classifier, the same captions
+    with_styles = MeaningIndex.build(CAPTIONS, encoder.encode, "all-MiniLM-L6-v2", phrasings=phrasings,
+                                     style_phrasings=styles, styled_requests=2)
+    without = MeaningIndex.build(CAPTIONS, encoder.encode, "all-MiniLM-L6-v2", phrasings=phrasings,
+                                 style_phrasings=styles)
+    assert with_styles.captions == without.captions
+    assert not np.allclose(with_styles.classifier_weights, without.classifier_weights)
 
 
 def test_the_style_classifier_reads_a_style_a_plain_request_or_nothing(styled_index, encoder):
