@@ -576,6 +576,7 @@ INDEPENDENT_VAL_FILE = Path(__file__).with_name("meaning_val_phrasings.yaml")
 PHRASINGS_FILE = Path(__file__).with_name("meaning_phrasings.yaml")
 STYLE_PHRASINGS_FILE = Path(__file__).with_name("style_phrasings.yaml")
 STYLE_VAL_FILE = Path(__file__).with_name("style_val_requests.yaml")
+STYLE_TEST_FILE = Path(__file__).with_name("style_test_requests.yaml")
 PLAIN_VAL_FILE = Path(__file__).with_name("plain_val_requests.yaml")
 
 
@@ -628,12 +629,22 @@ def action_texts(texts: Sequence[str]) -> list[str]:
 def style_val_requests() -> list[dict[str, str]]:
     """Requests for one action in one style said in the writer's own words ({text, action, style}), written by
     someone who saw no file of the project (see the file's header): a val set for reading styles."""
+    return _styled_requests(STYLE_VAL_FILE)
+
+
+def style_test_requests() -> list[dict[str, str]]:
+    """Requests for one of all the actions in one style, as `style_val_requests`, by another writer, after the
+    way of reading them was chosen (see the file's header): a test set for reading actions and styles."""
+    return _styled_requests(STYLE_TEST_FILE)
+
+
+def _styled_requests(path: Path) -> list[dict[str, str]]:
     import yaml
 
-    rows = yaml.safe_load(STYLE_VAL_FILE.read_text()) or []
+    rows = yaml.safe_load(path.read_text()) or []
     if not isinstance(rows, list) or not all(isinstance(r, dict) and {"text", "action", "style"} <= set(r)
                                              for r in rows):
-        raise MeaningIndexError(f"{STYLE_VAL_FILE}: expected a list of {{text, action, style}}")
+        raise MeaningIndexError(f"{path}: expected a list of {{text, action, style}}")
     return [{key: str(r[key]) for key in ("text", "action", "style")} for r in rows]
 
 
@@ -712,12 +723,12 @@ def build_meaning_index(encode, encoder: str, data_root: str | Path, per_action:
                                                     action_vectors(encode, texts, vectors, index)),
                                  "phrasings": len(texts)}
     independent_scores = (index.similarities(vectors).max(axis=1), index.unknown_margins(vectors)[0])
-    styled = style_val_requests()
-    texts = [row["text"] for row in styled]
-    vectors = np.asarray(encode(texts), dtype=np.float32)
-    report["val_styled"] = {**meaning_accuracy(index, texts, vectors, [row["action"] for row in styled],
-                                               action_vectors(encode, texts, vectors, index)),
-                            "requests": len(texts)}
+    for name, styled in (("val_styled", style_val_requests()), ("test_styled", style_test_requests())):
+        texts = [row["text"] for row in styled]
+        vectors = np.asarray(encode(texts), dtype=np.float32)
+        report[name] = {**meaning_accuracy(index, texts, vectors, [row["action"] for row in styled],
+                                           action_vectors(encode, texts, vectors, index)),
+                        "requests": len(texts)}
     # the similarity rule alone, as before stop 41: its threshold chosen on the val captions against the val requests
     alone = choose_threshold(*scores["val"])
     report["similarity_only"] = {"threshold": alone,

@@ -418,6 +418,25 @@ def test_the_styled_val_requests_name_known_actions_and_styles():
     assert {r["action"] for r in rows} <= actions
 
 
+def test_the_styled_test_requests_name_every_action_and_style_and_are_in_no_other_list():
+    from motiongpt.data.bandai_dataset import bandai_caption_table, style_label
+    from motiongpt.lm.command_meaning import (classifier_phrasings, independent_val_phrasings, read_phrasings,
+                                              STYLE_PHRASINGS_FILE, style_test_requests, style_val_requests)
+
+    rows = style_test_requests()
+    styles = {style_label(s) for s in bandai_caption_table().styles}
+    assert len(rows) >= 300 and {r["style"] for r in rows} == styles
+    assert {r["action"] for r in rows} == set(classifier_phrasings())  # every action, DeepMimic's too
+
+    def said(text):
+        return text.lower().strip(" .!?")
+
+    others = {said(r["text"]) for r in style_val_requests()}
+    for phrasings in (classifier_phrasings(), independent_val_phrasings(), read_phrasings(STYLE_PHRASINGS_FILE)):
+        others |= {said(t) for texts in phrasings.values() for t in texts}
+    assert not {said(r["text"]) for r in rows} & others
+
+
 def _style_classifier(index: MeaningIndex, probabilities: dict[str, float]) -> MeaningIndex:
     """``index`` with a style classifier that gives every request these probabilities (zero weights, log biases)."""
     names = tuple(sorted(probabilities))
