@@ -6,7 +6,7 @@
   step below the similarity threshold, or read as unknown ("look to the left" is near the caption "please turn
   to the left.", nearer still to "look to your left"), is refused instead of executing the nearest motion: the
   model's thresholds, chosen together on its val split (`motiongpt export meaning-index`);
-  `min_meaning_similarity` replaces the similarity one.
+  `min_meaning_similarity` replaces the similarity one, `unknown_margin` the margin.
 - **Allow-list.** A step whose meaning is not in `allowed_motions` is refused. The default allows locomotion
   and gestures; flips, cartwheels, rolls, spins, kicks, jumps, crawling, getting up and dancing need a
   controller that balances the robot and must be added by name (or `*`).
@@ -34,11 +34,13 @@ class MotionNotAllowed(ValueError):
 
 
 def check_meanings(meanings: Sequence, allowed_motions: Sequence[str], refuse_unknown: bool,
-                   min_similarity: float = 0.0, default_threshold: float | None = None) -> None:
+                   min_similarity: float = 0.0, default_threshold: float | None = None,
+                   unknown_margin: float = 0.0) -> None:
     """Raise MotionNotAllowed naming the first step that is unknown or not allowed.
 
     ``meanings``: `motiongpt.lm.command_meaning.Meaning` per step. ``min_similarity`` > 0 replaces the
-    model's threshold (``default_threshold``)."""
+    model's threshold (``default_threshold``); ``unknown_margin`` other than 0 replaces the model's margin (a step
+    whose `Meaning.unknown_margin` is at least it is unknown; else its `Meaning.read_as_unknown`)."""
     threshold = min_similarity if min_similarity > 0 else default_threshold
     allowed = set(allowed_motions)
     for meaning in meanings:
@@ -46,11 +48,13 @@ def check_meanings(meanings: Sequence, allowed_motions: Sequence[str], refuse_un
             raise MotionNotAllowed(
                 f"'{meaning.text}' is not something the model knows (nearest: {meaning.action}, meaning "
                 f"similarity {meaning.similarity:.2f} < {threshold:.2f}); nothing was generated")
-        if refuse_unknown and meaning.read_as_unknown:
+        unknown = meaning.read_as_unknown if unknown_margin == 0 else meaning.unknown_margin >= unknown_margin
+        if refuse_unknown and unknown:
+            limit = "" if unknown_margin == 0 else f" >= {unknown_margin:+.2f}"
             raise MotionNotAllowed(
                 f"'{meaning.text}' is not something the model knows: it resembles '{meaning.nearest_unknown}', "
                 f"which the model cannot do, about as much as anything it can, or more (unknown margin "
-                f"{meaning.unknown_margin:+.2f}; nearest: {meaning.action}, meaning similarity "
+                f"{meaning.unknown_margin:+.2f}{limit}; nearest: {meaning.action}, meaning similarity "
                 f"{meaning.similarity:.2f}); nothing was generated")
         if ALL not in allowed and meaning.action not in allowed:
             raise MotionNotAllowed(

@@ -513,7 +513,7 @@ class MotionGPTNode(Node):
                 if meanings is not None:
                     try:
                         check_meanings(meanings, self.config.allowed_motions, self.config.refuse_unknown,
-                                       self.config.min_meaning_similarity, threshold)
+                                       self.config.min_meaning_similarity, threshold, self.config.unknown_margin)
                     except MotionNotAllowed as error:
                         self._end_command(job.payload, goal, REFUSED, str(error))
                         self._input_rejected("command", f"command refused: {error}", always=True)

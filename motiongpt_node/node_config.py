@@ -76,6 +76,7 @@ PARAMETERS: tuple[ParameterSpec, ...] = (
     ParameterSpec("allowed_motions", list(DEFAULT_ALLOWED_MOTIONS), "actions a command may mean (the model's action names, see motiongpt_node/command_policy.py); a step that means anything else is refused. Default: locomotion and gestures; flips, cartwheels, rolls, spins, kicks, jumps, crawling, getting up and dancing need a balancing controller. '*' allows every action", **DYNAMIC),
     ParameterSpec("refuse_unknown", True, "refuse a command step that is far from anything the model was taught (meaning similarity below the threshold, or nearer to a request the model cannot do than to any it can) instead of executing the nearest motion", **DYNAMIC),
     ParameterSpec("min_meaning_similarity", 0.0, "threshold of refuse_unknown (cosine similarity of the request to the nearest training caption); 0: the model's own, chosen on its val split", low=0.0, high=1.0, **DYNAMIC),
+    ParameterSpec("unknown_margin", 0.0, "the other rule of refuse_unknown: a step whose similarity to the nearest request the model cannot do (motiongpt/lm/out_of_vocabulary_phrasings.yaml) minus that to the nearest caption or request of its actions is at least this is refused (higher: fewer refused; 2: none by this rule); 0: the model's own (-0.075 for the shipped model), chosen with its similarity threshold on its val split", low=-1.0, high=2.0, **DYNAMIC),
     ParameterSpec("preview", False, "preview mode: a command's trajectory goes to the preview topic (with its base path and skeleton) and is sent to the controller only on ~/execute, shaped again from the robot's state at that time; recommended on real hardware", **DYNAMIC),
     ParameterSpec("moving_joints", ["*"], "fnmatch patterns of the joints a trajectory may move (e.g. ['*_shoulder_*', '*_elbow_joint', '*_wrist_*'] for arms only); the other joints hold their current position", **DYNAMIC),
     ParameterSpec("max_pending", 1, "commands waiting behind the running one; older ones are dropped (latest wins)", low=1, high=16),
@@ -139,6 +140,7 @@ class NodeConfig:
     allowed_motions: list
     refuse_unknown: bool
     min_meaning_similarity: float
+    unknown_margin: float
     preview: bool
     moving_joints: list
     max_pending: int

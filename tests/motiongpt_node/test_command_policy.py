@@ -45,6 +45,18 @@ def test_a_request_read_as_unknown_is_refused_naming_what_it_is_near():
     check_meanings([look], ["*"], False, 0.0, 0.6)  # refuse_unknown off
 
 
+def test_unknown_margin_replaces_the_models_margin():
+    look = Meaning("look to the left", "walk_left", 0.73, False, 0.08, "look to your left", True)
+    check_meanings([look], ["*"], True, 0.0, 0.6, unknown_margin=0.1)  # a looser margin lets it through
+    near = Meaning("lean to the right", "walk_right", 0.7, True, -0.05, "lean to your right", False)
+    check_meanings([near], ["*"], True, 0.0, 0.6)  # under the model's margin
+    with pytest.raises(MotionNotAllowed, match="unknown margin -0.05 >= -0.10"):
+        check_meanings([near], ["*"], True, 0.0, 0.6, unknown_margin=-0.1)  # a stricter one refuses it
+    check_meanings([near], ["*"], False, 0.0, 0.6, unknown_margin=-0.1)  # refuse_unknown off: neither rule
+    plain = meaning("walk", "walk", 0.9)  # an index without unknown requests: margin -2, never refused by it
+    check_meanings([plain], ["*"], True, 0.0, 0.6, unknown_margin=-1.0)
+
+
 def test_joint_mask_holds_every_other_joint():
     names = ["left_hip_pitch_joint", "left_elbow_joint", "right_shoulder_roll_joint", "waist_yaw_joint"]
     mask = moving_mask(names, ["*_shoulder_*", "*_elbow_joint"])
