@@ -63,14 +63,20 @@ class ExampleSampler:
 
     def __init__(self, clips: Sequence[EncodedClip], tasks: Sequence[TemplateTask], filler: PromptFiller,
                  seed: int = 0, drop_code_probability: float = 1.0 / 3.0, vary_ratios: bool = True,
-                 clip_weights: Sequence[float] | None = None, caption_dropout: float = 0.0):
+                 clip_weights: Sequence[float] | None = None, caption_dropout: float = 0.0,
+                 task_weights: Sequence[float] | None = None):
         if not clips or not tasks:
             raise ValueError("language-model data: need at least one clip and one template task")
         if clip_weights is not None and (len(clip_weights) != len(clips) or min(clip_weights) < 0
                                          or sum(clip_weights) <= 0):
             raise ValueError("language-model data: need one non-negative weight per clip, not all zero")
         self.clips = list(clips)
+        if task_weights is not None and (len(task_weights) != len(tasks) or min(task_weights) < 0
+                                         or sum(task_weights) <= 0):
+            raise ValueError("language-model data: need one non-negative weight per task, not all zero")
         self.cumulative_weights = None if clip_weights is None else list(np.cumsum(clip_weights))
+        # None: every task equally (the draw of the runs before task weights, kept for their resumption)
+        self.cumulative_task_weights = None if task_weights is None else list(np.cumsum(task_weights))
         self.caption_dropout = float(caption_dropout)
         self.tasks = list(tasks)
         self.filler = filler
@@ -87,7 +93,10 @@ class ExampleSampler:
         codes = rng.choice(clip.variants)
         if len(codes) > MIN_CODES and rng.random() < self.drop_code_probability:
             codes = codes[1:] if rng.random() < 0.5 else codes[:-1]
-        task = rng.choice(self.tasks)
+        if self.cumulative_task_weights is None:
+            task = rng.choice(self.tasks)
+        else:
+            task = rng.choices(self.tasks, cum_weights=self.cumulative_task_weights)[0]
         caption = rng.choice(clip.captions)
         if self.vary_ratios:  # users give prefixes and gaps of any size, not only 20% / 50%
             self.filler.predict_ratio = rng.uniform(0.15, 0.6)

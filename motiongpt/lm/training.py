@@ -61,6 +61,9 @@ class LMTrainingConfig:
     # within an action, clip sampling balanced over its styles (<data_root>/styles.json; unstyled clips such as
     # DeepMimic's are a group of their own; 1: equal share per style of an action). Needs action_balance.
     style_balance: float = 0.0
+    # how often each class of subtask of the templates is drawn, relative to the others ({"m2t": 3}: each
+    # motion-to-text subtask three times as often as a subtask of an unnamed class); empty: every subtask equally
+    task_weights: dict[str, float] = field(default_factory=dict)
     max_input_length: int = 256
     max_codes: int = 50
     batch_size: int = 16
@@ -99,6 +102,10 @@ class LMTrainingConfig:
                 raise LMConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not float(self.learning_rate) > 0:
             raise LMConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not isinstance(self.task_weights, dict) or any(
+                not isinstance(w, (int, float)) or isinstance(w, bool) or w < 0 for w in self.task_weights.values()):
+            raise LMConfigError(f"task_weights must map task classes to non-negative numbers, got {self.task_weights!r}")
+        self.task_weights = {str(k): float(v) for k, v in self.task_weights.items()}
         if self.style_balance and not self.action_balance:
             raise LMConfigError("style_balance shares out each action's share: it needs action_balance")
         if self.stage == "instruct" and not self.init:
@@ -167,6 +174,20 @@ def read_action_labels(data_root: Path) -> dict[str, str]:
         return {str(k): str(v) for k, v in json.loads(path.read_text()).items()}
     except (json.JSONDecodeError, AttributeError) as error:
         raise LMConfigError(f"{path}: not a JSON object of action labels: {error}") from error
+
+
+def task_draw_weights(tasks: Sequence, task_weights: dict[str, float]) -> list[float] | None:
+    """One draw weight per template subtask: its class's in ``task_weights`` (`LMTrainingConfig.task_weights`), 1
+    for a class not named; None (every subtask equally) when none is named. A class the templates lack is an
+    error (a misspelt class would otherwise change nothing)."""
+    if not task_weights:
+        return None
+    classes = {task.task_class for task in tasks}
+    unknown = sorted(set(task_weights) - classes)
+    if unknown:
+        raise LMConfigError(f"task_weights names task classes the templates do not have: {', '.join(unknown)} "
+                            f"(they have {', '.join(sorted(classes))})")
+    return [float(task_weights.get(task.task_class, 1.0)) for task in tasks]
 
 
 def read_style_labels(data_root: Path) -> dict[str, str]:
@@ -283,7 +304,8 @@ def train_language_model(config: LMTrainingConfig, records: Sequence[Any] | None
         if model.sentence_vectors is not None:  # every training caption's vector stays cached
             model.sentence_vectors.cache_size = max(model.sentence_vectors.cache_size, 4 * len(captions) + 1024)
         sampler = ExampleSampler(clips, tasks, PromptFiller(model.vocabulary), seed=config.seed + context.rank,
-                                 clip_weights=weights, caption_dropout=dropout)
+                                 clip_weights=weights, caption_dropout=dropout,
+                                 task_weights=task_draw_weights(tasks, config.task_weights))
         batches = LanguageModelBatches(sampler, model.tokenizer, config.batch_size, config.max_input_length,
                                        context.device, sentence_vectors=model.sentence_vectors)
         optimizer = torch.optim.AdamW(model.network.parameters(), lr=config.learning_rate, betas=(0.9, 0.99),

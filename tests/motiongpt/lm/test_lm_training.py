@@ -172,6 +172,39 @@ def test_style_balance_needs_action_balance_and_style_labels(tmp_path):
     assert read_style_labels(tmp_path) == {"bn-walk-happy": "happy"}
 
 
+def test_task_weights_draw_each_class_of_subtask_as_often_as_asked():
+    from collections import Counter
+
+    import numpy as np
+
+    from motiongpt.lm.dataset import EncodedClip, ExampleSampler
+    from motiongpt.lm.templates import PromptFiller, TemplateTask
+    from motiongpt.lm.vocabulary import MotionVocabulary
+
+    clips = [EncodedClip("walk0", ("a person walks",), (np.arange(6),))]
+    t2m = TemplateTask("t2m", "t", "t2m", ("Generate motion: <Caption_Placeholder>",), ("<Motion_Placeholder>",))
+    m2t = TemplateTask("m2t", "m", "m2t", ("Describe <Motion_Placeholder>",), ("<Caption_Placeholder>",))
+    filler = PromptFiller(MotionVocabulary(8))
+    weighted = ExampleSampler(clips, [t2m, m2t], filler, seed=0, task_weights=[1.0, 3.0])
+    share = Counter(weighted.sample().task for _ in range(4000))["m2t/m"] / 4000
+    assert 0.72 < share < 0.78  # 3 of 4
+    plain = ExampleSampler(clips, [t2m, m2t], filler, seed=0)
+    assert 0.45 < Counter(plain.sample().task for _ in range(4000))["m2t/m"] / 4000 < 0.55
+    for bad in ([1.0], [-1.0, 1.0], [0.0, 0.0]):
+        with pytest.raises(ValueError, match="weight per task"):
+            ExampleSampler(clips, [t2m, m2t], filler, task_weights=bad)
+    assert LMTrainingConfig(task_weights={"m2t": 3}).task_weights == {"m2t": 3.0}
+    from motiongpt.lm.training import task_draw_weights
+
+    assert task_draw_weights([t2m, m2t, t2m], {"m2t": 3.0}) == [1.0, 3.0, 1.0]
+    assert task_draw_weights([t2m, m2t], {}) is None
+    with pytest.raises(LMConfigError, match="do not have: m2tt"):
+        task_draw_weights([t2m, m2t], {"m2tt": 3.0})
+    for bad in ({"m2t": -1}, {"m2t": "often"}, ["m2t"]):
+        with pytest.raises(LMConfigError, match="task_weights"):
+            LMTrainingConfig(task_weights=bad)
+
+
 def test_action_balanced_sampling_and_caption_dropout():
     import random
     from collections import Counter
