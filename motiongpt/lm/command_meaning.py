@@ -4,17 +4,18 @@ and how the model would say it.
 The model can only do what its training captions describe. Each step of a command is embedded with the
 model's frozen sentence encoder (all-MiniLM-L6-v2, the one its text conditioning uses). Its *meaning* is the
 action a linear classifier reads from that vector (multinomial logistic regression, every action weighted
-equally, fitted by scikit-learn at export on the index's captions and on more requests per action written
-independently, ``meaning_phrasings.yaml``). The nearest caption alone is easily swayed by
+equally, fitted by scikit-learn at export on the index's captions, on more requests per action written
+independently, ``meaning_phrasings.yaml``, and on those requests said with the phrases of ``style_phrasings.yaml``,
+`styled_action_requests`). The nearest caption alone is easily swayed by
 the words a request shares with another action's captions: "lift your right hand happily" is nearest to a happy
 left turn, because the style word is most of what the two share; the classifier has learnt from every action in
-every style that a style says nothing of the action (text only, the right action for 93% of phrasings written
+every style that a style says nothing of the action (text only, the right action for 97% of phrasings written
 independently of the project, ``meaning_val_phrasings.yaml``, against 82% by the nearest caption). It reads a
 request without the style phrases either style list knows (`action_texts`: "step forward nervously, as if the floor
 might break" was read as a crawl), since a style it has not learnt still pulls the vector; and, since stop 40,
-without a phrase that says how in words no list knows, where the style classifier reads it as a style and the
-action classifier is surer without it (`MeaningIndex.without_manner`: "run like a huge lumbering ogre" was read as
-a dash). An index without a classifier (exported before) answers with the nearest caption's action.
+without a phrase that says how in words no list knows, where the style classifier reads it as saying a style and
+the action classifier is surer without it (`MeaningIndex.without_manner`: "run like a huge lumbering ogre" was read
+as a dash). An index without a classifier (exported before) answers with the nearest caption's action.
 
 The similarity to the nearest caption of any action says how close the request is to anything the model was
 taught. A request below ``threshold`` (chosen on the val split, see :func:`choose_threshold`) is out of
@@ -136,14 +137,12 @@ class MeaningIndex:
         extra = [t for action in phrasings for t in phrasings[action]]
         extra_ids = np.asarray([actions.index(a) for a in phrasings for _ in phrasings[a]], dtype=np.int32)
         fit_vectors = np.concatenate([vectors, np.asarray(encode(extra), dtype=np.float32)]) if extra else vectors
-        fit_ids = np.concatenate([ids, extra_ids])
+        classifier_vectors, classifier_ids = fit_vectors, np.concatenate([ids, extra_ids])
         if styled_requests and phrasings and style_phrasings:
             styled, styled_actions = styled_action_requests(phrasings, style_phrasings, styled_requests)
-            fit_ids = np.concatenate([fit_ids, np.asarray([actions.index(a) for a in styled_actions], np.int32)])
-            weights, bias = fit_action_classifier(
-                np.concatenate([fit_vectors, np.asarray(encode(styled), dtype=np.float32)]), fit_ids, len(actions))
-        else:
-            weights, bias = fit_action_classifier(fit_vectors, fit_ids, len(actions))
+            classifier_vectors = np.concatenate([fit_vectors, np.asarray(encode(styled), dtype=np.float32)])
+            classifier_ids = np.concatenate([classifier_ids, [actions.index(a) for a in styled_actions]])
+        weights, bias = fit_action_classifier(classifier_vectors, classifier_ids.astype(np.int32), len(actions))
         index = cls(actions, ids, vectors, float(threshold), str(encoder), tuple(texts), weights, bias)
         if unknown_requests:
             index = dataclasses.replace(index, request_vectors=fit_vectors[len(vectors):],
