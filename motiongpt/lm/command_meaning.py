@@ -506,6 +506,12 @@ def choose_unknown_threshold(known: tuple[np.ndarray, np.ndarray], unknown: tupl
     ``unknown`` are each (nearest caption similarities, unknown margins). A request is accepted when its
     similarity is at least ``threshold`` and its margin below the chosen one; the midpoint between neighbouring
     sorted margins (or inf: never) that maximises balanced accuracy, ties broken towards accepting."""
+    return _best_margin(known, unknown, threshold)[0]
+
+
+def _best_margin(known: tuple[np.ndarray, np.ndarray], unknown: tuple[np.ndarray, np.ndarray], threshold: float
+                 ) -> tuple[float, float]:
+    """`choose_unknown_threshold`'s margin and the balanced accuracy the two rules reach with it."""
     (known_similarity, known_margin), (unknown_similarity, unknown_margin) = [
         (np.asarray(a, float), np.asarray(b, float)) for a, b in (known, unknown)]
     if not known_margin.size or not unknown_margin.size:
@@ -516,8 +522,8 @@ def choose_unknown_threshold(known: tuple[np.ndarray, np.ndarray], unknown: tupl
     refuse = ((unknown_similarity < threshold)[None, :]
               | (unknown_margin[None, :] >= candidates[:, None])).mean(axis=1)
     balanced = (accept + refuse) / 2
-    best = np.flatnonzero(balanced >= balanced.max() - 1e-12)
-    return float(candidates[best[-1]])
+    best = np.flatnonzero(balanced >= balanced.max() - 1e-12)[-1]
+    return float(candidates[best]), float(balanced[best])
 
 
 def choose_thresholds(known: tuple[np.ndarray, np.ndarray], unknown: tuple[np.ndarray, np.ndarray]
@@ -531,20 +537,22 @@ def choose_thresholds(known: tuple[np.ndarray, np.ndarray], unknown: tuple[np.nd
         raise MeaningIndexError("choosing a threshold needs both known and unknown requests")
     best = None
     for threshold in np.concatenate([[similarities[0] - 1e-6], (similarities[1:] + similarities[:-1]) / 2]):
-        margin = choose_unknown_threshold(known, unknown, float(threshold))
-        accept = np.mean((known[0] >= threshold) & (known[1] < margin))
-        refuse = np.mean((unknown[0] < threshold) | (unknown[1] >= margin))
-        if best is None or (accept + refuse) / 2 > best[0] + 1e-12:
-            best = ((accept + refuse) / 2, float(threshold), margin)
+        margin, balanced = _best_margin(known, unknown, float(threshold))
+        if best is None or balanced > best[0] + 1e-12:
+            best = (balanced, float(threshold), margin)
     return best[1], best[2]
 
 
 def separation(known: np.ndarray, unknown: np.ndarray, threshold: float) -> dict[str, float]:
     """Share of known requests accepted and of unknown requests refused at ``threshold``."""
-    known, unknown = np.asarray(known, float), np.asarray(unknown, float)
-    return {"known_accepted": float((known >= threshold).mean()) if known.size else float("nan"),
-            "unknown_refused": float((unknown < threshold).mean()) if unknown.size else float("nan"),
-            "known": int(known.size), "unknown": int(unknown.size)}
+    return _acceptance(np.asarray(known, float) >= threshold, np.asarray(unknown, float) >= threshold)
+
+
+def _acceptance(known_accepted: np.ndarray, unknown_accepted: np.ndarray) -> dict[str, float]:
+    """The report of a rule's decisions: share of known requests accepted, of unknown ones refused, and counts."""
+    return {"known_accepted": float(known_accepted.mean()) if known_accepted.size else float("nan"),
+            "unknown_refused": float((~unknown_accepted).mean()) if unknown_accepted.size else float("nan"),
+            "known": int(known_accepted.size), "unknown": int(unknown_accepted.size)}
 
 
 OUT_OF_VOCABULARY_FILE = Path(__file__).with_name("out_of_vocabulary_requests.yaml")
@@ -752,10 +760,8 @@ def separation_with_unknown(similarities: tuple[np.ndarray, np.ndarray], margins
                             index: MeaningIndex) -> dict[str, float]:
     """Share of known requests accepted and of unknown requests refused by both of ``index``'s rules (similarity
     and unknown margin); each argument is (known, unknown)."""
-    accepted = [(s >= index.threshold) & (m < index.unknown_threshold) for s, m in zip(similarities, margins)]
-    return {"known_accepted": float(accepted[0].mean()) if accepted[0].size else float("nan"),
-            "unknown_refused": float((~accepted[1]).mean()) if accepted[1].size else float("nan"),
-            "known": int(accepted[0].size), "unknown": int(accepted[1].size)}
+    return _acceptance(*[(np.asarray(s) >= index.threshold) & (np.asarray(m) < index.unknown_threshold)
+                         for s, m in zip(similarities, margins)])
 
 
 def action_vectors(encode, texts: Sequence[str], vectors: np.ndarray, index: MeaningIndex | None = None

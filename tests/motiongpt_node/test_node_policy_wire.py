@@ -2,44 +2,21 @@
 `allowed_motions` are refused before anything is generated, and `moving_joints` holds every other joint.
 
 The node (real rclpy, Fast DDS) runs the tiny model with a meaning index of a few real captions embedded by
-the real sentence encoder (all-MiniLM-L6-v2); the client is Cyclone DDS. Run inside
-`bash scripts/run_isolated.sh`.
+the real sentence encoder (all-MiniLM-L6-v2; conftest.py's `model_with_meanings`); the client is Cyclone DDS. Run
+inside `bash scripts/run_isolated.sh`.
 """
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
-import yaml
 
-from motiongpt.lm.command_meaning import MeaningIndex
-from motiongpt.lm.sentence_encoder import SentenceEncoder, resolve_encoder_folder
 from motiongpt_node.command_policy import moving_mask
 from tests.motiongpt_node import dds_types as t
 from tests.motiongpt_node.trajectory_checks import assert_valid_trajectory, trajectory_arrays
 from tests.motiongpt_node.wire import CommandWire, serve
 
 TIMEOUT = 60.0
-CAPTIONS = {
-    "walk": ["a person walks forward", "walk ahead a few steps", "someone strolls straight on", "go to the left"],
-    "wave_right_hand": ["a person waves with the right hand", "wave hello with your right hand"],
-    "backflip": ["a person does a backflip", "flip over backwards", "do a backflip"],
-}
 ARMS = ["*_shoulder_*", "*_elbow_joint", "*_wrist_*"]
-
-
-@pytest.fixture(scope="module")
-def model_with_meanings(tiny_model_folder, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("policy") / "model"
-    shutil.copytree(tiny_model_folder, folder)
-    encoder = SentenceEncoder(resolve_encoder_folder("all-MiniLM-L6-v2"))
-    MeaningIndex.build(CAPTIONS, encoder.encode, "all-MiniLM-L6-v2", threshold=0.45,
-                       unknown_requests=["look to your left", "nod your head"]).with_unknown_threshold(0.0).save(folder)
-    manifest = yaml.safe_load((folder / "motiongpt.yaml").read_text())
-    manifest.setdefault("text_to_motion", {})["rephrase"] = "meaning"  # as the shipped model
-    (folder / "motiongpt.yaml").write_text(yaml.safe_dump(manifest))
-    return folder
 
 
 def refused_then_nothing_published(wire: CommandWire, command: str, fragment: str):

@@ -1,7 +1,7 @@
 """`unknown_margin` on a real DDS wire: the node's margin replaces the model's, so a request it would refuse as
 nearer to something the model cannot do is executed when the margin allows it.
 
-The same node, model and meaning index as test_node_policy_wire.py (whose index reads "look to the left" as
+The same node, model and meaning index (conftest.py's `model_with_meanings`) as test_node_policy_wire.py (whose index reads "look to the left" as
 unknown at the model's margin, 0), started with `unknown_margin: 0.5`. Run inside `bash scripts/run_isolated.sh`.
 """
 from __future__ import annotations
@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from tests.motiongpt_node import dds_types as t
-from tests.motiongpt_node.test_node_policy_wire import TIMEOUT, model_with_meanings  # noqa: F401 (a fixture)
+from tests.motiongpt_node.test_node_policy_wire import TIMEOUT
 from tests.motiongpt_node.trajectory_checks import assert_valid_trajectory
 from tests.motiongpt_node.wire import CommandWire, serve
 
 
 @pytest.fixture(scope="module")
-def loose_wire(model_with_meanings, g1_limits):  # noqa: F811 (the imported fixture)
+def loose_wire(model_with_meanings, g1_limits):
     start = np.clip(np.zeros(len(g1_limits.joint_names)), g1_limits.lower, g1_limits.upper)
     yield from serve(CommandWire(model_with_meanings, timeout=TIMEOUT, start=start, unknown_margin=0.5))
 
