@@ -79,7 +79,7 @@ class DemoClient:
         self.joint_names, self.standing = joint_names, standing
         self.JointState, self.String = JointState, String
         self.alarm_levels = (DiagnosticStatus.WARN, DiagnosticStatus.ERROR)  # bytes in rclpy, as the node sends
-        self.lock = threading.Lock()
+        self.lock = threading.Condition()  # the callbacks notify the waits of every message kept
         self.inbox: dict[str, list] = {"trajectory": [], "status": [], "path": [], "description": []}
         self.received_at: list[float] = []
         self.joint_pub = self.node.create_publisher(JointState, "/joint_states", 10)
@@ -108,6 +108,7 @@ class DemoClient:
                 self.inbox[key].append(message)
                 if stamp:
                     self.received_at.append(time.perf_counter())
+                self.lock.notify_all()
         return callback
 
     def _publish_joint_state(self) -> None:
@@ -119,15 +120,21 @@ class DemoClient:
     def first(self, waits: dict[str, object], timeout: float, marks: dict[str, int]) -> tuple[str, object]:
         """(key, message) of the first message after ``marks[key]`` that its ``waits[key]`` predicate accepts,
         over several topics at once."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for key, predicate in waits.items():
-                    for message in self.inbox[key][marks[key]:]:
-                        if predicate(message):
-                            return key, message
-            time.sleep(0.01)
-        raise TimeoutError(f"nothing on {', '.join(waits)} within {timeout} s")
+        seen = dict(marks)  # messages before these were already judged
+
+        def found():
+            for key, predicate in waits.items():
+                for message in self.inbox[key][seen[key]:]:
+                    if predicate(message):
+                        return key, message
+                seen[key] = len(self.inbox[key])
+            return None
+
+        with self.lock:
+            answer = self.lock.wait_for(found, timeout)
+        if answer is None:
+            raise TimeoutError(f"nothing on {', '.join(waits)} within {timeout} s")
+        return answer
 
     def count(self, key: str) -> int:
         with self.lock:
